@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpfq — PFQ sockets on a stock Linux kernel.
+ *
+ * A PFQ socket is an AF_PACKET socket with a memory-mapped TPACKET_V3 ring
+ * and, when it has work to do, a generated eBPF socket filter that decides
+ * which packets the socket takes and how many bytes of each.
+ *
+ * Conventions (as in libbpf): calls return a negative errno (or NULL) on
+ * failure and the text of the last error is available from pfq_error(q)
+ * (pfq_error(NULL) for the open calls). The library never prints.
+ */
+#ifndef PFQ_PFQ_H
+#define PFQ_PFQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PFQ_VERSION_MAJOR 0
+#define PFQ_VERSION_MINOR 1
+#define PFQ_VERSION_PATCH 0
+#define PFQ_VERSION(a, b, c) (((a) << 16) | ((b) << 8) | (c))
+#define PFQ_VERSION_CODE \
+	PFQ_VERSION(PFQ_VERSION_MAJOR, PFQ_VERSION_MINOR, PFQ_VERSION_PATCH)
+
+/* Placeholders, same values as the original. */
+#define PFQ_ANY_QUEUE (-1)
+#define PFQ_ANY_DEVICE "any"
+
+/* Limits of the settings. */
+#define PFQ_CAPLEN_MAX 65535u
+#define PFQ_RX_SLOTS_MAX (4u << 20)
+#define PFQ_TX_SLOTS_MAX (4u << 20)
+#define PFQ_WEIGHT_MAX 16
+#define PFQ_RING_BYTES_MAX (1ull << 31)
+
+/* Packet direction, as seen on the bound device. */
+enum pfq_direction {
+	PFQ_DIR_IN = 1,  /* received by the device */
+	PFQ_DIR_OUT = 2, /* transmitted by the device */
+	PFQ_DIR_INOUT = 3,
+};
+
+#if defined(__GNUC__)
+#define PFQ_API __attribute__((visibility("default")))
+#else
+#define PFQ_API
+#endif
+
+typedef struct pfq pfq_t;
+
+/* Per-packet header handed out with every packet. */
+struct pfq_pkthdr {
+	uint64_t tstamp_ns; /* CLOCK_REALTIME, ns (0 when timestamping is off) */
+	uint32_t caplen;    /* bytes available at data */
+	uint32_t len;       /* length on the wire */
+	int32_t ifindex;    /* device the packet was seen on */
+	int16_t queue;      /* hw queue of the binding, or PFQ_ANY_QUEUE */
+	uint16_t vlan_tci;  /* outer VLAN TCI (0 when untagged) */
+	uint16_t vlan_tpid; /* outer VLAN TPID (0 when untagged) */
+	uint8_t direction;  /* PFQ_DIR_IN or PFQ_DIR_OUT */
+	uint8_t pkttype;    /* PACKET_HOST, PACKET_BROADCAST, ... */
+	uint32_t mark;      /* reserved for the computation's mark (0 now) */
+	uint32_t state;     /* reserved for the computation's state (0 now) */
+};
+
+/*
+ * A batch returned by pfq_read(): iterate it with pfq_net_queue_next().
+ * The packets stay valid until the next pfq_read/pfq_recv/pfq_dispatch or
+ * pfq_disable/pfq_close on the same socket.
+ */
+struct pfq_net_queue {
+	size_t len;        /* packets in the batch */
+	/* private iteration state */
+	uint8_t *block_;
+	uint8_t *next_;
+	size_t left_;
+	uint32_t caplen_;
+	int vlan_fix_;
+	const pfq_t *q_;
+};
+
+struct pfq_stats {
+	uint64_t recv; /* packets delivered to the socket */
+	uint64_t lost; /* packets lost because the RX ring was full */
+	uint64_t drop; /* packets dropped by filters (group level) */
+	uint64_t sent; /* TX: transmitted */
+	uint64_t disc; /* TX: discarded */
+	uint64_t fail; /* TX: failed */
+	uint64_t frwd; /* copies forwarded to devices */
+	uint64_t kern; /* packets passed to the host stack */
+};
+
+typedef void (*pfq_handler_t)(void *user, const struct pfq_pkthdr *hdr,
+			      const uint8_t *data);
+
+/* Version. */
+PFQ_API int pfq_version_code(void);
+PFQ_API const char *pfq_string_version(void);
+
+/* Open / close. Sizes: caplen 1..PFQ_CAPLEN_MAX, rx_slots >= 1,
+ * xmitlen 0..PFQ_CAPLEN_MAX, tx_slots >= 0 (0 = no TX queue). */
+PFQ_API pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen,
+		size_t tx_slots);
+PFQ_API pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
+			size_t tx_slots);
+PFQ_API int pfq_close(pfq_t *q);
+PFQ_API const char *pfq_error(const pfq_t *q);
+PFQ_API int pfq_id(const pfq_t *q);
+PFQ_API int pfq_get_fd(const pfq_t *q);
+
+/* State and settings (sizes only while disabled). */
+PFQ_API int pfq_enable(pfq_t *q);
+PFQ_API int pfq_disable(pfq_t *q);
+PFQ_API int pfq_is_enabled(const pfq_t *q);
+PFQ_API int pfq_timestamping_enable(pfq_t *q, int on);
+PFQ_API int pfq_is_timestamping_enabled(const pfq_t *q);
+PFQ_API int pfq_set_weight(pfq_t *q, int weight);
+PFQ_API int pfq_get_weight(const pfq_t *q);
+PFQ_API int pfq_set_caplen(pfq_t *q, size_t caplen);
+PFQ_API ssize_t pfq_get_caplen(const pfq_t *q);
+PFQ_API int pfq_set_rx_slots(pfq_t *q, size_t slots);
+PFQ_API ssize_t pfq_get_rx_slots(const pfq_t *q);
+PFQ_API int pfq_set_xmitlen(pfq_t *q, size_t xmitlen);
+PFQ_API ssize_t pfq_get_xmitlen(const pfq_t *q);
+PFQ_API int pfq_set_tx_slots(pfq_t *q, size_t slots);
+PFQ_API ssize_t pfq_get_tx_slots(const pfq_t *q);
+PFQ_API int pfq_set_direction(pfq_t *q, int dirs);
+PFQ_API int pfq_get_direction(const pfq_t *q);
+
+/* Devices. */
+PFQ_API int pfq_ifindex(pfq_t *q, const char *dev);
+PFQ_API int pfq_set_promisc(pfq_t *q, const char *dev, int on);
+
+/* Bindings: dev may be PFQ_ANY_DEVICE ("any"); queue a hw RX queue or
+ * PFQ_ANY_QUEUE. A socket may be bound to several devices. */
+PFQ_API int pfq_bind(pfq_t *q, const char *dev, int queue);
+PFQ_API int pfq_unbind(pfq_t *q, const char *dev, int queue);
+
+/* Receive. usec: -1 waits forever, 0 does not wait. */
+PFQ_API int pfq_poll(pfq_t *q, long usec);
+PFQ_API int pfq_read(pfq_t *q, struct pfq_net_queue *nq, long usec);
+PFQ_API int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
+		       const uint8_t **data);
+PFQ_API int pfq_recv(pfq_t *q, void *buf, size_t buflen, struct pfq_net_queue *nq,
+	     long usec);
+PFQ_API int pfq_dispatch(pfq_t *q, pfq_handler_t cb, long usec, void *user);
+
+/* Statistics. */
+PFQ_API int pfq_get_stats(pfq_t *q, struct pfq_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PFQ_PFQ_H */

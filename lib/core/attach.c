@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Keep the kernel side of an enabled socket in line with its settings: the
+ * device the AF_PACKET socket is bound to and the filter attached to it.
+ * The order of the steps never lets a packet through that the new or the old
+ * settings would refuse.
+ */
+#include "pfq-int.h"
+
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_ATTACH_BPF
+#define SO_ATTACH_BPF 50
+#endif
+
+/* Bind the AF_PACKET socket: protocol 0 unhooks it (receives nothing). */
+static int packet_bind(pfq_t *q, int ifindex, bool on)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = on ? htons(ETH_P_ALL) : 0,
+		.sll_ifindex = ifindex,
+	};
+
+	if (bind(q->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return pfq_seterr(q, errno, "cannot bind the packet socket: %s",
+				  strerror(errno));
+	q->attached_ifindex = on ? ifindex : -1;
+	return 0;
+}
+
+/* The one device every binding names, or 0 (all devices). */
+static int target_ifindex(const pfq_t *q)
+{
+	int ifindex = q->nbind ? q->bind[0].ifindex : 0;
+
+	for (int i = 1; i < q->nbind; i++)
+		if (q->bind[i].ifindex != ifindex)
+			return 0;
+	return ifindex;
+}
+
+static int attach_filter(pfq_t *q)
+{
+	char log[4096];
+	int fd = pfq_filter_load(q, log, sizeof(log));
+
+	if (fd < 0)
+		return pfq_seterr(q, -fd, "cannot load the socket filter: %s%s%s",
+				  strerror(-fd), log[0] ? "\n" : "", log);
+	if (setsockopt(q->fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, sizeof(fd)) < 0) {
+		int err = errno;
+
+		close(fd);
+		return pfq_seterr(q, err, "cannot attach the socket filter: %s",
+				  strerror(err));
+	}
+	if (q->prog_fd >= 0)
+		close(q->prog_fd);
+	q->prog_fd = fd;
+	return 0;
+}
+
+static void detach_filter(pfq_t *q)
+{
+	int dummy = 0;
+
+	if (q->prog_fd < 0)
+		return;
+	setsockopt(q->fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy, sizeof(dummy));
+	close(q->prog_fd);
+	q->prog_fd = -1;
+}
+
+int pfq_attach_update(pfq_t *q)
+{
+	int err, ifindex = target_ifindex(q);
+
+	if (!q->enabled)
+		return 0; /* applied by pfq_enable */
+	if (q->nbind == 0)
+		return q->attached_ifindex >= 0 ? packet_bind(q, 0, false) : 0;
+	if (pfq_filter_needed(q)) {
+		/* new filter first: it refuses what the new binding must not see */
+		err = attach_filter(q);
+		if (!err && q->attached_ifindex != ifindex)
+			err = packet_bind(q, ifindex, true);
+		return err;
+	}
+	/* narrow the binding first, then drop the filter */
+	if (q->attached_ifindex != ifindex) {
+		err = packet_bind(q, ifindex, true);
+		if (err)
+			return err;
+	}
+	detach_filter(q);
+	return 0;
+}
+
+int pfq_attach_stop(pfq_t *q)
+{
+	int err = 0;
+
+	if (q->attached_ifindex >= 0)
+		err = packet_bind(q, 0, false);
+	detach_filter(q);
+	return err;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Bindings of a socket to (device, hw queue) pairs. */
+#include "pfq-int.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Resolve dev/queue into a binding, validating both. */
+static int make_binding(pfq_t *q, const char *dev, int queue,
+			struct pfq_binding *b)
+{
+	int nq;
+
+	if (!dev || !*dev)
+		return pfq_seterr(q, EINVAL, "bind: empty device name");
+	if (queue < PFQ_ANY_QUEUE)
+		return pfq_seterr(q, EINVAL, "bind: queue %d invalid "
+				  "(a queue number or PFQ_ANY_QUEUE)", queue);
+	if (strcmp(dev, PFQ_ANY_DEVICE) == 0) {
+		if (queue != PFQ_ANY_QUEUE)
+			return pfq_seterr(q, EINVAL, "bind: device 'any' takes "
+					  "no queue number");
+		b->ifindex = 0;
+		b->queue = PFQ_ANY_QUEUE;
+		return 0;
+	}
+	b->ifindex = pfq_ifindex(q, dev);
+	if (b->ifindex < 0)
+		return b->ifindex;
+	b->queue = queue;
+	if (queue != PFQ_ANY_QUEUE) {
+		nq = pfq_dev_rx_queues(q->fd, dev);
+		if (nq < 0)
+			return pfq_seterr(q, -nq, "device '%s': %s", dev, strerror(-nq));
+		if (queue >= nq)
+			return pfq_seterr(q, ERANGE, "bind: queue %d out of range: "
+					  "'%s' has %d rx queue%s", queue, dev, nq,
+					  nq == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static int find_binding(const pfq_t *q, const struct pfq_binding *b)
+{
+	for (int i = 0; i < q->nbind; i++)
+		if (q->bind[i].ifindex == b->ifindex && q->bind[i].queue == b->queue)
+			return i;
+	return -1;
+}
+
+int pfq_bind(pfq_t *q, const char *dev, int queue)
+{
+	struct pfq_binding b;
+	int err = make_binding(q, dev, queue, &b);
+
+	if (err)
+		return err;
+	if (find_binding(q, &b) >= 0)
+		return 0;
+	if (q->nbind == PFQ_MAX_BINDINGS)
+		return pfq_seterr(q, ENOSPC, "bind: too many bindings (max %d)",
+				  PFQ_MAX_BINDINGS);
+	q->bind[q->nbind++] = b;
+	err = pfq_attach_update(q);
+	if (err)
+		q->nbind--;
+	return err;
+}
+
+int pfq_unbind(pfq_t *q, const char *dev, int queue)
+{
+	struct pfq_binding b, old;
+	int err = make_binding(q, dev, queue, &b), i;
+
+	if (err)
+		return err;
+	i = find_binding(q, &b);
+	if (i < 0)
+		return pfq_seterr(q, ENOENT, "unbind: '%s' queue %d is not bound",
+				  dev, queue);
+	old = q->bind[i];
+	q->bind[i] = q->bind[--q->nbind];
+	err = pfq_attach_update(q);
+	if (err)
+		q->bind[q->nbind++] = old;
+	return err;
+}

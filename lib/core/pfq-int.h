@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Internal state of a PFQ socket, shared by the files of lib/core. */
+#ifndef PFQ_INT_H
+#define PFQ_INT_H
+
+#include <pfq/pfq.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PFQ_ERRBUF 256
+#define PFQ_MAX_BINDINGS 64
+
+/* One (device, queue) binding of the socket. ifindex 0 = any device. */
+struct pfq_binding {
+	int ifindex;
+	int queue; /* PFQ_ANY_QUEUE or a queue number */
+};
+
+/* The memory-mapped TPACKET_V3 receive ring. */
+struct pfq_ring {
+	uint8_t *map;
+	size_t map_len;
+	uint32_t block_size;
+	uint32_t block_nr;
+	uint32_t frame_size;
+	uint32_t cur;         /* block the reader looks at next */
+	uint8_t *held;        /* block handed to the user, released on next read */
+	/* cursor inside a block partially consumed by pfq_recv */
+	uint8_t *part_block;
+	uint8_t *part_next;
+	uint32_t part_left;
+};
+
+struct pfq {
+	int fd;
+	int id;
+	bool enabled;
+	bool tstamp;
+	int weight;
+	int dirs;
+	uint32_t caplen;
+	uint32_t rx_slots;
+	uint32_t xmitlen;
+	uint32_t tx_slots;
+
+	struct pfq_binding bind[PFQ_MAX_BINDINGS];
+	int nbind;
+	int promisc[PFQ_MAX_BINDINGS]; /* devices put in promiscuous mode */
+	int npromisc;
+	int attached_ifindex; /* ifindex the AF_PACKET socket is bound to */
+	int prog_fd;          /* attached filter program, -1 if none */
+
+	struct pfq_ring ring;
+	struct pfq_stats acc; /* counters accumulated across PACKET_STATISTICS reads */
+
+	char err[PFQ_ERRBUF];
+};
+
+/* error.c */
+int pfq_seterr(pfq_t *q, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pfq_clearerr(pfq_t *q);
+
+/* netdev.c: device look-ups through the socket's own network namespace */
+int pfq_dev_ifindex(int fd, const char *dev);
+int pfq_dev_rx_queues(int fd, const char *dev);
+
+/* ring.c */
+int pfq_ring_create(pfq_t *q);
+void pfq_ring_destroy(pfq_t *q);
+int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block);
+void pfq_ring_release_held(pfq_t *q);
+bool pfq_ring_ready(const pfq_t *q);
+int pfq_ring_wait(pfq_t *q, long usec);
+void pfq_net_queue_from_block(const pfq_t *q, struct pfq_net_queue *nq,
+			      uint8_t *block, uint8_t *first, uint32_t count);
+
+/* attach.c: keep the kernel side (bind + filter) in line with the settings */
+int pfq_attach_update(pfq_t *q);
+int pfq_attach_stop(pfq_t *q);
+
+/* sockfilter.c: generate the eBPF socket filter for the current settings */
+bool pfq_filter_needed(const pfq_t *q);
+int pfq_filter_load(const pfq_t *q, char *log, size_t log_len);
+
+/* stats.c */
+int pfq_stats_collect(pfq_t *q);
+
+#endif /* PFQ_INT_H */

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The TPACKET_V3 receive ring: set-up, handing blocks to the reader, and
+ * walking the packets of a block.
+ */
+#include "pfq-int.h"
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VLAN_TAG_LEN 4
+#define BLOCK_MAX (1u << 20)
+/* tp_status bit we set once the VLAN tag has been put back into the frame,
+ * so that walking the same block twice does not insert it twice. */
+#define PFQ_TP_TAG_INLINE (1u << 30)
+
+static uint32_t frame_size(uint32_t caplen)
+{
+	/* what tpacket_rcv uses for one SOCK_RAW packet of caplen bytes */
+	return TPACKET_ALIGN(TPACKET_ALIGN(TPACKET3_HDRLEN + 16) + VLAN_TAG_LEN + caplen);
+}
+
+int pfq_ring_create(pfq_t *q)
+{
+	struct pfq_ring *r = &q->ring;
+	struct tpacket_req3 req;
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
+	uint64_t total;
+	int ver = TPACKET_V3, reserve = VLAN_TAG_LEN;
+
+	memset(r, 0, sizeof(*r));
+	r->frame_size = frame_size(q->caplen);
+	total = (uint64_t)r->frame_size * q->rx_slots;
+	if (total > PFQ_RING_BYTES_MAX)
+		return pfq_seterr(q, ENOMEM, "rx ring of %u slots of %u bytes is too "
+				  "large (max %llu bytes)", q->rx_slots, r->frame_size,
+				  (unsigned long long)PFQ_RING_BYTES_MAX);
+	/* blocks: big enough for one frame, up to 1 MiB, at least 8 per ring
+	 * when the ring is large enough */
+	r->block_size = page;
+	while (r->block_size < r->frame_size + 64)
+		r->block_size *= 2;
+	while (r->block_size < BLOCK_MAX && (uint64_t)r->block_size * 8 < total)
+		r->block_size *= 2;
+	r->block_nr = (uint32_t)((total + r->block_size - 1) / r->block_size);
+	if (r->block_nr < 2)
+		r->block_nr = 2;
+
+	if (setsockopt(q->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) < 0 ||
+	    setsockopt(q->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) < 0)
+		return pfq_seterr(q, errno, "cannot set TPACKET_V3: %s", strerror(errno));
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = r->block_size;
+	req.tp_block_nr = r->block_nr;
+	req.tp_frame_size = r->frame_size;
+	req.tp_frame_nr = (r->block_size / r->frame_size) * r->block_nr;
+	req.tp_retire_blk_tov = 4; /* ms: bounds the latency of a quiet link */
+	if (setsockopt(q->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+		return pfq_seterr(q, errno, "cannot create the rx ring (%u blocks of "
+				  "%u bytes): %s", r->block_nr, r->block_size,
+				  strerror(errno));
+	r->map_len = (size_t)r->block_size * r->block_nr;
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_POPULATE, q->fd, 0);
+	if (r->map == MAP_FAILED) {
+		int err = errno;
+
+		memset(&req, 0, sizeof(req));
+		setsockopt(q->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+		r->map = NULL;
+		return pfq_seterr(q, err, "cannot map the rx ring: %s", strerror(err));
+	}
+	return 0;
+}
+
+void pfq_ring_destroy(pfq_t *q)
+{
+	struct pfq_ring *r = &q->ring;
+	struct tpacket_req3 req;
+
+	if (!r->map)
+		return;
+	munmap(r->map, r->map_len);
+	memset(&req, 0, sizeof(req));
+	setsockopt(q->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+	memset(r, 0, sizeof(*r));
+}
+
+static struct tpacket_block_desc *block_at(const struct pfq_ring *r, uint32_t i)
+{
+	return (struct tpacket_block_desc *)(r->map + (size_t)i * r->block_size);
+}
+
+void pfq_ring_release_held(pfq_t *q)
+{
+	struct pfq_ring *r = &q->ring;
+
+	if (!r->held)
+		return;
+	__atomic_store_n(&((struct tpacket_block_desc *)r->held)->hdr.bh1.block_status,
+			 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	r->held = NULL;
+	r->part_block = NULL;
+	r->part_left = 0;
+}
+
+int pfq_ring_wait(pfq_t *q, long usec)
+{
+	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	struct timespec ts, *tsp = NULL;
+	int n;
+
+	if (usec >= 0) {
+		ts.tv_sec = usec / 1000000;
+		ts.tv_nsec = (usec % 1000000) * 1000;
+		tsp = &ts;
+	}
+	n = ppoll(&pfd, 1, tsp, NULL);
+	if (n < 0 && errno != EINTR)
+		return pfq_seterr(q, errno, "poll: %s", strerror(errno));
+	if (n > 0 && (pfd.revents & (POLLERR | POLLNVAL)))
+		return pfq_seterr(q, EIO, "poll: socket error");
+	return n > 0 ? 1 : 0;
+}
+
+bool pfq_ring_ready(const pfq_t *q)
+{
+	const struct pfq_ring *r = &q->ring;
+
+	return r->part_left > 0 ||
+	       (__atomic_load_n(&block_at(r, r->cur)->hdr.bh1.block_status,
+				__ATOMIC_ACQUIRE) & TP_STATUS_USER);
+}
+
+/*
+ * Release the block held by the reader and take the next one, waiting up to
+ * usec for it. Returns 1 with *block set, 0 when none is ready, or -errno.
+ */
+int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
+{
+	struct pfq_ring *r = &q->ring;
+
+	pfq_ring_release_held(q);
+	for (int tries = 0; tries < 2; tries++) {
+		struct tpacket_block_desc *bd = block_at(r, r->cur);
+
+		if (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+		    TP_STATUS_USER) {
+			r->held = (uint8_t *)bd;
+			r->cur = (r->cur + 1) % r->block_nr;
+			*block = (uint8_t *)bd;
+			return 1;
+		}
+		if (usec == 0 || tries == 1)
+			break;
+		int n = pfq_ring_wait(q, usec);
+
+		if (n <= 0)
+			return n;
+	}
+	return 0;
+}
+
+void pfq_net_queue_from_block(const pfq_t *q, struct pfq_net_queue *nq,
+			      uint8_t *block, uint8_t *first, uint32_t count)
+{
+	memset(nq, 0, sizeof(*nq));
+	nq->len = count;
+	nq->block_ = block;
+	nq->next_ = first;
+	nq->left_ = count;
+	nq->caplen_ = q->caplen;
+	nq->q_ = q;
+}
+
+/* hw queue to report: the queue of the binding when it names exactly one */
+static int16_t report_queue(const pfq_t *q, int ifindex)
+{
+	int queue = PFQ_ANY_QUEUE;
+
+	for (int i = 0; i < q->nbind; i++) {
+		const struct pfq_binding *b = &q->bind[i];
+
+		if (b->ifindex != ifindex && b->ifindex != 0)
+			continue;
+		if (b->queue == PFQ_ANY_QUEUE || (queue != PFQ_ANY_QUEUE && queue != b->queue))
+			return PFQ_ANY_QUEUE;
+		queue = b->queue;
+	}
+	return (int16_t)queue;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/*
+ * The kernel strips the outer VLAN tag on receive and reports it beside the
+ * frame; put it back where it was on the wire, as stock libpcap does. The
+ * ring reserves VLAN_TAG_LEN bytes in front of the MAC header for this.
+ */
+static void reinsert_vlan_tag(struct tpacket3_hdr *h, uint32_t caplen_max)
+{
+	uint8_t *mac = (uint8_t *)h + h->tp_mac;
+	uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ?
+				h->hv1.tp_vlan_tpid : 0x8100;
+
+	if (h->tp_snaplen < 12)
+		return;
+	memmove(mac - VLAN_TAG_LEN, mac, 12);
+	mac -= VLAN_TAG_LEN;
+	put_be16(mac + 12, tpid);
+	put_be16(mac + 14, h->hv1.tp_vlan_tci);
+	h->tp_mac -= VLAN_TAG_LEN;
+	h->tp_snaplen += VLAN_TAG_LEN;
+	if (h->tp_snaplen > caplen_max)
+		h->tp_snaplen = caplen_max;
+	h->tp_len += VLAN_TAG_LEN;
+	h->tp_status |= PFQ_TP_TAG_INLINE;
+}
+
+int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
+		       const uint8_t **data)
+{
+	struct tpacket3_hdr *h;
+	const struct sockaddr_ll *sll;
+	const uint8_t *mac;
+
+	if (!nq || nq->left_ == 0)
+		return 0;
+	h = (struct tpacket3_hdr *)nq->next_;
+	sll = (const struct sockaddr_ll *)((uint8_t *)h +
+					   TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+	if ((h->tp_status & (TP_STATUS_VLAN_VALID | PFQ_TP_TAG_INLINE)) ==
+	    TP_STATUS_VLAN_VALID)
+		reinsert_vlan_tag(h, nq->caplen_);
+
+	mac = (const uint8_t *)h + h->tp_mac;
+	memset(hdr, 0, sizeof(*hdr));
+	if (nq->q_->tstamp)
+		hdr->tstamp_ns = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec;
+	hdr->caplen = h->tp_snaplen < nq->caplen_ ? h->tp_snaplen : nq->caplen_;
+	hdr->len = h->tp_len;
+	hdr->ifindex = sll->sll_ifindex;
+	hdr->queue = report_queue(nq->q_, sll->sll_ifindex);
+	hdr->pkttype = sll->sll_pkttype;
+	hdr->direction = sll->sll_pkttype == PACKET_OUTGOING ? PFQ_DIR_OUT : PFQ_DIR_IN;
+	if (hdr->caplen >= 16 && (mac[12] == 0x81 || mac[12] == 0x88) &&
+	    (mac[13] == 0x00 || mac[13] == 0xa8)) {
+		uint16_t tpid = (uint16_t)(mac[12] << 8 | mac[13]);
+
+		if (tpid == 0x8100 || tpid == 0x88a8) {
+			hdr->vlan_tpid = tpid;
+			hdr->vlan_tci = (uint16_t)(mac[14] << 8 | mac[15]);
+		}
+	}
+	*data = mac;
+	nq->left_--;
+	nq->next_ = nq->left_ ? nq->next_ + h->tp_next_offset : NULL;
+	return 1;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* PFQ socket life cycle and settings. */
+#include "pfq-int.h"
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <pthread.h>
+#include <net/ethernet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+int pfq_version_code(void)
+{
+	return PFQ_VERSION_CODE;
+}
+
+const char *pfq_string_version(void)
+{
+	return "0.1.0";
+}
+
+/*
+ * Open sockets of the process. pfq_close checks a handle against it, so a
+ * second close of the same handle is an error instead of a double free.
+ */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pfq_t **live;
+static size_t nlive, live_cap;
+
+static int live_add(pfq_t *q)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&live_lock);
+	if (nlive == live_cap) {
+		size_t cap = live_cap ? live_cap * 2 : 16;
+		pfq_t **n = realloc(live, cap * sizeof(*n));
+
+		if (n) {
+			live = n;
+			live_cap = cap;
+		}
+	}
+	if (nlive < live_cap)
+		live[nlive++] = q;
+	else
+		err = -ENOMEM;
+	pthread_mutex_unlock(&live_lock);
+	return err;
+}
+
+static bool live_remove(pfq_t *q)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&live_lock);
+	for (size_t i = 0; i < nlive; i++)
+		if (live[i] == q) {
+			live[i] = live[--nlive];
+			found = true;
+			break;
+		}
+	pthread_mutex_unlock(&live_lock);
+	return found;
+}
+
+static int check_sizes(pfq_t *q, size_t caplen, size_t rx_slots,
+		       size_t xmitlen, size_t tx_slots)
+{
+	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
+		return pfq_seterr(q, EINVAL, "caplen %zu out of range (1..%u)",
+				  caplen, PFQ_CAPLEN_MAX);
+	if (rx_slots == 0 || rx_slots > PFQ_RX_SLOTS_MAX)
+		return pfq_seterr(q, EINVAL, "rx_slots %zu out of range (1..%u)",
+				  rx_slots, PFQ_RX_SLOTS_MAX);
+	if (xmitlen > PFQ_CAPLEN_MAX)
+		return pfq_seterr(q, EINVAL, "xmitlen %zu out of range (0..%u)",
+				  xmitlen, PFQ_CAPLEN_MAX);
+	if (tx_slots > PFQ_TX_SLOTS_MAX)
+		return pfq_seterr(q, EINVAL, "tx_slots %zu out of range (0..%u)",
+				  tx_slots, PFQ_TX_SLOTS_MAX);
+	return 0;
+}
+
+pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
+			size_t tx_slots)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	pfq_t *q;
+
+	if (check_sizes(NULL, caplen, rx_slots, xmitlen, tx_slots) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		pfq_seterr(NULL, ENOMEM, "out of memory");
+		return NULL;
+	}
+	/* Protocol 0: the socket receives nothing until pfq_enable binds it. */
+	q->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (q->fd < 0) {
+		int err = errno;
+
+		pfq_seterr(NULL, err, "cannot open AF_PACKET socket: %s%s",
+			   strerror(err),
+			   err == EPERM ? " (CAP_NET_RAW is needed)" : "");
+		free(q);
+		errno = err;
+		return NULL;
+	}
+	if (getsockopt(q->fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0)
+		q->id = (int)(cookie & 0x7fffffff);
+	q->weight = 1;
+	q->dirs = PFQ_DIR_INOUT;
+	q->caplen = (uint32_t)caplen;
+	q->rx_slots = (uint32_t)rx_slots;
+	q->xmitlen = (uint32_t)xmitlen;
+	q->tx_slots = (uint32_t)tx_slots;
+	q->prog_fd = -1;
+	q->attached_ifindex = -1;
+	if (live_add(q) < 0) {
+		close(q->fd);
+		free(q);
+		pfq_seterr(NULL, ENOMEM, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	pfq_clearerr(q);
+	return q;
+}
+
+pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen,
+		size_t tx_slots)
+{
+	/* The private group of the original is the socket's own binding set. */
+	return pfq_open_nogroup(caplen, rx_slots, xmitlen, tx_slots);
+}
+
+int pfq_close(pfq_t *q)
+{
+	if (!q)
+		return pfq_seterr(NULL, EINVAL, "pfq_close: NULL socket");
+	if (!live_remove(q))
+		return pfq_seterr(NULL, EBADF, "pfq_close: not an open PFQ socket "
+				  "(closed twice?)");
+	if (q->enabled)
+		pfq_disable(q);
+	/* Closing the fd also drops the promiscuous memberships it holds. */
+	close(q->fd);
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+	free(q);
+	return 0;
+}
+
+int pfq_id(const pfq_t *q)
+{
+	return q ? q->id : -EINVAL;
+}
+
+int pfq_get_fd(const pfq_t *q)
+{
+	return q ? q->fd : -EINVAL;
+}
+
+int pfq_enable(pfq_t *q)
+{
+	int err;
+
+	if (q->enabled)
+		return pfq_seterr(q, EALREADY, "socket already enabled");
+	err = pfq_ring_create(q);
+	if (err)
+		return err;
+	q->enabled = true;
+	err = pfq_attach_update(q);
+	if (err) {
+		pfq_attach_stop(q);
+		pfq_ring_destroy(q);
+		q->enabled = false;
+		return err;
+	}
+	pfq_clearerr(q);
+	return 0;
+}
+
+int pfq_disable(pfq_t *q)
+{
+	if (!q->enabled)
+		return pfq_seterr(q, EALREADY, "socket not enabled");
+	pfq_attach_stop(q);
+	pfq_stats_collect(q);
+	pfq_ring_destroy(q);
+	q->enabled = false;
+	return 0;
+}
+
+int pfq_is_enabled(const pfq_t *q)
+{
+	return q->enabled ? 1 : 0;
+}
+
+int pfq_timestamping_enable(pfq_t *q, int on)
+{
+	q->tstamp = on != 0;
+	return 0;
+}
+
+int pfq_is_timestamping_enabled(const pfq_t *q)
+{
+	return q->tstamp ? 1 : 0;
+}
+
+int pfq_set_weight(pfq_t *q, int weight)
+{
+	if (weight < 1 || weight > PFQ_WEIGHT_MAX)
+		return pfq_seterr(q, EINVAL, "weight %d out of range (1..%d)",
+				  weight, PFQ_WEIGHT_MAX);
+	q->weight = weight;
+	return 0;
+}
+
+int pfq_get_weight(const pfq_t *q)
+{
+	return q->weight;
+}
+
+static int check_disabled(pfq_t *q, const char *what)
+{
+	if (q->enabled)
+		return pfq_seterr(q, EBUSY, "%s: the socket is enabled "
+				  "(disable it first)", what);
+	return 0;
+}
+
+int pfq_set_caplen(pfq_t *q, size_t caplen)
+{
+	int err = check_disabled(q, "caplen");
+
+	if (!err)
+		err = check_sizes(q, caplen, q->rx_slots, q->xmitlen, q->tx_slots);
+	if (!err)
+		q->caplen = (uint32_t)caplen;
+	return err;
+}
+
+ssize_t pfq_get_caplen(const pfq_t *q)
+{
+	return q->caplen;
+}
+
+int pfq_set_rx_slots(pfq_t *q, size_t slots)
+{
+	int err = check_disabled(q, "rx_slots");
+
+	if (!err)
+		err = check_sizes(q, q->caplen, slots, q->xmitlen, q->tx_slots);
+	if (!err)
+		q->rx_slots = (uint32_t)slots;
+	return err;
+}
+
+ssize_t pfq_get_rx_slots(const pfq_t *q)
+{
+	return q->rx_slots;
+}
+
+int pfq_set_xmitlen(pfq_t *q, size_t xmitlen)
+{
+	int err = check_disabled(q, "xmitlen");
+
+	if (!err)
+		err = check_sizes(q, q->caplen, q->rx_slots, xmitlen, q->tx_slots);
+	if (!err)
+		q->xmitlen = (uint32_t)xmitlen;
+	return err;
+}
+
+ssize_t pfq_get_xmitlen(const pfq_t *q)
+{
+	return q->xmitlen;
+}
+
+int pfq_set_tx_slots(pfq_t *q, size_t slots)
+{
+	int err = check_disabled(q, "tx_slots");
+
+	if (!err)
+		err = check_sizes(q, q->caplen, q->rx_slots, q->xmitlen, slots);
+	if (!err)
+		q->tx_slots = (uint32_t)slots;
+	return err;
+}
+
+ssize_t pfq_get_tx_slots(const pfq_t *q)
+{
+	return q->tx_slots;
+}
+
+int pfq_set_direction(pfq_t *q, int dirs)
+{
+	int old = q->dirs, err;
+
+	if (dirs < PFQ_DIR_IN || dirs > PFQ_DIR_INOUT)
+		return pfq_seterr(q, EINVAL, "direction %d invalid "
+				  "(PFQ_DIR_IN, PFQ_DIR_OUT or PFQ_DIR_INOUT)", dirs);
+	q->dirs = dirs;
+	err = pfq_attach_update(q);
+	if (err)
+		q->dirs = old;
+	return err;
+}
+
+int pfq_get_direction(const pfq_t *q)
+{
+	return q->dirs;
+}
+
+int pfq_ifindex(pfq_t *q, const char *dev)
+{
+	int ifindex = pfq_dev_ifindex(q->fd, dev);
+
+	if (ifindex < 0)
+		return pfq_seterr(q, -ifindex, "device '%s': %s", dev ? dev : "(null)",
+				  ifindex == -ENODEV ? "no such device" : strerror(-ifindex));
+	return ifindex;
+}
+
+int pfq_set_promisc(pfq_t *q, const char *dev, int on)
+{
+	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
+	int ifindex = pfq_ifindex(q, dev), i;
+
+	if (ifindex < 0)
+		return ifindex;
+	for (i = 0; i < q->npromisc && q->promisc[i] != ifindex; i++)
+		;
+	if ((i < q->npromisc) == (on != 0))
+		return 0; /* already in the requested state through this socket */
+	if (on && q->npromisc == PFQ_MAX_BINDINGS)
+		return pfq_seterr(q, ENOSPC, "too many promiscuous devices");
+	/* A membership belongs to the socket: the kernel drops it (and the
+	 * promiscuous mode it holds) when the socket is closed, even on a crash. */
+	mr.mr_ifindex = ifindex;
+	if (setsockopt(q->fd, SOL_PACKET,
+		       on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP,
+		       &mr, sizeof(mr)) < 0)
+		return pfq_seterr(q, errno, "promiscuous mode on '%s': %s", dev,
+				  strerror(errno));
+	if (on)
+		q->promisc[q->npromisc++] = ifindex;
+	else
+		q->promisc[i] = q->promisc[--q->npromisc];
+	return 0;
+}

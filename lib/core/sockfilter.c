@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The eBPF socket filter of a PFQ socket: it accepts the packets of the
+ * socket's bindings in the chosen directions and tells the kernel how many
+ * bytes to copy into the ring (the caplen). The bindings are compiled in as
+ * constants; a change of bindings loads a new program, which SO_ATTACH_BPF
+ * swaps in atomically.
+ */
+#include "pfq-int.h"
+
+#include "../bpf/insn.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <stddef.h>
+
+#define SKB_OFF(field) ((int16_t)offsetof(struct __sk_buff, field))
+#define MAX_INSNS (16 + 6 * PFQ_MAX_BINDINGS)
+
+/* The socket needs a filter unless the kernel binding alone does the job:
+ * one device, every queue, both directions, whole packets. */
+bool pfq_filter_needed(const pfq_t *q)
+{
+	return q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
+	       q->dirs != PFQ_DIR_INOUT || q->caplen < PFQ_CAPLEN_MAX;
+}
+
+static bool any_queue_binding(const pfq_t *q)
+{
+	for (int i = 0; i < q->nbind; i++)
+		if (q->bind[i].queue != PFQ_ANY_QUEUE)
+			return true;
+	return false;
+}
+
+/*
+ * Registers: r6 = ctx, r2 = ifindex, r3 = hw queue.
+ * Layout: prologue, one test block per binding (each jumps to accept or
+ * falls to the next), reject, accept.
+ */
+static int generate(const pfq_t *q, struct bpf_insn *p)
+{
+	struct bpf_insn *start = p, *jumps[PFQ_MAX_BINDINGS * 2 + 2];
+	int njumps = 0;
+
+	*p++ = BI_MOV_REG(BPF_REG_6, BPF_REG_1);
+	if (q->dirs != PFQ_DIR_INOUT) {
+		*p++ = BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(pkt_type));
+		/* IN rejects outgoing packets, OUT rejects everything else;
+		 * the offset is patched to reach the reject block. */
+		jumps[njumps++] = p;
+		*p++ = BI_JMP_IMM(q->dirs == PFQ_DIR_IN ? BPF_JEQ : BPF_JNE,
+				  BPF_REG_2, PACKET_OUTGOING, 0);
+	}
+	*p++ = BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex));
+	if (any_queue_binding(q)) {
+		/* The kernel records rx queue n as queue_mapping n + 1;
+		 * unrecorded (0) counts as queue 0. */
+		*p++ = BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping));
+		*p++ = BI_JMP_IMM(BPF_JEQ, BPF_REG_3, 0, 1);
+		*p++ = BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1);
+	}
+	struct bpf_insn *accepts[PFQ_MAX_BINDINGS];
+	int naccepts = 0;
+
+	for (int i = 0; i < q->nbind; i++) {
+		const struct pfq_binding *b = &q->bind[i];
+		int skip = (b->ifindex ? 1 : 0) + (b->queue != PFQ_ANY_QUEUE ? 1 : 0);
+
+		/* each test skips the rest of this block when it fails */
+		if (b->ifindex) {
+			*p++ = BI_JMP_IMM(BPF_JNE, BPF_REG_2, b->ifindex, skip);
+			skip--;
+		}
+		if (b->queue != PFQ_ANY_QUEUE)
+			*p++ = BI_JMP_IMM(BPF_JNE, BPF_REG_3, b->queue, 1);
+		accepts[naccepts++] = p;
+		*p++ = BI_JA(0);
+	}
+	/* reject */
+	struct bpf_insn *reject = p;
+
+	*p++ = BI_MOV_IMM(BPF_REG_0, 0);
+	*p++ = BI_EXIT();
+	/* accept: copy caplen bytes (the kernel caps it at the packet length) */
+	struct bpf_insn *accept = p;
+
+	*p++ = BI_MOV_IMM(BPF_REG_0, (int32_t)q->caplen);
+	*p++ = BI_EXIT();
+
+	for (int i = 0; i < njumps; i++)
+		jumps[i]->off = (int16_t)(reject - jumps[i] - 1);
+	for (int i = 0; i < naccepts; i++)
+		accepts[i]->off = (int16_t)(accept - accepts[i] - 1);
+	return (int)(p - start);
+}
+
+/* Load the filter for the current settings: program fd or negative errno. */
+int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
+{
+	struct bpf_insn insns[MAX_INSNS];
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log,
+		    .log_size = (uint32_t)log_len, .log_level = 0);
+	int n = generate(q, insns), fd;
+
+	if (log && log_len)
+		log[0] = '\0';
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_sock", "GPL", insns,
+			   (size_t)n, &opts);
+	if (fd < 0 && log && log_len) {
+		/* retry with the verifier log, to explain the failure */
+		opts.log_level = 1;
+		fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_sock", "GPL",
+				   insns, (size_t)n, &opts);
+	}
+	return fd < 0 ? (errno ? -errno : -EINVAL) : fd;
+}
