@@ -47,6 +47,7 @@ struct pfq {
 
 	struct pfq_binding bind[PFQ_MAX_BINDINGS];
 	int nbind;
+	bool queue_bound; /* some binding names a hw queue */
 	int promisc[PFQ_MAX_BINDINGS]; /* devices put in promiscuous mode */
 	int npromisc;
 	int attached_ifindex; /* ifindex the AF_PACKET socket is bound to */

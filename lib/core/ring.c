@@ -16,6 +16,7 @@
 
 #define VLAN_TAG_LEN 4
 #define BLOCK_MAX (1u << 20)
+#define SLOT_BYTES_MAX 2048u
 /* tp_status bit we set once the VLAN tag has been put back into the frame,
  * so that walking the same block twice does not insert it twice. */
 #define PFQ_TP_TAG_INLINE (1u << 30)
@@ -36,10 +37,16 @@ int pfq_ring_create(pfq_t *q)
 
 	memset(r, 0, sizeof(*r));
 	r->frame_size = frame_size(q->caplen);
-	total = (uint64_t)r->frame_size * q->rx_slots;
+	/* TPACKET_V3 packs packets by their real size: a slot is room for one
+	 * packet of up to SLOT_BYTES_MAX bytes (a full Ethernet frame); a larger
+	 * caplen only matters for the rare larger packet, which uses the room of
+	 * several slots. */
+	uint32_t slot = frame_size(q->caplen < SLOT_BYTES_MAX ? q->caplen : SLOT_BYTES_MAX);
+
+	total = (uint64_t)slot * q->rx_slots;
 	if (total > PFQ_RING_BYTES_MAX)
 		return pfq_seterr(q, ENOMEM, "rx ring of %u slots of %u bytes is too "
-				  "large (max %llu bytes)", q->rx_slots, r->frame_size,
+				  "large (max %llu bytes)", q->rx_slots, slot,
 				  (unsigned long long)PFQ_RING_BYTES_MAX);
 	/* blocks: big enough for one frame, up to 1 MiB, at least 8 per ring
 	 * when the ring is large enough */
@@ -184,6 +191,8 @@ static int16_t report_queue(const pfq_t *q, int ifindex)
 {
 	int queue = PFQ_ANY_QUEUE;
 
+	if (!q->queue_bound)
+		return PFQ_ANY_QUEUE;
 	for (int i = 0; i < q->nbind; i++) {
 		const struct pfq_binding *b = &q->bind[i];
 
@@ -244,21 +253,23 @@ int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 		reinsert_vlan_tag(h, nq->caplen_);
 
 	mac = (const uint8_t *)h + h->tp_mac;
-	memset(hdr, 0, sizeof(*hdr));
-	if (nq->q_->tstamp)
-		hdr->tstamp_ns = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec;
+	hdr->tstamp_ns = nq->q_->tstamp ?
+		(uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec : 0;
 	hdr->caplen = h->tp_snaplen < nq->caplen_ ? h->tp_snaplen : nq->caplen_;
 	hdr->len = h->tp_len;
 	hdr->ifindex = sll->sll_ifindex;
 	hdr->queue = report_queue(nq->q_, sll->sll_ifindex);
 	hdr->pkttype = sll->sll_pkttype;
 	hdr->direction = sll->sll_pkttype == PACKET_OUTGOING ? PFQ_DIR_OUT : PFQ_DIR_IN;
-	if (hdr->caplen >= 16 && (mac[12] == 0x81 || mac[12] == 0x88) &&
-	    (mac[13] == 0x00 || mac[13] == 0xa8)) {
-		uint16_t tpid = (uint16_t)(mac[12] << 8 | mac[13]);
+	hdr->vlan_tpid = 0;
+	hdr->vlan_tci = 0;
+	hdr->mark = 0;
+	hdr->state = 0;
+	if (hdr->caplen >= 16) {
+		uint16_t type = (uint16_t)(mac[12] << 8 | mac[13]);
 
-		if (tpid == 0x8100 || tpid == 0x88a8) {
-			hdr->vlan_tpid = tpid;
+		if (type == 0x8100 || type == 0x88a8) {
+			hdr->vlan_tpid = type;
 			hdr->vlan_tci = (uint16_t)(mac[14] << 8 | mac[15]);
 		}
 	}

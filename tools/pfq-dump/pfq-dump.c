@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pfq-dump: capture through a PFQ socket, print packets or write a pcap file. */
+#include <pfq/pfq.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: pfq-dump -i DEV[@QUEUE][:DEV[@QUEUE]...] [options]\n"
+"Capture from one or more devices through a PFQ socket and print one line\n"
+"per packet (or write them to a pcap file with nanosecond timestamps).\n"
+"\n"
+"  -i, --interface LIST  devices, ':'-separated; DEV@N binds hw queue N only\n"
+"  -c, --count N         stop after N packets\n"
+"  -s, --snaplen N       capture length, 1..65535 (default 65535)\n"
+"  -S, --slots N         rx ring slots (default 65536)\n"
+"  -t, --seconds S       stop after S seconds\n"
+"  -d, --direction D     in, out or inout (default inout)\n"
+"  -w, --write FILE      write a pcap file (nanosecond precision) instead of printing\n"
+"  -p, --no-promisc      do not put the devices in promiscuous mode\n"
+"  -q, --quiet           print only the final statistics\n"
+"  -h, --help            this text\n"
+"\n"
+"Stops on SIGINT/SIGTERM; prints the socket statistics on stderr at the end.\n"
+"Exit status: 0 on success, 1 on errors, 2 on bad usage.\n", f);
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Bind every DEV[@QUEUE] of a ':'-separated list. */
+static int bind_list(pfq_t *q, const char *list, int promisc)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	int err = 0, n = 0;
+
+	for (tok = strtok_r(copy, ":", &save); tok && !err;
+	     tok = strtok_r(NULL, ":", &save)) {
+		char *at = strchr(tok, '@');
+		long queue = PFQ_ANY_QUEUE;
+
+		if (at) {
+			*at = '\0';
+			if (parse_long(at + 1, 0, 65535, &queue) < 0) {
+				fprintf(stderr, "pfq-dump: bad queue in '%s@%s'\n", tok, at + 1);
+				err = -EINVAL;
+				break;
+			}
+		}
+		n++;
+		err = pfq_bind(q, tok, (int)queue);
+		if (!err && promisc && strcmp(tok, PFQ_ANY_DEVICE) != 0)
+			err = pfq_set_promisc(q, tok, 1);
+		if (err)
+			fprintf(stderr, "pfq-dump: %s\n", pfq_error(q));
+	}
+	if (!err && n == 0) {
+		fprintf(stderr, "pfq-dump: empty device list\n");
+		err = -EINVAL;
+	}
+	free(copy);
+	return err;
+}
+
+static void summary(const uint8_t *p, uint32_t caplen, char *out, size_t n)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	uint32_t off = 12;
+	uint16_t type;
+
+	if (caplen < 14) {
+		snprintf(out, n, "truncated frame");
+		return;
+	}
+	type = (uint16_t)(p[12] << 8 | p[13]);
+	while ((type == 0x8100 || type == 0x88a8) && off + 6 <= caplen) {
+		off += 4;
+		type = (uint16_t)(p[off] << 8 | p[off + 1]);
+	}
+	off += 2;
+	if (type == 0x0800 && caplen >= off + 20) {
+		const uint8_t *ip = p + off;
+		uint32_t hl = (uint32_t)(ip[0] & 0xf) * 4;
+		const uint8_t *l4 = ip + hl;
+
+		inet_ntop(AF_INET, ip + 12, a, sizeof(a));
+		inet_ntop(AF_INET, ip + 16, b, sizeof(b));
+		if ((ip[9] == 6 || ip[9] == 17) && caplen >= off + hl + 4)
+			snprintf(out, n, "IP %s.%u > %s.%u %s", a, l4[0] << 8 | l4[1], b,
+				 l4[2] << 8 | l4[3], ip[9] == 6 ? "tcp" : "udp");
+		else
+			snprintf(out, n, "IP %s > %s proto %u", a, b, ip[9]);
+	} else if (type == 0x86dd && caplen >= off + 40) {
+		inet_ntop(AF_INET6, p + off + 8, a, sizeof(a));
+		inet_ntop(AF_INET6, p + off + 24, b, sizeof(b));
+		snprintf(out, n, "IP6 %s > %s next %u", a, b, p[off + 6]);
+	} else if (type == 0x0806) {
+		snprintf(out, n, "ARP");
+	} else {
+		snprintf(out, n, "ethertype 0x%04x", type);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "slots", required_argument, NULL, 'S' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "direction", required_argument, NULL, 'd' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "no-promisc", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 } };
+	const char *devs = NULL, *wfile = NULL;
+	long count = -1, snaplen = 65535, slots = 65536, seconds = -1;
+	int dirs = PFQ_DIR_INOUT, promisc = 1, quiet = 0, c, rc = 0;
+	pcap_t *dead = NULL;
+	pcap_dumper_t *dumper = NULL;
+
+	while ((c = getopt_long(argc, argv, "i:c:s:S:t:d:w:pqh", opts, NULL)) != -1) {
+		int bad = 0;
+
+		switch (c) {
+		case 'i': devs = optarg; break;
+		case 'c': bad = parse_long(optarg, 1, 1L << 40, &count); break;
+		case 's': bad = parse_long(optarg, 1, PFQ_CAPLEN_MAX, &snaplen); break;
+		case 'S': bad = parse_long(optarg, 1, PFQ_RX_SLOTS_MAX, &slots); break;
+		case 't': bad = parse_long(optarg, 1, 86400 * 365L, &seconds); break;
+		case 'w': wfile = optarg; break;
+		case 'p': promisc = 0; break;
+		case 'q': quiet = 1; break;
+		case 'd':
+			if (!strcmp(optarg, "in")) dirs = PFQ_DIR_IN;
+			else if (!strcmp(optarg, "out")) dirs = PFQ_DIR_OUT;
+			else if (!strcmp(optarg, "inout")) dirs = PFQ_DIR_INOUT;
+			else bad = 1;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (bad) {
+			fprintf(stderr, "pfq-dump: invalid value '%s' (see --help)\n", optarg);
+			return 2;
+		}
+	}
+	if (!devs || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	pfq_t *q = pfq_open((size_t)snaplen, (size_t)slots, 0, 0);
+
+	if (!q) {
+		fprintf(stderr, "pfq-dump: %s\n", pfq_error(NULL));
+		return 1;
+	}
+	pfq_timestamping_enable(q, 1);
+	if (bind_list(q, devs, promisc) < 0) {
+		pfq_close(q);
+		return 1;
+	}
+	if (pfq_set_direction(q, dirs) < 0 || pfq_enable(q) < 0) {
+		fprintf(stderr, "pfq-dump: %s\n", pfq_error(q));
+		pfq_close(q);
+		return 1;
+	}
+	if (wfile) {
+		dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)snaplen,
+							    PCAP_TSTAMP_PRECISION_NANO);
+		dumper = dead ? pcap_dump_open(dead, wfile) : NULL;
+		if (!dumper) {
+			fprintf(stderr, "pfq-dump: cannot write '%s': %s\n", wfile,
+				dead ? pcap_geterr(dead) : "out of memory");
+			pfq_close(q);
+			return 1;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	time_t end = seconds > 0 ? time(NULL) + seconds : 0;
+	long got = 0;
+
+	while (!stop && (count < 0 || got < count) && (!end || time(NULL) < end)) {
+		struct pfq_net_queue nq;
+		struct pfq_pkthdr h;
+		const uint8_t *data;
+		int n = pfq_read(q, &nq, 100000);
+
+		if (n < 0) {
+			fprintf(stderr, "pfq-dump: %s\n", pfq_error(q));
+			rc = 1;
+			break;
+		}
+		while ((count < 0 || got < count) && pfq_net_queue_next(&nq, &h, &data)) {
+			got++;
+			if (dumper) {
+				struct pcap_pkthdr ph = { .caplen = h.caplen, .len = h.len };
+
+				/* the dumper was opened for ns: tv_usec carries ns */
+				ph.ts.tv_sec = (time_t)(h.tstamp_ns / 1000000000ull);
+				ph.ts.tv_usec = (suseconds_t)(h.tstamp_ns % 1000000000ull);
+				pcap_dump((u_char *)dumper, &ph, data);
+			} else if (!quiet) {
+				char ifname[IF_NAMESIZE] = "?", sum[160];
+
+				if_indextoname((unsigned)h.ifindex, ifname);
+				summary(data, h.caplen, sum, sizeof(sum));
+				printf("%llu.%09llu %s %s len %u cap %u%s %s\n",
+				       (unsigned long long)(h.tstamp_ns / 1000000000ull),
+				       (unsigned long long)(h.tstamp_ns % 1000000000ull), ifname,
+				       h.direction == PFQ_DIR_OUT ? "out" : "in", h.len, h.caplen,
+				       h.vlan_tpid ? " vlan" : "", sum);
+			}
+		}
+	}
+	struct pfq_stats st = { 0 };
+
+	pfq_get_stats(q, &st);
+	fprintf(stderr, "%ld packets captured, %llu received, %llu lost\n", got,
+		(unsigned long long)st.recv, (unsigned long long)st.lost);
+	if (dumper)
+		pcap_dump_close(dumper);
+	if (dead)
+		pcap_close(dead);
+	pfq_close(q);
+	return rc;
+}
