@@ -22,13 +22,16 @@ static int make_binding(pfq_t *q, const char *dev, int queue,
 					  "no queue number");
 		b->ifindex = 0;
 		b->queue = PFQ_ANY_QUEUE;
+		b->raw_queue = false;
 		return 0;
 	}
 	b->ifindex = pfq_ifindex(q, dev);
 	if (b->ifindex < 0)
 		return b->ifindex;
 	b->queue = queue;
+	b->raw_queue = false;
 	if (queue != PFQ_ANY_QUEUE) {
+		b->raw_queue = pfq_dev_is_veth(q->fd, dev);
 		nq = pfq_dev_rx_queues(q->fd, dev);
 		if (nq < 0)
 			return pfq_seterr(q, -nq, "device '%s': %s", dev, strerror(-nq));

@@ -54,3 +54,20 @@ int pfq_dev_rx_queues(int fd, const char *dev)
 		return 1;
 	return (int)(ch.rx_count + ch.combined_count);
 }
+
+/*
+ * veth hands a packet to the peer's rx queue with the index of the tx queue
+ * it left by, and never records it the way NIC drivers do (index + 1).
+ */
+bool pfq_dev_is_veth(int fd, const char *dev)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+
+	if (fill_ifreq(&ifr, dev))
+		return false;
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		return false;
+	return strcmp(info.driver, "veth") == 0;
+}

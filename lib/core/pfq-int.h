@@ -15,7 +15,8 @@
 /* One (device, queue) binding of the socket. ifindex 0 = any device. */
 struct pfq_binding {
 	int ifindex;
-	int queue; /* PFQ_ANY_QUEUE or a queue number */
+	int queue;      /* PFQ_ANY_QUEUE or a queue number */
+	bool raw_queue; /* driver keeps the queue index as is (veth) */
 };
 
 /* The memory-mapped TPACKET_V3 receive ring. */
@@ -67,6 +68,7 @@ void pfq_clearerr(pfq_t *q);
 /* netdev.c: device look-ups through the socket's own network namespace */
 int pfq_dev_ifindex(int fd, const char *dev);
 int pfq_dev_rx_queues(int fd, const char *dev);
+bool pfq_dev_is_veth(int fd, const char *dev);
 
 /* ring.c */
 int pfq_ring_create(pfq_t *q);

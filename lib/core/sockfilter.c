@@ -35,7 +35,8 @@ static bool any_queue_binding(const pfq_t *q)
 }
 
 /*
- * Registers: r6 = ctx, r2 = ifindex, r3 = hw queue.
+ * Registers: r6 = ctx, r2 = ifindex, r3 = hw queue as NIC drivers record it,
+ * r4 = the raw queue_mapping (veth).
  * Layout: prologue, one test block per binding (each jumps to accept or
  * falls to the next), reject, accept.
  */
@@ -58,6 +59,7 @@ static int generate(const pfq_t *q, struct bpf_insn *p)
 		/* The kernel records rx queue n as queue_mapping n + 1;
 		 * unrecorded (0) counts as queue 0. */
 		*p++ = BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping));
+		*p++ = BI_MOV_REG(BPF_REG_4, BPF_REG_3);
 		*p++ = BI_JMP_IMM(BPF_JEQ, BPF_REG_3, 0, 1);
 		*p++ = BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1);
 	}
@@ -74,7 +76,8 @@ static int generate(const pfq_t *q, struct bpf_insn *p)
 			skip--;
 		}
 		if (b->queue != PFQ_ANY_QUEUE)
-			*p++ = BI_JMP_IMM(BPF_JNE, BPF_REG_3, b->queue, 1);
+			*p++ = BI_JMP_IMM(BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3,
+					  b->queue, 1);
 		accepts[naccepts++] = p;
 		*p++ = BI_JA(0);
 	}
