@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PFQ/lang: parse and type-check a computation, and run it over a frame with
+ * the reference interpreter (the oracle every compiled back end must match).
+ */
+#ifndef PFQ_LANG_H
+#define PFQ_LANG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <pfq/pfq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PFQ_LANG_COUNTERS 64
+#define PFQ_LANG_MAX_FWD 16
+#define PFQ_LANG_MAX_LOGS 8
+#define PFQ_LANG_LOG_LEN 160
+#define PFQ_CLASS_DEFAULT (1ull << 0)
+#define PFQ_CLASS_CONTROL (1ull << 63)
+#define PFQ_CLASS_ANY (~PFQ_CLASS_CONTROL)
+
+typedef struct pfq_lang_program pfq_lang_program;
+
+/* A diagnostic: where, and what. */
+struct pfq_lang_diag {
+	int line, col;      /* 1-based; 0 when not tied to a place */
+	char msg[512];      /* "expected ..., found ...", "did you mean ..." */
+	char warnings[512]; /* non-fatal notes (unknown import, ...) */
+};
+
+enum pfq_fate {
+	PFQ_FATE_DROP = 0,
+	PFQ_FATE_COPY = 1,
+	PFQ_FATE_STEER = 2,        /* hash[0] */
+	PFQ_FATE_DOUBLE_STEER = 3, /* hash[0], hash[1] */
+	PFQ_FATE_STEER_TO = 4,     /* member index hash[0] */
+};
+
+/* Per-packet data that is not in the frame. */
+struct pfq_lang_meta {
+	bool vlan_present; /* the outer tag was stripped and is here */
+	uint16_t vlan_tci;
+	uint16_t vlan_tpid;
+	uint32_t mark;     /* packet mark on entry */
+	uint32_t rxhash;   /* receive hash (steer_rss) */
+	uint32_t rrobin;   /* round-robin counter value (steer_rrobin) */
+	const char *ifname;         /* device the packet came in on (link) */
+	const uint32_t *host_addrs; /* IPv4 addresses of that device, network order */
+	size_t n_host_addrs;
+};
+
+struct pfq_lang_decision {
+	enum pfq_fate fate;
+	uint64_t class_mask;
+	uint32_t hash[2];
+	uint32_t mark;
+	uint32_t state;
+	bool to_kernel;
+	int nfwd;
+	char fwd[PFQ_LANG_MAX_FWD][16]; /* devices to forward a copy to */
+	int32_t counters[PFQ_LANG_COUNTERS]; /* deltas */
+	int nlogs;
+	char logs[PFQ_LANG_MAX_LOGS][PFQ_LANG_LOG_LEN];
+};
+
+/* Parse and type-check; NULL with diag filled on error. */
+PFQ_API pfq_lang_program *pfq_lang_compile(const char *src, struct pfq_lang_diag *diag);
+PFQ_API pfq_lang_program *pfq_lang_compile_file(const char *path, struct pfq_lang_diag *diag);
+PFQ_API void pfq_lang_free(pfq_lang_program *prog);
+/* Print the typed program (one node per line, with types). */
+PFQ_API void pfq_lang_dump(const pfq_lang_program *prog, FILE *out);
+/* Run over a frame (from the MAC header). meta may be NULL. */
+PFQ_API int pfq_lang_run(const pfq_lang_program *prog, const uint8_t *frame,
+			 size_t len, const struct pfq_lang_meta *meta,
+			 struct pfq_lang_decision *out);
+/* Print a decision on one line ("steer hash=0x... class={0} ..."). */
+PFQ_API void pfq_lang_decision_print(const struct pfq_lang_decision *d, FILE *out);
+/* Names of every function of the catalogue, NULL-terminated. */
+PFQ_API const char *const *pfq_lang_functions(void);
+/* The original dispatch hash: mix a steering hash, then fold it to n. */
+PFQ_API uint32_t pfq_lang_hash_mix(uint32_t h);
+PFQ_API uint32_t pfq_lang_fold(uint32_t h, uint32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

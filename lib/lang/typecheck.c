@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Type checking: the syntax tree becomes a tree of catalogue nodes with typed
+ * arguments. User definitions are expanded at their call sites (they are
+ * macros with parameters); every argument is checked against the signature,
+ * numbers against their range, strings against what they name.
+ */
+#include "impl.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EXPAND 64
+
+struct tc {
+	struct pfq_lang_program *prog;
+	struct ast **defs;
+	int ndefs;
+	struct pfq_lang_diag *diag;
+	int depth;
+	int expand; /* definitions being expanded, nested */
+};
+
+static struct node *tc_expr(struct tc *T, struct ast *e, enum lt want);
+
+static struct ast *find_def(struct tc *T, const char *name)
+{
+	for (int i = 0; i < T->ndefs; i++)
+		if (strcmp(T->defs[i]->name, name) == 0)
+			return T->defs[i];
+	return NULL;
+}
+
+static struct node *new_node(struct tc *T, int fid, const struct ast *at)
+{
+	struct pfq_lang_program *p = T->prog;
+	struct node *n;
+
+	if (p->nnodes == p->capnodes) {
+		int cap = p->capnodes ? p->capnodes * 2 : 32;
+		struct node **nn = realloc(p->nodes, (size_t)cap * sizeof(*nn));
+
+		if (!nn)
+			return NULL;
+		p->nodes = nn;
+		p->capnodes = cap;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->fid = fid;
+	n->type = pfq_builtins[fid].result;
+	n->line = at->line;
+	n->col = at->col;
+	n->nargs = pfq_builtins[fid].nargs;
+	n->id = p->nnodes;
+	p->nodes[p->nnodes++] = n;
+	return n;
+}
+
+static void free_arg(struct arg *a)
+{
+	free(a->s);
+	free(a->ints);
+	for (int i = 0; i < a->nstrs; i++)
+		free(a->strs[i]);
+	free(a->strs);
+	free(a->ips);
+}
+
+void node_free_all(struct pfq_lang_program *p)
+{
+	for (int i = 0; i < p->nnodes; i++) {
+		struct node *n = p->nodes[i];
+
+		for (int k = 0; k < n->nargs; k++)
+			free_arg(&n->args[k]);
+		if (n->extra)
+			bloom_free(n->extra);
+		free(n);
+	}
+	free(p->nodes);
+	p->nodes = NULL;
+	p->nnodes = p->capnodes = 0;
+}
+
+static const char *describe(struct tc *T, const struct ast *e)
+{
+	static _Thread_local char buf[128];
+
+	switch (e->kind) {
+	case A_INT: return "a number";
+	case A_STR: return "a string";
+	case A_LIST: return "a list";
+	case A_CIDR: return "a CIDR";
+	case A_IF: return "an if-then-else (a NetFunction)";
+	case A_APP:
+	case A_VAR: {
+		const struct ast *h = e;
+
+		while (h->kind == A_APP)
+			h = h->a;
+		if (h->kind != A_VAR)
+			return "an application";
+		int fid = builtin_find(h->name);
+
+		if (find_def(T, h->name))
+			snprintf(buf, sizeof(buf), "'%s'", h->name);
+		else if (fid >= 0)
+			snprintf(buf, sizeof(buf), "'%s' (a %s)", h->name,
+				 lt_name(pfq_builtins[fid].result));
+		else
+			snprintf(buf, sizeof(buf), "'%s'", h->name);
+		return buf;
+	}
+	}
+	return "?";
+}
+
+/* copy of e with the parameters replaced by the arguments */
+static struct ast *subst(const struct ast *e, const struct ast *def, struct ast **args)
+{
+	struct ast *r;
+
+	if (!e)
+		return NULL;
+	if (def && e->kind == A_VAR)
+		for (int i = 0; i < def->nitems; i++)
+			if (strcmp(def->items[i]->name, e->name) == 0)
+				return subst(args[i], NULL, NULL);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	*r = *e;
+	r->name = e->name ? strdup(e->name) : NULL;
+	r->a = e->a ? subst(e->a, def, args) : NULL;
+	r->b = e->b ? subst(e->b, def, args) : NULL;
+	r->c = e->c ? subst(e->c, def, args) : NULL;
+	r->items = NULL;
+	if (e->nitems) {
+		r->items = calloc((size_t)e->nitems, sizeof(*r->items));
+		for (int i = 0; r->items && i < e->nitems; i++)
+			r->items[i] = subst(e->items[i], def, args);
+	}
+	return r;
+}
+
+/* the head of an application spine and its arguments, in order */
+static const struct ast *spine(const struct ast *e, struct ast **args, int *nargs)
+{
+	int n = 0;
+	const struct ast *h = e;
+
+	while (h->kind == A_APP) {
+		n++;
+		h = h->a;
+	}
+	*nargs = n;
+	for (const struct ast *x = e; x->kind == A_APP; x = x->a)
+		args[--n] = x->b;
+	return h;
+}
+
+static bool parse_ipv4(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*ip = a.s_addr;
+	return true;
+}
+
+static bool parse_cidr_text(const char *s, struct cidr *c)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	long prefix = 32;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	if (slash) {
+		char *end;
+
+		buf[slash - s] = '\0';
+		errno = 0;
+		prefix = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || prefix < 0 || prefix > 32)
+			return false;
+	}
+	if (!parse_ipv4(buf, &c->addr))
+		return false;
+	c->prefix = (int)prefix;
+	c->mask = htonl(prefix ? ~0u << (32 - prefix) : 0);
+	c->addr &= c->mask;
+	return true;
+}
+
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char extra;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &extra) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return true;
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= 16 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* literal behind a name defined without parameters (n = 53) */
+static const struct ast *resolve_const(struct tc *T, const struct ast *e)
+{
+	for (int k = 0; k < MAX_EXPAND && e->kind == A_VAR; k++) {
+		const struct ast *d = find_def(T, e->name);
+
+		if (!d || d->nitems)
+			break;
+		e = d->a;
+	}
+	return e;
+}
+
+struct argctx {
+	const char *fname;
+	int index; /* 1-based */
+};
+
+#define ARGERR(T, e, ac, ...)                                                     \
+	do {                                                                      \
+		char m_[256];                                                     \
+		snprintf(m_, sizeof(m_), __VA_ARGS__);                            \
+		diag_set((T)->diag, (e)->line, (e)->col, "argument %d of '%s': %s", \
+			 (ac)->index, (ac)->fname, m_);                           \
+		return false;                                                     \
+	} while (0)
+
+static bool number(struct tc *T, const struct ast *e, enum lt type, struct arg *a,
+		   const struct argctx *ac)
+{
+	static const struct { enum lt t; uint64_t max; } words[] = {
+		{ LT_W8, 0xff }, { LT_W16, 0xffff }, { LT_W32, 0xffffffffu }, { LT_W64, UINT64_MAX } };
+
+	if (e->kind == A_APP) {
+		const struct ast *h = e;
+
+		while (h->kind == A_APP)
+			h = h->a;
+		if (h->kind == A_VAR && (!strcmp(h->name, ".&&.") || !strcmp(h->name, ".||.") ||
+					 !strcmp(h->name, ".^^.")))
+			ARGERR(T, e, ac, "expected a %s, found a '%s' expression: comparisons bind "
+			       "looser than .&&. .||. .^^., so add parentheses, e.g. "
+			       "'(ip_ttl .> 1) .&&. is_udp'", lt_name(type), h->name);
+	}
+	if (e->kind != A_INT)
+		ARGERR(T, e, ac, "expected a %s, found %s", lt_name(type), describe(T, e));
+	if (type == LT_INT) {
+		int64_t v = (int64_t)e->ival;
+
+		if ((!e->neg && e->ival > INT32_MAX) || v < INT32_MIN)
+			ARGERR(T, e, ac, "Int out of range (%d..%d)", INT32_MIN, INT32_MAX);
+		a->i = v;
+		a->u = (uint64_t)v;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (words[i].t == type) {
+			if (e->neg || e->ival > words[i].max)
+				ARGERR(T, e, ac, "%s out of range (0..%llu), found %s%llu", lt_name(type),
+				       (unsigned long long)words[i].max, e->neg ? "-" : "",
+				       (unsigned long long)(e->neg ? -(int64_t)e->ival : (int64_t)e->ival));
+			a->u = e->ival;
+			a->i = (int64_t)e->ival;
+			return true;
+		}
+	return false;
+}
+
+static bool tc_arg(struct tc *T, struct ast *e0, enum lt type, struct arg *a,
+		   const struct argctx *ac)
+{
+	const struct ast *e = resolve_const(T, e0);
+
+	a->type = type;
+	switch (type) {
+	case LT_FUN:
+	case LT_PRED:
+	case LT_PROP:
+		if (e0->kind == A_INT || e0->kind == A_STR || e0->kind == A_LIST || e0->kind == A_CIDR)
+			ARGERR(T, e0, ac, "expected a %s, found %s", lt_name(type), describe(T, e0));
+		a->fn = tc_expr(T, e0, type);
+		return a->fn != NULL;
+	case LT_INT: case LT_W8: case LT_W16: case LT_W32: case LT_W64:
+		return number(T, e, type, a, ac);
+	case LT_STR: case LT_DEV: case LT_MAC: case LT_IPV4:
+		if (e->kind != A_STR)
+			ARGERR(T, e, ac, "expected a %s, found %s", lt_name(type), describe(T, e));
+		if (type == LT_DEV && !valid_ifname(e->name))
+			ARGERR(T, e, ac, "'%s' is not a valid device name", e->name);
+		if (type == LT_MAC && !parse_mac(e->name, a->mac))
+			ARGERR(T, e, ac, "'%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", e->name);
+		if (type == LT_IPV4 && !parse_ipv4(e->name, &a->ip))
+			ARGERR(T, e, ac, "'%s' is not an IPv4 address", e->name);
+		a->s = strdup(e->name);
+		return a->s != NULL;
+	case LT_CIDR:
+		if (e->kind == A_STR) {
+			if (!parse_cidr_text(e->name, &a->cidr))
+				ARGERR(T, e, ac, "'%s' is not a CIDR (\"a.b.c.d/n\", n in 0..32)", e->name);
+			return true;
+		}
+		if (e->kind == A_CIDR) {
+			char text[80];
+
+			if (e->b->neg || e->b->ival > 32)
+				ARGERR(T, e->b, ac, "CIDR prefix must be in 0..32");
+			snprintf(text, sizeof(text), "%s/%llu", e->a->name, (unsigned long long)e->b->ival);
+			if (!parse_cidr_text(text, &a->cidr))
+				ARGERR(T, e, ac, "'%s' is not an IPv4 address", e->a->name);
+			return true;
+		}
+		ARGERR(T, e, ac, "expected a CIDR, found %s", describe(T, e));
+	case LT_LIST_INT: case LT_LIST_DEV: case LT_LIST_IPV4: {
+		enum lt el = type == LT_LIST_INT ? LT_INT : type == LT_LIST_DEV ? LT_DEV : LT_IPV4;
+
+		if (e->kind != A_LIST)
+			ARGERR(T, e, ac, "expected a list %s, found %s", lt_name(type), describe(T, e));
+		if (e->nitems > 4096)
+			ARGERR(T, e, ac, "list longer than 4096 elements");
+		if (type == LT_LIST_INT)
+			a->ints = calloc((size_t)e->nitems + 1, sizeof(*a->ints));
+		else if (type == LT_LIST_DEV)
+			a->strs = calloc((size_t)e->nitems + 1, sizeof(*a->strs));
+		else
+			a->ips = calloc((size_t)e->nitems + 1, sizeof(*a->ips));
+		if (!a->ints && !a->strs && !a->ips)
+			ARGERR(T, e, ac, "out of memory");
+		for (int i = 0; i < e->nitems; i++) {
+			struct arg x = { 0 };
+
+			if (!tc_arg(T, e->items[i], el, &x, ac)) {
+				free_arg(&x);
+				return false;
+			}
+			if (type == LT_LIST_INT)
+				a->ints[a->nints++] = x.i;
+			else if (type == LT_LIST_DEV)
+				a->strs[a->nstrs++] = x.s, x.s = NULL;
+			else
+				a->ips[a->nips++] = x.ip;
+			free_arg(&x);
+		}
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+static void type_mismatch(struct tc *T, const struct ast *e, enum lt want, enum lt got,
+			  const char *name)
+{
+	const char *hint = "";
+
+	if (want == LT_FUN && got == LT_PRED)
+		hint = " (a predicate becomes a function with 'filter p' or 'when p f')";
+	else if (want == LT_PRED && got == LT_PROP)
+		hint = " (compare a property: 'p .< n', 'p .== n', ...)";
+	else if (want == LT_PRED && got == LT_FUN)
+		hint = " (use the predicate form, e.g. 'is_tcp' instead of 'tcp')";
+	diag_set(T->diag, e->line, e->col, "expected a %s, found '%s' (a %s)%s", lt_name(want),
+		 name, lt_name(got), hint);
+}
+
+static struct node *tc_builtin(struct tc *T, const struct ast *head, int fid,
+			       struct ast **args, int nargs, enum lt want)
+{
+	const struct builtin *b = &pfq_builtins[fid];
+	struct node *n;
+
+	if (b->result != want) {
+		type_mismatch(T, head, want, b->result, b->name);
+		return NULL;
+	}
+	if (nargs != b->nargs) {
+		char sig[256] = "";
+
+		for (int i = 0; i < b->nargs; i++) {
+			strncat(sig, i ? ", " : "", sizeof(sig) - strlen(sig) - 1);
+			strncat(sig, lt_name(b->args[i]), sizeof(sig) - strlen(sig) - 1);
+		}
+		diag_set(T->diag, head->line, head->col, "'%s' takes %d argument%s%s%s%s, given %d",
+			 b->name, b->nargs, b->nargs == 1 ? "" : "s", b->nargs ? " (" : "", sig,
+			 b->nargs ? ")" : "", nargs);
+		return NULL;
+	}
+	n = new_node(T, fid, head);
+	if (!n) {
+		diag_set(T->diag, 0, 0, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < nargs; i++) {
+		struct argctx ac = { b->name, i + 1 };
+
+		if (!tc_arg(T, args[i], b->args[i], &n->args[i], &ac))
+			return NULL;
+	}
+	if (b->check) {
+		const char *err = b->check(n);
+
+		if (err) {
+			diag_set(T->diag, head->line, head->col, "'%s': %s", b->name, err);
+			return NULL;
+		}
+	}
+	return n;
+}
+
+static struct node *tc_expr(struct tc *T, struct ast *e, enum lt want)
+{
+	struct ast *args[64];
+	const struct ast *head;
+	int nargs;
+
+	if (++T->depth > 2000) {
+		diag_set(T->diag, e->line, e->col, "program nested too deeply");
+		return NULL;
+	}
+	if (e->kind == A_IF) {
+		struct ast *parts[3] = { e->a, e->b, e->c };
+		struct node *n = tc_builtin(T, e, builtin_find("conditional"), parts, 3, want);
+
+		T->depth--;
+		return n;
+	}
+	if (e->kind != A_VAR && e->kind != A_APP) {
+		diag_set(T->diag, e->line, e->col, "expected a %s, found %s", lt_name(want),
+			 describe(T, e));
+		return NULL;
+	}
+	int count = 0;
+
+	for (const struct ast *x = e; x->kind == A_APP; x = x->a)
+		count++;
+	if (count > 64) {
+		diag_set(T->diag, e->line, e->col, "too many arguments");
+		return NULL;
+	}
+	head = spine(e, args, &nargs);
+	if (head->kind != A_VAR) {
+		diag_set(T->diag, head->line, head->col, "%s cannot be applied to arguments",
+			 describe(T, head));
+		return NULL;
+	}
+	struct ast *def = find_def(T, head->name);
+	struct node *n = NULL;
+
+	if (def) {
+		if (nargs < def->nitems) {
+			diag_set(T->diag, head->line, head->col, "'%s' takes %d argument%s, given %d",
+				 def->name, def->nitems, def->nitems == 1 ? "" : "s", nargs);
+			return NULL;
+		}
+		if (T->expand >= MAX_EXPAND) {
+			diag_set(T->diag, head->line, head->col,
+				 "'%s' is recursive (definitions cannot call themselves)", def->name);
+			return NULL;
+		}
+		struct ast *body = subst(def->a, def, args);
+
+		for (int i = def->nitems; body && i < nargs; i++) {
+			struct ast *app = calloc(1, sizeof(*app));
+			struct ast *arg = subst(args[i], NULL, NULL);
+
+			if (!app || !arg) {
+				free(app);
+				ast_free(arg);
+				ast_free(body);
+				body = NULL;
+				break;
+			}
+			app->kind = A_APP;
+			app->line = head->line;
+			app->col = head->col;
+			app->a = body;
+			app->b = arg;
+			body = app;
+		}
+		if (!body) {
+			diag_set(T->diag, 0, 0, "out of memory");
+			return NULL;
+		}
+		T->expand++;
+		n = tc_expr(T, body, want);
+		T->expand--;
+		ast_free(body);
+	} else {
+		int fid = builtin_find(head->name);
+
+		if (fid < 0) {
+			const char *s = builtin_suggest(head->name);
+
+			diag_set(T->diag, head->line, head->col, "unknown function '%s'%s%s%s",
+				 head->name, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+			return NULL;
+		}
+		n = tc_builtin(T, head, fid, args, nargs, want);
+	}
+	T->depth--;
+	return n;
+}
+
+struct node *lang_typecheck(struct pfq_lang_program *p, struct ast *main_expr,
+			    struct ast **defs, int ndefs, struct pfq_lang_diag *diag)
+{
+	struct tc T = { .prog = p, .defs = defs, .ndefs = ndefs, .diag = diag };
+	const struct ast *e = resolve_const(&T, main_expr);
+
+	if (e->kind == A_VAR || e->kind == A_APP) {
+		/* a clearer message for a main that is not a function */
+		struct ast *args[64];
+		int nargs = 0, count = 0;
+
+		for (const struct ast *x = e; x->kind == A_APP; x = x->a)
+			count++;
+		if (count <= 64) {
+			const struct ast *h = spine(e, args, &nargs);
+			int fid = h->kind == A_VAR && !find_def(&T, h->name) ? builtin_find(h->name) : -1;
+
+			if (fid >= 0 && pfq_builtins[fid].result != LT_FUN) {
+				diag_set(diag, h->line, h->col, "the program must be a NetFunction, found "
+					 "'%s' (a %s)%s", h->name, lt_name(pfq_builtins[fid].result),
+					 pfq_builtins[fid].result == LT_PRED ? "; did you mean 'filter (...)'?" : "");
+				return NULL;
+			}
+		}
+	}
+	return tc_expr(&T, main_expr, LT_FUN);
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pfq-lang: check, print and run PFQ/lang computations. */
+#include <pfq/lang.h>
+
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_OK = 0, EXIT_PROGRAM = 1, EXIT_USAGE = 2, EXIT_INPUT = 3 };
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: pfq-lang COMMAND (FILE | -e EXPR) [options]\n"
+"Parse, type-check, print and run PFQ/lang computations.\n"
+"\n"
+"Commands:\n"
+"  check      parse and type-check; print nothing but errors and warnings\n"
+"  dump       print the typed program (one function per line, with types)\n"
+"  run        run the reference interpreter over every packet of a pcap file\n"
+"             and print one decision per packet\n"
+"  functions  list the function catalogue\n"
+"\n"
+"Options:\n"
+"  -e, --expr EXPR    the program text itself instead of a FILE ('-' reads stdin)\n"
+"  -r, --pcap FILE    (run) the packets, a pcap file of Ethernet frames\n"
+"  -j, --json         (run) one JSON object per packet instead of a table\n"
+"  -h, --help         this text\n"
+"\n"
+"Examples:\n"
+"  pfq-lang check -e 'ip >-> steer_flow'\n"
+"  pfq-lang dump prog.pfq\n"
+"  pfq-lang run -e 'when is_tcp drop' --pcap capture.pcap --json\n"
+"\n"
+"Exit status: 0 success, 1 the program does not compile, 2 bad usage,\n"
+"3 an input file cannot be read.\n", f);
+}
+
+static char *read_stream(FILE *in)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		size_t r = fread(buf + n, 1, cap - n - 1, in);
+
+		n += r;
+		if (r == 0)
+			break;
+		if (n + 1 == cap) {
+			char *nb = cap > (1 << 21) ? NULL : realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+static void json_string(const char *s, FILE *out)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void print_json(long idx, const struct pcap_pkthdr *h, const struct pfq_lang_decision *d)
+{
+	static const char *fates[] = { "drop", "copy", "steer", "double_steer", "steer_to" };
+	bool first = true;
+
+	printf("{\"packet\":%ld,\"len\":%u,\"fate\":\"%s\",\"class_mask\":%llu,\"hash\":[%u,%u],"
+	       "\"mark\":%u,\"state\":%u,\"kernel\":%s,\"forward\":[",
+	       idx, h->len, fates[d->fate], (unsigned long long)d->class_mask, d->hash[0],
+	       d->hash[1], d->mark, d->state, d->to_kernel ? "true" : "false");
+	for (int i = 0; i < d->nfwd; i++) {
+		if (i)
+			putchar(',');
+		json_string(d->fwd[i], stdout);
+	}
+	printf("],\"counters\":{");
+	for (int i = 0; i < PFQ_LANG_COUNTERS; i++)
+		if (d->counters[i]) {
+			printf("%s\"%d\":%d", first ? "" : ",", i, d->counters[i]);
+			first = false;
+		}
+	printf("},\"logs\":[");
+	for (int i = 0; i < d->nlogs; i++) {
+		if (i)
+			putchar(',');
+		json_string(d->logs[i], stdout);
+	}
+	printf("]}\n");
+}
+
+static int run_pcap(const pfq_lang_program *prog, const char *path, int json)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	long idx = 0;
+	int r;
+
+	if (!p) {
+		fprintf(stderr, "pfq-lang: %s\n", err);
+		return EXIT_INPUT;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		fprintf(stderr, "pfq-lang: %s: link type %s, only Ethernet is supported\n", path,
+			pcap_datalink_val_to_name(pcap_datalink(p)));
+		pcap_close(p);
+		return EXIT_INPUT;
+	}
+	if (!json)
+		printf("%-8s %-6s %s\n", "packet", "len", "decision");
+	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+		struct pfq_lang_decision d;
+
+		idx++;
+		pfq_lang_run(prog, data, h->caplen, NULL, &d);
+		if (json) {
+			print_json(idx, h, &d);
+		} else {
+			printf("%-8ld %-6u ", idx, h->len);
+			pfq_lang_decision_print(&d, stdout);
+			putchar('\n');
+		}
+	}
+	if (r == -1) {
+		fprintf(stderr, "pfq-lang: %s: %s\n", path, pcap_geterr(p));
+		pcap_close(p);
+		return EXIT_INPUT;
+	}
+	pcap_close(p);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "expr", required_argument, NULL, 'e' },
+		{ "pcap", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 } };
+	const char *expr = NULL, *pcap = NULL, *cmd, *file = NULL;
+	int json = 0, c;
+	struct pfq_lang_diag diag;
+	pfq_lang_program *prog;
+
+	while ((c = getopt_long(argc, argv, "+e:r:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': expr = optarg; break;
+		case 'r': pcap = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind++];
+	/* options may also follow the command */
+	while ((c = getopt_long(argc, argv, "e:r:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': expr = optarg; break;
+		case 'r': pcap = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		file = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "pfq-lang: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "functions")) {
+		for (const char *const *f = pfq_lang_functions(); *f; f++)
+			puts(*f);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "check") && strcmp(cmd, "dump") && strcmp(cmd, "run")) {
+		fprintf(stderr, "pfq-lang: unknown command '%s' (check, dump, run, functions)\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (!!expr == !!file) {
+		fprintf(stderr, "pfq-lang: give the program as FILE or with -e EXPR (one of them)\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "run") && !pcap) {
+		fprintf(stderr, "pfq-lang: run needs --pcap FILE\n");
+		return EXIT_USAGE;
+	}
+	const char *where = file ? file : "<expr>";
+
+	if (file && !strcmp(file, "-")) {
+		char *text = read_stream(stdin);
+
+		if (!text) {
+			fprintf(stderr, "pfq-lang: cannot read the standard input\n");
+			return EXIT_INPUT;
+		}
+		prog = pfq_lang_compile(text, &diag);
+		free(text);
+		where = "<stdin>";
+	} else if (file) {
+		FILE *f = fopen(file, "r");
+
+		if (!f) {
+			perror(file);
+			return EXIT_INPUT;
+		}
+		fclose(f);
+		prog = pfq_lang_compile_file(file, &diag);
+	} else {
+		prog = pfq_lang_compile(expr, &diag);
+	}
+	if (diag.warnings[0])
+		fprintf(stderr, "%s: warning: %s", where, diag.warnings);
+	if (!prog) {
+		if (diag.line)
+			fprintf(stderr, "%s:%d:%d: error: %s\n", where, diag.line, diag.col, diag.msg);
+		else
+			fprintf(stderr, "%s: error: %s\n", where, diag.msg);
+		return EXIT_PROGRAM;
+	}
+	int rc = EXIT_OK;
+
+	if (!strcmp(cmd, "dump"))
+		pfq_lang_dump(prog, stdout);
+	else if (!strcmp(cmd, "run"))
+		rc = run_pcap(prog, pcap, json);
+	pfq_lang_free(prog);
+	return rc;
+}
