@@ -11,6 +11,8 @@ echo "== build"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo || exit 1
 echo "== build (ASan+UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPFQ_SANITIZE=ON || exit 1
+echo "== build (libFuzzer targets, clang)"
+scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DPFQ_FUZZ=ON || exit 1
 
 passed=0
 failed=0
@@ -39,5 +41,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest "tests" build
 run_ctest "tests under ASan+UBSan" build-asan -L "unit|integration"
+run_ctest "fuzzers (bounded runs)" build-fuzz
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

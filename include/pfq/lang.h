@@ -67,6 +67,7 @@ struct pfq_lang_decision {
 	int32_t counters[PFQ_LANG_COUNTERS]; /* deltas */
 	int nlogs;
 	char logs[PFQ_LANG_MAX_LOGS][PFQ_LANG_LOG_LEN];
+	int log_ids[PFQ_LANG_MAX_LOGS]; /* the function (node) that logged */
 };
 
 /* Parse and type-check; NULL with diag filled on error. */
@@ -83,6 +84,40 @@ PFQ_API int pfq_lang_run(const pfq_lang_program *prog, const uint8_t *frame,
 PFQ_API void pfq_lang_decision_print(const struct pfq_lang_decision *d, FILE *out);
 /* Names of every function of the catalogue, NULL-terminated. */
 PFQ_API const char *const *pfq_lang_functions(void);
+/* ---- eBPF back end ---- */
+typedef struct pfq_lang_bpf pfq_lang_bpf;
+
+struct pfq_lang_bpf_opts {
+	size_t sz;
+	/* resolve a forwarding device to an ifindex (NULL: the calling thread's
+	 * network namespace); return <= 0 when it does not exist */
+	int (*ifindex_of)(const char *dev, void *user);
+	void *user;
+	char *log;       /* verifier log on failure */
+	size_t log_size;
+};
+
+/* Compile a typed program to an eBPF socket filter and load it (the kernel
+ * verifies and JIT-compiles it). NULL with diag filled on error. */
+PFQ_API pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
+					const struct pfq_lang_bpf_opts *opts,
+					struct pfq_lang_diag *diag);
+PFQ_API void pfq_lang_bpf_free(pfq_lang_bpf *b);
+PFQ_API int pfq_lang_bpf_prog_fd(const pfq_lang_bpf *b);
+PFQ_API int pfq_lang_bpf_insn_count(const pfq_lang_bpf *b);
+/* Print the generated instructions. */
+PFQ_API void pfq_lang_bpf_dump(const pfq_lang_bpf *b, FILE *out);
+/* IPv4 addresses (network order) of device ifindex, for ip_host. */
+PFQ_API int pfq_lang_bpf_set_host_addrs(pfq_lang_bpf *b, int ifindex,
+					const uint32_t *addrs, size_t n);
+/* Run the loaded program over a frame with BPF_PROG_TEST_RUN and read its
+ * decision back. repeat > 1 measures: *ns_per_run gets the kernel's time. */
+PFQ_API int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len,
+				  uint32_t mark, int repeat, struct pfq_lang_decision *out,
+				  uint32_t *ns_per_run);
+/* The value steer_rrobin gives the next packet. */
+PFQ_API uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b);
+
 /* The original dispatch hash: mix a steering hash, then fold it to n. */
 PFQ_API uint32_t pfq_lang_hash_mix(uint32_t h);
 PFQ_API uint32_t pfq_lang_fold(uint32_t h, uint32_t n);

@@ -9,6 +9,7 @@
 
 void eval_fun(struct pctx *c, const struct node *n)
 {
+	c->node_id = n->id;
 	pfq_builtins[n->fid].fun(c, n);
 }
 
@@ -28,6 +29,7 @@ void ctx_log(struct pctx *c, const char *fmt, ...)
 
 	if (c->d->nlogs >= PFQ_LANG_MAX_LOGS)
 		return;
+	c->d->log_ids[c->d->nlogs] = c->node_id;
 	va_start(ap, fmt);
 	vsnprintf(c->d->logs[c->d->nlogs++], PFQ_LANG_LOG_LEN, fmt, ap);
 	va_end(ap);

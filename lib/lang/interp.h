@@ -10,6 +10,7 @@ struct pctx {
 	struct pkt p;
 	const struct pfq_lang_meta *meta;
 	struct pfq_lang_decision *d; /* the monad state, updated in place */
+	int node_id;                 /* function being evaluated (for logs) */
 };
 
 void eval_fun(struct pctx *c, const struct node *n);

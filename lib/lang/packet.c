@@ -105,8 +105,9 @@ static void decode_ipv6(struct pkt *p)
 		if (nh == 44) {
 			uint16_t fo = be16(e + 2);
 
-			p->later_frag = (fo & 0xfff8) != 0;
-			p->frag = p->later_frag || (fo & 1);
+			/* several fragment headers (malformed): any of them counts */
+			p->later_frag |= (fo & 0xfff8) != 0;
+			p->frag |= p->later_frag || (fo & 1);
 			elen = 8;
 		} else if (nh == 51) {
 			elen = ((size_t)e[1] + 2) * 4;

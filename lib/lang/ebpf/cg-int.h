@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PFQ/lang to eBPF: shared definitions of the code generator.
+ *
+ * Register convention of the generated code:
+ *   r6 = the skb context, r7 = the scratch area (a per-CPU map value),
+ *   r8, r9 = temporaries that survive helper calls, r0-r5 = scratch.
+ * All evaluation state lives in the scratch area at fixed offsets: the
+ * decision (what the interpreter returns), the decoded packet fields, and a
+ * cache of the first bytes of the frame loaded with one helper call.
+ */
+#ifndef PFQ_LANG_CG_INT_H
+#define PFQ_LANG_CG_INT_H
+
+#include "../lang-int.h"
+#include "../../bpf/emit.h"
+
+#include <stddef.h>
+
+#define CG_CACHE 128     /* bytes of the frame loaded at once */
+#define CG_PAR_DEPTH 16  /* nested par/inv saves */
+#define CG_MAX_DEVS 16   /* devices named by forward/bridge/tee/tap/link */
+#define CG_MAX_LOGS 8
+
+struct cg_scratch {
+	/* decision */
+	uint32_t fate;
+	uint32_t nlogs;
+	uint64_t class_mask;
+	uint32_t hash0, hash1;
+	uint32_t mark, state;
+	uint32_t kernel, fwd_mask;
+	uint32_t log_ids[CG_MAX_LOGS];
+	int32_t counters[PFQ_LANG_COUNTERS];
+	/* decoded packet (kernel view) */
+	uint32_t L;      /* valid bytes in cache */
+	uint32_t len;    /* frame length */
+	uint32_t shift;  /* 4 when an inline outer tag was taken out of the cache */
+	uint32_t vlan, tci, tpid;
+	uint32_t l3_type, l3, ipv, proto, l4, l4ok, frag, later_frag;
+	uint32_t src32, dst32, s6b0, d6b0;
+	uint32_t tos, ttl, tot_len, ip_id, frag_off, sport, dport;
+	uint32_t tmp;    /* destination of loads beyond the cache */
+	uint32_t elen;   /* IPv6 extension header length being walked */
+	uint64_t save[CG_PAR_DEPTH][3];
+	uint8_t cache[CG_CACHE + 8];
+};
+
+#define SC(f) ((int16_t)offsetof(struct cg_scratch, f))
+
+struct cg {
+	struct emit e;
+	const struct pfq_lang_program *prog;
+	int scratch_fd;
+	int rr_fd;        /* round-robin counter map */
+	int host_fd;      /* ifindex -> host addresses */
+	int *map_fds;     /* per-node maps (bloom tables) */
+	int nmaps;
+	char devs[CG_MAX_DEVS][16];
+	int dev_ifindex[CG_MAX_DEVS];
+	int ndevs;
+	int par_depth;
+	bool uses_counters;
+	char err[256];
+	int (*ifindex_of)(const char *dev, void *user);
+	void *user;
+};
+
+/* emission shorthands */
+#define E(i) emit(&cg->e, (i))
+#define LDX(reg, f) E(BI_LDX(BPF_W, reg, BPF_REG_7, SC(f)))
+#define STX(f, reg) E(BI_STX(BPF_W, BPF_REG_7, reg, SC(f)))
+#define STI(f, imm) E(BI_ST(BPF_W, BPF_REG_7, SC(f), imm))
+
+/* cg_parse.c */
+void cg_prologue(struct cg *cg, int exit_label);
+/* r0 = the n (1..4) bytes at offset r1 (kernel view), big-endian;
+ * jumps to absent when they are not in the frame. Clobbers r0-r5. */
+void cg_load(struct cg *cg, int size, int absent);
+/* the same at a constant offset */
+void cg_load_at(struct cg *cg, uint32_t off, int size, int absent);
+
+/* cg_nodes.c */
+void cg_fun(struct cg *cg, const struct node *n);
+void cg_pred(struct cg *cg, const struct node *n, int yes, int no);
+/* r0 = property value, or jump to absent */
+void cg_prop(struct cg *cg, const struct node *n, int absent);
+int cg_error(struct cg *cg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Generated packet decoding: the same fields, with the same rules, as the
+ * interpreter's packet.c, computed once at the start of the program.
+ */
+#include "cg-int.h"
+
+#include <linux/bpf.h>
+
+#define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
+
+static void be(struct cg *cg, int reg, int size)
+{
+	if (size > 1)
+		E(bi_make(BPF_ALU | BPF_END | BPF_TO_BE, (uint8_t)reg, 0, 0, size * 8));
+}
+
+void cg_load(struct cg *cg, int size, int absent)
+{
+	int beyond = emit_label(&cg->e), done = emit_label(&cg->e);
+	int sz = size == 1 ? BPF_B : size == 2 ? BPF_H : BPF_W;
+
+	/* r1 = offset; r2 = offset + size */
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_1));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, size));
+	LDX(BPF_REG_3, L);
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_2, BPF_REG_3, beyond);
+	/* in the cache (the bound also tells the verifier the range) */
+	emit_jmp_imm(&cg->e, BPF_JGT, BPF_REG_1, CG_CACHE - size, beyond);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_7));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_2, BPF_REG_1));
+	if (size == 3) {
+		E(BI_LDX(BPF_B, BPF_REG_0, BPF_REG_2, SC(cache)));
+		E(BI_ALU_IMM(BPF_LSH, BPF_REG_0, 16));
+		E(BI_LDX(BPF_B, BPF_REG_3, BPF_REG_2, SC(cache) + 1));
+		E(BI_ALU_IMM(BPF_LSH, BPF_REG_3, 8));
+		E(BI_ALU_REG(BPF_OR, BPF_REG_0, BPF_REG_3));
+		E(BI_LDX(BPF_B, BPF_REG_3, BPF_REG_2, SC(cache) + 2));
+		E(BI_ALU_REG(BPF_OR, BPF_REG_0, BPF_REG_3));
+	} else {
+		E(BI_LDX(sz, BPF_REG_0, BPF_REG_2, SC(cache)));
+		be(cg, BPF_REG_0, size);
+	}
+	emit_ja(&cg->e, done);
+	/* beyond the cache: straight from the skb, if the frame is that long */
+	emit_bind(&cg->e, beyond);
+	LDX(BPF_REG_3, len);
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_2, BPF_REG_3, absent);
+	/* kernel view to skb offset: past the MAC addresses, add the removed tag */
+	LDX(BPF_REG_2, shift);
+	emit_jmp_imm(&cg->e, BPF_JGE, BPF_REG_1, 12, emit_label(&cg->e));
+	int add = cg->e.nlabels - 1;
+
+	E(BI_MOV_IMM(BPF_REG_2, 0));
+	emit_bind(&cg->e, add);
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_2, BPF_REG_1));
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(tmp)));
+	E(BI_MOV_IMM(BPF_REG_4, size));
+	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, absent);
+	if (size == 3) {
+		E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_7, SC(tmp)));
+		be(cg, BPF_REG_0, 4);
+		E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 8));
+	} else {
+		E(BI_LDX(sz, BPF_REG_0, BPF_REG_7, SC(tmp)));
+		be(cg, BPF_REG_0, size);
+	}
+	emit_bind(&cg->e, done);
+}
+
+void cg_load_at(struct cg *cg, uint32_t off, int size, int absent)
+{
+	E(BI_MOV_IMM(BPF_REG_1, (int32_t)off));
+	cg_load(cg, size, absent);
+}
+
+/* r0 = byte/half at the offset in r8 + k */
+static void load_rel(struct cg *cg, int reg_base, int k, int size, int absent)
+{
+	E(BI_MOV_REG(BPF_REG_1, (uint8_t)reg_base));
+	if (k)
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_1, k));
+	cg_load(cg, size, absent);
+}
+
+static void parse_vlan(struct cg *cg)
+{
+	int no_tag = emit_label(&cg->e), inline_tag = emit_label(&cg->e), done = emit_label(&cg->e);
+
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_present)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, no_tag);
+	STI(vlan, 1);
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_tci)));
+	STX(tci, BPF_REG_2);
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_proto)));
+	be(cg, BPF_REG_2, 2);
+	STX(tpid, BPF_REG_2);
+	emit_ja(&cg->e, done);
+	/* an outer tag inline in the frame: take it out, as the kernel does */
+	emit_bind(&cg->e, no_tag);
+	LDX(BPF_REG_2, L);
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_2, 18, done);
+	E(BI_LDX(BPF_H, BPF_REG_3, BPF_REG_7, SC(cache) + 12));
+	be(cg, BPF_REG_3, 2);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0x8100, inline_tag);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, 0x88a8, done);
+	emit_bind(&cg->e, inline_tag);
+	STI(vlan, 1);
+	STX(tpid, BPF_REG_3);
+	E(BI_LDX(BPF_H, BPF_REG_3, BPF_REG_7, SC(cache) + 14));
+	be(cg, BPF_REG_3, 2);
+	STX(tci, BPF_REG_3);
+	for (int off = 12; off + 4 <= CG_CACHE; off += 4) {
+		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_7, (int16_t)(SC(cache) + off + 4)));
+		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_3, (int16_t)(SC(cache) + off)));
+	}
+	E(BI_ALU_IMM(BPF_SUB, BPF_REG_2, 4));
+	STX(L, BPF_REG_2);
+	LDX(BPF_REG_2, len);
+	E(BI_ALU_IMM(BPF_SUB, BPF_REG_2, 4));
+	STX(len, BPF_REG_2);
+	STI(shift, 4);
+	emit_bind(&cg->e, done);
+}
+
+static void parse_ipv4(struct cg *cg, int done)
+{
+	/* r8 = l3 */
+	LDX(BPF_REG_8, l3);
+	LDX(BPF_REG_2, len);
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 20));
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, done);
+	load_rel(cg, BPF_REG_8, 0, 1, done);
+	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 4, done);
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_9, 0xf));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_9, 2)); /* r9 = ihl bytes */
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 20, done);
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_9, BPF_REG_8)); /* r9 = l4 */
+	LDX(BPF_REG_2, len);
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_9, BPF_REG_2, done);
+	STX(l4, BPF_REG_9);
+	static const struct { int16_t k; int size; int16_t field; } f[] = {
+		{ 1, 1, SC(tos) }, { 2, 2, SC(tot_len) }, { 4, 2, SC(ip_id) },
+		{ 6, 2, SC(frag_off) }, { 8, 1, SC(ttl) }, { 9, 1, SC(proto) },
+		{ 12, 4, SC(src32) }, { 16, 4, SC(dst32) },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		load_rel(cg, BPF_REG_8, f[i].k, f[i].size, done);
+		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, f[i].field));
+	}
+	LDX(BPF_REG_2, frag_off);
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_2));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_3, 0x1fff));
+	int nolater = emit_label(&cg->e), nofrag = emit_label(&cg->e);
+
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0, nolater);
+	STI(later_frag, 1);
+	STI(frag, 1);
+	emit_bind(&cg->e, nolater);
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_2, 0x2000));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, nofrag);
+	STI(frag, 1);
+	emit_bind(&cg->e, nofrag);
+	STI(ipv, 4);
+}
+
+/* jump to yes when r0 is an IPv6 extension header we follow */
+static void if_ext(struct cg *cg, int reg, int yes)
+{
+	static const int ext[] = { 0, 43, 44, 60, 51, 135 };
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		emit_jmp_imm(&cg->e, BPF_JEQ, reg, ext[i], yes);
+}
+
+static void parse_ipv6(struct cg *cg, int done)
+{
+	LDX(BPF_REG_8, l3);
+	LDX(BPF_REG_2, len);
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 40));
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, done);
+	load_rel(cg, BPF_REG_8, 0, 1, done);
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 6, done);
+	/* folded addresses and their first bytes */
+	for (int a = 0; a < 2; a++) {
+		E(BI_MOV_IMM(BPF_REG_9, 0));
+		for (int w = 0; w < 4; w++) {
+			load_rel(cg, BPF_REG_8, 8 + 16 * a + 4 * w, 4, done);
+			E(BI_ALU_REG(BPF_XOR, BPF_REG_9, BPF_REG_0));
+		}
+		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_9, a ? SC(dst32) : SC(src32)));
+		load_rel(cg, BPF_REG_8, 8 + 16 * a, 1, done);
+		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, a ? SC(d6b0) : SC(s6b0)));
+	}
+	load_rel(cg, BPF_REG_8, 7, 1, done);
+	STX(ttl, BPF_REG_0);
+	load_rel(cg, BPF_REG_8, 6, 1, done);
+	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));      /* r9 = next header */
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 40));    /* r8 = offset */
+	int out = emit_label(&cg->e);
+
+	for (int i = 0; i < 8; i++) { /* PKT_MAX_IPV6_EXT */
+		int ext = emit_label(&cg->e), frag = emit_label(&cg->e), ah = emit_label(&cg->e);
+		int next = emit_label(&cg->e), nolater = emit_label(&cg->e), nomore = emit_label(&cg->e);
+
+		if_ext(cg, BPF_REG_9, ext);
+		emit_ja(&cg->e, out);
+		emit_bind(&cg->e, ext);
+		LDX(BPF_REG_2, len);
+		E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 8));
+		emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, done);
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 44, frag);
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 51, ah);
+		load_rel(cg, BPF_REG_8, 1, 1, done);
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_0, 1));
+		E(BI_ALU_IMM(BPF_LSH, BPF_REG_0, 3));
+		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, SC(elen)));
+		emit_ja(&cg->e, next);
+		emit_bind(&cg->e, ah);
+		load_rel(cg, BPF_REG_8, 1, 1, done);
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_0, 2));
+		E(BI_ALU_IMM(BPF_LSH, BPF_REG_0, 2));
+		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, SC(elen)));
+		emit_ja(&cg->e, next);
+		emit_bind(&cg->e, frag);
+		load_rel(cg, BPF_REG_8, 2, 2, done);
+		E(BI_MOV_REG(BPF_REG_2, BPF_REG_0));
+		E(BI_ALU_IMM(BPF_AND, BPF_REG_2, 0xfff8));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, nolater);
+		STI(later_frag, 1);
+		STI(frag, 1);
+		emit_bind(&cg->e, nolater);
+		E(BI_ALU_IMM(BPF_AND, BPF_REG_0, 1));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, nomore);
+		STI(frag, 1);
+		emit_bind(&cg->e, nomore);
+		STI(elen, 8);
+		emit_bind(&cg->e, next);
+		load_rel(cg, BPF_REG_8, 0, 1, done);
+		E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
+		LDX(BPF_REG_2, elen);
+		E(BI_ALU_REG(BPF_ADD, BPF_REG_8, BPF_REG_2));
+		LDX(BPF_REG_2, len);
+		emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_8, BPF_REG_2, done);
+	}
+	/* more extension headers than we follow: not usable */
+	if_ext(cg, BPF_REG_9, done);
+	emit_bind(&cg->e, out);
+	STX(proto, BPF_REG_9);
+	STX(l4, BPF_REG_8);
+	STI(ipv, 6);
+}
+
+static void parse_l4(struct cg *cg, int done)
+{
+	int tcp = emit_label(&cg->e), udp = emit_label(&cg->e), icmp = emit_label(&cg->e);
+	int ports = emit_label(&cg->e);
+
+	LDX(BPF_REG_2, ipv);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, done);
+	LDX(BPF_REG_2, later_frag);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, done);
+	LDX(BPF_REG_8, l4);
+	LDX(BPF_REG_9, len);
+	LDX(BPF_REG_2, proto);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 6, tcp);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 17, udp);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 1, icmp);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 58, icmp);
+	emit_ja(&cg->e, done);
+	/* need = 20 (TCP), 8 (UDP, ICMP) */
+	emit_bind(&cg->e, tcp);
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 20));
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_9, done);
+	load_rel(cg, BPF_REG_8, 12, 1, done);
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_0, 5, done);
+	emit_ja(&cg->e, ports);
+	emit_bind(&cg->e, udp);
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 8));
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_9, done);
+	emit_bind(&cg->e, ports);
+	load_rel(cg, BPF_REG_8, 0, 2, done);
+	STX(sport, BPF_REG_0);
+	load_rel(cg, BPF_REG_8, 2, 2, done);
+	STX(dport, BPF_REG_0);
+	STI(l4ok, 1);
+	emit_ja(&cg->e, done);
+	emit_bind(&cg->e, icmp);
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 8));
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_9, done);
+	STI(l4ok, 1);
+}
+
+/* Program start: scratch area, decision defaults, header cache, decoding. */
+void cg_prologue(struct cg *cg, int exit_label)
+{
+	int no_cache = emit_label(&cg->e), parsed = emit_label(&cg->e);
+	int l3done = emit_label(&cg->e), v4 = emit_label(&cg->e), v6 = emit_label(&cg->e);
+
+	E(BI_MOV_REG(BPF_REG_6, BPF_REG_1));
+	E(BI_ST(BPF_W, BPF_REG_10, -4, 0));
+	emit_ld_map(&cg->e, BPF_REG_1, cg->scratch_fd);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -4));
+	E(BI_CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, exit_label);
+	E(BI_MOV_REG(BPF_REG_7, BPF_REG_0));
+	/* decision defaults: copy to the default class, mark of the packet */
+	STI(fate, PFQ_FATE_COPY);
+	E(BI_ST(BPF_DW, BPF_REG_7, SC(class_mask), (int32_t)PFQ_CLASS_DEFAULT));
+	STI(hash0, 0);
+	STI(hash1, 0);
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(mark)));
+	STX(mark, BPF_REG_2);
+	STI(state, 0);
+	STI(kernel, 0);
+	STI(fwd_mask, 0);
+	STI(nlogs, 0);
+	if (cg->uses_counters)
+		for (int i = 0; i < PFQ_LANG_COUNTERS; i += 2)
+			E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(counters) + 4 * i), 0));
+	/* decoded fields start empty */
+	for (int16_t off = SC(shift); off < SC(tmp); off += 4)
+		E(BI_ST(BPF_W, BPF_REG_7, off, 0));
+	/* cache: the first min(len, CG_CACHE) bytes, one helper call */
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
+	STX(len, BPF_REG_4);
+	STI(L, 0);
+	int small = emit_label(&cg->e);
+
+	emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, CG_CACHE, small);
+	E(BI_MOV_IMM(BPF_REG_4, CG_CACHE));
+	emit_bind(&cg->e, small);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_4, 0, no_cache);
+	E(BI_MOV_REG(BPF_REG_8, BPF_REG_4));
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+	E(BI_MOV_IMM(BPF_REG_2, 0));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache)));
+	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, no_cache);
+	STX(L, BPF_REG_8);
+	emit_bind(&cg->e, no_cache);
+	parse_vlan(cg);
+	/* L2: at least an Ethernet header */
+	LDX(BPF_REG_2, len);
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_2, 14, parsed);
+	E(BI_MOV_IMM(BPF_REG_8, 12));
+	cg_load_at(cg, 12, 2, parsed);
+	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
+	/* inner tags stay inline: look through up to 4 of them */
+	for (int i = 0; i < 4; i++) {
+		int vlan = emit_label(&cg->e), not_vlan = emit_label(&cg->e);
+
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x8100, vlan);
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_9, 0x88a8, not_vlan);
+		emit_bind(&cg->e, vlan);
+		LDX(BPF_REG_2, len);
+		E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 6));
+		emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, not_vlan);
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 4));
+		load_rel(cg, BPF_REG_8, 0, 2, parsed);
+		E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
+		emit_bind(&cg->e, not_vlan);
+	}
+	STX(l3_type, BPF_REG_9);
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 2));
+	STX(l3, BPF_REG_8);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x0800, v4);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x86dd, v6);
+	emit_ja(&cg->e, parsed);
+	emit_bind(&cg->e, v4);
+	parse_ipv4(cg, parsed);
+	emit_ja(&cg->e, l3done);
+	emit_bind(&cg->e, v6);
+	parse_ipv6(cg, parsed);
+	emit_bind(&cg->e, l3done);
+	parse_l4(cg, parsed);
+	emit_bind(&cg->e, parsed);
+}
