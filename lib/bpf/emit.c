@@ -95,6 +95,12 @@ void emit_jmp_reg(struct emit *e, int op, int reg, int src, int label)
 	add_fix(e, label);
 }
 
+void emit_jmp_to(struct emit *e, struct bpf_insn i, int label)
+{
+	emit(e, i);
+	add_fix(e, label);
+}
+
 void emit_ja(struct emit *e, int label)
 {
 	emit(e, BI_JA(0));

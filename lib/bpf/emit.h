@@ -34,6 +34,8 @@ void emit_bind(struct emit *e, int label);
 void emit_jmp_imm(struct emit *e, int op, int reg, int32_t imm, int label);
 void emit_jmp_reg(struct emit *e, int op, int reg, int src, int label);
 void emit_ja(struct emit *e, int label);
+/* any jump instruction (e.g. JMP32) to a label */
+void emit_jmp_to(struct emit *e, struct bpf_insn i, int label);
 /* resolve jumps; false when a label is unbound or out of range */
 bool emit_finish(struct emit *e);
 

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Classic BPF (what pcap_compile produces) translated to eBPF, so that a
+ * group's pcap filter can run inside our generated programs, with the
+ * ancillary loads libpcap emits (SKF_AD_*) mapped to skb context fields.
+ */
+#ifndef PFQ_BPF_CBPF_H
+#define PFQ_BPF_CBPF_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+
+/* Translate and load as a socket filter: program fd, or -errno with err.
+ * (Usable beside <pcap/bpf.h>: this part needs no eBPF headers.) */
+int cbpf_load(const struct sock_fprog *prog, char *err, size_t errlen);
+
+#ifdef PFQ_BPF_EMIT_H
+/*
+ * Append the translation of prog to e. The classic program's "return K/A"
+ * become: r0 = value, then a jump to ret_label (or an exit when ret_label
+ * < 0). The code expects r6 = skb context and uses r0-r5, r7, r8 and 16
+ * words of stack below stack_off (negative, e.g. -64 uses fp-64..fp-1).
+ * Returns 0, or -1 with err filled.
+ */
+int cbpf_translate(struct emit *e, const struct sock_fprog *prog, int ret_label,
+		   int stack_off, char *err, size_t errlen);
+#endif
+
+#endif
