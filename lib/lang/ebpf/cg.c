@@ -125,6 +125,10 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	cg->ifindex_of = opts && opts->ifindex_of ? opts->ifindex_of : default_ifindex;
 	cg->user = opts ? opts->user : NULL;
 	cg->uses_counters = uses(prog, "inc", "dec");
+	cg->level = cg_needs(prog);
+	/* enough for the usual headers at that depth; deeper reads take the
+	 * slower path through the skb */
+	cg->cache = cg->level <= 2 ? 48 : cg->level == 3 ? 80 : CG_CACHE;
 	emit_init(&cg->e);
 	if (make_maps(cg, b) < 0)
 		goto fail;

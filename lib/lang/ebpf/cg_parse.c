@@ -6,6 +6,7 @@
 #include "cg-int.h"
 
 #include <linux/bpf.h>
+#include <string.h>
 
 #define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
 
@@ -113,7 +114,7 @@ static void parse_vlan(struct cg *cg)
 	E(BI_LDX(BPF_H, BPF_REG_3, BPF_REG_7, SC(cache) + 14));
 	be(cg, BPF_REG_3, 2);
 	STX(tci, BPF_REG_3);
-	for (int off = 12; off + 4 <= CG_CACHE; off += 4) {
+	for (int off = 12; off + 4 <= cg->cache; off += 4) {
 		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_7, (int16_t)(SC(cache) + off + 4)));
 		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_3, (int16_t)(SC(cache) + off)));
 	}
@@ -304,6 +305,61 @@ static void parse_l4(struct cg *cg, int done)
 	STI(l4ok, 1);
 }
 
+/* How deep the program looks into packets: 0 (not at all), 2 (Ethernet and
+ * VLAN), 3 (IP), 4 (transport); only that much is decoded. */
+static int fun_level(const char *nm)
+{
+	static const char *none[] = { "unit", "drop", "broadcast", ">->", "when", "unless",
+		"conditional", "inv", "par", "par3", "par4", "par5", "par6", "par7", "par8",
+		"filter", "classify", "class", "kernel", "detour", "kernel_if", "detour_if",
+		"forward", "bridge", "tee", "tap", "link", "mark", "put_state", "inc", "dec",
+		"log_msg", "log_buff", "log_packet", "trace", "has_mark", "has_state", "not",
+		".&&.", ".||.", ".^^.", "and", "or", "xor", ".<", ".<=", ".>", ".>=", ".==", "./=",
+		"less", "less_eq", "greater", "greater_eq", "equal", "not_equal", "any_bit",
+		"all_bit", "get_mark", "get_state", "steer_to", "steer_rrobin", "steer_rss", NULL };
+	static const char *l2[] = { "vlan", "has_vlan", "has_vid", "vlan_id", "vlan_id_filter",
+		"steer_vlan", "l3_proto", "is_l3_proto", "is_broadcast", "is_multicast",
+		"mac_broadcast", "mac_multicast", "steer_mac", "steer_link", "double_steer_mac",
+		"steer_local_link", "steer_field", "steer_field_symmetric", "double_steer_field", NULL };
+	static const char *l3[] = { "ip", "ip6", "is_ip", "is_ip6", "no_frag", "no_more_frag",
+		"is_frag", "is_first_frag", "is_more_frag", "l4_proto", "is_l4_proto", "addr",
+		"src_addr", "dst_addr", "has_addr", "has_src_addr", "has_dst_addr", "bloom",
+		"bloom_src", "bloom_dst", "bloom_filter", "bloom_src_filter", "bloom_dst_filter",
+		"ip_broadcast", "ip_multicast", "is_ip_broadcast", "is_ip_multicast", "ip_host",
+		"is_ip_host", "ip_tos", "ip_tot_len", "ip_id", "ip_frag", "ip_ttl", "steer_ip",
+		"steer_p2p", "double_steer_ip", "steer_local_ip", "steer_local_net", NULL };
+
+	for (int i = 0; none[i]; i++)
+		if (!strcmp(nm, none[i]))
+			return 0;
+	if (!strncmp(nm, "is_eth_", 7))
+		return 2;
+	for (int i = 0; l2[i]; i++)
+		if (!strcmp(nm, l2[i]))
+			return 2;
+	for (int i = 0; l3[i]; i++)
+		if (!strcmp(nm, l3[i]))
+			return 3;
+	return 4; /* transport, VoIP, GTP, steer_flow, and anything new */
+}
+
+int cg_needs(const struct pfq_lang_program *p)
+{
+	int level = 0;
+
+	for (int i = 0; i < p->nnodes; i++) {
+		const char *nm = pfq_builtins[p->nodes[i]->fid].name;
+		int l = fun_level(nm);
+
+		/* incoming_host reads the destination MAC and IP */
+		if (!strcmp(nm, "incoming_host") || !strcmp(nm, "is_incoming_host"))
+			l = 3;
+		if (l > level)
+			level = l;
+	}
+	return level;
+}
+
 /* Program start: scratch area, decision defaults, header cache, decoding. */
 void cg_prologue(struct cg *cg, int exit_label)
 {
@@ -332,17 +388,26 @@ void cg_prologue(struct cg *cg, int exit_label)
 	if (cg->uses_counters)
 		for (int i = 0; i < PFQ_LANG_COUNTERS; i += 2)
 			E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(counters) + 4 * i), 0));
-	/* decoded fields start empty */
-	for (int16_t off = SC(shift); off < SC(tmp); off += 4)
-		E(BI_ST(BPF_W, BPF_REG_7, off, 0));
-	/* cache: the first min(len, CG_CACHE) bytes, one helper call */
 	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
 	STX(len, BPF_REG_4);
 	STI(L, 0);
+	STI(shift, 0);
+	if (cg->level == 0) {
+		emit_bind(&cg->e, no_cache);
+		emit_bind(&cg->e, parsed);
+		emit_bind(&cg->e, l3done);
+		emit_bind(&cg->e, v4);
+		emit_bind(&cg->e, v6);
+		return;
+	}
+	/* decoded fields start empty */
+	for (int16_t off = SC(vlan); off < SC(tmp); off += 4)
+		E(BI_ST(BPF_W, BPF_REG_7, off, 0));
+	/* cache: the first min(len, cache) bytes, one helper call */
 	int small = emit_label(&cg->e);
 
-	emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, CG_CACHE, small);
-	E(BI_MOV_IMM(BPF_REG_4, CG_CACHE));
+	emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, cg->cache, small);
+	E(BI_MOV_IMM(BPF_REG_4, cg->cache));
 	emit_bind(&cg->e, small);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_4, 0, no_cache);
 	E(BI_MOV_REG(BPF_REG_8, BPF_REG_4));
@@ -380,6 +445,13 @@ void cg_prologue(struct cg *cg, int exit_label)
 	STX(l3_type, BPF_REG_9);
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 2));
 	STX(l3, BPF_REG_8);
+	if (cg->level < 3) {
+		emit_bind(&cg->e, v4);
+		emit_bind(&cg->e, v6);
+		emit_bind(&cg->e, l3done);
+		emit_bind(&cg->e, parsed);
+		return;
+	}
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x0800, v4);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x86dd, v6);
 	emit_ja(&cg->e, parsed);
@@ -389,6 +461,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 	emit_bind(&cg->e, v6);
 	parse_ipv6(cg, parsed);
 	emit_bind(&cg->e, l3done);
-	parse_l4(cg, parsed);
+	if (cg->level >= 4)
+		parse_l4(cg, parsed);
 	emit_bind(&cg->e, parsed);
 }
