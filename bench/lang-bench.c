@@ -75,7 +75,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		struct pfq_lang_diag diag;
 		pfq_lang_program *p = pfq_lang_compile(pairs[i].lang, &diag);
-		pfq_lang_bpf *b = p ? pfq_lang_bpf_load(p, NULL, &diag) : NULL;
+		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1 };
+		pfq_lang_bpf *b = p ? pfq_lang_bpf_load(p, &o, &diag) : NULL;
 		double ours, theirs = -1;
 
 		if (!b) {

@@ -40,7 +40,7 @@ run_ctest() {
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest "tests" build
-run_ctest "tests under ASan+UBSan" build-asan -L "unit|integration"
+run_ctest "tests under ASan+UBSan" build-asan -L "unit|integration|bpf"
 run_ctest "fuzzers (bounded runs)" build-fuzz
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

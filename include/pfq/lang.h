@@ -95,6 +95,9 @@ struct pfq_lang_bpf_opts {
 	void *user;
 	char *log;       /* verifier log on failure */
 	size_t log_size;
+	/* 1: the filter flavour, which returns pass (fate not drop) or 0 and
+	 * keeps no decision for pfq_lang_bpf_test_run to read back */
+	int filter_only;
 };
 
 /* Compile a typed program to an eBPF socket filter and load it (the kernel

@@ -31,7 +31,47 @@ check "pfq-dump bad queue" 1 "$B/tools/pfq-dump" -i lo@x -c 1
 check "pfq-dump queue out of range" 1 "$B/tools/pfq-dump" -i lo@3 -c 1
 check "pfq-dump empty list" 1 "$B/tools/pfq-dump" -i : -c 1
 check "pfq-dump unwritable file" 1 "$B/tools/pfq-dump" -i lo -c 1 -w /nonexistent/dir/x.pcap
-grep -q "no such device" /tmp/cli.$$ || true
+# pfq-lang
+L=$B/tools/pfq-lang
+W=$(mktemp -d)
+check "pfq-lang --help" 0 "$L" --help
+check "pfq-lang no command" 2 "$L"
+check "pfq-lang unknown command" 2 "$L" frobnicate -e ip
+check "pfq-lang check ok" 0 "$L" check -e 'ip >-> steer_flow'
+check "pfq-lang check error" 1 "$L" check -e 'ip >-> steer_flw'
+grep -q "1:8: error: unknown function 'steer_flw' (did you mean 'steer_flow'?)" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: error message"; cat /tmp/cli.$$; }
+check "pfq-lang both file and expr" 2 "$L" check -e ip /dev/null
+check "pfq-lang missing file" 3 "$L" check /nonexistent.pfq
+printf 'f x = when (has_port x) drop\nmain = f 53 >-> steer_flow\n' >"$W/p.pfq"
+check "pfq-lang check file" 0 "$L" check "$W/p.pfq"
+check "pfq-lang stdin" 0 sh -c "echo 'when is_tcp drop' | '$L' check -"
+check "pfq-lang dump" 0 "$L" dump -e 'when is_tcp drop'
+grep -q "is_tcp :: NetPredicate" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: dump types"; }
+check "pfq-lang dump --ebpf" 0 "$L" dump --ebpf -e 'ip >-> steer_flow'
+grep -q "verified and JIT-compiled" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: ebpf listing"; }
+check "pfq-lang functions" 0 "$L" functions
+check "pfq-lang run without pcap" 2 "$L" run -e ip
+check "pfq-lang run bad pcap" 3 "$L" run -e ip --pcap /nonexistent.pcap
+# two frames: UDP 10.0.0.1:1000 -> 10.0.0.2:53 and a TCP one
+cat >"$W/frames.txt" <<'HEX'
+0000 02 00 00 00 00 02 02 00 00 00 00 01 08 00 45 00
+0010 00 1c 00 01 00 00 40 11 00 00 0a 00 00 01 0a 00
+0020 00 02 03 e8 00 35 00 08 00 00
+
+0000 02 00 00 00 00 02 02 00 00 00 00 01 08 00 45 00
+0010 00 28 00 01 00 00 40 06 00 00 0a 00 00 01 0a 00
+0020 00 02 9c 40 00 50 00 00 00 00 00 00 00 00 50 18
+0030 ff ff 00 00 00 00
+HEX
+text2pcap -q "$W/frames.txt" "$W/f.pcap" 2>/dev/null
+check "pfq-lang run" 0 "$L" run -e 'when is_tcp drop' --pcap "$W/f.pcap"
+grep -q "^2 .*drop" /tmp/cli.$$ && grep -q "^1 .*copy" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: run table"; cat /tmp/cli.$$; }
+check "pfq-lang run --json --ebpf" 0 "$L" run --json --ebpf -e 'ip >-> steer_flow' --pcap "$W/f.pcap"
+grep -q '"fate":"steer"' /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: json"; cat /tmp/cli.$$; }
+grep -q "decides differently" /tmp/cli.$$ && { fail=$((fail + 1)); echo "FAIL: ebpf differs"; }
+rm -rf "$W"
 rm -f /tmp/cli.$$
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

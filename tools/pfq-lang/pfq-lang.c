@@ -18,7 +18,8 @@ static void usage(FILE *f)
 "\n"
 "Commands:\n"
 "  check      parse and type-check; print nothing but errors and warnings\n"
-"  dump       print the typed program (one function per line, with types)\n"
+"  dump       print the typed program (one function per line, with types);\n"
+"             with --ebpf, compile it and print the eBPF listing (needs root)\n"
 "  run        run the reference interpreter over every packet of a pcap file\n"
 "             and print one decision per packet\n"
 "  functions  list the function catalogue\n"
@@ -27,6 +28,9 @@ static void usage(FILE *f)
 "  -e, --expr EXPR    the program text itself instead of a FILE ('-' reads stdin)\n"
 "  -r, --pcap FILE    (run) the packets, a pcap file of Ethernet frames\n"
 "  -j, --json         (run) one JSON object per packet instead of a table\n"
+"  -b, --ebpf         (dump) the compiled eBPF program, loaded and verified\n"
+"                     by the kernel; (run) also run every packet through it\n"
+"                     and report any packet where it decides differently\n"
 "  -h, --help         this text\n"
 "\n"
 "Examples:\n"
@@ -110,7 +114,7 @@ static void print_json(long idx, const struct pcap_pkthdr *h, const struct pfq_l
 	printf("]}\n");
 }
 
-static int run_pcap(const pfq_lang_program *prog, const char *path, int json)
+static int run_pcap(const pfq_lang_program *prog, pfq_lang_bpf *bpf, const char *path, int json)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
@@ -136,6 +140,15 @@ static int run_pcap(const pfq_lang_program *prog, const char *path, int json)
 
 		idx++;
 		pfq_lang_run(prog, data, h->caplen, NULL, &d);
+		if (bpf) {
+			struct pfq_lang_decision k;
+
+			if (pfq_lang_bpf_test_run(bpf, data, h->caplen, 0, 1, &k, NULL) == 0 &&
+			    (k.fate != d.fate || k.class_mask != d.class_mask || k.hash[0] != d.hash[0] ||
+			     k.hash[1] != d.hash[1]))
+				fprintf(stderr, "pfq-lang: packet %ld: the eBPF program decides differently\n",
+					idx);
+		}
 		if (json) {
 			print_json(idx, h, &d);
 		} else {
@@ -159,18 +172,20 @@ int main(int argc, char **argv)
 		{ "expr", required_argument, NULL, 'e' },
 		{ "pcap", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "ebpf", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
 	const char *expr = NULL, *pcap = NULL, *cmd, *file = NULL;
-	int json = 0, c;
+	int json = 0, ebpf = 0, c;
 	struct pfq_lang_diag diag;
 	pfq_lang_program *prog;
 
-	while ((c = getopt_long(argc, argv, "+e:r:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:r:jbh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': expr = optarg; break;
 		case 'r': pcap = optarg; break;
 		case 'j': json = 1; break;
+		case 'b': ebpf = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -181,11 +196,12 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind++];
 	/* options may also follow the command */
-	while ((c = getopt_long(argc, argv, "e:r:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:r:jbh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': expr = optarg; break;
 		case 'r': pcap = optarg; break;
 		case 'j': json = 1; break;
+		case 'b': ebpf = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -247,11 +263,30 @@ int main(int argc, char **argv)
 		return EXIT_PROGRAM;
 	}
 	int rc = EXIT_OK;
+	pfq_lang_bpf *bpf = NULL;
 
-	if (!strcmp(cmd, "dump"))
+	if (ebpf) {
+		static char log[1 << 16];
+		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .log = log, .log_size = sizeof(log) };
+
+		bpf = pfq_lang_bpf_load(prog, &o, &diag);
+		if (!bpf) {
+			fprintf(stderr, "%s: error: %s\n%s", where, diag.msg, log);
+			pfq_lang_free(prog);
+			return EXIT_PROGRAM;
+		}
+	}
+	if (!strcmp(cmd, "dump")) {
 		pfq_lang_dump(prog, stdout);
-	else if (!strcmp(cmd, "run"))
-		rc = run_pcap(prog, pcap, json);
+		if (bpf) {
+			printf("-- eBPF socket filter: %d instructions, verified and JIT-compiled\n",
+			       pfq_lang_bpf_insn_count(bpf));
+			pfq_lang_bpf_dump(bpf, stdout);
+		}
+	} else if (!strcmp(cmd, "run")) {
+		rc = run_pcap(prog, bpf, pcap, json);
+	}
+	pfq_lang_bpf_free(bpf);
 	pfq_lang_free(prog);
 	return rc;
 }

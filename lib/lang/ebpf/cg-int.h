@@ -18,9 +18,25 @@
 #include <stddef.h>
 
 #define CG_CACHE 128     /* bytes of the frame loaded at once */
-#define CG_PAR_DEPTH 16  /* nested par/inv saves */
+#define CG_PAR_DEPTH 6   /* nested par saves */
 #define CG_MAX_DEVS 16   /* devices named by forward/bridge/tee/tap/link */
 #define CG_MAX_LOGS 8
+#define CG_TEMPS 32      /* stack bytes above the scratch area, for helper keys */
+
+/*
+ * The scratch area lives on the program's stack (no map look-up per packet).
+ * The decision comes first: the read-back flavour copies that prefix into a
+ * map at the end. Group counters are a per-CPU map of their own.
+ */
+struct cg_decision {
+	uint32_t fate;
+	uint32_t nlogs;
+	uint64_t class_mask;
+	uint32_t hash0, hash1;
+	uint32_t mark, state;
+	uint32_t kernel, fwd_mask;
+	uint32_t log_ids[CG_MAX_LOGS];
+};
 
 struct cg_scratch {
 	/* decision */
@@ -31,7 +47,6 @@ struct cg_scratch {
 	uint32_t mark, state;
 	uint32_t kernel, fwd_mask;
 	uint32_t log_ids[CG_MAX_LOGS];
-	int32_t counters[PFQ_LANG_COUNTERS];
 	/* decoded packet (kernel view) */
 	uint32_t L;      /* valid bytes in cache */
 	uint32_t len;    /* frame length */
@@ -42,16 +57,21 @@ struct cg_scratch {
 	uint32_t tos, ttl, tot_len, ip_id, frag_off, sport, dport;
 	uint32_t tmp;    /* destination of loads beyond the cache */
 	uint32_t elen;   /* IPv6 extension header length being walked */
+	uint8_t cache[CG_CACHE + 8] __attribute__((aligned(8)));
 	uint64_t save[CG_PAR_DEPTH][3];
-	uint8_t cache[CG_CACHE + 8];
 };
+
+_Static_assert(sizeof(struct cg_scratch) + CG_TEMPS <= 512, "scratch area beyond the BPF stack");
+_Static_assert(offsetof(struct cg_scratch, L) == sizeof(struct cg_decision), "decision prefix");
+#define CG_FRAME ((int)((sizeof(struct cg_scratch) + CG_TEMPS + 7) & ~7u))
 
 #define SC(f) ((int16_t)offsetof(struct cg_scratch, f))
 
 struct cg {
 	struct emit e;
 	const struct pfq_lang_program *prog;
-	int scratch_fd;
+	int out_fd;       /* read-back map of the decision (test flavour), -1 if none */
+	int counters_fd;  /* per-CPU group counters */
 	int rr_fd;        /* round-robin counter map */
 	int host_fd;      /* ifindex -> host addresses */
 	int *map_fds;     /* per-node maps (bloom tables) */
@@ -60,7 +80,6 @@ struct cg {
 	int dev_ifindex[CG_MAX_DEVS];
 	int ndevs;
 	int par_depth;
-	bool uses_counters;
 	int level;        /* decoding the program needs: 0 none, 2 L2, 3 L3, 4 L4 */
 	int cache;        /* bytes of the frame loaded at once (<= CG_CACHE) */
 	char err[256];

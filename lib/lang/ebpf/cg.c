@@ -4,6 +4,7 @@
  * loading, and BPF_PROG_TEST_RUN with the decision read back.
  */
 #include "cg-int.h"
+#include "../../bpf/disasm.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -18,7 +19,7 @@
 
 struct pfq_lang_bpf {
 	int prog_fd;
-	int scratch_fd, rr_fd, host_fd;
+	int out_fd, counters_fd, rr_fd, host_fd;
 	int *map_fds;
 	int nmaps;
 	struct bpf_insn *insns;
@@ -38,27 +39,20 @@ static int default_ifindex(const char *dev, void *user)
 	return (int)if_nametoindex(dev);
 }
 
-static bool uses(const pfq_lang_program *p, const char *a, const char *b)
-{
-	for (int i = 0; i < p->nnodes; i++) {
-		const char *nm = pfq_builtins[p->nodes[i]->fid].name;
-
-		if (!strcmp(nm, a) || (b && !strcmp(nm, b)))
-			return true;
-	}
-	return false;
-}
-
 static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
 {
 	const pfq_lang_program *p = cg->prog;
 
-	b->scratch_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_scratch", 4,
-				       sizeof(struct cg_scratch), 1, NULL);
+	if (cg->out_fd != -2)
+		b->out_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_decision", 4,
+					   sizeof(struct cg_decision), 1, NULL);
+	b->counters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_counters", 4,
+					4 * PFQ_LANG_COUNTERS, 1, NULL);
 	b->rr_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_rrobin", 4, 4, 1, NULL);
 	b->host_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pfq_hosts", 4,
 				    sizeof(struct host_addrs), 256, NULL);
-	if (b->scratch_fd < 0 || b->rr_fd < 0 || b->host_fd < 0)
+	if ((cg->out_fd != -2 && b->out_fd < 0) || b->counters_fd < 0 || b->rr_fd < 0 ||
+	    b->host_fd < 0)
 		return cg_error(cg, "cannot create BPF maps: %s", strerror(errno));
 	b->map_fds = calloc((size_t)p->nnodes + 1, sizeof(int));
 	if (!b->map_fds)
@@ -77,7 +71,8 @@ static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
 		if (b->map_fds[i] < 0 || bpf_map_update_elem(b->map_fds[i], &key, bl->bits, 0) < 0)
 			return cg_error(cg, "cannot create the bloom filter map: %s", strerror(errno));
 	}
-	cg->scratch_fd = b->scratch_fd;
+	cg->out_fd = b->out_fd;
+	cg->counters_fd = b->counters_fd;
 	cg->rr_fd = b->rr_fd;
 	cg->host_fd = b->host_fd;
 	cg->map_fds = b->map_fds;
@@ -91,7 +86,7 @@ void pfq_lang_bpf_free(pfq_lang_bpf *b)
 		return;
 	if (b->prog_fd >= 0)
 		close(b->prog_fd);
-	for (int *fd = &b->scratch_fd; fd <= &b->host_fd; fd++)
+	for (int *fd = &b->out_fd; fd <= &b->host_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
 	for (int i = 0; i < b->nmaps; i++)
@@ -120,11 +115,11 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		diag_set(diag, 0, 0, prog ? "out of memory" : "no program");
 		return NULL;
 	}
-	b->prog_fd = b->scratch_fd = b->rr_fd = b->host_fd = -1;
+	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = -1;
+	cg->out_fd = opts && opts->filter_only ? -2 : -1;
 	cg->prog = prog;
 	cg->ifindex_of = opts && opts->ifindex_of ? opts->ifindex_of : default_ifindex;
 	cg->user = opts ? opts->user : NULL;
-	cg->uses_counters = uses(prog, "inc", "dec");
 	cg->level = cg_needs(prog);
 	/* enough for the usual headers at that depth; deeper reads take the
 	 * slower path through the skb */
@@ -135,11 +130,29 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	exit_l = emit_label(&cg->e);
 	cg_prologue(cg, exit_l);
 	cg_fun(cg, prog->main);
-	/* the test flavour: return the fate; the group flavour appends dispatch */
-	E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_7, SC(fate)));
-	E(BI_EXIT());
-	emit_bind(&cg->e, exit_l);
+	if (b->out_fd >= 0) {
+		/* read-back flavour: copy the decision out for the caller */
+		int skip = emit_label(&cg->e);
+
+		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+		emit_ld_map(&cg->e, BPF_REG_1, b->out_fd);
+		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+		E(BI_CALL(BPF_FUNC_map_lookup_elem));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, skip);
+		for (int off = 0; off < (int)sizeof(struct cg_decision); off += 8) {
+			E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_7, (int16_t)off));
+			E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_2, (int16_t)off));
+		}
+		emit_bind(&cg->e, skip);
+	}
+	/* a socket filter's answer: the whole packet, or nothing when dropped
+	 * (the group flavour appends the dispatch to members instead) */
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(fate)));
 	E(BI_MOV_IMM(BPF_REG_0, 0));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_DROP, exit_l);
+	E(BI_ALU32_IMM(BPF_MOV, BPF_REG_0, -1));
+	emit_bind(&cg->e, exit_l);
 	E(BI_EXIT());
 	if (cg->err[0])
 		goto fail;
@@ -215,17 +228,36 @@ uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b)
 	return v;
 }
 
+/* the counters of one CPU */
+static int read_counters(const struct pfq_lang_bpf *b, int cpu, int32_t *c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t vsz = 4 * PFQ_LANG_COUNTERS;
+	uint8_t *vals = ncpu > 0 ? malloc(vsz * (size_t)ncpu) : NULL;
+	uint32_t key = 0;
+	int err = 0;
+
+	if (!vals)
+		return -1;
+	if (bpf_map_lookup_elem(b->counters_fd, &key, vals) < 0)
+		err = -1;
+	else
+		memcpy(c, vals + vsz * (size_t)cpu, vsz);
+	free(vals);
+	return err;
+}
+
 int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uint32_t mark,
 			  int repeat, struct pfq_lang_decision *out, uint32_t *ns_per_run)
 {
 	struct __sk_buff ctx = { .mark = mark };
 	uint8_t *data = malloc(len + 14);
-	int ncpu = libbpf_num_possible_cpus(), cpu, err = 0;
-	size_t vsz = (sizeof(struct cg_scratch) + 7) & ~(size_t)7;
+	int32_t before[PFQ_LANG_COUNTERS], after[PFQ_LANG_COUNTERS];
+	int cpu, err = 0;
 	cpu_set_t old, one;
 	uint32_t key = 0;
 
-	if (!data || ncpu <= 0)
+	if (!data)
 		return -ENOMEM;
 	/* test runs of socket filters start at L3: put a dummy Ethernet header
 	 * in front, so that the program sees the frame from its MAC header */
@@ -235,13 +267,14 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 	memcpy(data + 14, frame, len);
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat > 1 ? repeat : 1);
-	/* run on one known CPU, to read that CPU's scratch area back */
+	/* run on one known CPU, to read that CPU's counters before and after */
 	sched_getaffinity(0, sizeof(old), &old);
 	cpu = sched_getcpu();
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	sched_setaffinity(0, sizeof(one), &one);
-	if (bpf_prog_test_run_opts(b->prog_fd, &t) < 0)
+	if (read_counters(b, cpu, before) < 0 || bpf_prog_test_run_opts(b->prog_fd, &t) < 0 ||
+	    read_counters(b, cpu, after) < 0)
 		err = -errno;
 	sched_setaffinity(0, sizeof(old), &old);
 	free(data);
@@ -251,41 +284,32 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 		*ns_per_run = t.duration;
 	if (!out)
 		return 0;
-	uint8_t *vals = malloc(vsz * (size_t)ncpu);
+	struct cg_decision dd;
 
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(b->scratch_fd, &key, vals) < 0) {
-		free(vals);
+	if (b->out_fd < 0)
+		return -ENOTSUP;
+	if (bpf_map_lookup_elem(b->out_fd, &key, &dd) < 0)
 		return -errno;
-	}
-	const struct cg_scratch *s = (const struct cg_scratch *)(vals + vsz * (size_t)cpu);
-
 	memset(out, 0, sizeof(*out));
-	out->fate = (enum pfq_fate)s->fate;
-	out->class_mask = s->class_mask;
-	out->hash[0] = s->hash0;
-	out->hash[1] = s->hash1;
-	out->mark = s->mark;
-	out->state = s->state;
-	out->to_kernel = s->kernel != 0;
+	out->fate = (enum pfq_fate)dd.fate;
+	out->class_mask = dd.class_mask;
+	out->hash[0] = dd.hash0;
+	out->hash[1] = dd.hash1;
+	out->mark = dd.mark;
+	out->state = dd.state;
+	out->to_kernel = dd.kernel != 0;
 	for (int i = 0; i < b->ndevs; i++)
-		if (s->fwd_mask & (1u << i))
+		if (dd.fwd_mask & (1u << i))
 			snprintf(out->fwd[out->nfwd++], sizeof(out->fwd[0]), "%s", b->devs[i]);
-	memcpy(out->counters, s->counters, sizeof(out->counters));
-	out->nlogs = (int)(s->nlogs < CG_MAX_LOGS ? s->nlogs : CG_MAX_LOGS);
+	out->nlogs = (int)(dd.nlogs < CG_MAX_LOGS ? dd.nlogs : CG_MAX_LOGS);
 	for (int i = 0; i < out->nlogs; i++)
-		out->log_ids[i] = (int)s->log_ids[i];
-	free(vals);
+		out->log_ids[i] = (int)dd.log_ids[i];
+	for (int i = 0; i < PFQ_LANG_COUNTERS; i++)
+		out->counters[i] = after[i] - before[i];
 	return 0;
 }
 
 void pfq_lang_bpf_dump(const pfq_lang_bpf *b, FILE *out)
 {
-	for (int i = 0; i < b->ninsns; i++) {
-		const struct bpf_insn *x = &b->insns[i];
-
-		fprintf(out, "%5d: code=0x%02x dst=r%d src=r%d off=%-6d imm=%d\n", i, x->code,
-			x->dst_reg, x->src_reg, x->off, x->imm);
-	}
+	bpf_disasm(b->insns, b->ninsns, out);
 }

@@ -172,10 +172,11 @@ static void has_addr(struct cg *cg, const struct cidr *k, int which, int yes, in
 }
 static void mac_bcast_at(struct cg *cg, int off, int yes, int no)
 {
-	/* 6 bytes 0xff: a 32-bit word and a 16-bit word */
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, (int16_t)(SC(cache) + off)));
-	emit_ld64(&cg->e, BPF_REG_3, 0xffffffffu);
-	JR(BPF_JNE, BPF_REG_2, BPF_REG_3, no);
+	/* 6 bytes 0xff: three aligned 16-bit words (the stack wants alignment) */
+	for (int w = 0; w < 2; w++) {
+		E(BI_LDX(BPF_H, BPF_REG_2, BPF_REG_7, (int16_t)(SC(cache) + off + 2 * w)));
+		JI(BPF_JNE, BPF_REG_2, 0xffff, no);
+	}
 	E(BI_LDX(BPF_H, BPF_REG_2, BPF_REG_7, (int16_t)(SC(cache) + off + 4)));
 	JI(BPF_JEQ, BPF_REG_2, 0xffff, yes);
 	JA(no);
@@ -908,11 +909,19 @@ void cg_fun(struct cg *cg, const struct node *n)
 		emit_ld64(&cg->e, BPF_REG_2, (uint32_t)A(0)->u);
 		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_2, IS("mark") ? SC(mark) : SC(state)));
 	} else if (IS("inc") || IS("dec")) {
-		int16_t off = (int16_t)(SC(counters) + 4 * A(0)->i);
+		/* the group's per-CPU counters: no other program of this CPU
+		 * runs in between, so a plain read-modify-write is enough */
+		int16_t off = (int16_t)(4 * A(0)->i);
 
-		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, off));
+		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+		emit_ld_map(&cg->e, BPF_REG_1, cg->counters_fd);
+		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+		E(BI_CALL(BPF_FUNC_map_lookup_elem));
+		JI(BPF_JEQ, BPF_REG_0, 0, done);
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, off));
 		E(BI_ALU32_IMM(IS("inc") ? BPF_ADD : BPF_SUB, BPF_REG_2, 1));
-		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_2, off));
+		E(BI_STX(BPF_W, BPF_REG_0, BPF_REG_2, off));
 	} else if (IS("log_msg") || IS("log_buff") || IS("log_packet") || IS("trace")) {
 		log_node(cg, n);
 	} else if (IS("no_frag") || IS("no_more_frag")) {
@@ -958,18 +967,21 @@ void cg_fun(struct cg *cg, const struct node *n)
 	} else if (IS("steer_local_link")) {
 		const uint8_t *m = A(0)->mac;
 		int not_dst = L(), not_src = L(), dst_gw = L(), src_gw = L();
-		uint32_t w = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
-		uint32_t h = (uint32_t)m[4] | (uint32_t)m[5] << 8;
 
 		mac_prep(cg, done);
 		for (int side = 0; side < 2; side++) {
 			int no = side ? not_src : not_dst;
 
-			E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, (int16_t)(SC(cache) + 6 * side)));
-			emit_ld64(&cg->e, BPF_REG_3, w);
-			JR(BPF_JNE, BPF_REG_2, BPF_REG_3, no);
-			E(BI_LDX(BPF_H, BPF_REG_2, BPF_REG_7, (int16_t)(SC(cache) + 6 * side + 4)));
-			JI(BPF_JNE, BPF_REG_2, (int32_t)h, no);
+			/* three 16-bit words as the host reads them from memory */
+			for (int w = 0; w < 3; w++) {
+				uint16_t v;
+
+				memcpy(&v, m + 2 * w, 2); /* host order, as the load sees it */
+
+				E(BI_LDX(BPF_H, BPF_REG_2, BPF_REG_7,
+					 (int16_t)(SC(cache) + 6 * side + 2 * w)));
+				JI(BPF_JNE, BPF_REG_2, v, no);
+			}
 			JA(side ? src_gw : dst_gw);
 			BIND(no);
 		}

@@ -16,6 +16,28 @@ static void be(struct cg *cg, int reg, int size)
 		E(bi_make(BPF_ALU | BPF_END | BPF_TO_BE, (uint8_t)reg, 0, 0, size * 8));
 }
 
+/* r(dst) = size bytes at ptr + off, big-endian, one byte at a time: the
+ * verifier wants stack accesses at computed offsets aligned, and bytes
+ * always are. Clobbers r3. */
+static void bytes_be(struct cg *cg, int dst, int ptr, int16_t off, int size)
+{
+	E(BI_LDX(BPF_B, (uint8_t)dst, (uint8_t)ptr, off));
+	for (int i = 1; i < size; i++) {
+		E(BI_ALU_IMM(BPF_LSH, (uint8_t)dst, 8));
+		E(BI_LDX(BPF_B, BPF_REG_3, (uint8_t)ptr, (int16_t)(off + i)));
+		E(BI_ALU_REG(BPF_OR, (uint8_t)dst, BPF_REG_3));
+	}
+}
+
+/* r(dst) = size bytes at cache[base + k], big-endian. The caller has made
+ * sure they are in the cache and bounded base for the verifier. */
+static void cache_ld(struct cg *cg, int dst, int base, int k, int size)
+{
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_7));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_2, (uint8_t)base));
+	bytes_be(cg, dst, BPF_REG_2, (int16_t)(SC(cache) + k), size);
+}
+
 void cg_load(struct cg *cg, int size, int absent)
 {
 	int beyond = emit_label(&cg->e), done = emit_label(&cg->e);
@@ -30,18 +52,7 @@ void cg_load(struct cg *cg, int size, int absent)
 	emit_jmp_imm(&cg->e, BPF_JGT, BPF_REG_1, CG_CACHE - size, beyond);
 	E(BI_MOV_REG(BPF_REG_2, BPF_REG_7));
 	E(BI_ALU_REG(BPF_ADD, BPF_REG_2, BPF_REG_1));
-	if (size == 3) {
-		E(BI_LDX(BPF_B, BPF_REG_0, BPF_REG_2, SC(cache)));
-		E(BI_ALU_IMM(BPF_LSH, BPF_REG_0, 16));
-		E(BI_LDX(BPF_B, BPF_REG_3, BPF_REG_2, SC(cache) + 1));
-		E(BI_ALU_IMM(BPF_LSH, BPF_REG_3, 8));
-		E(BI_ALU_REG(BPF_OR, BPF_REG_0, BPF_REG_3));
-		E(BI_LDX(BPF_B, BPF_REG_3, BPF_REG_2, SC(cache) + 2));
-		E(BI_ALU_REG(BPF_OR, BPF_REG_0, BPF_REG_3));
-	} else {
-		E(BI_LDX(sz, BPF_REG_0, BPF_REG_2, SC(cache)));
-		be(cg, BPF_REG_0, size);
-	}
+	bytes_be(cg, BPF_REG_0, BPF_REG_2, SC(cache), size);
 	emit_ja(&cg->e, done);
 	/* beyond the cache: straight from the skb, if the frame is that long */
 	emit_bind(&cg->e, beyond);
@@ -127,15 +138,23 @@ static void parse_vlan(struct cg *cg)
 	emit_bind(&cg->e, done);
 }
 
+/* IPv4: the header starts at most 30 bytes in (12 + 4 tags + type), so its
+ * fixed 20 bytes are in the cache whenever they are in the frame */
 static void parse_ipv4(struct cg *cg, int done)
 {
-	/* r8 = l3 */
+	static const struct { int16_t k; int size; int16_t field; } f[] = {
+		{ 1, 1, SC(tos) }, { 2, 2, SC(tot_len) }, { 4, 2, SC(ip_id) },
+		{ 6, 2, SC(frag_off) }, { 8, 1, SC(ttl) }, { 9, 1, SC(proto) },
+		{ 12, 4, SC(src32) }, { 16, 4, SC(dst32) },
+	};
+
 	LDX(BPF_REG_8, l3);
+	emit_jmp_imm(&cg->e, BPF_JGT, BPF_REG_8, 30, done); /* bound for the verifier */
 	LDX(BPF_REG_2, len);
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 20));
 	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, done);
-	load_rel(cg, BPF_REG_8, 0, 1, done);
+	cache_ld(cg, BPF_REG_0, BPF_REG_8, 0, 1);
 	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 4, done);
@@ -146,13 +165,8 @@ static void parse_ipv4(struct cg *cg, int done)
 	LDX(BPF_REG_2, len);
 	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_9, BPF_REG_2, done);
 	STX(l4, BPF_REG_9);
-	static const struct { int16_t k; int size; int16_t field; } f[] = {
-		{ 1, 1, SC(tos) }, { 2, 2, SC(tot_len) }, { 4, 2, SC(ip_id) },
-		{ 6, 2, SC(frag_off) }, { 8, 1, SC(ttl) }, { 9, 1, SC(proto) },
-		{ 12, 4, SC(src32) }, { 16, 4, SC(dst32) },
-	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		load_rel(cg, BPF_REG_8, f[i].k, f[i].size, done);
+		cache_ld(cg, BPF_REG_0, BPF_REG_8, f[i].k, f[i].size);
 		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, f[i].field));
 	}
 	LDX(BPF_REG_2, frag_off);
@@ -180,30 +194,32 @@ static void if_ext(struct cg *cg, int reg, int yes)
 		emit_jmp_imm(&cg->e, BPF_JEQ, reg, ext[i], yes);
 }
 
+/* IPv6: the fixed 40 bytes are in the cache (l3 <= 30, cache >= 80) */
 static void parse_ipv6(struct cg *cg, int done)
 {
 	LDX(BPF_REG_8, l3);
+	emit_jmp_imm(&cg->e, BPF_JGT, BPF_REG_8, 30, done); /* bound for the verifier */
 	LDX(BPF_REG_2, len);
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 40));
 	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, done);
-	load_rel(cg, BPF_REG_8, 0, 1, done);
+	cache_ld(cg, BPF_REG_0, BPF_REG_8, 0, 1);
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 6, done);
 	/* folded addresses and their first bytes */
 	for (int a = 0; a < 2; a++) {
 		E(BI_MOV_IMM(BPF_REG_9, 0));
 		for (int w = 0; w < 4; w++) {
-			load_rel(cg, BPF_REG_8, 8 + 16 * a + 4 * w, 4, done);
+			cache_ld(cg, BPF_REG_0, BPF_REG_8, 8 + 16 * a + 4 * w, 4);
 			E(BI_ALU_REG(BPF_XOR, BPF_REG_9, BPF_REG_0));
 		}
 		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_9, a ? SC(dst32) : SC(src32)));
-		load_rel(cg, BPF_REG_8, 8 + 16 * a, 1, done);
+		cache_ld(cg, BPF_REG_0, BPF_REG_8, 8 + 16 * a, 1);
 		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, a ? SC(d6b0) : SC(s6b0)));
 	}
-	load_rel(cg, BPF_REG_8, 7, 1, done);
+	cache_ld(cg, BPF_REG_0, BPF_REG_8, 7, 1);
 	STX(ttl, BPF_REG_0);
-	load_rel(cg, BPF_REG_8, 6, 1, done);
+	cache_ld(cg, BPF_REG_0, BPF_REG_8, 6, 1);
 	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));      /* r9 = next header */
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 40));    /* r8 = offset */
 	int out = emit_label(&cg->e);
@@ -273,6 +289,32 @@ static void parse_l4(struct cg *cg, int done)
 	LDX(BPF_REG_8, l4);
 	LDX(BPF_REG_9, len);
 	LDX(BPF_REG_2, proto);
+	{
+		/* fast path: a TCP or UDP header inside the cache */
+		int slow = emit_label(&cg->e), fast_tcp = emit_label(&cg->e);
+		int fast_ports = emit_label(&cg->e);
+
+		emit_jmp_imm(&cg->e, BPF_JGT, BPF_REG_8, cg->cache - 24, slow);
+		LDX(BPF_REG_3, L);
+		E(BI_MOV_REG(BPF_REG_4, BPF_REG_8));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_4, 20));
+		emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_4, BPF_REG_3, slow);
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 6, fast_tcp);
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 17, slow);
+		emit_ja(&cg->e, fast_ports);
+		emit_bind(&cg->e, fast_tcp);
+		cache_ld(cg, BPF_REG_0, BPF_REG_8, 12, 1);
+		E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
+		emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_0, 5, done);
+		emit_bind(&cg->e, fast_ports);
+		cache_ld(cg, BPF_REG_0, BPF_REG_8, 0, 2);
+		STX(sport, BPF_REG_0);
+		cache_ld(cg, BPF_REG_0, BPF_REG_8, 2, 2);
+		STX(dport, BPF_REG_0);
+		STI(l4ok, 1);
+		emit_ja(&cg->e, done);
+		emit_bind(&cg->e, slow);
+	}
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 6, tcp);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 17, udp);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 1, icmp);
@@ -366,14 +408,10 @@ void cg_prologue(struct cg *cg, int exit_label)
 	int no_cache = emit_label(&cg->e), parsed = emit_label(&cg->e);
 	int l3done = emit_label(&cg->e), v4 = emit_label(&cg->e), v6 = emit_label(&cg->e);
 
+	(void)exit_label;
 	E(BI_MOV_REG(BPF_REG_6, BPF_REG_1));
-	E(BI_ST(BPF_W, BPF_REG_10, -4, 0));
-	emit_ld_map(&cg->e, BPF_REG_1, cg->scratch_fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -4));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, exit_label);
-	E(BI_MOV_REG(BPF_REG_7, BPF_REG_0));
+	E(BI_MOV_REG(BPF_REG_7, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_7, -CG_FRAME));
 	/* decision defaults: copy to the default class, mark of the packet */
 	STI(fate, PFQ_FATE_COPY);
 	E(BI_ST(BPF_DW, BPF_REG_7, SC(class_mask), (int32_t)PFQ_CLASS_DEFAULT));
@@ -385,9 +423,8 @@ void cg_prologue(struct cg *cg, int exit_label)
 	STI(kernel, 0);
 	STI(fwd_mask, 0);
 	STI(nlogs, 0);
-	if (cg->uses_counters)
-		for (int i = 0; i < PFQ_LANG_COUNTERS; i += 2)
-			E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(counters) + 4 * i), 0));
+	for (int i = 0; i < CG_MAX_LOGS; i += 2)
+		E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(log_ids) + 4 * i), 0));
 	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
 	STX(len, BPF_REG_4);
 	STI(L, 0);
@@ -400,9 +437,12 @@ void cg_prologue(struct cg *cg, int exit_label)
 		emit_bind(&cg->e, v6);
 		return;
 	}
-	/* decoded fields start empty */
-	for (int16_t off = SC(vlan); off < SC(tmp); off += 4)
+	/* decoded fields start empty; the cache is written whole so that the
+	 * verifier accepts reads at computed offsets */
+	for (int16_t off = SC(vlan); off < SC(tmp) + 8; off += 4)
 		E(BI_ST(BPF_W, BPF_REG_7, off, 0));
+	for (int off = 0; off < CG_CACHE + 8; off += 8)
+		E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(cache) + off), 0));
 	/* cache: the first min(len, cache) bytes, one helper call */
 	int small = emit_label(&cg->e);
 
@@ -416,16 +456,23 @@ void cg_prologue(struct cg *cg, int exit_label)
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache)));
 	E(BI_CALL(BPF_FUNC_skb_load_bytes));
-	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, no_cache);
+	/* (a failed load cannot happen for bytes below len; if it did, the
+	 * frame is seen as empty rather than read from a stale cache) */
+	int loaded = emit_label(&cg->e);
+
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, loaded);
+	STI(len, 0);
+	emit_ja(&cg->e, no_cache);
+	emit_bind(&cg->e, loaded);
 	STX(L, BPF_REG_8);
 	emit_bind(&cg->e, no_cache);
 	parse_vlan(cg);
 	/* L2: at least an Ethernet header */
 	LDX(BPF_REG_2, len);
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_2, 14, parsed);
+	/* every offset read here is below 32 and within len: in the cache */
 	E(BI_MOV_IMM(BPF_REG_8, 12));
-	cg_load_at(cg, 12, 2, parsed);
-	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
+	cache_ld(cg, BPF_REG_9, BPF_REG_8, 0, 2);
 	/* inner tags stay inline: look through up to 4 of them */
 	for (int i = 0; i < 4; i++) {
 		int vlan = emit_label(&cg->e), not_vlan = emit_label(&cg->e);
@@ -438,8 +485,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 6));
 		emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, not_vlan);
 		E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 4));
-		load_rel(cg, BPF_REG_8, 0, 2, parsed);
-		E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
+		cache_ld(cg, BPF_REG_9, BPF_REG_8, 0, 2);
 		emit_bind(&cg->e, not_vlan);
 	}
 	STX(l3_type, BPF_REG_9);
