@@ -81,6 +81,7 @@ struct cg {
 	int ndevs;
 	int par_depth;
 	int level;        /* decoding the program needs: 0 none, 2 L2, 3 L3, 4 L4 */
+	bool ip_fields;   /* IP header fields, not only whether it is IPv4/IPv6 */
 	int cache;        /* bytes of the frame loaded at once (<= CG_CACHE) */
 	char err[256];
 	int (*ifindex_of)(const char *dev, void *user);
@@ -94,7 +95,7 @@ struct cg {
 #define STI(f, imm) E(BI_ST(BPF_W, BPF_REG_7, SC(f), imm))
 
 /* cg_parse.c */
-int cg_needs(const struct pfq_lang_program *p);
+int cg_needs(const struct pfq_lang_program *p, bool *ip_fields);
 void cg_prologue(struct cg *cg, int exit_label);
 /* r0 = the n (1..4) bytes at offset r1 (kernel view), big-endian;
  * jumps to absent when they are not in the frame. Clobbers r0-r5. */

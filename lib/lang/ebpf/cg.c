@@ -120,7 +120,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	cg->prog = prog;
 	cg->ifindex_of = opts && opts->ifindex_of ? opts->ifindex_of : default_ifindex;
 	cg->user = opts ? opts->user : NULL;
-	cg->level = cg_needs(prog);
+	cg->level = cg_needs(prog, &cg->ip_fields);
 	/* enough for the usual headers at that depth; deeper reads take the
 	 * slower path through the skb */
 	cg->cache = cg->level <= 2 ? 48 : cg->level == 3 ? 80 : CG_CACHE;

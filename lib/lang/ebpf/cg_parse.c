@@ -165,6 +165,10 @@ static void parse_ipv4(struct cg *cg, int done)
 	LDX(BPF_REG_2, len);
 	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_9, BPF_REG_2, done);
 	STX(l4, BPF_REG_9);
+	if (!cg->ip_fields) {
+		STI(ipv, 4);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		cache_ld(cg, BPF_REG_0, BPF_REG_8, f[i].k, f[i].size);
 		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, f[i].field));
@@ -207,7 +211,7 @@ static void parse_ipv6(struct cg *cg, int done)
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 6, done);
 	/* folded addresses and their first bytes */
-	for (int a = 0; a < 2; a++) {
+	for (int a = 0; a < 2 && cg->ip_fields; a++) {
 		E(BI_MOV_IMM(BPF_REG_9, 0));
 		for (int w = 0; w < 4; w++) {
 			cache_ld(cg, BPF_REG_0, BPF_REG_8, 8 + 16 * a + 4 * w, 4);
@@ -385,13 +389,19 @@ static int fun_level(const char *nm)
 	return 4; /* transport, VoIP, GTP, steer_flow, and anything new */
 }
 
-int cg_needs(const struct pfq_lang_program *p)
+int cg_needs(const struct pfq_lang_program *p, bool *ip_fields)
 {
 	int level = 0;
 
+	*ip_fields = false;
 	for (int i = 0; i < p->nnodes; i++) {
 		const char *nm = pfq_builtins[p->nodes[i]->fid].name;
 		int l = fun_level(nm);
+
+		/* ip/ip6 only ask whether the header is valid */
+		if (l >= 3 && strcmp(nm, "ip") && strcmp(nm, "ip6") && strcmp(nm, "is_ip") &&
+		    strcmp(nm, "is_ip6"))
+			*ip_fields = true;
 
 		/* incoming_host reads the destination MAC and IP */
 		if (!strcmp(nm, "incoming_host") || !strcmp(nm, "is_incoming_host"))
@@ -405,7 +415,7 @@ int cg_needs(const struct pfq_lang_program *p)
 /* Program start: scratch area, decision defaults, header cache, decoding. */
 void cg_prologue(struct cg *cg, int exit_label)
 {
-	int no_cache = emit_label(&cg->e), parsed = emit_label(&cg->e);
+	int no_cache = emit_label(&cg->e), parsed = emit_label(&cg->e), cached = emit_label(&cg->e);
 	int l3done = emit_label(&cg->e), v4 = emit_label(&cg->e), v6 = emit_label(&cg->e);
 
 	(void)exit_label;
@@ -431,18 +441,16 @@ void cg_prologue(struct cg *cg, int exit_label)
 	STI(shift, 0);
 	if (cg->level == 0) {
 		emit_bind(&cg->e, no_cache);
+		emit_bind(&cg->e, cached);
 		emit_bind(&cg->e, parsed);
 		emit_bind(&cg->e, l3done);
 		emit_bind(&cg->e, v4);
 		emit_bind(&cg->e, v6);
 		return;
 	}
-	/* decoded fields start empty; the cache is written whole so that the
-	 * verifier accepts reads at computed offsets */
+	/* decoded fields start empty */
 	for (int16_t off = SC(vlan); off < SC(tmp) + 8; off += 4)
 		E(BI_ST(BPF_W, BPF_REG_7, off, 0));
-	for (int off = 0; off < CG_CACHE + 8; off += 8)
-		E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(cache) + off), 0));
 	/* cache: the first min(len, cache) bytes, one helper call */
 	int small = emit_label(&cg->e);
 
@@ -465,7 +473,13 @@ void cg_prologue(struct cg *cg, int exit_label)
 	emit_ja(&cg->e, no_cache);
 	emit_bind(&cg->e, loaded);
 	STX(L, BPF_REG_8);
+	emit_ja(&cg->e, cached);
+	/* nothing loaded: the verifier still wants the cache written before
+	 * reads at computed offsets (the helper marks what it may write) */
 	emit_bind(&cg->e, no_cache);
+	for (int off = 0; off < cg->cache + 8; off += 8)
+		E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(cache) + off), 0));
+	emit_bind(&cg->e, cached);
 	parse_vlan(cg);
 	/* L2: at least an Ethernet header */
 	LDX(BPF_REG_2, len);
