@@ -425,16 +425,13 @@ void cg_prologue(struct cg *cg, int exit_label)
 	/* decision defaults: copy to the default class, mark of the packet */
 	STI(fate, PFQ_FATE_COPY);
 	E(BI_ST(BPF_DW, BPF_REG_7, SC(class_mask), (int32_t)PFQ_CLASS_DEFAULT));
-	STI(hash0, 0);
-	STI(hash1, 0);
+	E(BI_ST(BPF_DW, BPF_REG_7, SC(hash0), 0)); /* hash0 and hash1 */
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(mark)));
 	STX(mark, BPF_REG_2);
 	STI(state, 0);
 	STI(kernel, 0);
 	STI(fwd_mask, 0);
 	STI(nlogs, 0);
-	for (int i = 0; i < CG_MAX_LOGS; i += 2)
-		E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(log_ids) + 4 * i), 0));
 	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
 	STX(len, BPF_REG_4);
 	STI(L, 0);
@@ -448,9 +445,14 @@ void cg_prologue(struct cg *cg, int exit_label)
 		emit_bind(&cg->e, v6);
 		return;
 	}
-	/* decoded fields start empty */
-	for (int16_t off = SC(vlan); off < SC(tmp) + 8; off += 4)
-		E(BI_ST(BPF_W, BPF_REG_7, off, 0));
+	/* The flags that say which fields hold something start clear; a field
+	 * is only read once its flag says it was written. (Loading needs root,
+	 * which lets the verifier accept stack slots not written on every path.) */
+	STI(vlan, 0);
+	STI(ipv, 0);
+	STI(l4ok, 0);
+	STI(frag, 0);
+	STI(later_frag, 0);
 	/* cache: the first min(len, cache) bytes, one helper call */
 	int small = emit_label(&cg->e);
 
