@@ -98,7 +98,40 @@ struct pfq_lang_bpf_opts {
 	/* 1: the filter flavour, which returns pass (fate not drop) or 0 and
 	 * keeps no decision for pfq_lang_bpf_test_run to read back */
 	int filter_only;
+	/* group flavour (members_map_fd > 0): after the computation, dispatch
+	 * to the group's members as the original did, and return caplen when
+	 * member_id receives the packet, 0 otherwise */
+	int members_map_fd;
+	uint32_t member_id;
+	uint32_t caplen;
 };
+
+/* ---- group dispatch ---- */
+#define PFQ_MAX_MEMBERS 64
+
+struct pfq_member {
+	uint64_t class_mask; /* classes the member joined with */
+	uint32_t id;         /* member (socket) id */
+	uint32_t weight;     /* 1..16: share of steered traffic */
+};
+
+/* The members of a group, in dispatch order. */
+struct pfq_member_table {
+	uint32_t n;
+	uint32_t leader;     /* id of the member that performs side effects */
+	struct pfq_member m[PFQ_MAX_MEMBERS];
+};
+
+/* The map holding a group's member table: a one-element hash map, so that an
+ * update replaces the whole table at once (never a torn table). */
+PFQ_API int pfq_lang_members_map_create(void);
+PFQ_API int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t);
+/* Reference dispatch: 1 when member id receives a packet with decision d.
+ * Copy: every eligible member (class in the mask); steer: the entry
+ * fold(mix(hash), W) of the list where each eligible member appears
+ * weight times; double steer: either hash; steer-to n: member n. */
+PFQ_API int pfq_lang_dispatch(const struct pfq_lang_decision *d,
+			      const struct pfq_member_table *t, uint32_t id);
 
 /* Compile a typed program to an eBPF socket filter and load it (the kernel
  * verifies and JIT-compiles it). NULL with diag filled on error. */
@@ -118,6 +151,10 @@ PFQ_API int pfq_lang_bpf_set_host_addrs(pfq_lang_bpf *b, int ifindex,
 PFQ_API int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len,
 				  uint32_t mark, int repeat, struct pfq_lang_decision *out,
 				  uint32_t *ns_per_run);
+/* Run once and give the program's return value (the socket filter's
+ * answer: bytes to keep, 0 = not for this socket). */
+PFQ_API int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len,
+				      uint32_t mark, uint32_t *retval);
 /* The value steer_rrobin gives the next packet. */
 PFQ_API uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b);
 

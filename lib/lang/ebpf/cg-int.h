@@ -103,6 +103,9 @@ void cg_load(struct cg *cg, int size, int absent);
 /* the same at a constant offset */
 void cg_load_at(struct cg *cg, uint32_t off, int size, int absent);
 
+/* cg_dispatch.c: the group flavour's tail; returns through exit_label */
+void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label);
+
 /* cg_nodes.c */
 void cg_fun(struct cg *cg, const struct node *n);
 void cg_pred(struct cg *cg, const struct node *n, int yes, int no);

@@ -146,8 +146,11 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		}
 		emit_bind(&cg->e, skip);
 	}
-	/* a socket filter's answer: the whole packet, or nothing when dropped
-	 * (the group flavour appends the dispatch to members instead) */
+	if (opts && opts->members_map_fd > 0) {
+		cg_dispatch(cg, opts->members_map_fd, opts->member_id,
+			    opts->caplen ? opts->caplen : 0xffffffffu, exit_l);
+	}
+	/* a socket filter's answer: the whole packet, or nothing when dropped */
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(fate)));
 	E(BI_MOV_IMM(BPF_REG_0, 0));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_DROP, exit_l);
@@ -307,6 +310,48 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 	for (int i = 0; i < PFQ_LANG_COUNTERS; i++)
 		out->counters[i] = after[i] - before[i];
 	return 0;
+}
+
+int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uint32_t mark,
+			      uint32_t *retval)
+{
+	struct __sk_buff ctx = { .mark = mark };
+	uint8_t *data = malloc(len + 14);
+	int err = 0;
+
+	if (!data)
+		return -ENOMEM;
+	memset(data, 0, 14);
+	data[12] = 0x88;
+	data[13] = 0xb5;
+	memcpy(data + 14, frame, len);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+	if (bpf_prog_test_run_opts(b->prog_fd, &t) < 0)
+		err = -errno;
+	else if (retval)
+		*retval = t.retval;
+	free(data);
+	return err;
+}
+
+int pfq_lang_members_map_create(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pfq_members", 4,
+				sizeof(struct pfq_member_table), 1, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
+{
+	uint32_t key = 0;
+
+	if (!t || t->n > PFQ_MAX_MEMBERS)
+		return -EINVAL;
+	/* a hash map update swaps in a new element: readers see the old table
+	 * or the new one, never a mix */
+	return bpf_map_update_elem(map_fd, &key, t, BPF_ANY) < 0 ? -errno : 0;
 }
 
 void pfq_lang_bpf_dump(const pfq_lang_bpf *b, FILE *out)
