@@ -3,6 +3,8 @@
 #include <pfq/pfq.h>
 
 #include <arpa/inet.h>
+#include "cli.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -43,19 +45,6 @@ static void usage(FILE *f)
 "Exit status: 0 on success, 1 on errors, 2 on bad usage.\n", f);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Bind every DEV[@QUEUE] of a ':'-separated list. */
 static int bind_list(pfq_t *q, const char *list, int promisc)
 {
@@ -69,7 +58,7 @@ static int bind_list(pfq_t *q, const char *list, int promisc)
 
 		if (at) {
 			*at = '\0';
-			if (parse_long(at + 1, 0, 65535, &queue) < 0) {
+			if (cli_parse_long(at + 1, 0, 65535, &queue) < 0) {
 				fprintf(stderr, "pfq-dump: bad queue in '%s@%s'\n", tok, at + 1);
 				err = -EINVAL;
 				break;
@@ -154,10 +143,10 @@ int main(int argc, char **argv)
 
 		switch (c) {
 		case 'i': devs = optarg; break;
-		case 'c': bad = parse_long(optarg, 1, 1L << 40, &count); break;
-		case 's': bad = parse_long(optarg, 1, PFQ_CAPLEN_MAX, &snaplen); break;
-		case 'S': bad = parse_long(optarg, 1, PFQ_RX_SLOTS_MAX, &slots); break;
-		case 't': bad = parse_long(optarg, 1, 86400 * 365L, &seconds); break;
+		case 'c': bad = cli_parse_long(optarg, 1, 1L << 40, &count); break;
+		case 's': bad = cli_parse_long(optarg, 1, PFQ_CAPLEN_MAX, &snaplen); break;
+		case 'S': bad = cli_parse_long(optarg, 1, PFQ_RX_SLOTS_MAX, &slots); break;
+		case 't': bad = cli_parse_long(optarg, 1, 86400 * 365L, &seconds); break;
 		case 'w': wfile = optarg; break;
 		case 'p': promisc = 0; break;
 		case 'q': quiet = 1; break;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pfq-gen: send generated Ethernet frames on a device, bounded in count and time. */
+#include "cli.h"
 #include "pktgen.h"
 #include "sender.h"
 
@@ -37,19 +38,6 @@ static void usage(FILE *f)
 "  -h, --help            this text\n"
 "\n"
 "Exit status: 0 when every frame was sent, 1 on errors, 2 on bad usage.\n", f);
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -97,11 +85,11 @@ int main(int argc, char **argv)
 
 		switch (c) {
 		case 'i': dev = optarg; break;
-		case 'n': bad = parse_long(optarg, 0, 1000000000L, &count); break;
-		case 'l': bad = parse_long(optarg, 60, 9000, &len); break;
-		case 'f': bad = parse_long(optarg, 1, MAX_FLOWS, &flows); break;
-		case 'V': bad = parse_long(optarg, 0, 4095, &vlan); break;
-		case 't': bad = parse_long(optarg, 1, 86400, &seconds); break;
+		case 'n': bad = cli_parse_long(optarg, 0, 1000000000L, &count); break;
+		case 'l': bad = cli_parse_long(optarg, 60, 9000, &len); break;
+		case 'f': bad = cli_parse_long(optarg, 1, MAX_FLOWS, &flows); break;
+		case 'V': bad = cli_parse_long(optarg, 0, 4095, &vlan); break;
+		case 't': bad = cli_parse_long(optarg, 1, 86400, &seconds); break;
 		case 'S': src = optarg; break;
 		case 'D': dst = optarg; break;
 		case 'M': bad = parse_mac(optarg, dst_mac); break;

@@ -166,7 +166,14 @@ static int run_pcap(const pfq_lang_program *prog, pfq_lang_bpf *bpf, const char 
 	return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+struct cli {
+	const char *expr, *pcap;
+	int json, ebpf;
+};
+
+/* options may stand before and after the command: parse a run of them;
+ * returns -1 after --help, -2 on a bad option, 0 otherwise */
+static int parse_opts(int argc, char **argv, const char *spec, struct cli *o)
 {
 	static const struct option opts[] = {
 		{ "expr", required_argument, NULL, 'e' },
@@ -175,37 +182,41 @@ int main(int argc, char **argv)
 		{ "ebpf", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
-	const char *expr = NULL, *pcap = NULL, *cmd, *file = NULL;
-	int json = 0, ebpf = 0, c;
-	struct pfq_lang_diag diag;
-	pfq_lang_program *prog;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "+e:r:jbh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, spec, opts, NULL)) != -1) {
 		switch (c) {
-		case 'e': expr = optarg; break;
-		case 'r': pcap = optarg; break;
-		case 'j': json = 1; break;
-		case 'b': ebpf = 1; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'e': o->expr = optarg; break;
+		case 'r': o->pcap = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'b': o->ebpf = 1; break;
+		case 'h': usage(stdout); return -1;
+		default: usage(stderr); return -2;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli o = { 0 };
+	const char *cmd, *file = NULL;
+	struct pfq_lang_diag diag;
+	pfq_lang_program *prog;
+	int r;
+
+	/* "+": stop at the command, then go on after it */
+	if ((r = parse_opts(argc, argv, "+e:r:jbh", &o)) < 0)
+		return r == -1 ? EXIT_OK : EXIT_USAGE;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	cmd = argv[optind++];
-	/* options may also follow the command */
-	while ((c = getopt_long(argc, argv, "e:r:jbh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e': expr = optarg; break;
-		case 'r': pcap = optarg; break;
-		case 'j': json = 1; break;
-		case 'b': ebpf = 1; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
+	if ((r = parse_opts(argc, argv, "e:r:jbh", &o)) < 0)
+		return r == -1 ? EXIT_OK : EXIT_USAGE;
+	const char *expr = o.expr, *pcap = o.pcap;
+	int json = o.json, ebpf = o.ebpf;
 	if (optind < argc)
 		file = argv[optind++];
 	if (optind < argc) {
@@ -267,9 +278,9 @@ int main(int argc, char **argv)
 
 	if (ebpf) {
 		static char log[1 << 16];
-		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .log = log, .log_size = sizeof(log) };
+		struct pfq_lang_bpf_opts bo = { .sz = sizeof(bo), .log = log, .log_size = sizeof(log) };
 
-		bpf = pfq_lang_bpf_load(prog, &o, &diag);
+		bpf = pfq_lang_bpf_load(prog, &bo, &diag);
 		if (!bpf) {
 			fprintf(stderr, "%s: error: %s\n%s", where, diag.msg, log);
 			pfq_lang_free(prog);

@@ -28,25 +28,21 @@
  * The decision comes first: the read-back flavour copies that prefix into a
  * map at the end. Group counters are a per-CPU map of their own.
  */
-struct cg_decision {
-	uint32_t fate;
-	uint32_t nlogs;
-	uint64_t class_mask;
-	uint32_t hash0, hash1;
-	uint32_t mark, state;
-	uint32_t kernel, fwd_mask;
+#define CG_DECISION_FIELDS          \
+	uint32_t fate;              \
+	uint32_t nlogs;             \
+	uint64_t class_mask;        \
+	uint32_t hash0, hash1;      \
+	uint32_t mark, state;       \
+	uint32_t kernel, fwd_mask;  \
 	uint32_t log_ids[CG_MAX_LOGS];
+
+struct cg_decision {
+	CG_DECISION_FIELDS
 };
 
 struct cg_scratch {
-	/* decision */
-	uint32_t fate;
-	uint32_t nlogs;
-	uint64_t class_mask;
-	uint32_t hash0, hash1;
-	uint32_t mark, state;
-	uint32_t kernel, fwd_mask;
-	uint32_t log_ids[CG_MAX_LOGS];
+	CG_DECISION_FIELDS /* first: the read-back copies this prefix */
 	/* decoded packet (kernel view) */
 	uint32_t L;      /* valid bytes in cache */
 	uint32_t len;    /* frame length */

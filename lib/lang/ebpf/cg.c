@@ -231,6 +231,22 @@ uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b)
 	return v;
 }
 
+/* Test runs of socket filters start at L3: put a dummy Ethernet header in
+ * front of the frame, so that the program sees it from its MAC header. The
+ * EtherType is not IPv4: with IPv4 the kernel demands an IP header there. */
+static uint8_t *test_input(const uint8_t *frame, size_t len)
+{
+	uint8_t *data = malloc(len + 14);
+
+	if (data) {
+		memset(data, 0, 14);
+		data[12] = 0x88;
+		data[13] = 0xb5;
+		memcpy(data + 14, frame, len);
+	}
+	return data;
+}
+
 /* the counters of one CPU */
 static int read_counters(const struct pfq_lang_bpf *b, int cpu, int32_t *c)
 {
@@ -254,7 +270,7 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 			  int repeat, struct pfq_lang_decision *out, uint32_t *ns_per_run)
 {
 	struct __sk_buff ctx = { .mark = mark };
-	uint8_t *data = malloc(len + 14);
+	uint8_t *data = test_input(frame, len);
 	int32_t before[PFQ_LANG_COUNTERS], after[PFQ_LANG_COUNTERS];
 	int cpu, err = 0;
 	cpu_set_t old, one;
@@ -262,12 +278,6 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 
 	if (!data)
 		return -ENOMEM;
-	/* test runs of socket filters start at L3: put a dummy Ethernet header
-	 * in front, so that the program sees the frame from its MAC header */
-	memset(data, 0, 14);
-	data[12] = 0x88; /* any EtherType: only its length matters */
-	data[13] = 0xb5;
-	memcpy(data + 14, frame, len);
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat > 1 ? repeat : 1);
 	/* run on one known CPU, to read that CPU's counters before and after */
@@ -312,19 +322,17 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 	return 0;
 }
 
+static uint8_t *test_input(const uint8_t *frame, size_t len);
+
 int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uint32_t mark,
 			      uint32_t *retval)
 {
 	struct __sk_buff ctx = { .mark = mark };
-	uint8_t *data = malloc(len + 14);
+	uint8_t *data = test_input(frame, len);
 	int err = 0;
 
 	if (!data)
 		return -ENOMEM;
-	memset(data, 0, 14);
-	data[12] = 0x88;
-	data[13] = 0xb5;
-	memcpy(data + 14, frame, len);
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
 	if (bpf_prog_test_run_opts(b->prog_fd, &t) < 0)
