@@ -68,14 +68,12 @@ static int generate(const pfq_t *q, struct bpf_insn *p)
 
 	for (int i = 0; i < q->nbind; i++) {
 		const struct pfq_binding *b = &q->bind[i];
-		int skip = (b->ifindex ? 1 : 0) + (b->queue != PFQ_ANY_QUEUE ? 1 : 0);
+		bool queue = b->queue != PFQ_ANY_QUEUE;
 
 		/* each test skips the rest of this block when it fails */
-		if (b->ifindex) {
-			*p++ = BI_JMP_IMM(BPF_JNE, BPF_REG_2, b->ifindex, skip);
-			skip--;
-		}
-		if (b->queue != PFQ_ANY_QUEUE)
+		if (b->ifindex)
+			*p++ = BI_JMP_IMM(BPF_JNE, BPF_REG_2, b->ifindex, queue ? 2 : 1);
+		if (queue)
 			*p++ = BI_JMP_IMM(BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3,
 					  b->queue, 1);
 		accepts[naccepts++] = p;

@@ -553,14 +553,13 @@ void cg_pred(struct cg *cg, const struct node *n, int yes, int no)
 	else if (IS(".&&.") || IS("and")) { cg_pred(cg, A(0)->fn, t, no); BIND(t); cg_pred(cg, A(1)->fn, yes, no); }
 	else if (IS(".||.") || IS("or")) { cg_pred(cg, A(0)->fn, yes, t); BIND(t); cg_pred(cg, A(1)->fn, yes, no); }
 	else if (IS(".^^.") || IS("xor")) {
-		int a_no = L(), b2 = L();
+		int a_no = L();
 
 		cg_pred(cg, A(0)->fn, t, a_no);
 		BIND(t);
 		cg_pred(cg, A(1)->fn, no, yes);
 		BIND(a_no);
 		cg_pred(cg, A(1)->fn, yes, no);
-		(void)b2;
 	}
 	else if (A(0)->type == LT_PROP && n->nargs == 2) {
 		/* comparisons: absent property -> false */
