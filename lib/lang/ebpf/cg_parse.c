@@ -138,6 +138,25 @@ static void parse_vlan(struct cg *cg)
 	emit_bind(&cg->e, done);
 }
 
+/* Set later_frag and frag from a fragment field in reg (clobbered): an
+ * offset (later_mask) makes a later fragment, more_mask a first one. Flags
+ * only ever get set: with several IPv6 fragment headers any of them counts. */
+static void frag_flags(struct cg *cg, int reg, int32_t later_mask, int32_t more_mask)
+{
+	int nolater = emit_label(&cg->e), nomore = emit_label(&cg->e);
+
+	E(BI_MOV_REG(BPF_REG_3, (uint8_t)reg));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_3, later_mask));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0, nolater);
+	STI(later_frag, 1);
+	STI(frag, 1);
+	emit_bind(&cg->e, nolater);
+	E(BI_ALU_IMM(BPF_AND, (uint8_t)reg, more_mask));
+	emit_jmp_imm(&cg->e, BPF_JEQ, reg, 0, nomore);
+	STI(frag, 1);
+	emit_bind(&cg->e, nomore);
+}
+
 /* IPv4: the header starts at most 30 bytes in (12 + 4 tags + type), so its
  * fixed 20 bytes are in the cache whenever they are in the frame */
 static void parse_ipv4(struct cg *cg, int done)
@@ -174,18 +193,7 @@ static void parse_ipv4(struct cg *cg, int done)
 		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, f[i].field));
 	}
 	LDX(BPF_REG_2, frag_off);
-	E(BI_MOV_REG(BPF_REG_3, BPF_REG_2));
-	E(BI_ALU_IMM(BPF_AND, BPF_REG_3, 0x1fff));
-	int nolater = emit_label(&cg->e), nofrag = emit_label(&cg->e);
-
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0, nolater);
-	STI(later_frag, 1);
-	STI(frag, 1);
-	emit_bind(&cg->e, nolater);
-	E(BI_ALU_IMM(BPF_AND, BPF_REG_2, 0x2000));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, nofrag);
-	STI(frag, 1);
-	emit_bind(&cg->e, nofrag);
+	frag_flags(cg, BPF_REG_2, 0x1fff, 0x2000);
 	STI(ipv, 4);
 }
 
@@ -230,7 +238,7 @@ static void parse_ipv6(struct cg *cg, int done)
 
 	for (int i = 0; i < 8; i++) { /* PKT_MAX_IPV6_EXT */
 		int ext = emit_label(&cg->e), frag = emit_label(&cg->e), ah = emit_label(&cg->e);
-		int next = emit_label(&cg->e), nolater = emit_label(&cg->e), nomore = emit_label(&cg->e);
+		int next = emit_label(&cg->e);
 
 		if_ext(cg, BPF_REG_9, ext);
 		emit_ja(&cg->e, out);
@@ -254,16 +262,7 @@ static void parse_ipv6(struct cg *cg, int done)
 		emit_ja(&cg->e, next);
 		emit_bind(&cg->e, frag);
 		load_rel(cg, BPF_REG_8, 2, 2, done);
-		E(BI_MOV_REG(BPF_REG_2, BPF_REG_0));
-		E(BI_ALU_IMM(BPF_AND, BPF_REG_2, 0xfff8));
-		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, nolater);
-		STI(later_frag, 1);
-		STI(frag, 1);
-		emit_bind(&cg->e, nolater);
-		E(BI_ALU_IMM(BPF_AND, BPF_REG_0, 1));
-		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, nomore);
-		STI(frag, 1);
-		emit_bind(&cg->e, nomore);
+		frag_flags(cg, BPF_REG_0, 0xfff8, 1);
 		STI(elen, 8);
 		emit_bind(&cg->e, next);
 		load_rel(cg, BPF_REG_8, 0, 1, done);
