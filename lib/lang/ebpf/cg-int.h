@@ -77,7 +77,10 @@ struct cg {
 	int ndevs;
 	int par_depth;
 	int level;        /* decoding the program needs: 0 none, 2 L2, 3 L3, 4 L4 */
-	bool ip_fields;   /* IP header fields, not only whether it is IPv4/IPv6 */
+	unsigned fields;  /* CG_F_*: IP header fields the program reads */
+	/* decision fields to initialise: all of them when they are read back
+	 * or dispatched on; in the filter flavour only those the program reads */
+	bool init_class, init_mark, init_state, init_out, init_logs;
 	int cache;        /* bytes of the frame loaded at once (<= CG_CACHE) */
 	char err[256];
 	int (*ifindex_of)(const char *dev, void *user);
@@ -91,7 +94,14 @@ struct cg {
 #define STI(f, imm) E(BI_ST(BPF_W, BPF_REG_7, SC(f), imm))
 
 /* cg_parse.c */
-int cg_needs(const struct pfq_lang_program *p, bool *ip_fields);
+/* IP header fields, by group: decode only the groups a program reads */
+#define CG_F_PROTO 1u /* protocol / next header */
+#define CG_F_FRAG 2u  /* fragment flags and offset */
+#define CG_F_ADDR 4u  /* addresses */
+#define CG_F_MISC 8u  /* TOS, total length, id, TTL */
+#define CG_F_PORTS 16u /* TCP/UDP ports */
+#define CG_F_ALL 31u
+int cg_needs(const struct pfq_lang_program *p, unsigned *fields);
 void cg_prologue(struct cg *cg, int exit_label);
 /* r0 = the n (1..4) bytes at offset r1 (kernel view), big-endian;
  * jumps to absent when they are not in the frame. Clobbers r0-r5. */

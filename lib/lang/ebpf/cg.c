@@ -39,6 +39,29 @@ static int default_ifindex(const char *dev, void *user)
 	return (int)if_nametoindex(dev);
 }
 
+static bool uses(const pfq_lang_program *p, const char *const *names)
+{
+	for (int i = 0; i < p->nnodes; i++)
+		for (int k = 0; names[k]; k++)
+			if (!strcmp(pfq_builtins[p->nodes[i]->fid].name, names[k]))
+				return true;
+	return false;
+}
+
+/* which decision fields the prologue must initialise */
+static void decision_needs(struct cg *cg, bool all)
+{
+	static const char *mark[] = { "has_mark", "get_mark", NULL };
+	static const char *state[] = { "has_state", "get_state", NULL };
+	static const char *logs[] = { "log_msg", "log_buff", "log_packet", "trace", NULL };
+
+	cg->init_class = all;
+	cg->init_out = all;
+	cg->init_mark = all || uses(cg->prog, mark);
+	cg->init_state = all || uses(cg->prog, state);
+	cg->init_logs = all || uses(cg->prog, logs);
+}
+
 static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
 {
 	const pfq_lang_program *p = cg->prog;
@@ -120,7 +143,9 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	cg->prog = prog;
 	cg->ifindex_of = opts && opts->ifindex_of ? opts->ifindex_of : default_ifindex;
 	cg->user = opts ? opts->user : NULL;
-	cg->level = cg_needs(prog, &cg->ip_fields);
+	cg->level = cg_needs(prog, &cg->fields);
+	/* the read-back and group flavours use the whole decision */
+	decision_needs(cg, !(opts && opts->filter_only) || (opts && opts->members_map_fd > 0));
 	/* enough for the usual headers at that depth; deeper reads take the
 	 * slower path through the skb */
 	cg->cache = cg->level <= 2 ? 48 : cg->level == 3 ? 80 : CG_CACHE;

@@ -161,19 +161,15 @@ static void frag_flags(struct cg *cg, int reg, int32_t later_mask, int32_t more_
  * fixed 20 bytes are in the cache whenever they are in the frame */
 static void parse_ipv4(struct cg *cg, int done)
 {
-	static const struct { int16_t k; int size; int16_t field; } f[] = {
-		{ 1, 1, SC(tos) }, { 2, 2, SC(tot_len) }, { 4, 2, SC(ip_id) },
-		{ 6, 2, SC(frag_off) }, { 8, 1, SC(ttl) }, { 9, 1, SC(proto) },
-		{ 12, 4, SC(src32) }, { 16, 4, SC(dst32) },
-	};
-
-	LDX(BPF_REG_8, l3);
-	emit_jmp_imm(&cg->e, BPF_JGT, BPF_REG_8, 30, done); /* bound for the verifier */
+	/* r8 = l3, still from the Ethernet decoding: a constant on each path,
+	 * and even, so 16-bit loads at even offsets from it are aligned */
 	LDX(BPF_REG_2, len);
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 20));
 	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, done);
-	cache_ld(cg, BPF_REG_0, BPF_REG_8, 0, 1);
+	E(BI_MOV_REG(BPF_REG_4, BPF_REG_7));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_4, BPF_REG_8)); /* r4 = cache - l3 base */
+	E(BI_LDX(BPF_B, BPF_REG_0, BPF_REG_4, SC(cache)));
 	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 4, done);
@@ -181,19 +177,42 @@ static void parse_ipv4(struct cg *cg, int done)
 	E(BI_ALU_IMM(BPF_LSH, BPF_REG_9, 2)); /* r9 = ihl bytes */
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 20, done);
 	E(BI_ALU_REG(BPF_ADD, BPF_REG_9, BPF_REG_8)); /* r9 = l4 */
-	LDX(BPF_REG_2, len);
 	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_9, BPF_REG_2, done);
 	STX(l4, BPF_REG_9);
-	if (!cg->ip_fields) {
-		STI(ipv, 4);
-		return;
+	if (cg->fields & CG_F_MISC) {
+		E(BI_LDX(BPF_B, BPF_REG_0, BPF_REG_4, SC(cache) + 1));
+		STX(tos, BPF_REG_0);
+		E(BI_LDX(BPF_H, BPF_REG_0, BPF_REG_4, SC(cache) + 2));
+		be(cg, BPF_REG_0, 2);
+		STX(tot_len, BPF_REG_0);
+		E(BI_LDX(BPF_H, BPF_REG_0, BPF_REG_4, SC(cache) + 4));
+		be(cg, BPF_REG_0, 2);
+		STX(ip_id, BPF_REG_0);
+		E(BI_LDX(BPF_B, BPF_REG_0, BPF_REG_4, SC(cache) + 8));
+		STX(ttl, BPF_REG_0);
 	}
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		cache_ld(cg, BPF_REG_0, BPF_REG_8, f[i].k, f[i].size);
-		E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, f[i].field));
+	if (cg->fields & CG_F_PROTO) {
+		E(BI_LDX(BPF_B, BPF_REG_0, BPF_REG_4, SC(cache) + 9));
+		STX(proto, BPF_REG_0);
 	}
-	LDX(BPF_REG_2, frag_off);
-	frag_flags(cg, BPF_REG_2, 0x1fff, 0x2000);
+	if (cg->fields & CG_F_ADDR) {
+		/* each address as two aligned halves */
+		for (int a = 0; a < 2; a++) {
+			E(BI_LDX(BPF_H, BPF_REG_0, BPF_REG_4, (int16_t)(SC(cache) + 12 + 4 * a)));
+			be(cg, BPF_REG_0, 2);
+			E(BI_ALU_IMM(BPF_LSH, BPF_REG_0, 16));
+			E(BI_LDX(BPF_H, BPF_REG_3, BPF_REG_4, (int16_t)(SC(cache) + 14 + 4 * a)));
+			be(cg, BPF_REG_3, 2);
+			E(BI_ALU_REG(BPF_OR, BPF_REG_0, BPF_REG_3));
+			E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_0, a ? SC(dst32) : SC(src32)));
+		}
+	}
+	if (cg->fields & CG_F_FRAG) {
+		E(BI_LDX(BPF_H, BPF_REG_2, BPF_REG_4, SC(cache) + 6));
+		be(cg, BPF_REG_2, 2);
+		STX(frag_off, BPF_REG_2);
+		frag_flags(cg, BPF_REG_2, 0x1fff, 0x2000);
+	}
 	STI(ipv, 4);
 }
 
@@ -219,7 +238,7 @@ static void parse_ipv6(struct cg *cg, int done)
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 6, done);
 	/* folded addresses and their first bytes */
-	for (int a = 0; a < 2 && cg->ip_fields; a++) {
+	for (int a = 0; a < 2 && (cg->fields & CG_F_ADDR); a++) {
 		E(BI_MOV_IMM(BPF_REG_9, 0));
 		for (int w = 0; w < 4; w++) {
 			cache_ld(cg, BPF_REG_0, BPF_REG_8, 8 + 16 * a + 4 * w, 4);
@@ -310,10 +329,12 @@ static void parse_l4(struct cg *cg, int done)
 		E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
 		emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_0, 5, done);
 		emit_bind(&cg->e, fast_ports);
-		cache_ld(cg, BPF_REG_0, BPF_REG_8, 0, 2);
-		STX(sport, BPF_REG_0);
-		cache_ld(cg, BPF_REG_0, BPF_REG_8, 2, 2);
-		STX(dport, BPF_REG_0);
+		if (cg->fields & CG_F_PORTS) {
+			cache_ld(cg, BPF_REG_0, BPF_REG_8, 0, 2);
+			STX(sport, BPF_REG_0);
+			cache_ld(cg, BPF_REG_0, BPF_REG_8, 2, 2);
+			STX(dport, BPF_REG_0);
+		}
 		STI(l4ok, 1);
 		emit_ja(&cg->e, done);
 		emit_bind(&cg->e, slow);
@@ -388,26 +409,53 @@ static int fun_level(const char *nm)
 	return 4; /* transport, VoIP, GTP, steer_flow, and anything new */
 }
 
-int cg_needs(const struct pfq_lang_program *p, bool *ip_fields)
+/* the IP header fields a function reads (at level 3 and 4) */
+static unsigned fun_fields(const char *nm, int level)
+{
+	static const struct { const char *name; unsigned f; } t[] = {
+		{ "ip", 0 }, { "ip6", 0 }, { "is_ip", 0 }, { "is_ip6", 0 },
+		{ "no_frag", CG_F_FRAG }, { "no_more_frag", CG_F_FRAG }, { "is_frag", CG_F_FRAG },
+		{ "is_first_frag", CG_F_FRAG }, { "is_more_frag", CG_F_FRAG }, { "ip_frag", CG_F_FRAG },
+		{ "l4_proto", CG_F_PROTO }, { "is_l4_proto", CG_F_PROTO },
+		{ "ip_tos", CG_F_MISC }, { "ip_tot_len", CG_F_MISC }, { "ip_id", CG_F_MISC },
+		{ "ip_ttl", CG_F_MISC },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(nm, t[i].name))
+			return t[i].f;
+	if (level == 3) /* addresses: CIDRs, blooms, broadcast, steering on IPs */
+		return CG_F_ADDR;
+	/* is the transport header there: the protocol and fragment offset */
+	if (!strcmp(nm, "udp") || !strcmp(nm, "tcp") || !strcmp(nm, "icmp") ||
+	    !strcmp(nm, "flow") || !strcmp(nm, "is_udp") || !strcmp(nm, "is_tcp") ||
+	    !strcmp(nm, "is_icmp") || !strcmp(nm, "is_flow") || !strcmp(nm, "tcp_hdrlen") ||
+	    !strcmp(nm, "udp_len") || !strcmp(nm, "icmp_type") || !strcmp(nm, "icmp_code"))
+		return CG_F_PROTO | CG_F_FRAG;
+	/* ports, steering, VoIP and GTP: addresses and ports too */
+	return CG_F_PROTO | CG_F_FRAG | CG_F_ADDR | CG_F_PORTS;
+}
+
+int cg_needs(const struct pfq_lang_program *p, unsigned *fields)
 {
 	int level = 0;
 
-	*ip_fields = false;
+	*fields = 0;
 	for (int i = 0; i < p->nnodes; i++) {
 		const char *nm = pfq_builtins[p->nodes[i]->fid].name;
 		int l = fun_level(nm);
 
-		/* ip/ip6 only ask whether the header is valid */
-		if (l >= 3 && strcmp(nm, "ip") && strcmp(nm, "ip6") && strcmp(nm, "is_ip") &&
-		    strcmp(nm, "is_ip6"))
-			*ip_fields = true;
-
 		/* incoming_host reads the destination MAC and IP */
 		if (!strcmp(nm, "incoming_host") || !strcmp(nm, "is_incoming_host"))
 			l = 3;
+		if (l >= 3)
+			*fields |= fun_fields(nm, l);
 		if (l > level)
 			level = l;
 	}
+	/* a transport header needs the protocol and the fragment offset */
+	if (level >= 4)
+		*fields |= CG_F_PROTO | CG_F_FRAG;
 	return level;
 }
 
@@ -423,14 +471,22 @@ void cg_prologue(struct cg *cg, int exit_label)
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_7, -CG_FRAME));
 	/* decision defaults: copy to the default class, mark of the packet */
 	STI(fate, PFQ_FATE_COPY);
-	E(BI_ST(BPF_DW, BPF_REG_7, SC(class_mask), (int32_t)PFQ_CLASS_DEFAULT));
-	E(BI_ST(BPF_DW, BPF_REG_7, SC(hash0), 0)); /* hash0 and hash1 */
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(mark)));
-	STX(mark, BPF_REG_2);
-	STI(state, 0);
-	STI(kernel, 0);
-	STI(fwd_mask, 0);
-	STI(nlogs, 0);
+	if (cg->init_class) {
+		E(BI_ST(BPF_DW, BPF_REG_7, SC(class_mask), (int32_t)PFQ_CLASS_DEFAULT));
+		E(BI_ST(BPF_DW, BPF_REG_7, SC(hash0), 0)); /* hash0 and hash1 */
+	}
+	if (cg->init_mark) {
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(mark)));
+		STX(mark, BPF_REG_2);
+	}
+	if (cg->init_state)
+		STI(state, 0);
+	if (cg->init_out) {
+		STI(kernel, 0);
+		STI(fwd_mask, 0);
+	}
+	if (cg->init_logs)
+		STI(nlogs, 0);
 	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
 	STX(len, BPF_REG_4);
 	STI(L, 0);
@@ -485,24 +541,37 @@ void cg_prologue(struct cg *cg, int exit_label)
 	/* L2: at least an Ethernet header */
 	LDX(BPF_REG_2, len);
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_2, 14, parsed);
-	/* every offset read here is below 32 and within len: in the cache */
+	/* every offset read here is below 32 and within len: in the cache;
+	 * r8 (the offset) is a constant on each path and a multiple of 4, so
+	 * the 16-bit loads are aligned */
+	int l3 = emit_label(&cg->e), tags = emit_label(&cg->e);
+
 	E(BI_MOV_IMM(BPF_REG_8, 12));
-	cache_ld(cg, BPF_REG_9, BPF_REG_8, 0, 2);
+	E(BI_LDX(BPF_H, BPF_REG_9, BPF_REG_7, SC(cache) + 12));
+	be(cg, BPF_REG_9, 2);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x8100, tags);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_9, 0x88a8, l3);
+	emit_bind(&cg->e, tags);
 	/* inner tags stay inline: look through up to 4 of them */
 	for (int i = 0; i < 4; i++) {
-		int vlan = emit_label(&cg->e), not_vlan = emit_label(&cg->e);
+		int vlan = emit_label(&cg->e);
 
-		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x8100, vlan);
-		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_9, 0x88a8, not_vlan);
+		if (i) {
+			emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_9, 0x8100, vlan);
+			emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_9, 0x88a8, l3);
+		}
 		emit_bind(&cg->e, vlan);
 		LDX(BPF_REG_2, len);
 		E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
 		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 6));
-		emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, not_vlan);
+		emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_3, BPF_REG_2, l3);
 		E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 4));
-		cache_ld(cg, BPF_REG_9, BPF_REG_8, 0, 2);
-		emit_bind(&cg->e, not_vlan);
+		E(BI_MOV_REG(BPF_REG_2, BPF_REG_7));
+		E(BI_ALU_REG(BPF_ADD, BPF_REG_2, BPF_REG_8));
+		E(BI_LDX(BPF_H, BPF_REG_9, BPF_REG_2, SC(cache)));
+		be(cg, BPF_REG_9, 2);
 	}
+	emit_bind(&cg->e, l3);
 	STX(l3_type, BPF_REG_9);
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 2));
 	STX(l3, BPF_REG_8);
