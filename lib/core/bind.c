@@ -53,6 +53,7 @@ static int find_binding(const pfq_t *q, const struct pfq_binding *b)
 
 int pfq_bind(pfq_t *q, const char *dev, int queue)
 {
+	PFQ_NEED(q);
 	struct pfq_binding b;
 	int err = make_binding(q, dev, queue, &b);
 
@@ -72,6 +73,7 @@ int pfq_bind(pfq_t *q, const char *dev, int queue)
 
 int pfq_unbind(pfq_t *q, const char *dev, int queue)
 {
+	PFQ_NEED(q);
 	struct pfq_binding b, old;
 	int err = make_binding(q, dev, queue, &b), i;
 

@@ -5,6 +5,7 @@
 
 #include <pfq/pfq.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,6 +60,14 @@ struct pfq {
 
 	char err[PFQ_ERRBUF];
 };
+
+/* every public call on a socket starts with this: a NULL handle is an
+ * error, not a crash */
+#define PFQ_NEED(q)                                                           \
+	do {                                                                  \
+		if (!(q))                                                     \
+			return pfq_seterr(NULL, EINVAL, "%s: NULL socket", __func__); \
+	} while (0)
 
 /* error.c */
 int pfq_seterr(pfq_t *q, int err, const char *fmt, ...)

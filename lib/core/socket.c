@@ -175,6 +175,7 @@ int pfq_enable(pfq_t *q)
 {
 	int err;
 
+	PFQ_NEED(q);
 	if (q->enabled)
 		return pfq_seterr(q, EALREADY, "socket already enabled");
 	err = pfq_ring_create(q);
@@ -194,6 +195,7 @@ int pfq_enable(pfq_t *q)
 
 int pfq_disable(pfq_t *q)
 {
+	PFQ_NEED(q);
 	if (!q->enabled)
 		return pfq_seterr(q, EALREADY, "socket not enabled");
 	pfq_attach_stop(q);
@@ -205,22 +207,26 @@ int pfq_disable(pfq_t *q)
 
 int pfq_is_enabled(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->enabled ? 1 : 0;
 }
 
 int pfq_timestamping_enable(pfq_t *q, int on)
 {
+	PFQ_NEED(q);
 	q->tstamp = on != 0;
 	return 0;
 }
 
 int pfq_is_timestamping_enabled(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->tstamp ? 1 : 0;
 }
 
 int pfq_set_weight(pfq_t *q, int weight)
 {
+	PFQ_NEED(q);
 	if (weight < 1 || weight > PFQ_WEIGHT_MAX)
 		return pfq_seterr(q, EINVAL, "weight %d out of range (1..%d)",
 				  weight, PFQ_WEIGHT_MAX);
@@ -230,6 +236,7 @@ int pfq_set_weight(pfq_t *q, int weight)
 
 int pfq_get_weight(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->weight;
 }
 
@@ -243,6 +250,7 @@ static int check_disabled(pfq_t *q, const char *what)
 
 int pfq_set_caplen(pfq_t *q, size_t caplen)
 {
+	PFQ_NEED(q);
 	int err = check_disabled(q, "caplen");
 
 	if (!err)
@@ -254,11 +262,13 @@ int pfq_set_caplen(pfq_t *q, size_t caplen)
 
 ssize_t pfq_get_caplen(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->caplen;
 }
 
 int pfq_set_rx_slots(pfq_t *q, size_t slots)
 {
+	PFQ_NEED(q);
 	int err = check_disabled(q, "rx_slots");
 
 	if (!err)
@@ -270,11 +280,13 @@ int pfq_set_rx_slots(pfq_t *q, size_t slots)
 
 ssize_t pfq_get_rx_slots(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->rx_slots;
 }
 
 int pfq_set_xmitlen(pfq_t *q, size_t xmitlen)
 {
+	PFQ_NEED(q);
 	int err = check_disabled(q, "xmitlen");
 
 	if (!err)
@@ -286,11 +298,13 @@ int pfq_set_xmitlen(pfq_t *q, size_t xmitlen)
 
 ssize_t pfq_get_xmitlen(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->xmitlen;
 }
 
 int pfq_set_tx_slots(pfq_t *q, size_t slots)
 {
+	PFQ_NEED(q);
 	int err = check_disabled(q, "tx_slots");
 
 	if (!err)
@@ -302,11 +316,13 @@ int pfq_set_tx_slots(pfq_t *q, size_t slots)
 
 ssize_t pfq_get_tx_slots(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->tx_slots;
 }
 
 int pfq_set_direction(pfq_t *q, int dirs)
 {
+	PFQ_NEED(q);
 	int old = q->dirs, err;
 
 	if (dirs < PFQ_DIR_IN || dirs > PFQ_DIR_INOUT)
@@ -321,11 +337,13 @@ int pfq_set_direction(pfq_t *q, int dirs)
 
 int pfq_get_direction(const pfq_t *q)
 {
+	PFQ_NEED(q);
 	return q->dirs;
 }
 
 int pfq_ifindex(pfq_t *q, const char *dev)
 {
+	PFQ_NEED(q);
 	int ifindex = pfq_dev_ifindex(q->fd, dev);
 
 	if (ifindex < 0)
@@ -336,6 +354,7 @@ int pfq_ifindex(pfq_t *q, const char *dev)
 
 int pfq_set_promisc(pfq_t *q, const char *dev, int on)
 {
+	PFQ_NEED(q);
 	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
 	int ifindex = pfq_ifindex(q, dev), i;
 

@@ -115,6 +115,45 @@ static void test_enable_empty_and_huge(void **state)
 	assert_int_equal(pfq_close(q), 0);
 }
 
+/* every call on a NULL socket answers -EINVAL and says why */
+static void test_null_socket(void **state)
+{
+	struct pfq_net_queue nq;
+	struct pfq_stats st;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(pfq_enable(NULL), -EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "NULL socket"));
+	assert_int_equal(pfq_disable(NULL), -EINVAL);
+	assert_int_equal(pfq_is_enabled(NULL), -EINVAL);
+	assert_int_equal(pfq_timestamping_enable(NULL, 1), -EINVAL);
+	assert_int_equal(pfq_is_timestamping_enabled(NULL), -EINVAL);
+	assert_int_equal(pfq_set_weight(NULL, 1), -EINVAL);
+	assert_int_equal(pfq_get_weight(NULL), -EINVAL);
+	assert_int_equal(pfq_set_caplen(NULL, 64), -EINVAL);
+	assert_int_equal(pfq_get_caplen(NULL), -EINVAL);
+	assert_int_equal(pfq_set_rx_slots(NULL, 64), -EINVAL);
+	assert_int_equal(pfq_get_rx_slots(NULL), -EINVAL);
+	assert_int_equal(pfq_set_xmitlen(NULL, 64), -EINVAL);
+	assert_int_equal(pfq_get_xmitlen(NULL), -EINVAL);
+	assert_int_equal(pfq_set_tx_slots(NULL, 64), -EINVAL);
+	assert_int_equal(pfq_get_tx_slots(NULL), -EINVAL);
+	assert_int_equal(pfq_set_direction(NULL, PFQ_DIR_IN), -EINVAL);
+	assert_int_equal(pfq_get_direction(NULL), -EINVAL);
+	assert_int_equal(pfq_ifindex(NULL, "lo"), -EINVAL);
+	assert_int_equal(pfq_set_promisc(NULL, "lo", 1), -EINVAL);
+	assert_int_equal(pfq_bind(NULL, "lo", PFQ_ANY_QUEUE), -EINVAL);
+	assert_int_equal(pfq_unbind(NULL, "lo", PFQ_ANY_QUEUE), -EINVAL);
+	assert_int_equal(pfq_poll(NULL, 0), -EINVAL);
+	assert_int_equal(pfq_read(NULL, &nq, 0), -EINVAL);
+	assert_int_equal(pfq_recv(NULL, buf, sizeof(buf), &nq, 0), -EINVAL);
+	assert_int_equal(pfq_get_stats(NULL, &st), -EINVAL);
+	assert_int_equal(pfq_id(NULL), -EINVAL);
+	assert_int_equal(pfq_get_fd(NULL), -EINVAL);
+	assert_int_equal(pfq_net_queue_next(NULL, NULL, NULL), 0);
+}
+
 static void test_version(void **state)
 {
 	(void)state;
@@ -130,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_errors_before_enable),
 		cmocka_unit_test(test_double_close),
 		cmocka_unit_test(test_enable_empty_and_huge),
+		cmocka_unit_test(test_null_socket),
 		cmocka_unit_test(test_version),
 	};
 	return cmocka_run_group_tests_name("pfq-api", tests, NULL, NULL);

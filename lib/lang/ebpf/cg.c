@@ -240,6 +240,8 @@ int pfq_lang_bpf_set_host_addrs(pfq_lang_bpf *b, int ifindex, const uint32_t *ad
 	struct host_addrs v = { 0 };
 	uint32_t key = (uint32_t)ifindex;
 
+	if (!b || (n && !addrs))
+		return -EINVAL;
 	if (n > 16)
 		return -E2BIG;
 	v.n = (uint32_t)n;
@@ -252,7 +254,8 @@ uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b)
 {
 	uint32_t key = 0, v = 0;
 
-	bpf_map_lookup_elem(b->rr_fd, &key, &v);
+	if (b)
+		bpf_map_lookup_elem(b->rr_fd, &key, &v);
 	return v;
 }
 
@@ -267,7 +270,8 @@ static uint8_t *test_input(const uint8_t *frame, size_t len)
 		memset(data, 0, 14);
 		data[12] = 0x88;
 		data[13] = 0xb5;
-		memcpy(data + 14, frame, len);
+		if (len)
+			memcpy(data + 14, frame, len);
 	}
 	return data;
 }
@@ -295,12 +299,15 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 			  int repeat, struct pfq_lang_decision *out, uint32_t *ns_per_run)
 {
 	struct __sk_buff ctx = { .mark = mark };
-	uint8_t *data = test_input(frame, len);
+	uint8_t *data;
 	int32_t before[PFQ_LANG_COUNTERS], after[PFQ_LANG_COUNTERS];
 	int cpu, err = 0;
 	cpu_set_t old, one;
 	uint32_t key = 0;
 
+	if (!b || (!frame && len))
+		return -EINVAL;
+	data = test_input(frame, len);
 	if (!data)
 		return -ENOMEM;
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
@@ -353,9 +360,12 @@ int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len,
 			      uint32_t *retval)
 {
 	struct __sk_buff ctx = { .mark = mark };
-	uint8_t *data = test_input(frame, len);
+	uint8_t *data;
 	int err = 0;
 
+	if (!b || (!frame && len))
+		return -EINVAL;
+	data = test_input(frame, len);
 	if (!data)
 		return -ENOMEM;
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
@@ -389,5 +399,6 @@ int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 
 void pfq_lang_bpf_dump(const pfq_lang_bpf *b, FILE *out)
 {
-	bpf_disasm(b->insns, b->ninsns, out);
+	if (b && out)
+		bpf_disasm(b->insns, b->ninsns, out);
 }
