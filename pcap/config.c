@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_FILE (1 << 20)
+#define MAX_LINE 4096
+
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && n) {
+		va_start(ap, fmt);
+		vsnprintf(err, n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+void pfq_pcap_config_init(struct pfq_pcap_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->group = c->caplen = c->tx_queue = c->tx_node = c->tx_batch = -1;
+	c->rx_slots = c->tx_slots = -1;
+}
+
+void pfq_pcap_config_free(struct pfq_pcap_config *c)
+{
+	free(c->computation);
+	c->computation = NULL;
+}
+
+int pfq_pcap_is_device(const char *name)
+{
+	return name && strncmp(name, "pfq", 3) == 0 &&
+	       (name[3] == '\0' || name[3] == ':' || name[3] == '/');
+}
+
+static int valid_ifname(const char *s, size_t n)
+{
+	if (n == 0 || n >= 16)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == '@' || isspace((unsigned char)s[i]) ||
+		    !isprint((unsigned char)s[i]))
+			return 0;
+	return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+/* a whole number in lo..hi (decimal, or hex with 0x) */
+static int number(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 :
+			    (s[0] == '-' && s[1] == '0' && (s[2] == 'x' || s[2] == 'X')) ? 16 : 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int pfq_pcap_parse_device(const char *name, struct pfq_pcap_config *c, char *err, size_t errlen)
+{
+	const char *p, *list;
+
+	if (!pfq_pcap_is_device(name))
+		return fail(err, errlen, "'%s' is not a pfq device (pfq[/config]:dev[:dev...])",
+			    name ? name : "(null)");
+	p = name + 3;
+	c->ndevs = 0;
+	c->config_path[0] = '\0';
+	if (*p == '/') {
+		const char *colon = strchr(p + 1, ':');
+		size_t n = colon ? (size_t)(colon - (p + 1)) : strlen(p + 1);
+
+		if (n == 0)
+			return fail(err, errlen, "'%s': empty config file name after 'pfq/'", name);
+		if (n >= sizeof(c->config_path))
+			return fail(err, errlen, "'%s': config file name too long", name);
+		memcpy(c->config_path, p + 1, n);
+		c->config_path[n] = '\0';
+		p = colon ? colon : p + 1 + n;
+	}
+	if (*p == '\0')
+		return 0;
+	list = p + 1; /* after ':' */
+	while (*list) {
+		const char *end = strchr(list, ':'), *at;
+		size_t n = end ? (size_t)(end - list) : strlen(list);
+		struct pfq_pcap_dev d = { .queue = -1 };
+
+		at = memchr(list, '@', n);
+		if (at) {
+			char q[16];
+			size_t qn = n - (size_t)(at - list) - 1;
+			long v;
+
+			if (qn == 0 || qn >= sizeof(q))
+				return fail(err, errlen, "'%s': bad queue after '@'", name);
+			memcpy(q, at + 1, qn);
+			q[qn] = '\0';
+			if (number(q, 0, 65535, &v) < 0)
+				return fail(err, errlen, "'%s': queue '%s' is not a number in 0..65535",
+					    name, q);
+			d.queue = (int)v;
+			n = (size_t)(at - list);
+		}
+		if (!valid_ifname(list, n))
+			return fail(err, errlen, "'%s': '%.*s' is not a valid device name", name,
+				    (int)(n < 64 ? n : 64), list);
+		memcpy(d.name, list, n);
+		d.name[n] = '\0';
+		for (int i = 0; i < c->ndevs; i++)
+			if (!strcmp(c->devs[i].name, d.name) && c->devs[i].queue == d.queue)
+				return fail(err, errlen, "'%s': device '%s' listed twice", name, d.name);
+		if (c->ndevs == PFQ_PCAP_MAX_DEVS)
+			return fail(err, errlen, "'%s': more than %d devices", name, PFQ_PCAP_MAX_DEVS);
+		c->devs[c->ndevs++] = d;
+		if (!end)
+			break;
+		list = end + 1;
+		if (!*list)
+			return fail(err, errlen, "'%s': empty device name at the end", name);
+	}
+	return 0;
+}
+
+static int parse_vlans(struct pfq_pcap_config *c, const char *v, char *msg, size_t n)
+{
+	char buf[MAX_LINE], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(msg, n, "list too long");
+	strcpy(buf, v);
+	c->nvlans = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long id;
+
+		if (number(tok, -1, 4095, &id) < 0)
+			return fail(msg, n, "'%s' is not a VLAN id (-1..4095)", tok);
+		if (c->nvlans == PFQ_PCAP_MAX_VLANS)
+			return fail(msg, n, "more than %d VLAN ids", PFQ_PCAP_MAX_VLANS);
+		c->vlans[c->nvlans++] = (int)id;
+	}
+	if (c->nvlans == 0)
+		return fail(msg, n, "empty VLAN id list");
+	return 0;
+}
+
+/* apply one setting (key without the PFQ_ prefix, any case); msg gets the
+ * reason on failure */
+static int apply(struct pfq_pcap_config *c, const char *key, const char *val, char *msg, size_t n)
+{
+	static const struct { const char *key; long lo, hi; } nums[] = {
+		{ "group", 0, PFQ_PCAP_GROUP_MAX }, { "caplen", 1, 65535 },
+		{ "rx_slots", 1, 4L << 20 }, { "tx_slots", 0, 4L << 20 },
+		{ "tx_queue", -1, 65535 }, { "tx_node", -1, 4095 }, { "tx_batch", 1, 65535 },
+	};
+	long v;
+
+	if (!strcasecmp(key, "computation")) {
+		char *dup;
+
+		while (isspace((unsigned char)*val))
+			val++;
+		if (!*val)
+			return fail(msg, n, "empty computation");
+		dup = strdup(val);
+		if (!dup)
+			return fail(msg, n, "out of memory");
+		free(c->computation);
+		c->computation = dup;
+		return 0;
+	}
+	if (!strcasecmp(key, "vlan"))
+		return parse_vlans(c, val, msg, n);
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if (strcasecmp(key, nums[i].key))
+			continue;
+		if (number(val, nums[i].lo, nums[i].hi, &v) < 0)
+			return fail(msg, n, "'%s' is not a number in %ld..%ld", val, nums[i].lo,
+				    nums[i].hi);
+		if (i == 0) c->group = (int)v;
+		else if (i == 1) c->caplen = (int)v;
+		else if (i == 2) c->rx_slots = v;
+		else if (i == 3) c->tx_slots = v;
+		else if (i == 4) c->tx_queue = (int)v;
+		else if (i == 5) c->tx_node = (int)v;
+		else c->tx_batch = (int)v;
+		return 0;
+	}
+	return fail(msg, n, "unknown key '%s' (group, caplen, rx_slots, tx_slots, tx_queue, "
+		    "tx_node, tx_batch, vlan, computation)", key);
+}
+
+int pfq_pcap_config_env(struct pfq_pcap_config *c, const char *(*get)(const char *name),
+			char *err, size_t errlen)
+{
+	/* each setting and the names it goes by, the first one set wins: the
+	 * seed's own example spells PFQ_GORUP, and older releases used
+	 * PFQ_FUNCTION, PFQ_VLAN_ID and PFQ_TX_THREAD */
+	static const struct { const char *key, *vars[3]; } map[] = {
+		{ "group", { "PFQ_GROUP", "PFQ_GORUP", NULL } },
+		{ "caplen", { "PFQ_CAPLEN", NULL } },
+		{ "rx_slots", { "PFQ_RX_SLOTS", NULL } },
+		{ "tx_slots", { "PFQ_TX_SLOTS", NULL } },
+		{ "tx_queue", { "PFQ_TX_QUEUE", NULL } },
+		{ "tx_node", { "PFQ_TX_NODE", "PFQ_TX_THREAD", NULL } },
+		{ "tx_batch", { "PFQ_TX_BATCH", NULL } },
+		{ "vlan", { "PFQ_VLAN", "PFQ_VLAN_ID", NULL } },
+		{ "computation", { "PFQ_COMPUTATION", "PFQ_FUNCTION", NULL } },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		for (int k = 0; k < 3 && map[i].vars[k]; k++) {
+			const char *v = get(map[i].vars[k]);
+			char msg[512];
+
+			if (!v)
+				continue;
+			if (apply(c, map[i].key, v, msg, sizeof(msg)) < 0)
+				return fail(err, errlen, "%s=%s: %s", map[i].vars[k], v, msg);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* strip a # comment (outside double quotes) and surrounding blanks */
+static char *clean_line(char *s)
+{
+	bool quoted = false;
+	char *e;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '#' && !quoted) {
+			*p = '\0';
+			break;
+		}
+	}
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int pfq_pcap_config_text(struct pfq_pcap_config *c, const char *text, const char *name,
+			 char *err, size_t errlen)
+{
+	int line = 0;
+
+	while (text && *text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) : strlen(text);
+		char buf[MAX_LINE], msg[512], *s, *eq, *k;
+
+		line++;
+		if (n >= sizeof(buf))
+			return fail(err, errlen, "%s:%d: line longer than %d characters", name, line,
+				    MAX_LINE - 1);
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+		text = nl ? nl + 1 : text + n;
+		s = clean_line(buf);
+		if (!*s)
+			continue;
+		eq = strchr(s, '=');
+		if (!eq)
+			return fail(err, errlen, "%s:%d: expected 'key = value', found '%s'", name,
+				    line, s);
+		*eq = '\0';
+		k = clean_line(s);
+		if (!*k)
+			return fail(err, errlen, "%s:%d: missing key before '='", name, line);
+		if (apply(c, k, clean_line(eq + 1), msg, sizeof(msg)) < 0)
+			return fail(err, errlen, "%s:%d: %s: %s", name, line, k, msg);
+	}
+	return 0;
+}
+
+int pfq_pcap_config_file(struct pfq_pcap_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+	int r;
+
+	if (!f)
+		return fail(err, errlen, "cannot read config file '%s': %s", path, strerror(errno));
+	buf = malloc(MAX_FILE + 1);
+	n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
+	fclose(f);
+	if (!buf)
+		return fail(err, errlen, "out of memory");
+	if (n > MAX_FILE) {
+		free(buf);
+		return fail(err, errlen, "config file '%s' is larger than %d bytes", path, MAX_FILE);
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n)) {
+		free(buf);
+		return fail(err, errlen, "config file '%s' is not a text file", path);
+	}
+	r = pfq_pcap_config_text(c, buf, path, err, errlen);
+	free(buf);
+	return r;
+}
