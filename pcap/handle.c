@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "handle.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DEFAULT_SLOTS 4096
+#define SLOT_BYTES 2048
+
+struct pfqh *pfqh_new(const char *device, pcap_t *dead, char *errbuf)
+{
+	struct pfqh *h;
+
+	if (!dead) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "out of memory");
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "out of memory");
+		return NULL;
+	}
+	h->p = dead;
+	snprintf(h->device, sizeof(h->device), "%s", device);
+	h->snaplen = 262144;
+	h->timeout_ms = 0;
+	h->buffer_size = 2 << 20;
+	h->precision = PCAP_TSTAMP_PRECISION_MICRO;
+	h->tx_fd = -1;
+	pfq_pcap_config_init(&h->cfg);
+	return h;
+}
+
+void pfqh_free(struct pfqh *h)
+{
+	if (h->q)
+		pfq_close(h->q);
+	if (h->tx_fd >= 0)
+		close(h->tx_fd);
+	if (h->has_filter)
+		free(h->filter.bf_insns);
+	pfq_pcap_config_free(&h->cfg);
+	free(h);
+}
+
+static const char *env(const char *name)
+{
+	return getenv(name);
+}
+
+static int fail(struct pfqh *h, int code, const char *fmt, const char *arg)
+{
+	snprintf(h->err, sizeof(h->err), fmt, arg);
+	if (h->q) {
+		pfq_close(h->q);
+		h->q = NULL;
+	}
+	return code;
+}
+
+static int pcap_code(int err)
+{
+	switch (-err) {
+	case ENODEV: return PCAP_ERROR_NO_SUCH_DEVICE;
+	case EPERM: case EACCES: return PCAP_ERROR_PERM_DENIED;
+	default: return PCAP_ERROR;
+	}
+}
+
+int pfqh_activate(struct pfqh *h)
+{
+	char msg[PCAP_ERRBUF_SIZE];
+	size_t caplen, slots;
+	int err;
+
+	if (h->activated)
+		return PCAP_ERROR_ACTIVATED;
+	if (pfq_pcap_parse_device(h->device, &h->cfg, msg, sizeof(msg)) < 0 ||
+	    pfq_pcap_config_env(&h->cfg, env, msg, sizeof(msg)) < 0 ||
+	    (h->cfg.config_path[0] &&
+	     pfq_pcap_config_file(&h->cfg, h->cfg.config_path, msg, sizeof(msg)) < 0))
+		return fail(h, PCAP_ERROR, "%s", msg);
+	/* groups arrive with issue 4: a group alone with its devices is a
+	 * private socket; joining others or a computation is not there yet */
+	if (h->cfg.computation)
+		return fail(h, PCAP_ERROR, "%s", "pfq: computations (PFQ_COMPUTATION) need groups, "
+			    "which this build does not have yet");
+	if (h->cfg.ndevs == 0)
+		return fail(h, PCAP_ERROR_NO_SUCH_DEVICE, "%s",
+			    "pfq: no device listed (pfq:dev[:dev...]); joining the devices of an "
+			    "existing group (PFQ_GROUP with -i pfq) needs groups, not there yet");
+	if (h->cfg.nvlans)
+		return fail(h, PCAP_ERROR, "%s", "pfq: VLAN filters (PFQ_VLAN) need groups, not there yet");
+	caplen = (size_t)(h->cfg.caplen > 0 ? h->cfg.caplen : h->snaplen);
+	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
+		caplen = PFQ_CAPLEN_MAX;
+	h->snaplen = (int)caplen;
+	slots = h->cfg.rx_slots > 0 ? (size_t)h->cfg.rx_slots : DEFAULT_SLOTS;
+	if (h->cfg.rx_slots <= 0 && (size_t)h->buffer_size / SLOT_BYTES > slots)
+		slots = (size_t)h->buffer_size / SLOT_BYTES; /* the pcap buffer (-B) fits */
+	h->q = pfq_open(caplen, slots, 0, h->cfg.tx_slots > 0 ? (size_t)h->cfg.tx_slots : 0);
+	if (!h->q)
+		return fail(h, PCAP_ERROR, "pfq: %s", pfq_error(NULL));
+	pfq_timestamping_enable(h->q, 1);
+	for (int i = 0; i < h->cfg.ndevs; i++) {
+		err = pfq_bind(h->q, h->cfg.devs[i].name, h->cfg.devs[i].queue);
+		if (!err && h->promisc)
+			err = pfq_set_promisc(h->q, h->cfg.devs[i].name, 1);
+		if (err) {
+			snprintf(msg, sizeof(msg), "pfq: %s", pfq_error(h->q));
+			return fail(h, pcap_code(err), "%s", msg);
+		}
+	}
+	err = pfq_enable(h->q);
+	if (err) {
+		snprintf(msg, sizeof(msg), "pfq: %s", pfq_error(h->q));
+		return fail(h, pcap_code(err), "%s", msg);
+	}
+	h->activated = 1;
+	return 0;
+}
+
+static long wait_usec(const struct pfqh *h)
+{
+	if (h->nonblock)
+		return 0;
+	return h->timeout_ms > 0 ? (long)h->timeout_ms * 1000 : -1;
+}
+
+/* the next packet of the batch that passes the filter, as a pcap header */
+static const u_char *next_packet(struct pfqh *h, struct pcap_pkthdr *ph)
+{
+	struct pfq_pkthdr hdr;
+	const uint8_t *data;
+
+	while (pfq_net_queue_next(&h->nq, &hdr, &data)) {
+		ph->ts.tv_sec = (time_t)(hdr.tstamp_ns / 1000000000ull);
+		ph->ts.tv_usec = (suseconds_t)(hdr.tstamp_ns % 1000000000ull);
+		if (h->precision == PCAP_TSTAMP_PRECISION_MICRO)
+			ph->ts.tv_usec /= 1000;
+		ph->caplen = hdr.caplen < (uint32_t)h->snaplen ? hdr.caplen : (uint32_t)h->snaplen;
+		ph->len = hdr.len;
+		if (h->has_filter && !pcap_offline_filter(&h->filter, ph, data))
+			continue;
+		return data;
+	}
+	return NULL;
+}
+
+/* a new batch: 1, 0 on timeout, -1 on error */
+static int refill(struct pfqh *h)
+{
+	int n = pfq_read(h->q, &h->nq, wait_usec(h));
+
+	if (n < 0) {
+		snprintf(h->err, sizeof(h->err), "pfq: %s", pfq_error(h->q));
+		return -1;
+	}
+	return n > 0;
+}
+
+int pfqh_dispatch(struct pfqh *h, int cnt, pcap_handler cb, u_char *user)
+{
+	struct pcap_pkthdr ph;
+	const u_char *data;
+	int n = 0;
+
+	if (!h->activated) {
+		snprintf(h->err, sizeof(h->err), "this handle has not been activated");
+		return PCAP_ERROR_NOT_ACTIVATED;
+	}
+	if (h->break_loop) {
+		h->break_loop = 0;
+		return PCAP_ERROR_BREAK;
+	}
+	if (h->nq.left_ == 0) {
+		int r = refill(h);
+
+		if (r <= 0)
+			return r < 0 ? PCAP_ERROR : (h->break_loop ? (h->break_loop = 0, PCAP_ERROR_BREAK) : 0);
+	}
+	while ((cnt <= 0 || n < cnt) && (data = next_packet(h, &ph))) {
+		cb(user, &ph, data);
+		n++;
+		if (h->break_loop)
+			break;
+	}
+	if (h->break_loop && n == 0) {
+		h->break_loop = 0;
+		return PCAP_ERROR_BREAK;
+	}
+	return n;
+}
+
+int pfqh_loop(struct pfqh *h, int cnt, pcap_handler cb, u_char *user)
+{
+	int total = 0;
+
+	for (;;) {
+		int r = pfqh_dispatch(h, cnt > 0 ? cnt - total : -1, cb, user);
+
+		if (r < 0)
+			return r;
+		total += r;
+		if (cnt > 0 && total >= cnt)
+			return 0;
+		if (h->break_loop) {
+			h->break_loop = 0;
+			return PCAP_ERROR_BREAK;
+		}
+	}
+}
+
+int pfqh_next_ex(struct pfqh *h, struct pcap_pkthdr **hdr, const u_char **data)
+{
+	if (!h->activated) {
+		snprintf(h->err, sizeof(h->err), "this handle has not been activated");
+		return PCAP_ERROR_NOT_ACTIVATED;
+	}
+	for (;;) {
+		const u_char *d = next_packet(h, &h->hdr);
+
+		if (d) {
+			*hdr = &h->hdr;
+			*data = d;
+			return 1;
+		}
+		int r = refill(h);
+
+		if (r <= 0)
+			return r < 0 ? PCAP_ERROR : 0;
+	}
+}
+
+int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
+{
+	struct bpf_insn *copy;
+
+	if (!fp || (fp->bf_len && !fp->bf_insns)) {
+		snprintf(h->err, sizeof(h->err), "setfilter: no filter program");
+		return -1;
+	}
+	copy = malloc(sizeof(*copy) * (fp->bf_len ? fp->bf_len : 1));
+	if (!copy) {
+		snprintf(h->err, sizeof(h->err), "setfilter: out of memory");
+		return -1;
+	}
+	memcpy(copy, fp->bf_insns, sizeof(*copy) * fp->bf_len);
+	if (h->has_filter)
+		free(h->filter.bf_insns);
+	h->filter.bf_len = fp->bf_len;
+	h->filter.bf_insns = copy;
+	h->has_filter = 1;
+	return 0;
+}
+
+int pfqh_setdirection(struct pfqh *h, pcap_direction_t d)
+{
+	int dirs = d == PCAP_D_IN ? PFQ_DIR_IN : d == PCAP_D_OUT ? PFQ_DIR_OUT : PFQ_DIR_INOUT;
+
+	if (!h->q) {
+		snprintf(h->err, sizeof(h->err), "setdirection: the handle is not activated");
+		return -1;
+	}
+	if (pfq_set_direction(h->q, dirs) < 0) {
+		snprintf(h->err, sizeof(h->err), "setdirection: %s", pfq_error(h->q));
+		return -1;
+	}
+	return 0;
+}
+
+int pfqh_stats(struct pfqh *h, struct pcap_stat *ps)
+{
+	struct pfq_stats st;
+
+	if (!h->q || pfq_get_stats(h->q, &st) < 0) {
+		snprintf(h->err, sizeof(h->err), "stats: %s", h->q ? pfq_error(h->q) : "not activated");
+		return -1;
+	}
+	/* as libpcap on Linux: everything the socket accepted, and what the
+	 * full ring lost */
+	ps->ps_recv = (u_int)(st.recv + st.lost);
+	ps->ps_drop = (u_int)st.lost;
+	ps->ps_ifdrop = 0;
+	return 0;
+}
+
+int pfqh_inject(struct pfqh *h, const void *buf, size_t len)
+{
+	if (!h->activated) {
+		snprintf(h->err, sizeof(h->err), "inject: the handle is not activated");
+		return PCAP_ERROR_NOT_ACTIVATED;
+	}
+	if (h->tx_fd < 0) {
+		/* transmit on the first listed device (the TX queues of issue 5's
+		 * later part will replace this plain packet socket) */
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+
+		sll.sll_ifindex = pfq_ifindex(h->q, h->cfg.devs[0].name);
+		h->tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (h->tx_fd < 0 || sll.sll_ifindex <= 0 ||
+		    bind(h->tx_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			snprintf(h->err, sizeof(h->err), "inject: cannot send on %s: %s",
+				 h->cfg.devs[0].name, strerror(errno));
+			if (h->tx_fd >= 0)
+				close(h->tx_fd);
+			h->tx_fd = -1;
+			return -1;
+		}
+	}
+	ssize_t n = send(h->tx_fd, buf, len, 0);
+
+	if (n < 0) {
+		snprintf(h->err, sizeof(h->err), "inject: %s", strerror(errno));
+		return -1;
+	}
+	return (int)n;
+}
