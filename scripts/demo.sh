@@ -28,12 +28,16 @@ scripts/testhost.sh create "$NAME" --pairs 2
 NSA="ip netns exec $NAME-a"
 NSB="ip netns exec $NAME-b"
 
-echo "== capturing: pfq-dump on b0:b1 (one PFQ socket), tcpdump on b0 and on b1"
+echo "== capturing: pfq-dump on b0:b1 (one PFQ socket), unmodified tcpdump on pfq:b0:b1"
+echo "   (through pfq-run), and stock tcpdump on b0 and on b1"
 $NSB build/tools/pfq-dump -i b0:b1 -s 128 >"$W/pfq.txt" 2>"$W/pfq.err" & PIDS+=($!)
+$NSB build/tools/pfq-run tcpdump -n -i pfq:b0:b1 --immediate-mode -w "$W/pfq-tcpdump.pcap" \
+    2>"$W/tdp.err" & PIDS+=($!)
 $NSB tcpdump -n -i b0 -w "$W/b0.pcap" 2>"$W/td0.err" & PIDS+=($!)
 $NSB tcpdump -n -i b1 -w "$W/b1.pcap" 2>"$W/td1.err" & PIDS+=($!)
 for _ in $(seq 100); do
-    grep -q "listening" "$W/td0.err" && grep -q "listening" "$W/td1.err" && break
+    grep -q "listening" "$W/td0.err" && grep -q "listening" "$W/td1.err" &&
+        grep -q "listening" "$W/tdp.err" && break
     sleep 0.05
 done
 sleep 0.5
@@ -55,6 +59,7 @@ printf "%-28s %10s\n" "capture" "packets"
 printf "%-28s %10s\n" "pfq-dump b0:b1 (PFQ socket)" "$(wc -l <"$W/pfq.txt")"
 printf "%-28s %10s\n" "  of which on b0" "$(grep -c ' b0 ' "$W/pfq.txt" || true)"
 printf "%-28s %10s\n" "  of which on b1 (VLAN 42)" "$(grep -c ' b1 .*vlan' "$W/pfq.txt" || true)"
+printf "%-28s %10s\n" "tcpdump -i pfq:b0:b1 (pfq-run)" "$(tcpdump -r "$W/pfq-tcpdump.pcap" 2>/dev/null | wc -l)"
 printf "%-28s %10s\n" "tcpdump b0 (stock libpcap)" "$(tcpdump -r "$W/b0.pcap" 2>/dev/null | wc -l)"
 printf "%-28s %10s\n" "tcpdump b1 (stock libpcap)" "$(tcpdump -r "$W/b1.pcap" 2>/dev/null | wc -l)"
 echo
