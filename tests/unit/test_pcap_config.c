@@ -112,6 +112,7 @@ static void test_environment(void **state)
 	assert_int_equal(c.nvlans, 3);
 	assert_int_equal(c.vlans[2], -1);
 	/* the seed's spelling */
+	pfq_pcap_config_free(&c);
 	pfq_pcap_config_init(&c);
 	assert_int_equal(with_env(&c, "PFQ_GORUP", "7"), 0);
 	assert_int_equal(c.group, 7);
@@ -170,6 +171,7 @@ static void test_config_text(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, seed, strlen(seed)), (ssize_t)strlen(seed));
 	close(fd);
+	pfq_pcap_config_free(&c);
 	pfq_pcap_config_init(&c);
 	assert_int_equal(pfq_pcap_config_file(&c, path, err, sizeof(err)), 0);
 	assert_int_equal(c.group, 11);
