@@ -438,3 +438,68 @@ API int pcap_findalldevs(pcap_if_t **all, char *errbuf)
 	*all = d;
 	return 0;
 }
+
+/* ---- the rest of the calls that take a pcap_t: never let libpcap see our
+ * state, even where its answer on the dead handle would do ---- */
+API int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int optimize,
+		     bpf_u_int32 netmask)
+{
+	struct pfqh *h = ours(p);
+	/* compiled for the dead Ethernet handle: the frames we hand out carry
+	 * their VLAN tags inline, as that code expects */
+	int r = REAL(pcap_compile)(p, fp, str, optimize, netmask);
+
+	if (h && r < 0)
+		snprintf(h->err, sizeof(h->err), "%s", REAL(pcap_geterr)(p));
+	return r;
+}
+
+API int pcap_is_swapped(pcap_t *p)
+{
+	return ours(p) ? 0 : REAL(pcap_is_swapped)(p);
+}
+
+API int pcap_major_version(pcap_t *p)
+{
+	return ours(p) ? PCAP_VERSION_MAJOR : REAL(pcap_major_version)(p);
+}
+
+API int pcap_minor_version(pcap_t *p)
+{
+	return ours(p) ? PCAP_VERSION_MINOR : REAL(pcap_minor_version)(p);
+}
+
+API FILE *pcap_file(pcap_t *p)
+{
+	return ours(p) ? NULL : REAL(pcap_file)(p);
+}
+
+API int pcap_list_datalinks(pcap_t *p, int **dlts)
+{
+	struct pfqh *h = ours(p);
+
+	if (!h)
+		return REAL(pcap_list_datalinks)(p, dlts);
+	*dlts = malloc(sizeof(int));
+	if (!*dlts) {
+		snprintf(h->err, sizeof(h->err), "out of memory");
+		return PCAP_ERROR;
+	}
+	**dlts = DLT_EN10MB;
+	return 1;
+}
+
+API int pcap_list_tstamp_types(pcap_t *p, int **types)
+{
+	struct pfqh *h = ours(p);
+
+	if (!h)
+		return REAL(pcap_list_tstamp_types)(p, types);
+	*types = malloc(sizeof(int));
+	if (!*types) {
+		snprintf(h->err, sizeof(h->err), "out of memory");
+		return PCAP_ERROR;
+	}
+	**types = PCAP_TSTAMP_HOST;
+	return 1;
+}
