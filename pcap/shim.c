@@ -474,32 +474,28 @@ API FILE *pcap_file(pcap_t *p)
 	return ours(p) ? NULL : REAL(pcap_file)(p);
 }
 
+/* a list of one value, freed by the application with pcap_free_* (free) */
+static int one_value(struct pfqh *h, int **list, int value)
+{
+	*list = malloc(sizeof(int));
+	if (!*list) {
+		snprintf(h->err, sizeof(h->err), "out of memory");
+		return PCAP_ERROR;
+	}
+	**list = value;
+	return 1;
+}
+
 API int pcap_list_datalinks(pcap_t *p, int **dlts)
 {
 	struct pfqh *h = ours(p);
 
-	if (!h)
-		return REAL(pcap_list_datalinks)(p, dlts);
-	*dlts = malloc(sizeof(int));
-	if (!*dlts) {
-		snprintf(h->err, sizeof(h->err), "out of memory");
-		return PCAP_ERROR;
-	}
-	**dlts = DLT_EN10MB;
-	return 1;
+	return h ? one_value(h, dlts, DLT_EN10MB) : REAL(pcap_list_datalinks)(p, dlts);
 }
 
 API int pcap_list_tstamp_types(pcap_t *p, int **types)
 {
 	struct pfqh *h = ours(p);
 
-	if (!h)
-		return REAL(pcap_list_tstamp_types)(p, types);
-	*types = malloc(sizeof(int));
-	if (!*types) {
-		snprintf(h->err, sizeof(h->err), "out of memory");
-		return PCAP_ERROR;
-	}
-	**types = PCAP_TSTAMP_HOST;
-	return 1;
+	return h ? one_value(h, types, PCAP_TSTAMP_HOST) : REAL(pcap_list_tstamp_types)(p, types);
 }
