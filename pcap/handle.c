@@ -148,7 +148,7 @@ static const u_char *next_packet(struct pfqh *h, struct pcap_pkthdr *ph)
 			ph->ts.tv_usec /= 1000;
 		ph->caplen = hdr.caplen < (uint32_t)h->snaplen ? hdr.caplen : (uint32_t)h->snaplen;
 		ph->len = hdr.len;
-		if (h->has_filter && !pcap_offline_filter(&h->filter, ph, data))
+		if (h->has_filter && !shim_offline_filter(&h->filter, ph, data))
 			continue;
 		return data;
 	}

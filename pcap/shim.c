@@ -27,15 +27,44 @@
 #define API __attribute__((visibility("default")))
 #define REAL(name) ((__typeof__(&name))real_sym(#name))
 
+#ifndef PFQ_SYSTEM_LIBPCAP
+#define PFQ_SYSTEM_LIBPCAP "libpcap.so.0.8"
+#endif
+
+/*
+ * The system libpcap. Preloaded (pfq-run), it comes after us in the search
+ * order: RTLD_NEXT. Installed as the drop-in libpcap.so.0.8 (dropin.c), we
+ * are the only libpcap the program knows, so the system one is opened by its
+ * path; its own calls to pcap_* exports then come back through us and are
+ * passed on, as every handle that is not ours is.
+ */
+void *shim_system_libpcap(void)
+{
+	static void *lib;
+
+	if (!lib)
+		lib = dlopen(PFQ_SYSTEM_LIBPCAP, RTLD_NOW | RTLD_LOCAL);
+	return lib;
+}
+
 static void *real_sym(const char *name)
 {
-	void *f = dlsym(RTLD_NEXT, name);
+	void *f = dlsym(RTLD_NEXT, name), *lib;
 
+	if (!f && (lib = shim_system_libpcap()))
+		f = dlsym(lib, name);
 	if (!f) {
-		fprintf(stderr, "libpfq-pcap: the system libpcap has no %s\n", name);
+		fprintf(stderr, "libpfq-pcap: the system libpcap (%s) has no %s\n",
+			PFQ_SYSTEM_LIBPCAP, name);
 		abort();
 	}
 	return f;
+}
+
+int shim_offline_filter(const struct bpf_program *fp, const struct pcap_pkthdr *h,
+			const u_char *data)
+{
+	return REAL(pcap_offline_filter)(fp, h, data);
 }
 
 /* ---- the table of our handles ---- */
