@@ -276,6 +276,32 @@ static uint8_t *test_input(const uint8_t *frame, size_t len)
 	return data;
 }
 
+/* One BPF_PROG_TEST_RUN of the program over frame, repeated `repeat` times:
+ * 0 with the return value and the kernel's time per run, or -errno. */
+static int run_frame(const struct pfq_lang_bpf *b, const uint8_t *frame, size_t len,
+		     uint32_t mark, int repeat, uint32_t *retval, uint32_t *duration)
+{
+	struct __sk_buff ctx = { .mark = mark };
+	uint8_t *data;
+	int err = 0;
+
+	if (!b || (!frame && len))
+		return -EINVAL;
+	data = test_input(frame, len);
+	if (!data)
+		return -ENOMEM;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat > 1 ? repeat : 1);
+	if (bpf_prog_test_run_opts(b->prog_fd, &t) < 0)
+		err = -errno;
+	free(data);
+	if (!err && retval)
+		*retval = t.retval;
+	if (!err && duration)
+		*duration = t.duration;
+	return err;
+}
+
 /* the counters of one CPU */
 static int read_counters(const struct pfq_lang_bpf *b, int cpu, int32_t *c)
 {
@@ -298,35 +324,27 @@ static int read_counters(const struct pfq_lang_bpf *b, int cpu, int32_t *c)
 int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uint32_t mark,
 			  int repeat, struct pfq_lang_decision *out, uint32_t *ns_per_run)
 {
-	struct __sk_buff ctx = { .mark = mark };
-	uint8_t *data;
 	int32_t before[PFQ_LANG_COUNTERS], after[PFQ_LANG_COUNTERS];
-	int cpu, err = 0;
+	int cpu, err;
 	cpu_set_t old, one;
 	uint32_t key = 0;
 
-	if (!b || (!frame && len))
+	if (!b)
 		return -EINVAL;
-	data = test_input(frame, len);
-	if (!data)
-		return -ENOMEM;
-	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat > 1 ? repeat : 1);
 	/* run on one known CPU, to read that CPU's counters before and after */
 	sched_getaffinity(0, sizeof(old), &old);
 	cpu = sched_getcpu();
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	sched_setaffinity(0, sizeof(one), &one);
-	if (read_counters(b, cpu, before) < 0 || bpf_prog_test_run_opts(b->prog_fd, &t) < 0 ||
-	    read_counters(b, cpu, after) < 0)
+	err = read_counters(b, cpu, before) < 0 ? -errno : 0;
+	if (!err)
+		err = run_frame(b, frame, len, mark, repeat, NULL, ns_per_run);
+	if (!err && read_counters(b, cpu, after) < 0)
 		err = -errno;
 	sched_setaffinity(0, sizeof(old), &old);
-	free(data);
 	if (err)
 		return err;
-	if (ns_per_run)
-		*ns_per_run = t.duration;
 	if (!out)
 		return 0;
 	struct cg_decision dd;
@@ -354,28 +372,10 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 	return 0;
 }
 
-static uint8_t *test_input(const uint8_t *frame, size_t len);
-
 int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uint32_t mark,
 			      uint32_t *retval)
 {
-	struct __sk_buff ctx = { .mark = mark };
-	uint8_t *data;
-	int err = 0;
-
-	if (!b || (!frame && len))
-		return -EINVAL;
-	data = test_input(frame, len);
-	if (!data)
-		return -ENOMEM;
-	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
-	if (bpf_prog_test_run_opts(b->prog_fd, &t) < 0)
-		err = -errno;
-	else if (retval)
-		*retval = t.retval;
-	free(data);
-	return err;
+	return run_frame(b, frame, len, mark, 1, retval, NULL);
 }
 
 int pfq_lang_members_map_create(void)
