@@ -21,9 +21,6 @@ extern "C" {
 #define PFQ_LANG_MAX_FWD 16
 #define PFQ_LANG_MAX_LOGS 8
 #define PFQ_LANG_LOG_LEN 160
-#define PFQ_CLASS_DEFAULT (1ull << 0)
-#define PFQ_CLASS_CONTROL (1ull << 63)
-#define PFQ_CLASS_ANY (~PFQ_CLASS_CONTROL)
 
 typedef struct pfq_lang_program pfq_lang_program;
 
@@ -86,6 +83,7 @@ PFQ_API void pfq_lang_decision_print(const struct pfq_lang_decision *d, FILE *ou
 PFQ_API const char *const *pfq_lang_functions(void);
 /* ---- eBPF back end ---- */
 typedef struct pfq_lang_bpf pfq_lang_bpf;
+struct pfq_lang_group_spec;
 
 struct pfq_lang_bpf_opts {
 	size_t sz;
@@ -104,7 +102,63 @@ struct pfq_lang_bpf_opts {
 	int members_map_fd;
 	uint32_t member_id;
 	uint32_t caplen;
+	/* the shared group program (when set, members_map_fd and member_id
+	 * are ignored): see struct pfq_lang_group_spec */
+	const struct pfq_lang_group_spec *group;
 };
+
+/* ---- the program of a group shared by its members ----
+ *
+ * One program serves every member of a group. A member's own socket filter
+ * (a few instructions) stores who it is in the packet's control block and
+ * tail-calls the group program from a one-slot program array, so changing the
+ * computation, filters or bindings replaces one program for all members at
+ * once. The program does, in the original order: binding check, group
+ * `recv`, BPF filter, VLAN filter, computation, dispatch. Side effects
+ * (group stats and counters) are done by the run of the group's leader
+ * only, so they happen once per packet whatever the number of members. */
+#define PFQ_GROUP_MAX_BINDINGS 32
+
+/* the member filter's words in __sk_buff.cb[] */
+enum pfq_group_cb {
+	PFQ_CB_MEMBER = 0,  /* member id */
+	PFQ_CB_CAPLEN = 1,  /* bytes the member keeps */
+	PFQ_CB_DIRS = 2,    /* PFQ_DIR_* the member takes */
+	PFQ_CB_LEADER = 3,  /* set by the group program: this run is the leader's */
+};
+
+struct pfq_group_binding {
+	int32_t ifindex;    /* 0 = every device */
+	int32_t queue;      /* PFQ_ANY_QUEUE or a hw queue */
+	int32_t raw_queue;  /* the driver records queue n as n (veth), not n + 1 */
+};
+
+/* per-CPU group statistics (one element, summed by the reader) */
+struct pfq_group_kstats {
+	uint64_t recv, drop, frwd, kern;
+};
+
+struct pfq_lang_group_spec {
+	int members_map_fd;  /* struct pfq_member_table */
+	int stats_map_fd;    /* per-CPU array, 1 x struct pfq_group_kstats */
+	int counters_map_fd; /* per-CPU array, 1 x int32_t[PFQ_LANG_COUNTERS] */
+	int nbind;           /* 0: the group receives nothing */
+	struct pfq_group_binding bind[PFQ_GROUP_MAX_BINDINGS];
+	/* classic BPF filter (pcap_compile), NULL = none */
+	const void *fprog_insns; /* struct sock_filter[] */
+	unsigned fprog_len;
+	/* VLAN filter: when on, a packet passes if the bit of its VLAN id is
+	 * set in vlan_vids (bit 0: untagged and priority-tagged packets) */
+	int vlan_on;
+	uint8_t vlan_vids[4096 / 8];
+};
+
+/* Create the maps a group spec names (-errno on failure). */
+PFQ_API int pfq_lang_group_stats_map_create(void);
+PFQ_API int pfq_lang_group_counters_map_create(void);
+/* Sum the per-CPU values of those maps. */
+PFQ_API int pfq_lang_group_stats_read(int map_fd, struct pfq_group_kstats *out);
+PFQ_API int pfq_lang_group_counters_read(int map_fd, int64_t out[PFQ_LANG_COUNTERS]);
 
 /* ---- group dispatch ---- */
 #define PFQ_MAX_MEMBERS 64

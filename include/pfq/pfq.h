@@ -31,6 +31,24 @@ extern "C" {
 /* Placeholders, same values as the original. */
 #define PFQ_ANY_QUEUE (-1)
 #define PFQ_ANY_DEVICE "any"
+#define PFQ_ANY_GROUP (-1)
+
+/* Groups. */
+#define PFQ_MAX_GROUPS 64
+#define PFQ_MAX_COUNTERS 64
+#define PFQ_CLASS_DEFAULT (1ull << 0)
+#define PFQ_CLASS_CONTROL (1ull << 63) /* managers: never a receiver of broadcast */
+#define PFQ_CLASS_ANY (~PFQ_CLASS_CONTROL)
+#define PFQ_VLAN_UNTAG 0     /* VLAN filter: untagged (and priority-tagged) packets */
+#define PFQ_VLAN_ANYTAG (-1) /* VLAN filter: every tagged packet */
+
+/* Who may join a group (same values as the original). */
+enum pfq_group_policy {
+	PFQ_POLICY_UNDEFINED = 0,  /* join: initialise the group without joining it */
+	PFQ_POLICY_PRIVATE = 1,    /* only the socket that made the group */
+	PFQ_POLICY_RESTRICTED = 2, /* sockets of the same process */
+	PFQ_POLICY_SHARED = 3,     /* any socket of the network namespace */
+};
 
 /* Limits of the settings. */
 #define PFQ_CAPLEN_MAX 65535u
@@ -96,6 +114,37 @@ struct pfq_stats {
 	uint64_t kern; /* packets passed to the host stack */
 };
 
+/* A group's 64 counters (`inc n` / `dec n` of its computation). */
+struct pfq_counters {
+	int64_t counter[PFQ_MAX_COUNTERS];
+};
+
+/* What the shared registry says about a group (pfq_group_info). */
+struct pfq_member_info {
+	uint32_t id;         /* member socket id (pfq_id of that socket) */
+	int32_t pid;         /* its process */
+	uint64_t class_mask;
+	int32_t weight;
+	int32_t active;      /* enabled: receives its share */
+};
+
+struct pfq_group_info {
+	int gid;
+	int policy;           /* enum pfq_group_policy */
+	int32_t owner_pid;
+	int nmembers;
+	struct pfq_member_info members[64];
+	int nbind;
+	struct { char dev[16]; int queue; } bind[32];
+	char computation[512]; /* the source (cut), "" = none */
+	int has_fprog;         /* instructions of the BPF filter, 0 = none */
+	int vlan_on;
+	struct pfq_stats stats;
+	struct pfq_counters counters;
+};
+
+struct sock_fprog;
+
 typedef void (*pfq_handler_t)(void *user, const struct pfq_pkthdr *hdr,
 			      const uint8_t *data);
 
@@ -103,12 +152,16 @@ typedef void (*pfq_handler_t)(void *user, const struct pfq_pkthdr *hdr,
 PFQ_API int pfq_version_code(void);
 PFQ_API const char *pfq_string_version(void);
 
-/* Open / close. Sizes: caplen 1..PFQ_CAPLEN_MAX, rx_slots >= 1,
+/* Open / close. pfq_open gives a socket its own private group (its
+ * bindings, pfq_bind); pfq_open_nogroup none; pfq_open_group joins a new
+ * free group with the class mask and policy. Sizes: caplen 1..PFQ_CAPLEN_MAX, rx_slots >= 1,
  * xmitlen 0..PFQ_CAPLEN_MAX, tx_slots >= 0 (0 = no TX queue). */
 PFQ_API pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen,
 		size_t tx_slots);
 PFQ_API pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
 			size_t tx_slots);
+PFQ_API pfq_t *pfq_open_group(unsigned long long class_mask, int policy, size_t caplen,
+			      size_t rx_slots, size_t xmitlen, size_t tx_slots);
 PFQ_API int pfq_close(pfq_t *q);
 PFQ_API const char *pfq_error(const pfq_t *q);
 PFQ_API int pfq_id(const pfq_t *q);
@@ -153,6 +206,39 @@ PFQ_API int pfq_dispatch(pfq_t *q, pfq_handler_t cb, long usec, void *user);
 
 /* Statistics. */
 PFQ_API int pfq_get_stats(pfq_t *q, struct pfq_stats *stats);
+
+/*
+ * Groups, shared by the processes of a network namespace (registry under
+ * $PFQ_RUN_DIR, default /run/pfq). A socket is a member of one group at a
+ * time (besides its private bindings when opened with pfq_open).
+ * pfq_join_group returns the gid (gid PFQ_ANY_GROUP: the lowest free one).
+ */
+PFQ_API int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy);
+PFQ_API int pfq_leave_group(pfq_t *q, int gid);
+PFQ_API int pfq_groups_mask(const pfq_t *q, unsigned long long *mask);
+PFQ_API int pfq_group_id(const pfq_t *q);
+/* Bindings of a group (the caller must be a member). */
+PFQ_API int pfq_bind_group(pfq_t *q, int gid, const char *dev, int queue);
+PFQ_API int pfq_unbind_group(pfq_t *q, int gid, const char *dev, int queue);
+/* The computation (PFQ/lang source, or a file holding it); NULL or "" resets
+ * it (the group then copies every packet to the default class). */
+PFQ_API int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src);
+PFQ_API int pfq_set_group_computation_from_file(pfq_t *q, int gid, const char *path);
+/* The group's classic BPF filter (e.g. from pcap_compile); NULL resets. */
+PFQ_API int pfq_group_fprog(pfq_t *q, int gid, const struct sock_fprog *prog);
+PFQ_API int pfq_group_fprog_reset(pfq_t *q, int gid);
+/* VLAN filters: vid 1..4095, PFQ_VLAN_UNTAG (0) untagged, PFQ_VLAN_ANYTAG (-1) all tagged. */
+PFQ_API int pfq_vlan_filters_enable(pfq_t *q, int gid, int on);
+PFQ_API int pfq_vlan_set_filter(pfq_t *q, int gid, int vid);
+PFQ_API int pfq_vlan_reset_filter(pfq_t *q, int gid, int vid);
+/* Group statistics (recv, drop, frwd, kern) and counters. */
+PFQ_API int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats);
+PFQ_API int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *counters);
+/* The groups of this network namespace, for tools (no socket needed):
+ * fills up to max entries, returns how many groups exist, or -errno. */
+PFQ_API int pfq_groups_info(struct pfq_group_info *out, int max);
+/* Why the last pfq_groups_info failed. */
+PFQ_API const char *pfq_groups_error(void);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,9 @@ static int target_ifindex(const pfq_t *q)
 {
 	int ifindex = q->nbind ? q->bind[0].ifindex : 0;
 
+	/* a group member sees every device: the group program checks */
+	if (q->gid >= 0)
+		return 0;
 	for (int i = 1; i < q->nbind; i++)
 		if (q->bind[i].ifindex != ifindex)
 			return 0;
@@ -88,7 +91,7 @@ int pfq_attach_update(pfq_t *q)
 
 	if (!q->enabled)
 		return 0; /* applied by pfq_enable */
-	if (q->nbind == 0)
+	if (q->nbind == 0 && q->gid < 0)
 		return q->attached_ifindex >= 0 ? packet_bind(q, 0, false) : 0;
 	if (pfq_filter_needed(q)) {
 		/* new filter first: it refuses what the new binding must not see */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Resolve dev/queue into a binding, validating both. */
-static int make_binding(pfq_t *q, const char *dev, int queue,
+int pfq_make_binding(pfq_t *q, const char *dev, int queue,
 			struct pfq_binding *b)
 {
 	int nq;
@@ -51,11 +51,21 @@ static int find_binding(const pfq_t *q, const struct pfq_binding *b)
 	return -1;
 }
 
+/* pfq_bind binds the socket's default group: its private one (pfq_open),
+ * else the group it joined */
 int pfq_bind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
 	struct pfq_binding b;
-	int err = make_binding(q, dev, queue, &b);
+	int err;
+
+	if (!q->private_group) {
+		if (q->gid >= 0)
+			return pfq_bind_group(q, q->gid, dev, queue);
+		return pfq_seterr(q, EINVAL, "bind: default group undefined (open the socket "
+				  "with pfq_open, or join a group)");
+	}
+	err = pfq_make_binding(q, dev, queue, &b);
 
 	if (err)
 		return err;
@@ -75,7 +85,14 @@ int pfq_unbind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
 	struct pfq_binding b, old;
-	int err = make_binding(q, dev, queue, &b), i;
+	int err, i;
+
+	if (!q->private_group) {
+		if (q->gid >= 0)
+			return pfq_unbind_group(q, q->gid, dev, queue);
+		return pfq_seterr(q, EINVAL, "unbind: default group undefined");
+	}
+	err = pfq_make_binding(q, dev, queue, &b);
 
 	if (err)
 		return err;

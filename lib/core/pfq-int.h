@@ -55,6 +55,14 @@ struct pfq {
 	int attached_ifindex; /* ifindex the AF_PACKET socket is bound to */
 	int prog_fd;          /* attached filter program, -1 if none */
 
+	/* groups: the implicit private group is the socket's own bindings */
+	bool private_group;  /* opened with pfq_open (pfq_bind binds it) */
+	int gid;             /* the shared group joined, -1 if none */
+	uint32_t member_id;  /* registry id of the socket, 0 until it joins */
+	int group_progs_fd;  /* the group's program array (member filter), -1 */
+	uint64_t maintain_ns;  /* last registry check */
+	uint64_t netns;        /* inode of the socket's network namespace (registry) */
+
 	struct pfq_ring ring;
 	struct pfq_stats acc; /* counters accumulated across PACKET_STATISTICS reads */
 
@@ -78,6 +86,9 @@ void pfq_clearerr(pfq_t *q);
 int pfq_dev_ifindex(int fd, const char *dev);
 int pfq_dev_rx_queues(int fd, const char *dev);
 bool pfq_dev_is_veth(int fd, const char *dev);
+
+/* bind.c */
+int pfq_make_binding(pfq_t *q, const char *dev, int queue, struct pfq_binding *b);
 
 /* ring.c */
 int pfq_ring_create(pfq_t *q);

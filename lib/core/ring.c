@@ -4,6 +4,7 @@
  * walking the packets of a block.
  */
 #include "pfq-int.h"
+#include "group.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -117,12 +118,39 @@ void pfq_ring_release_held(pfq_t *q)
 	r->part_left = 0;
 }
 
+static int pfq_ring_wait_slice(pfq_t *q, long usec)
+{
+	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	struct timespec ts = { usec / 1000000, (usec % 1000000) * 1000 };
+	int n = ppoll(&pfd, 1, &ts, NULL);
+
+	if (n < 0 && errno != EINTR)
+		return pfq_seterr(q, errno, "poll: %s", strerror(errno));
+	if (n < 0)
+		return 2; /* a signal: the caller returns (as from a plain poll) */
+	if (n > 0 && (pfd.revents & (POLLERR | POLLNVAL)))
+		return pfq_seterr(q, EIO, "poll: socket error");
+	return n > 0 ? 1 : 0;
+}
+
+/* A group member wakes up at least this often to look after the group
+ * (a killed member's share goes to the others). */
+#define GROUP_WAKE_USEC 200000L
+
 int pfq_ring_wait(pfq_t *q, long usec)
 {
 	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
 	struct timespec ts, *tsp = NULL;
 	int n;
 
+	while (q->gid >= 0 && (usec < 0 || usec > GROUP_WAKE_USEC)) {
+		n = pfq_ring_wait_slice(q, GROUP_WAKE_USEC);
+		if (n != 0)
+			return n == 2 ? 0 : n;
+		pfq_group_maintain(q);
+		if (usec > 0)
+			usec -= GROUP_WAKE_USEC;
+	}
 	if (usec >= 0) {
 		ts.tv_sec = usec / 1000000;
 		ts.tv_nsec = (usec % 1000000) * 1000;
@@ -154,6 +182,7 @@ int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 	struct pfq_ring *r = &q->ring;
 
 	pfq_ring_release_held(q);
+	pfq_group_maintain(q);
 	for (int tries = 0; tries < 2; tries++) {
 		struct tpacket_block_desc *bd = block_at(r, r->cur);
 

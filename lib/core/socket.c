@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* PFQ socket life cycle and settings. */
 #include "pfq-int.h"
+#include "group.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <pthread.h>
 #include <net/ethernet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -126,6 +128,8 @@ pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
 	q->tx_slots = (uint32_t)tx_slots;
 	q->prog_fd = -1;
 	q->attached_ifindex = -1;
+	q->gid = -1;
+	q->group_progs_fd = -1;
 	if (live_add(q) < 0) {
 		close(q->fd);
 		free(q);
@@ -141,7 +145,33 @@ pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen,
 		size_t tx_slots)
 {
 	/* The private group of the original is the socket's own binding set. */
-	return pfq_open_nogroup(caplen, rx_slots, xmitlen, tx_slots);
+	pfq_t *q = pfq_open_nogroup(caplen, rx_slots, xmitlen, tx_slots);
+
+	if (q)
+		q->private_group = true;
+	return q;
+}
+
+pfq_t *pfq_open_group(unsigned long long class_mask, int policy, size_t caplen,
+		      size_t rx_slots, size_t xmitlen, size_t tx_slots)
+{
+	pfq_t *q = pfq_open_nogroup(caplen, rx_slots, xmitlen, tx_slots);
+	int rc;
+
+	/* policy undefined: join nothing */
+	if (!q || policy == PFQ_POLICY_UNDEFINED)
+		return q;
+	rc = pfq_join_group(q, PFQ_ANY_GROUP, class_mask, policy);
+	if (rc < 0) {
+		char msg[PFQ_ERRBUF];
+
+		snprintf(msg, sizeof(msg), "%s", q->err);
+		pfq_close(q);
+		pfq_seterr(NULL, -rc, "%s", msg);
+		errno = -rc;
+		return NULL;
+	}
+	return q;
 }
 
 int pfq_close(pfq_t *q)
@@ -151,6 +181,7 @@ int pfq_close(pfq_t *q)
 	if (!live_remove(q))
 		return pfq_seterr(NULL, EBADF, "pfq_close: not an open PFQ socket "
 				  "(closed twice?)");
+	pfq_group_close(q);
 	if (q->enabled)
 		pfq_disable(q);
 	/* Closing the fd also drops the promiscuous memberships it holds. */
@@ -183,6 +214,9 @@ int pfq_enable(pfq_t *q)
 		return err;
 	q->enabled = true;
 	err = pfq_attach_update(q);
+	/* a group member takes its share once its filter is in place */
+	if (!err)
+		err = pfq_group_activate(q, true);
 	if (err) {
 		pfq_attach_stop(q);
 		pfq_ring_destroy(q);
@@ -198,6 +232,8 @@ int pfq_disable(pfq_t *q)
 	PFQ_NEED(q);
 	if (!q->enabled)
 		return pfq_seterr(q, EALREADY, "socket not enabled");
+	/* out of the group's member table before the filter goes */
+	pfq_group_activate(q, false);
 	pfq_attach_stop(q);
 	pfq_stats_collect(q);
 	pfq_ring_destroy(q);
@@ -231,7 +267,7 @@ int pfq_set_weight(pfq_t *q, int weight)
 		return pfq_seterr(q, EINVAL, "weight %d out of range (1..%d)",
 				  weight, PFQ_WEIGHT_MAX);
 	q->weight = weight;
-	return 0;
+	return q->enabled ? pfq_group_activate(q, true) : 0;
 }
 
 int pfq_get_weight(const pfq_t *q)

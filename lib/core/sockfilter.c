@@ -10,19 +10,22 @@
 
 #include "../bpf/insn.h"
 
+#include <pfq/lang.h>
+
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <stddef.h>
 
 #define SKB_OFF(field) ((int16_t)offsetof(struct __sk_buff, field))
-#define MAX_INSNS (16 + 6 * PFQ_MAX_BINDINGS)
+#define MAX_INSNS (32 + 6 * PFQ_MAX_BINDINGS)
+#define CB_OFF(i) ((int16_t)(offsetof(struct __sk_buff, cb) + 4 * (i)))
 
 /* The socket needs a filter unless the kernel binding alone does the job:
  * one device, every queue, both directions, whole packets. */
 bool pfq_filter_needed(const pfq_t *q)
 {
-	return q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
+	return q->gid >= 0 || q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
 	       q->dirs != PFQ_DIR_INOUT || q->caplen < PFQ_CAPLEN_MAX;
 }
 
@@ -82,13 +85,36 @@ static int generate(const pfq_t *q, struct bpf_insn *p)
 	/* reject */
 	struct bpf_insn *reject = p;
 
+	if (q->gid >= 0) {
+		/* not for the private bindings: the group decides. Tell the
+		 * group program who asks, then jump to it. */
+		const uint32_t words[] = { [PFQ_CB_MEMBER] = q->member_id,
+					   [PFQ_CB_CAPLEN] = q->caplen,
+					   [PFQ_CB_DIRS] = (uint32_t)q->dirs };
+
+		for (int i = 0; i <= PFQ_CB_DIRS; i++) {
+			*p++ = BI_MOV_IMM(BPF_REG_2, 0);
+			*p++ = BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)words[i]);
+			*p++ = BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, CB_OFF(i));
+		}
+		*p++ = BI_MOV_REG(BPF_REG_1, BPF_REG_6);
+		*p++ = bi_make(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_2, BPF_PSEUDO_MAP_FD, 0,
+			       q->group_progs_fd);
+		*p++ = bi_make(0, 0, 0, 0, 0);
+		*p++ = BI_MOV_IMM(BPF_REG_3, 0);
+		*p++ = BI_CALL(BPF_FUNC_tail_call);
+	}
 	*p++ = BI_MOV_IMM(BPF_REG_0, 0);
 	*p++ = BI_EXIT();
-	/* accept: copy caplen bytes (the kernel caps it at the packet length) */
+	/* accept: copy caplen bytes (the kernel caps it at the packet length);
+	 * the verifier refuses it unreachable (a member without private
+	 * bindings) */
 	struct bpf_insn *accept = p;
 
-	*p++ = BI_MOV_IMM(BPF_REG_0, (int32_t)q->caplen);
-	*p++ = BI_EXIT();
+	if (naccepts) {
+		*p++ = BI_MOV_IMM(BPF_REG_0, (int32_t)q->caplen);
+		*p++ = BI_EXIT();
+	}
 
 	for (int i = 0; i < njumps; i++)
 		jumps[i]->off = (int16_t)(reject - jumps[i] - 1);

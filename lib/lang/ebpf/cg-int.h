@@ -85,6 +85,9 @@ struct cg {
 	char err[256];
 	int (*ifindex_of)(const char *dev, void *user);
 	void *user;
+	/* the shared group program (NULL: a per-member or plain program) */
+	const struct pfq_lang_group_spec *group;
+	int vlan_fd;      /* the group's VLAN id bitmap, -1 if none */
 };
 
 /* emission shorthands */
@@ -111,6 +114,19 @@ void cg_load_at(struct cg *cg, uint32_t off, int size, int absent);
 
 /* cg_dispatch.c: the group flavour's tail; returns through exit_label */
 void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label);
+
+/* cg_group.c: the shared group program's parts (cg->group set) */
+/* before the prologue: binding check, leader, recv, BPF and VLAN filters;
+ * expects r1 = ctx, leaves r1 = r6 = ctx; jumps to reject (answer 0) */
+int cg_group_entry(struct cg *cg, int reject);
+/* count one packet in a group stat (leader's run only); clobbers r0-r5 */
+void cg_group_stat(struct cg *cg, int field);
+/* jump to skip unless this run is the leader's; clobbers r2 */
+void cg_group_if_not_leader(struct cg *cg, int skip);
+/* the member takes the packet: direction check, then its caplen */
+void cg_group_accept(struct cg *cg, int exit_label);
+#define CG_STAT_RECV 0
+#define CG_STAT_DROP 1
 
 /* cg_nodes.c */
 void cg_fun(struct cg *cg, const struct node *n);

@@ -19,7 +19,7 @@
 
 struct pfq_lang_bpf {
 	int prog_fd;
-	int out_fd, counters_fd, rr_fd, host_fd;
+	int out_fd, counters_fd, rr_fd, host_fd, vlan_fd;
 	int *map_fds;
 	int nmaps;
 	struct bpf_insn *insns;
@@ -94,8 +94,20 @@ static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
 		if (b->map_fds[i] < 0 || bpf_map_update_elem(b->map_fds[i], &key, bl->bits, 0) < 0)
 			return cg_error(cg, "cannot create the bloom filter map: %s", strerror(errno));
 	}
+	if (cg->group && cg->group->vlan_on) {
+		uint32_t key = 0;
+
+		b->vlan_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_vlans", 4,
+					    sizeof(cg->group->vlan_vids), 1, NULL);
+		if (b->vlan_fd < 0 ||
+		    bpf_map_update_elem(b->vlan_fd, &key, cg->group->vlan_vids, 0) < 0)
+			return cg_error(cg, "cannot create the VLAN filter map: %s",
+					strerror(errno));
+	}
+	cg->vlan_fd = b->vlan_fd;
 	cg->out_fd = b->out_fd;
-	cg->counters_fd = b->counters_fd;
+	/* a group's counters outlive its programs: they are the group's map */
+	cg->counters_fd = cg->group ? cg->group->counters_map_fd : b->counters_fd;
 	cg->rr_fd = b->rr_fd;
 	cg->host_fd = b->host_fd;
 	cg->map_fds = b->map_fds;
@@ -109,7 +121,7 @@ void pfq_lang_bpf_free(pfq_lang_bpf *b)
 		return;
 	if (b->prog_fd >= 0)
 		close(b->prog_fd);
-	for (int *fd = &b->out_fd; fd <= &b->host_fd; fd++)
+	for (int *fd = &b->out_fd; fd <= &b->vlan_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
 	for (int i = 0; i < b->nmaps; i++)
@@ -127,7 +139,8 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	struct pfq_lang_diag local;
 	struct pfq_lang_bpf *b = calloc(1, sizeof(*b));
 	struct cg *cg = calloc(1, sizeof(*cg));
-	int exit_l;
+	const struct pfq_lang_group_spec *group = opts ? opts->group : NULL;
+	int exit_l, reject = -1;
 
 	if (!diag)
 		diag = &local;
@@ -138,14 +151,17 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		diag_set(diag, 0, 0, prog ? "out of memory" : "no program");
 		return NULL;
 	}
-	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = -1;
-	cg->out_fd = opts && opts->filter_only ? -2 : -1;
+	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = b->vlan_fd = -1;
+	cg->group = group;
+	/* the group program keeps no decision to read back */
+	cg->out_fd = (opts && opts->filter_only) || group ? -2 : -1;
 	cg->prog = prog;
 	cg->ifindex_of = opts && opts->ifindex_of ? opts->ifindex_of : default_ifindex;
 	cg->user = opts ? opts->user : NULL;
 	cg->level = cg_needs(prog, &cg->fields);
 	/* the read-back and group flavours use the whole decision */
-	decision_needs(cg, !(opts && opts->filter_only) || (opts && opts->members_map_fd > 0));
+	decision_needs(cg, !(opts && opts->filter_only) || (opts && opts->members_map_fd > 0) ||
+			       group);
 	/* enough for the usual headers at that depth; deeper reads take the
 	 * slower path through the skb */
 	cg->cache = cg->level <= 2 ? 48 : cg->level == 3 ? 80 : CG_CACHE;
@@ -153,6 +169,11 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	if (make_maps(cg, b) < 0)
 		goto fail;
 	exit_l = emit_label(&cg->e);
+	if (group) {
+		reject = emit_label(&cg->e);
+		if (cg_group_entry(cg, reject) < 0)
+			goto fail;
+	}
 	cg_prologue(cg, exit_l);
 	cg_fun(cg, prog->main);
 	if (b->out_fd >= 0) {
@@ -171,7 +192,20 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		}
 		emit_bind(&cg->e, skip);
 	}
-	if (opts && opts->members_map_fd > 0) {
+	if (group) {
+		int keep = emit_label(&cg->e);
+
+		/* a packet the computation drops counts in the group's drop */
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(fate)));
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_FATE_DROP, keep);
+		cg_group_stat(cg, CG_STAT_DROP);
+		emit_ja(&cg->e, reject);
+		emit_bind(&cg->e, keep);
+		cg_dispatch(cg, group->members_map_fd, 0, 0, exit_l);
+		emit_bind(&cg->e, reject);
+		E(BI_MOV_IMM(BPF_REG_0, 0));
+		emit_ja(&cg->e, exit_l);
+	} else if (opts && opts->members_map_fd > 0) {
 		cg_dispatch(cg, opts->members_map_fd, opts->member_id,
 			    opts->caplen ? opts->caplen : 0xffffffffu, exit_l);
 	}
@@ -395,6 +429,79 @@ int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 	/* a hash map update swaps in a new element: readers see the old table
 	 * or the new one, never a mix */
 	return bpf_map_update_elem(map_fd, &key, t, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* ---- group maps ---- */
+
+int pfq_lang_group_stats_map_create(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_gstats", 4,
+				sizeof(struct pfq_group_kstats), 1, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int pfq_lang_group_counters_map_create(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_gcounters", 4,
+				4 * PFQ_LANG_COUNTERS, 1, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* the values of every CPU of a one-element per-CPU array (malloc'd) */
+static void *percpu_values(int map_fd, size_t vsz, int *ncpu)
+{
+	uint32_t key = 0;
+	void *v;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0)
+		return NULL;
+	/* per-CPU values are rounded up to 8 bytes each */
+	v = calloc((size_t)*ncpu, (vsz + 7) & ~(size_t)7);
+	if (v && bpf_map_lookup_elem(map_fd, &key, v) < 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+int pfq_lang_group_stats_read(int map_fd, struct pfq_group_kstats *out)
+{
+	int ncpu;
+	struct pfq_group_kstats *v = percpu_values(map_fd, sizeof(*v), &ncpu);
+
+	if (!out)
+		return -EINVAL;
+	if (!v)
+		return errno ? -errno : -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpu; c++) {
+		out->recv += v[c].recv;
+		out->drop += v[c].drop;
+		out->frwd += v[c].frwd;
+		out->kern += v[c].kern;
+	}
+	free(v);
+	return 0;
+}
+
+int pfq_lang_group_counters_read(int map_fd, int64_t out[PFQ_LANG_COUNTERS])
+{
+	int ncpu;
+	int32_t *v = percpu_values(map_fd, 4 * PFQ_LANG_COUNTERS, &ncpu);
+
+	if (!out)
+		return -EINVAL;
+	if (!v)
+		return errno ? -errno : -ENOMEM;
+	memset(out, 0, sizeof(int64_t) * PFQ_LANG_COUNTERS);
+	for (int c = 0; c < ncpu; c++)
+		for (int i = 0; i < PFQ_LANG_COUNTERS; i++)
+			out[i] += v[c * PFQ_LANG_COUNTERS + i];
+	free(v);
+	return 0;
 }
 
 void pfq_lang_bpf_dump(const pfq_lang_bpf *b, FILE *out)

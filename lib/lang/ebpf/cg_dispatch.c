@@ -8,6 +8,7 @@
  */
 #include "cg-int.h"
 
+#include <linux/bpf.h>
 #include <stddef.h>
 
 #define MT(f) ((int16_t)offsetof(struct pfq_member_table, f))
@@ -70,6 +71,19 @@ static void fold(struct cg *cg)
 	emit_bind(&cg->e, done);
 }
 
+/* r2 = this member's id: compiled in, or from the control block where the
+ * member's own filter put it (the shared group program) */
+static void load_self(struct cg *cg, uint32_t self)
+{
+	if (cg->group) {
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6,
+			 (int16_t)(offsetof(struct __sk_buff, cb) + 4 * PFQ_CB_MEMBER)));
+		return;
+	}
+	E(BI_MOV_IMM(BPF_REG_2, 0));
+	E(BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)self));
+}
+
 /* jump to next when member i is not eligible (clobbers r2) */
 static void if_not_eligible(struct cg *cg, int i, int next)
 {
@@ -114,8 +128,7 @@ static void steer_pick(struct cg *cg, int16_t hoff, uint32_t self, int yes)
 		emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_0, BPF_REG_5, next);
 		/* picked: member i */
 		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_9, MEM(i, id)));
-		E(BI_MOV_IMM(BPF_REG_2, 0));
-		E(BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)self));
+		load_self(cg, self);
 		emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_3, BPF_REG_2, yes);
 		emit_ja(&cg->e, none);
 		emit_bind(&cg->e, next);
@@ -152,8 +165,7 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
 
 		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, i, reject);
 		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_9, MEM(i, id)));
-		E(BI_MOV_IMM(BPF_REG_2, 0));
-		E(BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)self));
+		load_self(cg, self);
 		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_2, next);
 		if_not_eligible(cg, i, next);
 		emit_ja(&cg->e, accept);
@@ -182,14 +194,17 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
 	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, reject);
 	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_1, MEM(0, id)));
-	E(BI_MOV_IMM(BPF_REG_2, 0));
-	E(BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)self));
+	load_self(cg, self);
 	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_3, BPF_REG_2, accept);
 
 	emit_bind(&cg->e, reject);
 	E(BI_MOV_IMM(BPF_REG_0, 0));
 	emit_ja(&cg->e, exit_label);
 	emit_bind(&cg->e, accept);
+	if (cg->group) {
+		cg_group_accept(cg, exit_label);
+		return;
+	}
 	E(BI_ALU32_IMM(BPF_MOV, BPF_REG_0, (int32_t)caplen));
 	emit_ja(&cg->e, exit_label);
 }

@@ -912,6 +912,9 @@ void cg_fun(struct cg *cg, const struct node *n)
 		 * runs in between, so a plain read-modify-write is enough */
 		int16_t off = (int16_t)(4 * A(0)->i);
 
+		/* in a group, once per packet: by the leader's run */
+		if (cg->group)
+			cg_group_if_not_leader(cg, done);
 		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
 		emit_ld_map(&cg->e, BPF_REG_1, cg->counters_fd);
 		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));

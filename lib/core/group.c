@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Groups: join and leave with the original's policies, and the life cycle
+ * of a member socket. The registry (registry.c) records the group; its
+ * kernel objects (group_kernel.c) do the work per packet.
+ */
+#include "group.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void on_changed(struct registry *r, int gid)
+{
+	char err[256];
+
+	if (!r->g[gid].used)
+		gk_forget(r, gid);
+	else
+		gk_push_members(r, gid, err, sizeof(err));
+}
+
+/* Lock the registry and drop what dead processes left behind. */
+struct registry *pfq_group_lock(pfq_t *q)
+{
+	char err[256];
+	struct registry *r;
+
+	/* the socket's namespace, wherever the calling thread is now */
+	if (!q->netns)
+		q->netns = registry_netns_of_socket(q->fd);
+	r = registry_lock(q->netns, err, sizeof(err));
+	if (!r) {
+		pfq_seterr(q, errno, "%s", err);
+		return NULL;
+	}
+	registry_reap(r, on_changed);
+	return r;
+}
+
+static int check_gid(pfq_t *q, int gid)
+{
+	if (gid < 0 || gid >= PFQ_MAX_GROUPS)
+		return pfq_seterr(q, EINVAL, "group id %d out of range (0..%d)", gid,
+				  PFQ_MAX_GROUPS - 1);
+	return 0;
+}
+
+static const char *policy_name(int p)
+{
+	static const char *const names[] = { "undefined", "private", "restricted", "shared" };
+
+	return p >= 0 && p <= 3 ? names[p] : "?";
+}
+
+/* May q join group g asking for policy? (the original's matrix) */
+static int join_access(pfq_t *q, const struct reg_group *g, int gid, int policy)
+{
+	struct reg_proc self = registry_self();
+
+	switch (g->policy) {
+	case PFQ_POLICY_PRIVATE:
+		if (q->member_id && q->member_id == g->owner_id)
+			return 0;
+		return pfq_seterr(q, EACCES, "group %d is private to socket %u of process %d",
+				  gid, g->owner_id, g->owner.pid);
+	case PFQ_POLICY_RESTRICTED:
+		if (policy == PFQ_POLICY_RESTRICTED && registry_same_proc(&self, &g->owner))
+			return 0;
+		return pfq_seterr(q, EACCES, "group %d is restricted to process %d%s", gid,
+				  g->owner.pid, policy == PFQ_POLICY_RESTRICTED ? "" :
+				  " (and is joined with PFQ_POLICY_RESTRICTED)");
+	case PFQ_POLICY_SHARED:
+		if (policy == PFQ_POLICY_SHARED || policy == PFQ_POLICY_UNDEFINED)
+			return 0;
+		return pfq_seterr(q, EACCES, "group %d is shared: join it with "
+				  "PFQ_POLICY_SHARED, not %s", gid, policy_name(policy));
+	default:
+		return 0;
+	}
+}
+
+/* May q read the stats and counters of group g? */
+static int read_access(pfq_t *q, const struct reg_group *g, int gid)
+{
+	struct reg_proc self = registry_self();
+
+	if (!g->used)
+		return pfq_seterr(q, ENOENT, "group %d does not exist", gid);
+	if (g->policy == PFQ_POLICY_PRIVATE && !(q->member_id && q->member_id == g->owner_id))
+		return pfq_seterr(q, EACCES, "group %d is private to another socket", gid);
+	if (g->policy == PFQ_POLICY_RESTRICTED && !registry_same_proc(&self, &g->owner))
+		return pfq_seterr(q, EACCES, "group %d is restricted to process %d", gid,
+				  g->owner.pid);
+	return 0;
+}
+
+static void add_holder(struct reg_group *g)
+{
+	struct reg_proc self = registry_self();
+	int free_slot = -1;
+
+	for (int i = 0; i < REG_MAX_HOLDERS; i++) {
+		if (registry_same_proc(&g->holders[i], &self))
+			return;
+		if (g->holders[i].pid <= 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot >= 0)
+		g->holders[free_slot] = self;
+}
+
+/* a fresh group: record it, make its kernel objects, install "copy" */
+static int init_group(pfq_t *q, struct registry *r, int gid, int policy)
+{
+	struct reg_group *g = &r->g[gid];
+	char err[256];
+	int rc;
+
+	reg_free_group(g);
+	g->used = 1;
+	g->policy = policy;
+	if (policy != PFQ_POLICY_UNDEFINED) {
+		g->owner_id = q->member_id;
+		g->owner = registry_self();
+	}
+	rc = gk_create(r, gid, err, sizeof(err));
+	if (!rc)
+		rc = gk_push_members(r, gid, err, sizeof(err));
+	if (!rc)
+		rc = gk_push_program(r, gid, err, sizeof(err));
+	if (rc) {
+		gk_forget(r, gid);
+		reg_free_group(g);
+		return pfq_seterr(q, -rc, "%s", err);
+	}
+	return 0;
+}
+
+static int join_locked(pfq_t *q, struct registry *r, int gid, uint64_t class_mask, int policy)
+{
+	struct reg_group *g;
+	int slot = -1, rc, fds[GK_NOBJ];
+	char err[256];
+
+	if (gid == PFQ_ANY_GROUP) {
+		for (gid = 0; gid < PFQ_MAX_GROUPS && r->g[gid].used; gid++)
+			;
+		if (gid == PFQ_MAX_GROUPS)
+			return pfq_seterr(q, EBUSY, "no free group (all %d in use)", PFQ_MAX_GROUPS);
+	}
+	g = &r->g[gid];
+	if (policy != PFQ_POLICY_UNDEFINED && !q->member_id) {
+		q->member_id = r->next_id++;
+		if (!r->next_id)
+			r->next_id = 1;
+	}
+	if (!g->used) {
+		rc = init_group(q, r, gid, policy);
+		if (rc)
+			return rc;
+	} else {
+		rc = join_access(q, g, gid, policy);
+		if (rc)
+			return rc;
+	}
+	if (policy == PFQ_POLICY_UNDEFINED) {
+		add_holder(g);
+		g->gen++;
+		return gid;
+	}
+	if (g->policy == PFQ_POLICY_UNDEFINED) {
+		/* the first real joiner fixes the policy */
+		g->policy = policy;
+		g->owner_id = q->member_id;
+		g->owner = registry_self();
+	}
+	slot = reg_find_member(g, q->member_id);
+	if (slot >= 0) {
+		/* joined again: more classes */
+		g->m[slot].class_mask |= class_mask;
+		g->gen++;
+		rc = gk_push_members(r, gid, err, sizeof(err));
+		return rc ? pfq_seterr(q, -rc, "%s", err) : gid;
+	}
+	for (int i = 0; i < REG_MAX_MEMBERS && slot < 0; i++)
+		if (!g->m[i].id)
+			slot = i;
+	if (slot < 0)
+		return pfq_seterr(q, ENOSPC, "group %d is full (%d members)", gid,
+				  REG_MAX_MEMBERS);
+	rc = gk_fds(r, gid, fds, err, sizeof(err));
+	if (rc)
+		return pfq_seterr(q, -rc, "%s", err);
+	q->group_progs_fd = dup(fds[GK_PROGS]);
+	if (q->group_progs_fd < 0)
+		return pfq_seterr(q, errno, "dup: %s", strerror(errno));
+	g->m[slot].id = q->member_id;
+	g->m[slot].class_mask = class_mask;
+	g->m[slot].weight = (uint32_t)q->weight;
+	g->m[slot].proc = registry_self();
+	g->m[slot].active = 0; /* until its filter is attached */
+	g->gen++;
+	q->gid = gid;
+	return gid;
+}
+
+int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
+{
+	PFQ_NEED(q);
+	struct registry *r;
+	int rc;
+
+	if (class_mask == 0)
+		return pfq_seterr(q, EINVAL, "join: empty class mask");
+	if (policy < PFQ_POLICY_UNDEFINED || policy > PFQ_POLICY_SHARED)
+		return pfq_seterr(q, EINVAL, "join: policy %d invalid (0..3)", policy);
+	if (gid != PFQ_ANY_GROUP && check_gid(q, gid) < 0)
+		return -EINVAL;
+	if (q->gid >= 0 && gid != q->gid && policy != PFQ_POLICY_UNDEFINED)
+		return pfq_seterr(q, EBUSY, "join: the socket is a member of group %d "
+				  "(a socket joins one group; leave it first)", q->gid);
+	r = pfq_group_lock(q);
+	if (!r)
+		return -errno;
+	rc = join_locked(q, r, gid, class_mask, policy);
+	registry_unlock(r);
+	if (rc < 0 || policy == PFQ_POLICY_UNDEFINED)
+		return rc;
+	/* its filter first, then its share */
+	if (q->enabled) {
+		int err = pfq_attach_update(q);
+
+		if (!err)
+			err = pfq_group_activate(q, true);
+		if (err) {
+			pfq_leave_group(q, rc);
+			return err;
+		}
+	}
+	pfq_clearerr(q);
+	return rc;
+}
+
+int pfq_leave_group(pfq_t *q, int gid)
+{
+	PFQ_NEED(q);
+	struct registry *r;
+	struct reg_group *g;
+	struct reg_proc self = registry_self();
+	bool held = false;
+	char err[256];
+
+	if (check_gid(q, gid) < 0)
+		return -EINVAL;
+	r = pfq_group_lock(q);
+	if (!r)
+		return -errno;
+	g = &r->g[gid];
+	if (q->gid == gid) {
+		int slot = reg_find_member(g, q->member_id);
+
+		if (slot >= 0)
+			memset(&g->m[slot], 0, sizeof(g->m[slot]));
+	} else {
+		for (int i = 0; i < REG_MAX_HOLDERS; i++)
+			if (g->used && registry_same_proc(&g->holders[i], &self)) {
+				memset(&g->holders[i], 0, sizeof(g->holders[i]));
+				held = true;
+			}
+		if (!held) {
+			registry_unlock(r);
+			return pfq_seterr(q, ENOENT, "leave: not a member of group %d", gid);
+		}
+	}
+	g->gen++;
+	if (g->used && !reg_count_members(g) && !reg_count_holders(g)) {
+		reg_free_group(g);
+		gk_forget(r, gid);
+	} else if (g->used) {
+		gk_push_members(r, gid, err, sizeof(err));
+	}
+	registry_unlock(r);
+	if (q->gid == gid) {
+		q->gid = -1;
+		if (q->group_progs_fd >= 0)
+			close(q->group_progs_fd);
+		q->group_progs_fd = -1;
+		pfq_attach_update(q);
+	}
+	return 0;
+}
+
+int pfq_groups_mask(const pfq_t *q, unsigned long long *mask)
+{
+	if (!q || !mask)
+		return pfq_seterr((pfq_t *)q, EINVAL, "pfq_groups_mask: NULL argument");
+	*mask = q->gid >= 0 ? 1ull << q->gid : 0;
+	return 0;
+}
+
+int pfq_group_id(const pfq_t *q)
+{
+	PFQ_NEED(q);
+	return q->gid;
+}
+
+int pfq_group_activate(pfq_t *q, bool on)
+{
+	struct registry *r;
+	int slot, rc = 0;
+	char err[256];
+
+	if (q->gid < 0)
+		return 0;
+	r = pfq_group_lock(q);
+	if (!r)
+		return -errno;
+	slot = reg_find_member(&r->g[q->gid], q->member_id);
+	if (slot >= 0) {
+		r->g[q->gid].m[slot].active = on;
+		r->g[q->gid].m[slot].weight = (uint32_t)q->weight;
+		r->g[q->gid].gen++;
+		rc = gk_push_members(r, q->gid, err, sizeof(err));
+		if (rc)
+			pfq_seterr(q, -rc, "%s", err);
+	}
+	registry_unlock(r);
+	return rc;
+}
+
+void pfq_group_close(pfq_t *q)
+{
+	if (q->gid >= 0)
+		pfq_leave_group(q, q->gid);
+}
+
+void pfq_group_maintain(pfq_t *q)
+{
+	struct timespec ts;
+	uint64_t now;
+	struct registry *r;
+
+	if (q->gid < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	/* a dead member loses its share within this period */
+	if (now - q->maintain_ns < 200000000ull)
+		return;
+	q->maintain_ns = now;
+	r = pfq_group_lock(q);
+	if (r)
+		registry_unlock(r);
+}
+
+/* ---- stats for tools ---- */
+
+static _Thread_local char groups_err[256];
+
+const char *pfq_groups_error(void)
+{
+	return groups_err;
+}
+
+static void fill_info(struct registry *r, int gid, struct pfq_group_info *o)
+{
+	const struct reg_group *g = &r->g[gid];
+	int fds[GK_NOBJ];
+	struct pfq_group_kstats ks;
+	char err[256];
+
+	memset(o, 0, sizeof(*o));
+	o->gid = gid;
+	o->policy = g->policy;
+	o->owner_pid = g->owner.pid;
+	for (int i = 0; i < REG_MAX_MEMBERS; i++) {
+		const struct reg_member *m = &g->m[i];
+
+		if (!m->id)
+			continue;
+		o->members[o->nmembers].id = m->id;
+		o->members[o->nmembers].pid = m->proc.pid;
+		o->members[o->nmembers].class_mask = m->class_mask;
+		o->members[o->nmembers].weight = (int32_t)m->weight;
+		o->members[o->nmembers].active = (int32_t)m->active;
+		o->nmembers++;
+	}
+	o->nbind = (int)g->nbind;
+	for (int i = 0; i < o->nbind; i++) {
+		snprintf(o->bind[i].dev, sizeof(o->bind[i].dev), "%s", g->bind_dev[i]);
+		o->bind[i].queue = g->bind[i].queue;
+	}
+	snprintf(o->computation, sizeof(o->computation), "%.*s", (int)g->source_len, g->source);
+	o->has_fprog = (int)g->fprog_len;
+	o->vlan_on = (int)g->vlan_on;
+	if (gk_fds(r, gid, fds, err, sizeof(err)) == 0) {
+		int64_t c[PFQ_LANG_COUNTERS];
+
+		if (pfq_lang_group_stats_read(fds[GK_STATS], &ks) == 0) {
+			o->stats.recv = ks.recv;
+			o->stats.drop = ks.drop;
+			o->stats.frwd = ks.frwd;
+			o->stats.kern = ks.kern;
+		}
+		if (pfq_lang_group_counters_read(fds[GK_COUNTERS], c) == 0)
+			memcpy(o->counters.counter, c, sizeof(c));
+	}
+}
+
+int pfq_groups_info(struct pfq_group_info *out, int max)
+{
+	char err[256];
+	struct registry *r = registry_lock(registry_netns_of_thread(), err, sizeof(err));
+	int n = 0;
+
+	if (!r) {
+		snprintf(groups_err, sizeof(groups_err), "%s", err);
+		return -errno;
+	}
+	registry_reap(r, on_changed);
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
+		if (!r->g[gid].used)
+			continue;
+		if (out && n < max)
+			fill_info(r, gid, &out[n]);
+		n++;
+	}
+	registry_unlock(r);
+	return n;
+}
+
+int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats)
+{
+	PFQ_NEED(q);
+	struct registry *r;
+	struct pfq_group_info *info;
+	int rc;
+
+	if (!stats)
+		return pfq_seterr(q, EINVAL, "pfq_get_group_stats: NULL argument");
+	if (check_gid(q, gid) < 0)
+		return -EINVAL;
+	info = malloc(sizeof(*info));
+	if (!info)
+		return pfq_seterr(q, ENOMEM, "out of memory");
+	r = pfq_group_lock(q);
+	if (!r) {
+		free(info);
+		return -errno;
+	}
+	rc = read_access(q, &r->g[gid], gid);
+	if (!rc) {
+		fill_info(r, gid, info);
+		*stats = info->stats;
+	}
+	registry_unlock(r);
+	free(info);
+	return rc;
+}
+
+int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *counters)
+{
+	PFQ_NEED(q);
+	struct registry *r;
+	struct pfq_group_info *info;
+	int rc;
+
+	if (!counters)
+		return pfq_seterr(q, EINVAL, "pfq_get_group_counters: NULL argument");
+	if (check_gid(q, gid) < 0)
+		return -EINVAL;
+	info = malloc(sizeof(*info));
+	if (!info)
+		return pfq_seterr(q, ENOMEM, "out of memory");
+	r = pfq_group_lock(q);
+	if (!r) {
+		free(info);
+		return -errno;
+	}
+	rc = read_access(q, &r->g[gid], gid);
+	if (!rc) {
+		fill_info(r, gid, info);
+		*counters = info->counters;
+	}
+	registry_unlock(r);
+	free(info);
+	return rc;
+}

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A group's configuration: bindings, computation, BPF and VLAN filters.
+ * Every change is recorded in the registry and compiled into a new group
+ * program, which replaces the old one for all members at once. A change the
+ * compiler or the kernel refuses leaves the group as it was.
+ */
+#include "group.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* a copy of what a change may touch, to put back when it fails */
+struct saved {
+	uint32_t nbind;
+	struct pfq_group_binding bind[PFQ_GROUP_MAX_BINDINGS];
+	char bind_dev[PFQ_GROUP_MAX_BINDINGS][16];
+	uint32_t vlan_on;
+	uint8_t vlan_vids[4096 / 8];
+	uint32_t fprog_len;
+	struct sock_filter fprog[REG_MAX_FPROG];
+	uint32_t source_len;
+	char source[REG_MAX_SOURCE];
+};
+
+static void save(struct saved *s, const struct reg_group *g)
+{
+	s->nbind = g->nbind;
+	memcpy(s->bind, g->bind, sizeof(s->bind));
+	memcpy(s->bind_dev, g->bind_dev, sizeof(s->bind_dev));
+	s->vlan_on = g->vlan_on;
+	memcpy(s->vlan_vids, g->vlan_vids, sizeof(s->vlan_vids));
+	s->fprog_len = g->fprog_len;
+	memcpy(s->fprog, g->fprog, sizeof(s->fprog));
+	s->source_len = g->source_len;
+	memcpy(s->source, g->source, sizeof(s->source));
+}
+
+static void restore(struct reg_group *g, const struct saved *s)
+{
+	g->nbind = s->nbind;
+	memcpy(g->bind, s->bind, sizeof(s->bind));
+	memcpy(g->bind_dev, s->bind_dev, sizeof(s->bind_dev));
+	g->vlan_on = s->vlan_on;
+	memcpy(g->vlan_vids, s->vlan_vids, sizeof(s->vlan_vids));
+	g->fprog_len = s->fprog_len;
+	memcpy(g->fprog, s->fprog, sizeof(s->fprog));
+	g->source_len = s->source_len;
+	memcpy(g->source, s->source, sizeof(s->source));
+}
+
+typedef int (*change_fn)(pfq_t *q, struct reg_group *g, int gid, const void *arg);
+
+/* Apply a change to group gid (q must be a member) and install it. */
+static int change(pfq_t *q, int gid, change_fn fn, const void *arg, const char *what)
+{
+	struct registry *r;
+	struct reg_group *g;
+	struct saved *old;
+	char err[256];
+	int rc;
+
+	if (gid < 0 || gid >= PFQ_MAX_GROUPS)
+		return pfq_seterr(q, EINVAL, "%s: group id %d out of range (0..%d)", what, gid,
+				  PFQ_MAX_GROUPS - 1);
+	if (q->gid != gid)
+		return pfq_seterr(q, EACCES, "%s: the socket is not a member of group %d",
+				  what, gid);
+	old = malloc(sizeof(*old));
+	if (!old)
+		return pfq_seterr(q, ENOMEM, "out of memory");
+	r = pfq_group_lock(q);
+	if (!r) {
+		free(old);
+		return -errno;
+	}
+	g = &r->g[gid];
+	if (!g->used || reg_find_member(g, q->member_id) < 0) {
+		registry_unlock(r);
+		free(old);
+		return pfq_seterr(q, EACCES, "%s: the socket is no longer a member of group %d",
+				  what, gid);
+	}
+	save(old, g);
+	rc = fn(q, g, gid, arg);
+	if (rc == 1) {
+		rc = 0; /* nothing to do */
+	} else if (!rc) {
+		rc = gk_push_program(r, gid, err, sizeof(err));
+		if (rc) {
+			restore(g, old);
+			pfq_seterr(q, -rc, "%s", err);
+		} else {
+			g->gen++;
+		}
+	}
+	registry_unlock(r);
+	free(old);
+	if (!rc)
+		pfq_clearerr(q);
+	return rc;
+}
+
+/* ---- bindings ---- */
+
+struct bind_arg {
+	const char *dev;
+	int queue;
+	bool on;
+};
+
+static int do_bind(pfq_t *q, struct reg_group *g, int gid, const void *arg)
+{
+	const struct bind_arg *a = arg;
+	struct pfq_binding b;
+	int rc = pfq_make_binding(q, a->dev, a->queue, &b), i;
+
+	if (rc)
+		return rc;
+	for (i = 0; i < (int)g->nbind; i++)
+		if (g->bind[i].ifindex == b.ifindex && g->bind[i].queue == b.queue)
+			break;
+	if (!a->on) {
+		if (i == (int)g->nbind)
+			return pfq_seterr(q, ENOENT, "unbind: group %d is not bound to '%s' "
+					  "queue %d", gid, a->dev, a->queue);
+		g->nbind--;
+		g->bind[i] = g->bind[g->nbind];
+		memcpy(g->bind_dev[i], g->bind_dev[g->nbind], 16);
+		return 0;
+	}
+	if (i < (int)g->nbind)
+		return 1;
+	if (g->nbind == PFQ_GROUP_MAX_BINDINGS)
+		return pfq_seterr(q, ENOSPC, "bind: group %d has %d bindings already", gid,
+				  PFQ_GROUP_MAX_BINDINGS);
+	g->bind[g->nbind].ifindex = b.ifindex;
+	g->bind[g->nbind].queue = b.queue;
+	g->bind[g->nbind].raw_queue = b.raw_queue;
+	snprintf(g->bind_dev[g->nbind], 16, "%s", a->dev);
+	g->nbind++;
+	return 0;
+}
+
+int pfq_bind_group(pfq_t *q, int gid, const char *dev, int queue)
+{
+	PFQ_NEED(q);
+	struct bind_arg a = { dev, queue, true };
+
+	return change(q, gid, do_bind, &a, "bind");
+}
+
+int pfq_unbind_group(pfq_t *q, int gid, const char *dev, int queue)
+{
+	PFQ_NEED(q);
+	struct bind_arg a = { dev, queue, false };
+
+	return change(q, gid, do_bind, &a, "unbind");
+}
+
+/* ---- computation ---- */
+
+static int do_source(pfq_t *q, struct reg_group *g, int gid, const void *arg)
+{
+	const char *src = arg;
+	size_t len = src ? strlen(src) : 0;
+	struct pfq_lang_diag diag;
+	pfq_lang_program *p;
+
+	if (len == 0) {
+		g->source_len = 0;
+		g->source[0] = '\0';
+		return 0;
+	}
+	if (len >= REG_MAX_SOURCE)
+		return pfq_seterr(q, E2BIG, "group %d computation: %zu bytes (max %d)", gid, len,
+				  REG_MAX_SOURCE - 1);
+	p = pfq_lang_compile(src, &diag);
+	if (!p) {
+		if (diag.line)
+			return pfq_seterr(q, EINVAL, "group %d computation: %d:%d: %s", gid,
+					  diag.line, diag.col, diag.msg);
+		return pfq_seterr(q, EINVAL, "group %d computation: %s", gid, diag.msg);
+	}
+	pfq_lang_free(p);
+	memcpy(g->source, src, len + 1);
+	g->source_len = (uint32_t)len;
+	return 0;
+}
+
+int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src)
+{
+	PFQ_NEED(q);
+	return change(q, gid, do_source, src, "computation");
+}
+
+int pfq_set_group_computation_from_file(pfq_t *q, int gid, const char *path)
+{
+	PFQ_NEED(q);
+	FILE *f;
+	char *buf;
+	size_t n;
+	int rc;
+
+	if (!path)
+		return pfq_seterr(q, EINVAL, "computation: NULL file name");
+	f = fopen(path, "r");
+	if (!f)
+		return pfq_seterr(q, errno, "computation: cannot open %s: %s", path,
+				  strerror(errno));
+	buf = malloc(REG_MAX_SOURCE + 1);
+	if (!buf) {
+		fclose(f);
+		return pfq_seterr(q, ENOMEM, "out of memory");
+	}
+	n = fread(buf, 1, REG_MAX_SOURCE, f);
+	fclose(f);
+	if (n >= REG_MAX_SOURCE) {
+		free(buf);
+		return pfq_seterr(q, E2BIG, "computation: %s is too large (max %d bytes)", path,
+				  REG_MAX_SOURCE - 1);
+	}
+	buf[n] = '\0';
+	if (strlen(buf) != n) {
+		free(buf);
+		return pfq_seterr(q, EINVAL, "computation: %s is not a text file", path);
+	}
+	rc = n ? pfq_set_group_computation_from_string(q, gid, buf)
+	       : pfq_seterr(q, EINVAL, "computation: %s is empty", path);
+	free(buf);
+	return rc;
+}
+
+/* ---- BPF filter ---- */
+
+static int do_fprog(pfq_t *q, struct reg_group *g, int gid, const void *arg)
+{
+	const struct sock_fprog *f = arg;
+
+	if (!f) {
+		g->fprog_len = 0;
+		return 0;
+	}
+	if (!f->filter || f->len == 0 || f->len > REG_MAX_FPROG)
+		return pfq_seterr(q, EINVAL, "group %d BPF filter: %u instructions (1..%d)", gid,
+				  f->len, REG_MAX_FPROG);
+	memcpy(g->fprog, f->filter, f->len * sizeof(struct sock_filter));
+	g->fprog_len = f->len;
+	return 0;
+}
+
+int pfq_group_fprog(pfq_t *q, int gid, const struct sock_fprog *prog)
+{
+	PFQ_NEED(q);
+	return change(q, gid, do_fprog, prog, "BPF filter");
+}
+
+int pfq_group_fprog_reset(pfq_t *q, int gid)
+{
+	return pfq_group_fprog(q, gid, NULL);
+}
+
+/* ---- VLAN filters ---- */
+
+struct vlan_arg {
+	int what; /* 0: enable toggle, 1: set, 2: reset */
+	int value;
+};
+
+static int do_vlan(pfq_t *q, struct reg_group *g, int gid, const void *arg)
+{
+	const struct vlan_arg *a = arg;
+	int lo, hi;
+
+	(void)gid;
+	if (a->what == 0) {
+		g->vlan_on = a->value != 0;
+		return 0;
+	}
+	if (a->value < PFQ_VLAN_ANYTAG || a->value > 4095)
+		return pfq_seterr(q, EINVAL, "VLAN filter: id %d out of range (-1 any tag, 0 "
+				  "untagged, 1..4095)", a->value);
+	lo = a->value == PFQ_VLAN_ANYTAG ? 1 : a->value;
+	hi = a->value == PFQ_VLAN_ANYTAG ? 4095 : a->value;
+	for (int v = lo; v <= hi; v++) {
+		if (a->what == 1)
+			g->vlan_vids[v / 8] |= (uint8_t)(1u << (v % 8));
+		else
+			g->vlan_vids[v / 8] &= (uint8_t)~(1u << (v % 8));
+	}
+	return g->vlan_on ? 0 : 1; /* the table only matters once enabled */
+}
+
+int pfq_vlan_filters_enable(pfq_t *q, int gid, int on)
+{
+	PFQ_NEED(q);
+	struct vlan_arg a = { 0, on };
+
+	return change(q, gid, do_vlan, &a, "VLAN filters");
+}
+
+int pfq_vlan_set_filter(pfq_t *q, int gid, int vid)
+{
+	PFQ_NEED(q);
+	struct vlan_arg a = { 1, vid };
+
+	return change(q, gid, do_vlan, &a, "VLAN filter");
+}
+
+int pfq_vlan_reset_filter(pfq_t *q, int gid, int vid)
+{
+	PFQ_NEED(q);
+	struct vlan_arg a = { 2, vid };
+
+	return change(q, gid, do_vlan, &a, "VLAN filter");
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The shared group program: what runs around the computation when one
+ * program serves every member of a group (see struct pfq_lang_group_spec).
+ *
+ * The member's own filter left its id, caplen and directions in
+ * __sk_buff.cb[]; this code finds out whether the run is the leader's (the
+ * member that performs the side effects) and keeps that in cb[] too, so that
+ * every part of the program can ask without a register.
+ */
+#include "cg-int.h"
+#include "../../bpf/cbpf.h"
+
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <stddef.h>
+
+#define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
+#define CB(i) ((int16_t)(offsetof(struct __sk_buff, cb) + 4 * (i)))
+
+void cg_group_if_not_leader(struct cg *cg, int skip)
+{
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, CB(PFQ_CB_LEADER)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, skip);
+}
+
+void cg_group_stat(struct cg *cg, int field)
+{
+	int skip = emit_label(&cg->e);
+
+	cg_group_if_not_leader(cg, skip);
+	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+	emit_ld_map(&cg->e, BPF_REG_1, cg->group->stats_map_fd);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+	E(BI_CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, skip);
+	/* per-CPU value: no other writer on this CPU meanwhile */
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_0, (int16_t)(8 * field)));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, 1));
+	E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_2, (int16_t)(8 * field)));
+	emit_bind(&cg->e, skip);
+}
+
+/* jump to reject unless the packet comes from a binding of the group */
+static void bindings(struct cg *cg, int reject)
+{
+	const struct pfq_lang_group_spec *g = cg->group;
+	int ok = emit_label(&cg->e);
+	bool queues = false;
+
+	for (int i = 0; i < g->nbind; i++)
+		queues |= g->bind[i].queue != -1;
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(ifindex)));
+	if (queues) {
+		/* drivers record rx queue n as queue_mapping n + 1 (0: none,
+		 * taken as queue 0); veth keeps the raw index */
+		int rec = emit_label(&cg->e);
+
+		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB(queue_mapping)));
+		E(BI_MOV_REG(BPF_REG_4, BPF_REG_3));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0, rec);
+		E(BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1));
+		emit_bind(&cg->e, rec);
+	}
+	for (int i = 0; i < g->nbind; i++) {
+		const struct pfq_group_binding *b = &g->bind[i];
+		int next = emit_label(&cg->e);
+
+		if (b->ifindex)
+			emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, b->ifindex, next);
+		if (b->queue != -1)
+			emit_jmp_imm(&cg->e, BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3,
+				     b->queue, next);
+		emit_ja(&cg->e, ok);
+		emit_bind(&cg->e, next);
+	}
+	emit_ja(&cg->e, reject);
+	emit_bind(&cg->e, ok);
+}
+
+/* cb[LEADER] = (the member table's leader == cb[MEMBER]); no table: reject */
+static void leader(struct cg *cg, int reject)
+{
+	int no = emit_label(&cg->e), done = emit_label(&cg->e);
+
+	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+	emit_ld_map(&cg->e, BPF_REG_1, cg->group->members_map_fd);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+	E(BI_CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, reject);
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0,
+		 (int16_t)offsetof(struct pfq_member_table, leader)));
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, CB(PFQ_CB_MEMBER)));
+	/* (the verifier takes no immediate stores into the context) */
+	E(BI_MOV_IMM(BPF_REG_4, 1));
+	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_2, BPF_REG_3, done);
+	emit_bind(&cg->e, no);
+	E(BI_MOV_IMM(BPF_REG_4, 0));
+	emit_bind(&cg->e, done);
+	E(BI_STX(BPF_W, BPF_REG_6, BPF_REG_4, CB(PFQ_CB_LEADER)));
+}
+
+/* the classic filter: r0 = its answer; 0 counts a drop and rejects */
+static int classic_filter(struct cg *cg, int reject)
+{
+	const struct pfq_lang_group_spec *g = cg->group;
+	struct sock_fprog fp = {
+		.len = (unsigned short)g->fprog_len,
+		.filter = (struct sock_filter *)(uintptr_t)g->fprog_insns,
+	};
+	int ret = emit_label(&cg->e), pass = emit_label(&cg->e);
+	char err[200];
+
+	/* before the prologue the stack is free: the classic memory words go
+	 * at its top */
+	if (cbpf_translate(&cg->e, &fp, ret, -64, err, sizeof(err)) < 0)
+		return cg_error(cg, "group BPF filter: %s", err);
+	emit_bind(&cg->e, ret);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, pass);
+	cg_group_stat(cg, CG_STAT_DROP);
+	emit_ja(&cg->e, reject);
+	emit_bind(&cg->e, pass);
+	return 0;
+}
+
+/* the VLAN filter: r3 = VLAN id (0 untagged), then its bit in the table */
+static void vlan_filter(struct cg *cg, int reject)
+{
+	int inband = emit_label(&cg->e), have = emit_label(&cg->e), untagged = emit_label(&cg->e);
+	int pass = emit_label(&cg->e), drop = emit_label(&cg->e), lookup = emit_label(&cg->e);
+	int tag = emit_label(&cg->e);
+
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_present)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, inband);
+	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_6, SKB(vlan_tci)));
+	emit_ja(&cg->e, have);
+	/* a tag still in the frame (not taken out by the device) */
+	emit_bind(&cg->e, inband);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+	E(BI_MOV_IMM(BPF_REG_2, 12));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, -8));
+	E(BI_MOV_IMM(BPF_REG_4, 4));
+	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, untagged);
+	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_10, -8));
+	E(bi_make(BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_8, 0, 0, 32));
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_2, 16));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0x8100, tag);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0x88a8, tag);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0x9100, untagged);
+	emit_bind(&cg->e, tag);
+	emit_bind(&cg->e, have);
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_8, 0xfff));
+	emit_ja(&cg->e, lookup);
+	emit_bind(&cg->e, untagged);
+	E(BI_MOV_IMM(BPF_REG_8, 0));
+	emit_bind(&cg->e, lookup);
+	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+	emit_ld_map(&cg->e, BPF_REG_1, cg->vlan_fd);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+	E(BI_CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, drop);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_2, 3));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_0, BPF_REG_2));
+	E(BI_LDX(BPF_B, BPF_REG_3, BPF_REG_0, 0));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_8, 7));
+	E(BI_ALU_REG(BPF_RSH, BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_3, 1));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, 0, pass);
+	emit_bind(&cg->e, drop);
+	cg_group_stat(cg, CG_STAT_DROP);
+	emit_ja(&cg->e, reject);
+	emit_bind(&cg->e, pass);
+}
+
+int cg_group_entry(struct cg *cg, int reject)
+{
+	const struct pfq_lang_group_spec *g = cg->group;
+
+	E(BI_MOV_REG(BPF_REG_6, BPF_REG_1));
+	bindings(cg, reject);
+	leader(cg, reject);
+	cg_group_stat(cg, CG_STAT_RECV);
+	if (g->fprog_insns && g->fprog_len && classic_filter(cg, reject) < 0)
+		return -1;
+	if (g->vlan_on)
+		vlan_filter(cg, reject);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+	return 0;
+}
+
+void cg_group_accept(struct cg *cg, int exit_label)
+{
+	int take = emit_label(&cg->e), not_out = emit_label(&cg->e);
+
+	/* the member's directions: IN takes all but outgoing, OUT only those */
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, CB(PFQ_CB_DIRS)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_INOUT, take);
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB(pkt_type)));
+	E(BI_MOV_IMM(BPF_REG_0, 0));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, PACKET_OUTGOING, not_out);
+	/* outgoing */
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_OUT, take);
+	emit_ja(&cg->e, exit_label);
+	emit_bind(&cg->e, not_out);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_DIR_IN, exit_label);
+	emit_bind(&cg->e, take);
+	E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_6, CB(PFQ_CB_CAPLEN)));
+	emit_ja(&cg->e, exit_label);
+}
