@@ -14,7 +14,7 @@
 
 #define PFQ_PCAP_MAX_DEVS 32
 #define PFQ_PCAP_MAX_VLANS 64
-#define PFQ_PCAP_GROUP_MAX 4095
+#define PFQ_PCAP_GROUP_MAX 63 /* PFQ_MAX_GROUPS - 1 */
 
 struct pfq_pcap_dev {
 	char name[16];

@@ -3,9 +3,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,26 @@ static int pcap_code(int err)
 	}
 }
 
+/* join the configured group and give it the computation and VLAN filters */
+static int join_group(struct pfqh *h)
+{
+	char msg[PCAP_ERRBUF_SIZE];
+	int gid = h->cfg.group, err;
+
+	err = pfq_join_group(h->q, gid, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED);
+	if (err >= 0 && h->cfg.computation)
+		err = pfq_set_group_computation_from_string(h->q, gid, h->cfg.computation);
+	if (err >= 0 && h->cfg.nvlans) {
+		err = pfq_vlan_filters_enable(h->q, gid, 1);
+		for (int i = 0; err >= 0 && i < h->cfg.nvlans; i++)
+			err = pfq_vlan_set_filter(h->q, gid, h->cfg.vlans[i]);
+	}
+	if (err >= 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "pfq: group %d: %s", gid, pfq_error(h->q));
+	return fail(h, pcap_code(err), "%s", msg);
+}
+
 int pfqh_activate(struct pfqh *h)
 {
 	char msg[PCAP_ERRBUF_SIZE];
@@ -88,17 +110,14 @@ int pfqh_activate(struct pfqh *h)
 	    (h->cfg.config_path[0] &&
 	     pfq_pcap_config_file(&h->cfg, h->cfg.config_path, msg, sizeof(msg)) < 0))
 		return fail(h, PCAP_ERROR, "%s", msg);
-	/* groups arrive with issue 4: a group alone with its devices is a
-	 * private socket; joining others or a computation is not there yet */
-	if (h->cfg.computation)
-		return fail(h, PCAP_ERROR, "%s", "pfq: computations (PFQ_COMPUTATION) need groups, "
-			    "which this build does not have yet");
-	if (h->cfg.ndevs == 0)
+	if (h->cfg.group < 0 && h->cfg.ndevs == 0)
 		return fail(h, PCAP_ERROR_NO_SUCH_DEVICE, "%s",
-			    "pfq: no device listed (pfq:dev[:dev...]); joining the devices of an "
-			    "existing group (PFQ_GROUP with -i pfq) needs groups, not there yet");
-	if (h->cfg.nvlans)
-		return fail(h, PCAP_ERROR, "%s", "pfq: VLAN filters (PFQ_VLAN) need groups, not there yet");
+			    "pfq: no device listed (pfq:dev[:dev...]) and no group to join "
+			    "(PFQ_GROUP, or group = N in a config file)");
+	if (h->cfg.group < 0 && (h->cfg.computation || h->cfg.nvlans))
+		return fail(h, PCAP_ERROR, "%s", h->cfg.computation ?
+			    "pfq: a computation (PFQ_COMPUTATION) needs a group (PFQ_GROUP)" :
+			    "pfq: VLAN filters (PFQ_VLAN) need a group (PFQ_GROUP)");
 	caplen = (size_t)(h->cfg.caplen > 0 ? h->cfg.caplen : h->snaplen);
 	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
 		caplen = PFQ_CAPLEN_MAX;
@@ -106,10 +125,21 @@ int pfqh_activate(struct pfqh *h)
 	slots = h->cfg.rx_slots > 0 ? (size_t)h->cfg.rx_slots : DEFAULT_SLOTS;
 	if (h->cfg.rx_slots <= 0 && (size_t)h->buffer_size / SLOT_BYTES > slots)
 		slots = (size_t)h->buffer_size / SLOT_BYTES; /* the pcap buffer (-B) fits */
-	h->q = pfq_open(caplen, slots, 0, h->cfg.tx_slots > 0 ? (size_t)h->cfg.tx_slots : 0);
+	/* without a group the socket's private group; with one, the socket
+	 * joins it (default class, shared) and binds the group */
+	if (h->cfg.group < 0)
+		h->q = pfq_open(caplen, slots, 0, h->cfg.tx_slots > 0 ? (size_t)h->cfg.tx_slots : 0);
+	else
+		h->q = pfq_open_nogroup(caplen, slots, 0,
+					h->cfg.tx_slots > 0 ? (size_t)h->cfg.tx_slots : 0);
 	if (!h->q)
 		return fail(h, PCAP_ERROR, "pfq: %s", pfq_error(NULL));
 	pfq_timestamping_enable(h->q, 1);
+	if (h->cfg.group >= 0) {
+		err = join_group(h);
+		if (err)
+			return err;
+	}
 	for (int i = 0; i < h->cfg.ndevs; i++) {
 		err = pfq_bind(h->q, h->cfg.devs[i].name, h->cfg.devs[i].queue);
 		if (!err && h->promisc)
@@ -254,6 +284,29 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		return -1;
 	}
 	memcpy(copy, fp->bf_insns, sizeof(*copy) * fp->bf_len);
+	if (h->q && pfq_group_id(h->q) >= 0) {
+		/* in a group the filter is the group's, run in the kernel: it
+		 * applies to every member (as with the original) */
+		struct sock_fprog sf = { (unsigned short)fp->bf_len, (struct sock_filter *)copy };
+		int gid = pfq_group_id(h->q);
+		/* tcpdump sets an accept-all program when given no expression:
+		 * that instance has no filter to give, so the group keeps the
+		 * one another member set */
+		bool accept_all = fp->bf_len == 1 && copy[0].code == (BPF_RET | BPF_K) &&
+				  copy[0].k != 0;
+
+		if (!accept_all && (fp->bf_len > 0xffff || pfq_group_fprog(h->q, gid, &sf) < 0)) {
+			snprintf(h->err, sizeof(h->err), "setfilter: group %d: %s", gid,
+				 pfq_error(h->q));
+			free(copy);
+			return -1;
+		}
+		free(copy);
+		if (h->has_filter)
+			free(h->filter.bf_insns);
+		h->has_filter = 0;
+		return 0;
+	}
 	if (h->has_filter)
 		free(h->filter.bf_insns);
 	h->filter.bf_len = fp->bf_len;

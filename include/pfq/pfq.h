@@ -126,6 +126,7 @@ struct pfq_member_info {
 	uint64_t class_mask;
 	int32_t weight;
 	int32_t active;      /* enabled: receives its share */
+	uint64_t recv, lost; /* its socket stats, as the member last published them */
 };
 
 struct pfq_group_info {

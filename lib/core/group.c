@@ -351,9 +351,18 @@ void pfq_group_maintain(pfq_t *q)
 	if (now - q->maintain_ns < 200000000ull)
 		return;
 	q->maintain_ns = now;
+	pfq_stats_collect(q);
 	r = pfq_group_lock(q);
-	if (r)
+	if (r) {
+		int slot = reg_find_member(&r->g[q->gid], q->member_id);
+
+		/* publish the socket's stats for pfq-stat */
+		if (slot >= 0) {
+			r->g[q->gid].m[slot].recv = q->acc.recv;
+			r->g[q->gid].m[slot].lost = q->acc.lost;
+		}
 		registry_unlock(r);
+	}
 }
 
 /* ---- stats for tools ---- */
@@ -386,6 +395,8 @@ static void fill_info(struct registry *r, int gid, struct pfq_group_info *o)
 		o->members[o->nmembers].class_mask = m->class_mask;
 		o->members[o->nmembers].weight = (int32_t)m->weight;
 		o->members[o->nmembers].active = (int32_t)m->active;
+		o->members[o->nmembers].recv = m->recv;
+		o->members[o->nmembers].lost = m->lost;
 		o->nmembers++;
 	}
 	o->nbind = (int)g->nbind;

@@ -146,8 +146,10 @@ int gk_push_members(struct registry *r, int gid, char *err, size_t errlen)
 	struct pfq_member_table t;
 	int fds[GK_NOBJ], rc = gk_fds(r, gid, fds, err, errlen);
 
-	if (rc < 0)
+	if (rc < 0) {
+		g->dirty = 1;
 		return rc;
+	}
 	memset(&t, 0, sizeof(t));
 	/* the leader (side effects) is the first active member */
 	for (int i = 0; i < REG_MAX_MEMBERS; i++) {
@@ -163,6 +165,8 @@ int gk_push_members(struct registry *r, int gid, char *err, size_t errlen)
 		t.n++;
 	}
 	rc = pfq_lang_members_map_update(fds[GK_MEMBERS], &t);
+	/* the next process that can will do it (registry_reap) */
+	g->dirty = rc < 0;
 	if (rc < 0)
 		snprintf(err, errlen, "cannot update the group's member table: %s", strerror(-rc));
 	return rc;

@@ -75,7 +75,9 @@ static struct registry *open_registry(ino_t ino, int *fdp, char *err, size_t err
 		     strerror(errno));
 		return NULL;
 	}
-	strncat(path, "/groups", sizeof(path) - strlen(path) - 1);
+	/* the name carries the layout: builds that differ never share a file */
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/groups-%u-%zu", REG_VERSION,
+		 sizeof(struct registry));
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		errf(err, errlen, errno, "cannot open the group registry %s: %s", path,
@@ -106,9 +108,10 @@ static struct registry *open_registry(ino_t ino, int *fdp, char *err, size_t err
 		r->magic = REG_MAGIC;
 		r->version = REG_VERSION;
 		r->next_id = 1;
+		r->size = sizeof(*r);
 	}
 	flock(fd, LOCK_UN);
-	if (r->magic != REG_MAGIC || r->version != REG_VERSION) {
+	if (r->magic != REG_MAGIC || r->version != REG_VERSION || r->size != sizeof(*r)) {
 		munmap(r, sizeof(*r));
 		close(fd);
 		errf(err, errlen, EPROTO, "%s is not a group registry of this version "
@@ -296,6 +299,7 @@ void registry_reap(struct registry *r, void (*changed)(struct registry *r, int g
 
 		if (!g->used)
 			continue;
+		change = g->dirty != 0;
 		for (int i = 0; i < REG_MAX_MEMBERS + REG_MAX_HOLDERS; i++) {
 			bool member = i < REG_MAX_MEMBERS;
 			struct reg_proc *p = member ? &g->m[i].proc : &g->holders[i - REG_MAX_MEMBERS];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The group registry: one file per network namespace,
- * $PFQ_RUN_DIR/<netns inode>/groups (default /run/pfq), mapped shared by
+ * $PFQ_RUN_DIR/<netns inode>/groups-<version>-<size> (default /run/pfq), mapped shared by
  * every process that uses groups and locked with flock while it is read or
  * changed. It holds what the kernel cannot tell us: who joined with which
  * policy and classes, the bindings, filters and computation of each group,
@@ -41,6 +41,7 @@ struct reg_member {
 	struct reg_proc proc;
 	uint32_t active;    /* enabled: in the kernel's member table */
 	uint32_t pad;
+	uint64_t recv, lost; /* socket stats, published by the member (tools) */
 };
 
 struct reg_group {
@@ -48,6 +49,9 @@ struct reg_group {
 	int32_t policy;
 	uint32_t owner_id;  /* socket that made the group */
 	uint32_t gen;       /* bumped on every change */
+	uint32_t dirty;     /* the kernel's member table lags the registry (a push
+			     * failed, e.g. in a process without CAP_BPF) */
+	uint32_t pad;
 	struct reg_proc owner;
 	struct reg_member m[REG_MAX_MEMBERS];
 	struct reg_proc holders[REG_MAX_HOLDERS]; /* joined with policy undefined */
@@ -67,7 +71,7 @@ struct reg_group {
 struct registry {
 	uint32_t magic, version;
 	uint32_t next_id;   /* member socket ids */
-	uint32_t pad;
+	uint32_t size;      /* sizeof(struct registry): the layout of this build */
 	struct reg_group g[PFQ_MAX_GROUPS];
 };
 

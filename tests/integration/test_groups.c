@@ -430,6 +430,9 @@ static void test_bpf_filter_and_stats(void **s)
 	uint32_t udp = 0;
 
 	(void)s;
+	/* the members are there first: the new filter reaches them */
+	spawn(&m[0], &cfg);
+	spawn(&m[1], &cfg);
 	assert_int_equal(pcap_compile(dead, &bp, "udp and ip[8] = 77", 1, PCAP_NETMASK_UNKNOWN),
 			 0);
 	struct sock_fprog fp = { (unsigned short)bp.bf_len, (struct sock_filter *)bp.bf_insns };
@@ -437,8 +440,6 @@ static void test_bpf_filter_and_stats(void **s)
 	assert_int_equal(pfq_group_fprog(mgr, gid, &fp), 0);
 	pcap_freecode(&bp);
 	pcap_close(dead);
-	spawn(&m[0], &cfg);
-	spawn(&m[1], &cfg);
 	send_ids(0, 1000, -1);
 	usleep(300000);
 	finish(&m[0]);

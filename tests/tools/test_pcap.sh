@@ -99,7 +99,7 @@ expect_err "out of range" $NSB "$RUN" tcpdump -i 'pfq:b0@9' -c 1
 expect_err "cannot read config file" $NSB "$RUN" tcpdump -i "pfq/$W/none.conf:b0" -c 1
 printf 'caplen = 64\nfrobnicate = 1\n' >"$W/bad.conf"
 expect_err "bad.conf:2: frobnicate: unknown key" $NSB "$RUN" tcpdump -i "pfq/$W/bad.conf:b0" -c 1
-expect_err "need groups" env PFQ_COMPUTATION=steer_flow $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+expect_err "needs a group" env PFQ_COMPUTATION=steer_flow $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 
 # 6. a config file: caplen from the file wins over the environment
 printf '# PFQ configuration file\ncaplen = 64\nrx_slots = 8192\n' >"$W/good.conf"

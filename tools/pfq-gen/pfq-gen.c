@@ -141,9 +141,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (long i = 0; i < flows; i++) {
-		/* flows differ in source port and in the low source address byte */
-		s.sport = (uint16_t)(1024 + i % 60000);
-		s.src_ip[v6 ? 15 : 3] = (uint8_t)(1 + i / 60000 + (i & 0x3f));
+		/* flows differ in source port and low source address byte,
+		 * scattered as in real traffic (not in lockstep, which flow
+		 * hashes that mix the two would fold onto few values) */
+		uint64_t r = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+		r ^= r >> 29;
+		r *= 0xbf58476d1ce4e5b9ull;
+		r ^= r >> 32;
+		/* i * 40507 mod 60000 is a permutation: ports stay distinct */
+		s.sport = (uint16_t)(1024 + (uint64_t)i * 40507u % 60000u);
+		s.src_ip[v6 ? 15 : 3] = (uint8_t)(1 + (r >> 20) % 254);
 		frames[i] = mem + (size_t)i * 9216;
 		lens[i] = pkt_build(&s, frames[i], 9216);
 	}

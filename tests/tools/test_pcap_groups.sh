@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The seed's load-balancing example, verbatim, with Debian's tcpdump:
+#   PFQ_GROUP=42 PFQ_COMPUTATION=steer_flow tcpdump -n -i pfq:b0:b1   (master)
+#   PFQ_GORUP=42 tcpdump -n -i pfq                                    (x 3)
+# Their captures together hold every packet once, each flow in one capture.
+# Also: pcap_setfilter becomes the group's filter, pfq-stat shows the group,
+# and group errors reach tcpdump's message and exit status.
+# Usage: test_pcap_groups.sh SOURCE_DIR BUILD_DIR
+set -uo pipefail
+S=$1 B=$2
+NAME=pfqt$$-pgrp
+W=$(mktemp -d)
+chmod 755 "$W" # tcpdump writes its files after dropping to user tcpdump
+RUN=$B/tools/pfq-run
+export PFQ_RUN_DIR=$W/run # a registry of our own
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+cleanup() {
+    for p in $(jobs -p); do kill -INT "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    "$S/scripts/testhost.sh" destroy "$NAME"
+    rm -rf "$W"
+}
+trap cleanup EXIT
+"$S/scripts/testhost.sh" create "$NAME" --pairs 2 || exit 1
+NSA="ip netns exec $NAME-a"
+NSB="ip netns exec $NAME-b"
+gen() { $NSA "$B/tools/pfq-gen" -q "$@"; }
+wait_listening() { for _ in $(seq 100); do grep -q "listening on" "$1" 2>/dev/null && return; sleep 0.05; done; }
+# "file src.port>dst.port" for every IPv4 packet of a capture
+flows() { tcpdump -r "$1" -nn -q 2>/dev/null | awk -v f="$2" '$2 == "IP" { print f, $3 ">" $5 "/" $6 }'; }
+
+# 1. the master binds the group and sets the computation; three instances join
+PFQ_GROUP=42 PFQ_COMPUTATION=steer_flow $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0:b1 \
+    -w "$W/m.pcap" 2>"$W/m.err" & M=$!
+wait_listening "$W/m.err"
+PIDS=()
+for i in 1 2 3; do
+    PFQ_GORUP=42 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/i$i.pcap" 2>"$W/i$i.err" &
+    PIDS+=($!)
+    wait_listening "$W/i$i.err"
+done
+sleep 0.3
+$NSB "$B/tools/pfq-stat" --json --once >"$W/stat.json" 2>&1
+gen -i a0 -n 2000 -f 400
+gen -i a1 -n 1000 -f 200 -p tcp
+sleep 1
+$NSB "$B/tools/pfq-stat" --once >"$W/stat.txt" 2>&1
+kill -INT $M "${PIDS[@]}"; wait $M "${PIDS[@]}" 2>/dev/null
+{ flows "$W/m.pcap" m; for i in 1 2 3; do flows "$W/i$i.pcap" "i$i"; done; } >"$W/all.txt"
+total=$(wc -l <"$W/all.txt")
+split=$(awk '{ print $2, $1 }' "$W/all.txt" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
+nflows=$(awk '{ print $2 }' "$W/all.txt" | sort -u | wc -l)
+busy=0
+for f in m i1 i2 i3; do
+    n=$(grep -c "^$f " "$W/all.txt"); echo "  $f: $n packets"
+    [ "$n" -gt 300 ] && busy=$((busy + 1))
+done
+[ "$total" -eq 3000 ] && ok || { bad "load balancing: $total packets in all captures, not 3000"; cat "$W"/*.err; }
+[ "$nflows" -eq 600 ] && [ "$split" -eq 0 ] && ok || bad "load balancing: $nflows flows, $split split across instances"
+[ "$busy" -eq 4 ] && ok || bad "load balancing: only $busy instances took a fair part"
+grep -q '"gid":42' "$W/stat.json" && grep -q '"computation":"steer_flow"' "$W/stat.json" &&
+    [ "$(grep -o '"pid"' "$W/stat.json" | wc -l)" -eq 4 ] && ok || { bad "pfq-stat --json"; cat "$W/stat.json"; }
+grep -q "recv 3[0-9][0-9][0-9]" "$W/stat.txt" && ok || { bad "pfq-stat text"; cat "$W/stat.txt"; }
+
+# 2. pcap_setfilter installs the group's filter: it applies to every member
+PFQ_GROUP=43 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0 -w "$W/f1.pcap" tcp 2>"$W/f1.err" & F1=$!
+wait_listening "$W/f1.err"
+PFQ_GROUP=43 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/f2.pcap" 2>"$W/f2.err" & F2=$!
+wait_listening "$W/f2.err"; sleep 0.3
+gen -i a0 -n 300 -f 30 -p tcp
+gen -i a0 -n 200 -f 20 -p udp
+sleep 1
+kill -INT $F1 $F2; wait $F1 $F2 2>/dev/null
+n1=$(tcpdump -r "$W/f1.pcap" -nn 2>/dev/null | wc -l)
+n2=$(tcpdump -r "$W/f2.pcap" -nn 2>/dev/null | wc -l)
+u=$(tcpdump -r "$W/f2.pcap" -nn udp 2>/dev/null | wc -l)
+# no computation: the group copies to both members, the filter keeps TCP
+[ "$n1" -eq 300 ] && [ "$n2" -eq 300 ] && [ "$u" -eq 0 ] && ok ||
+    { bad "group filter: $n1 and $n2 packets, $u udp"; cat "$W/f1.err" "$W/f2.err"; }
+
+# 3. errors: -i pfq without a group, a bad computation, a bad group id
+expect_err() {
+    local want=$1; shift
+    if "$@" >"$W/e.out" 2>&1; then bad "'$*' succeeded"; return; fi
+    grep -q -- "$want" "$W/e.out" && ok || { bad "'$*': no '$want'"; cat "$W/e.out"; }
+}
+expect_err "no group to join" $NSB "$RUN" tcpdump -i pfq -c 1
+expect_err "steer_flow" env PFQ_GROUP=44 PFQ_COMPUTATION=steer_flwo $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+expect_err "PFQ_GROUP" env PFQ_GROUP=64 $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

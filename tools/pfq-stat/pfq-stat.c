@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pfq-stat: live counters, stats and rates of the PFQ groups of this network namespace. */
+#include <pfq/pfq.h>
+
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: pfq-stat [options]\n"
+"Show the PFQ groups of this network namespace: policy, bindings, computation,\n"
+"filters, members (socket id, process, classes, weight, packets received and\n"
+"lost), the group stats (recv, drop, frwd, kern) with rates, and the counters\n"
+"set by `inc`/`dec`. Refreshes every interval until interrupted.\n"
+"\n"
+"  -g, --group GID      only this group\n"
+"  -i, --interval SEC   seconds between refreshes, 1..3600 (default 1)\n"
+"  -n, --count N        stop after N reports (default: until SIGINT)\n"
+"  -1, --once           one report (same as -n 1)\n"
+"  -j, --json           JSON: one object per report and line\n"
+"  -h, --help           this text\n"
+"\n"
+"The groups are read from the registry under $PFQ_RUN_DIR (default /run/pfq);\n"
+"reading the groups' BPF maps needs root (CAP_SYS_ADMIN).\n"
+"Exit status: 0 on success, 1 on errors, 2 on bad usage.\n", f);
+}
+
+static const char *policy_name(int p)
+{
+	static const char *const names[] = { "undefined", "private", "restricted", "shared" };
+
+	return p >= 0 && p <= 3 ? names[p] : "?";
+}
+
+/* the previous report, for rates */
+static struct pfq_group_info prev[PFQ_MAX_GROUPS];
+static int nprev;
+
+static const struct pfq_group_info *previous(int gid)
+{
+	for (int i = 0; i < nprev; i++)
+		if (prev[i].gid == gid)
+			return &prev[i];
+	return NULL;
+}
+
+static double rate(uint64_t now, uint64_t before, double secs)
+{
+	return now >= before && secs > 0 ? (double)(now - before) / secs : 0.0;
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct pfq_group_info *g, int n, double secs)
+{
+	printf("{\"groups\":[");
+	for (int i = 0; i < n; i++) {
+		const struct pfq_group_info *x = &g[i], *p = previous(x->gid);
+
+		printf("%s{\"gid\":%d,\"policy\":\"%s\",\"owner_pid\":%d,\"computation\":",
+		       i ? "," : "", x->gid, policy_name(x->policy), x->owner_pid);
+		json_string(x->computation);
+		printf(",\"bpf_filter\":%d,\"vlan_filters\":%s,\"bindings\":[", x->has_fprog,
+		       x->vlan_on ? "true" : "false");
+		for (int k = 0; k < x->nbind; k++) {
+			printf("%s{\"dev\":", k ? "," : "");
+			json_string(x->bind[k].dev);
+			printf(",\"queue\":%d}", x->bind[k].queue);
+		}
+		printf("],\"stats\":{\"recv\":%" PRIu64 ",\"drop\":%" PRIu64 ",\"frwd\":%" PRIu64
+		       ",\"kern\":%" PRIu64 "}", x->stats.recv, x->stats.drop, x->stats.frwd,
+		       x->stats.kern);
+		printf(",\"rates\":{\"recv\":%.1f,\"drop\":%.1f}",
+		       p ? rate(x->stats.recv, p->stats.recv, secs) : 0.0,
+		       p ? rate(x->stats.drop, p->stats.drop, secs) : 0.0);
+		printf(",\"members\":[");
+		for (int k = 0; k < x->nmembers; k++) {
+			const struct pfq_member_info *m = &x->members[k];
+
+			printf("%s{\"id\":%u,\"pid\":%d,\"class_mask\":\"0x%" PRIx64 "\",\"weight\":%d,"
+			       "\"active\":%s,\"recv\":%" PRIu64 ",\"lost\":%" PRIu64 "}",
+			       k ? "," : "", m->id, m->pid, m->class_mask, m->weight,
+			       m->active ? "true" : "false", m->recv, m->lost);
+		}
+		printf("],\"counters\":{");
+		for (int k = 0, first = 1; k < PFQ_MAX_COUNTERS; k++)
+			if (x->counters.counter[k]) {
+				printf("%s\"%d\":%" PRId64, first ? "" : ",", k, x->counters.counter[k]);
+				first = 0;
+			}
+		printf("}}");
+	}
+	printf("]}\n");
+}
+
+static void print_text(const struct pfq_group_info *g, int n, double secs)
+{
+	if (n == 0)
+		printf("no PFQ groups in this network namespace\n");
+	for (int i = 0; i < n; i++) {
+		const struct pfq_group_info *x = &g[i], *p = previous(x->gid);
+
+		printf("group %d  policy %s  owner pid %d\n", x->gid, policy_name(x->policy),
+		       x->owner_pid);
+		printf("  bindings:");
+		for (int k = 0; k < x->nbind; k++)
+			printf(" %s%s", x->bind[k].dev, x->bind[k].queue >= 0 ? "@" : "");
+		if (!x->nbind)
+			printf(" none");
+		printf("\n  computation: %s\n", x->computation[0] ? x->computation :
+		       "(none: copy to the default class)");
+		printf("  filters: bpf %s, vlan %s\n", x->has_fprog ? "on" : "off",
+		       x->vlan_on ? "on" : "off");
+		printf("  stats: recv %" PRIu64 " (%.0f/s)  drop %" PRIu64 " (%.0f/s)  frwd %" PRIu64
+		       "  kern %" PRIu64 "\n", x->stats.recv,
+		       p ? rate(x->stats.recv, p->stats.recv, secs) : 0.0, x->stats.drop,
+		       p ? rate(x->stats.drop, p->stats.drop, secs) : 0.0, x->stats.frwd,
+		       x->stats.kern);
+		printf("  %-8s %-8s %-18s %-6s %-6s %-12s %-12s\n", "socket", "pid", "classes",
+		       "weight", "state", "recv", "lost");
+		for (int k = 0; k < x->nmembers; k++) {
+			const struct pfq_member_info *m = &x->members[k];
+
+			printf("  %-8u %-8d 0x%-16" PRIx64 " %-6d %-6s %-12" PRIu64 " %-12" PRIu64 "\n",
+			       m->id, m->pid, m->class_mask, m->weight, m->active ? "on" : "off",
+			       m->recv, m->lost);
+		}
+		for (int k = 0, first = 1; k < PFQ_MAX_COUNTERS; k++)
+			if (x->counters.counter[k]) {
+				printf("%s[%d]=%" PRId64, first ? "  counters: " : " ", k,
+				       x->counters.counter[k]);
+				first = 0;
+			}
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "group", required_argument, NULL, 'g' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "once", no_argument, NULL, '1' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct pfq_group_info info[PFQ_MAX_GROUPS];
+	long gid = -1, interval = 1, count = 0;
+	int json = 0, c, reports = 0;
+	struct timespec last = { 0, 0 };
+
+	while ((c = getopt_long(argc, argv, "g:i:n:1jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g':
+			if (cli_parse_long(optarg, 0, PFQ_MAX_GROUPS - 1, &gid) < 0) {
+				fprintf(stderr, "pfq-stat: bad group '%s' (0..%d)\n", optarg,
+					PFQ_MAX_GROUPS - 1);
+				return 2;
+			}
+			break;
+		case 'i':
+			if (cli_parse_long(optarg, 1, 3600, &interval) < 0) {
+				fprintf(stderr, "pfq-stat: bad interval '%s' (1..3600)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			if (cli_parse_long(optarg, 1, 1L << 30, &count) < 0) {
+				fprintf(stderr, "pfq-stat: bad count '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case '1':
+			count = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pfq-stat: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop) {
+		struct timespec now;
+		int n = pfq_groups_info(info, PFQ_MAX_GROUPS), k = 0;
+		double secs;
+
+		if (n < 0) {
+			fprintf(stderr, "pfq-stat: %s\n", pfq_groups_error());
+			return 1;
+		}
+		if (n > PFQ_MAX_GROUPS)
+			n = PFQ_MAX_GROUPS;
+		/* keep only the asked group */
+		for (int i = 0; i < n; i++)
+			if (gid < 0 || info[i].gid == gid)
+				info[k++] = info[i];
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		secs = (double)(now.tv_sec - last.tv_sec) + (now.tv_nsec - last.tv_nsec) / 1e9;
+		if (json) {
+			print_json(info, k, secs);
+		} else {
+			if (isatty(STDOUT_FILENO) && count != 1)
+				printf("\033[H\033[2J"); /* a refreshing view */
+			print_text(info, k, secs);
+		}
+		fflush(stdout);
+		memcpy(prev, info, sizeof(info[0]) * (size_t)k);
+		nprev = k;
+		last = now;
+		if (count && ++reports >= count)
+			break;
+		for (long t = 0; t < interval * 10 && !stop; t++)
+			usleep(100000);
+	}
+	return 0;
+}
