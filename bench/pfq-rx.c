@@ -2,7 +2,10 @@
 /*
  * Benchmark reader: count packets through a PFQ socket until SIGINT/SIGTERM,
  * then print "recv N lost N" (the socket's own statistics).
- * Usage: pfq-rx DEV [CAPLEN] [SLOTS]
+ * Usage: pfq-rx DEV [CAPLEN] [SLOTS] [GID]
+ * With GID the socket joins that group (shared, default class), binds the
+ * group to DEV and sets its computation to $PFQ_BENCH_COMPUTATION (default
+ * steer_flow): every reader started so is a member sharing the traffic.
  */
 #include <pfq/pfq.h>
 
@@ -31,14 +34,32 @@ int main(int argc, char **argv)
 	struct pfq_stats st;
 	pfq_t *q;
 
-	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: pfq-rx DEV [CAPLEN] [SLOTS]\n");
+	if (argc < 2 || argc > 5) {
+		fprintf(stderr, "usage: pfq-rx DEV [CAPLEN] [SLOTS] [GID]\n");
 		return 2;
 	}
-	q = pfq_open(argc > 2 ? strtoul(argv[2], NULL, 10) : 65535,
-		     argc > 3 ? strtoul(argv[3], NULL, 10) : 32768, 0, 0);
-	if (!q || pfq_timestamping_enable(q, 1) < 0 ||
-	    pfq_bind(q, argv[1], PFQ_ANY_QUEUE) < 0 || pfq_enable(q) < 0) {
+	size_t caplen = argc > 2 ? strtoul(argv[2], NULL, 10) : 65535;
+	size_t slots = argc > 3 ? strtoul(argv[3], NULL, 10) : 32768;
+
+	if (argc > 4) {
+		int gid = atoi(argv[4]);
+		const char *comp = getenv("PFQ_BENCH_COMPUTATION");
+
+		q = pfq_open_nogroup(caplen, slots, 0, 0);
+		if (q && (pfq_join_group(q, gid, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED) < 0 ||
+			  pfq_set_group_computation_from_string(q, gid, comp ? comp : "steer_flow") < 0 ||
+			  pfq_bind_group(q, gid, argv[1], PFQ_ANY_QUEUE) < 0)) {
+			fprintf(stderr, "pfq-rx: %s\n", pfq_error(q));
+			return 1;
+		}
+	} else {
+		q = pfq_open(caplen, slots, 0, 0);
+		if (q && pfq_bind(q, argv[1], PFQ_ANY_QUEUE) < 0) {
+			fprintf(stderr, "pfq-rx: %s\n", pfq_error(q));
+			return 1;
+		}
+	}
+	if (!q || pfq_timestamping_enable(q, 1) < 0 || pfq_enable(q) < 0) {
 		fprintf(stderr, "pfq-rx: %s\n", pfq_error(q));
 		return 1;
 	}
