@@ -151,7 +151,17 @@ struct pfq_lang_group_spec {
 	 * set in vlan_vids (bit 0: untagged and priority-tagged packets) */
 	int vlan_on;
 	uint8_t vlan_vids[4096 / 8];
+	/* 1: the TC flavour, a SCHED_CLS program for the ingress of the bound
+	 * devices that runs the computation once per packet and executes its
+	 * forwarding (copies sent on the target devices, counted in frwd) and
+	 * its verdict for the host stack (TC_ACT_OK when `kernel`/`detour` asked
+	 * for it, counted in kern; TC_ACT_SHOT otherwise) */
+	int tc;
 };
+
+/* Does the program forward packets or decide for the host stack (forward,
+ * bridge, tee, tap, link, kernel, detour and their _if forms)? */
+PFQ_API int pfq_lang_needs_tc(const pfq_lang_program *prog);
 
 /* Create the maps a group spec names (-errno on failure). */
 PFQ_API int pfq_lang_group_stats_map_create(void);

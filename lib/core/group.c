@@ -12,12 +12,29 @@
 #include <time.h>
 #include <unistd.h>
 
+/* the socket whose registry is locked: its namespace is the group's */
+static __thread int cur_fd = -1;
+
+int pfq_group_cur_fd(void)
+{
+	return cur_fd;
+}
+
+/* free group gid: its TC programs, this process's fds, the entry */
+void pfq_group_free(struct registry *r, int gid)
+{
+	gk_tc_clear(r, gid);
+	gk_forget(r, gid);
+	reg_free_group(&r->g[gid]);
+}
+
 static void on_changed(struct registry *r, int gid)
 {
+	struct reg_group *g = &r->g[gid];
 	char err[256];
 
-	if (!r->g[gid].used)
-		gk_forget(r, gid);
+	if (!reg_count_members(g) && !reg_count_holders(g))
+		pfq_group_free(r, gid);
 	else
 		gk_push_members(r, gid, err, sizeof(err));
 }
@@ -36,6 +53,7 @@ struct registry *pfq_group_lock(pfq_t *q)
 		pfq_seterr(q, errno, "%s", err);
 		return NULL;
 	}
+	cur_fd = q->fd;
 	registry_reap(r, on_changed);
 	return r;
 }
@@ -132,8 +150,7 @@ static int init_group(pfq_t *q, struct registry *r, int gid, int policy)
 	if (!rc)
 		rc = gk_push_program(r, gid, err, sizeof(err));
 	if (rc) {
-		gk_forget(r, gid);
-		reg_free_group(g);
+		pfq_group_free(r, gid);
 		return pfq_seterr(q, -rc, "%s", err);
 	}
 	return 0;
@@ -277,8 +294,7 @@ int pfq_leave_group(pfq_t *q, int gid)
 	}
 	g->gen++;
 	if (g->used && !reg_count_members(g) && !reg_count_holders(g)) {
-		reg_free_group(g);
-		gk_forget(r, gid);
+		pfq_group_free(r, gid);
 	} else if (g->used) {
 		gk_push_members(r, gid, err, sizeof(err));
 	}
@@ -431,6 +447,7 @@ int pfq_groups_info(struct pfq_group_info *out, int max)
 		snprintf(groups_err, sizeof(groups_err), "%s", err);
 		return -errno;
 	}
+	cur_fd = -1; /* the calling thread's namespace */
 	registry_reap(r, on_changed);
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
 		if (!r->g[gid].used)

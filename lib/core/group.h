@@ -22,8 +22,17 @@ int gk_push_members(struct registry *r, int gid, char *err, size_t errlen);
 /* Compile and install the group program (computation, bindings, filters). */
 int gk_push_program(struct registry *r, int gid, char *err, size_t errlen);
 
+/* Attach the group's TC program where it must run, detach it elsewhere
+ * (tc_prog_fd < 0: everywhere). */
+int gk_tc_update(struct registry *r, int gid, int tc_prog_fd, char *err, size_t errlen);
+void gk_tc_clear(struct registry *r, int gid);
+
 /* group.c: lock the registry and reap what dead processes left */
 struct registry *pfq_group_lock(pfq_t *q);
+/* the socket of the current registry operation (its namespace), or -1 */
+int pfq_group_cur_fd(void);
+/* free an empty group: kernel side, fds, registry entry */
+void pfq_group_free(struct registry *r, int gid);
 
 /* group.c: a member socket's part, for the socket's life cycle */
 int pfq_group_activate(pfq_t *q, bool on); /* enable / disable */

@@ -89,7 +89,12 @@ static int change(pfq_t *q, int gid, change_fn fn, const void *arg, const char *
 	} else if (!rc) {
 		rc = gk_push_program(r, gid, err, sizeof(err));
 		if (rc) {
+			char err2[256];
+
+			/* the kernel side may be half changed: install the old
+			 * configuration again */
 			restore(g, old);
+			gk_push_program(r, gid, err2, sizeof(err2));
 			pfq_seterr(q, -rc, "%s", err);
 		} else {
 			g->gen++;

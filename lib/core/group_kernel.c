@@ -10,9 +10,14 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <sched.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <unistd.h>
 
 /* this process's fds, per (registry, gid), valid for the ids recorded */
@@ -172,14 +177,153 @@ int gk_push_members(struct registry *r, int gid, char *err, size_t errlen)
 	return rc;
 }
 
+/* forwarding devices are named in the group's namespace, not the thread's */
+static int ifindex_in_group_ns(const char *dev, void *user)
+{
+	int fd = pfq_group_cur_fd();
+
+	(void)user;
+	return fd >= 0 ? pfq_dev_ifindex(fd, dev) : (int)if_nametoindex(dev);
+}
+
+/* ---- the TC program on the bound devices ---- */
+
+#define TC_HANDLE 1
+#define TC_PRIO_BASE 0x5000 /* + gid: one filter per group on a device */
+
+struct tc_op {
+	int ifindex, gid, prog_fd; /* prog_fd < 0: detach */
+};
+
+static int tc_op(void *arg)
+{
+	const struct tc_op *o = arg;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = o->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, to, .handle = TC_HANDLE, .priority = TC_PRIO_BASE + (uint32_t)o->gid);
+	int rc;
+
+	if (o->prog_fd < 0) {
+		rc = bpf_tc_detach(&hook, &to);
+		return rc == -ENOENT || rc == -EINVAL || rc == -ENODEV ? 0 : rc;
+	}
+	/* the clsact qdisc; libbpf would print the kernel's complaint when it
+	 * exists already, and a library does not print */
+	libbpf_print_fn_t old = libbpf_set_print(NULL);
+
+	rc = bpf_tc_hook_create(&hook);
+	libbpf_set_print(old);
+	if (rc && rc != -EEXIST)
+		return rc;
+	to.prog_fd = o->prog_fd;
+	to.flags = BPF_TC_F_REPLACE;
+	return bpf_tc_attach(&hook, &to);
+}
+
+/* run fn in the network namespace of the current group's socket (netlink
+ * talks to the namespace of the calling thread) */
+static int in_group_ns(int (*fn)(void *), void *arg)
+{
+	int fd = pfq_group_cur_fd(), target, self, rc;
+
+	if (fd < 0)
+		return fn(arg);
+	target = ioctl(fd, SIOCGSKNS);
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (target < 0 || self < 0 || setns(target, CLONE_NEWNET) < 0) {
+		rc = target < 0 || self < 0 ? fn(arg) : -errno;
+	} else {
+		rc = fn(arg);
+		setns(self, CLONE_NEWNET);
+	}
+	if (target >= 0)
+		close(target);
+	if (self >= 0)
+		close(self);
+	return rc;
+}
+
+int gk_tc_update(struct registry *r, int gid, int tc_prog_fd, char *err, size_t errlen)
+{
+	struct reg_group *g = &r->g[gid];
+	int32_t want[PFQ_GROUP_MAX_BINDINGS];
+	uint32_t nwant = 0;
+
+	/* where it must run: every bound device ("any" has no device) */
+	for (uint32_t i = 0; tc_prog_fd >= 0 && i < g->nbind; i++) {
+		uint32_t k;
+
+		if (g->bind[i].ifindex <= 0)
+			continue;
+		for (k = 0; k < nwant && want[k] != g->bind[i].ifindex; k++)
+			;
+		if (k == nwant)
+			want[nwant++] = g->bind[i].ifindex;
+	}
+	for (uint32_t i = 0; i < nwant; i++) {
+		struct tc_op o = { want[i], gid, tc_prog_fd };
+		int rc = in_group_ns(tc_op, &o);
+
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot attach the group's TC program to ifindex %d: %s",
+				 want[i], strerror(-rc));
+			return rc;
+		}
+	}
+	/* detach where it no longer belongs */
+	for (uint32_t i = 0; i < g->tc_n; i++) {
+		uint32_t k;
+
+		for (k = 0; k < nwant && want[k] != g->tc_ifindex[i]; k++)
+			;
+		if (k == nwant) {
+			struct tc_op o = { g->tc_ifindex[i], gid, -1 };
+
+			in_group_ns(tc_op, &o);
+		}
+	}
+	g->tc_n = nwant;
+	memcpy(g->tc_ifindex, want, sizeof(want[0]) * nwant);
+	return 0;
+}
+
+void gk_tc_clear(struct registry *r, int gid)
+{
+	char err[256];
+
+	gk_tc_update(r, gid, -1, err, sizeof(err));
+}
+
+/* load the group program of spec (socket or TC flavour) */
+static pfq_lang_bpf *load_flavour(const pfq_lang_program *prog,
+				  const struct pfq_lang_group_spec *spec, int gid, char *err,
+				  size_t errlen)
+{
+	static __thread char log[1 << 16];
+	struct pfq_lang_diag diag;
+	struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec, .log = log,
+				       .log_size = sizeof(log), .ifindex_of = ifindex_in_group_ns };
+	pfq_lang_bpf *b;
+
+	log[0] = '\0';
+	b = pfq_lang_bpf_load(prog, &o, &diag);
+	if (!b) {
+		/* the verifier's last words say why */
+		size_t ll = strlen(log);
+		const char *tail = ll > 160 ? log + ll - 160 : log;
+
+		snprintf(err, errlen, "group %d %sprogram: %s%s%s", gid, spec->tc ? "TC " : "",
+			 diag.msg, *tail ? ": ..." : "", tail);
+	}
+	return b;
+}
+
 int gk_push_program(struct registry *r, int gid, char *err, size_t errlen)
 {
 	struct reg_group *g = &r->g[gid];
 	struct pfq_lang_group_spec *spec = calloc(1, sizeof(*spec));
 	struct pfq_lang_diag diag;
 	pfq_lang_program *prog = NULL;
-	pfq_lang_bpf *b = NULL;
-	static __thread char log[1 << 16];
+	pfq_lang_bpf *b = NULL, *tc = NULL;
 	int fds[GK_NOBJ], rc, pfd;
 	uint32_t key = 0;
 
@@ -209,21 +353,19 @@ int gk_push_program(struct registry *r, int gid, char *err, size_t errlen)
 	}
 	spec->vlan_on = (int)g->vlan_on;
 	memcpy(spec->vlan_vids, g->vlan_vids, sizeof(spec->vlan_vids));
-	{
-		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec, .log = log,
-					       .log_size = sizeof(log) };
-
-		b = pfq_lang_bpf_load(prog, &o, &diag);
-	}
+	b = load_flavour(prog, spec, gid, err, errlen);
 	if (!b) {
-		/* the verifier's last words say why */
-		size_t ll = strlen(log);
-		const char *tail = ll > 160 ? log + ll - 160 : log;
-
-		snprintf(err, errlen, "group %d program: %s%s%s", gid, diag.msg,
-			 *tail ? ": ..." : "", tail);
 		rc = -EINVAL;
 		goto out;
+	}
+	/* forwarding and host-stack decisions: a TC program on the devices */
+	if (pfq_lang_needs_tc(prog) && g->nbind) {
+		spec->tc = 1;
+		tc = load_flavour(prog, spec, gid, err, errlen);
+		if (!tc) {
+			rc = -EINVAL;
+			goto out;
+		}
 	}
 	pfd = pfq_lang_bpf_prog_fd(b);
 	/* one element replaced: every member runs the old program or the new */
@@ -232,8 +374,9 @@ int gk_push_program(struct registry *r, int gid, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot install the group program: %s", strerror(errno));
 		goto out;
 	}
-	rc = 0;
+	rc = gk_tc_update(r, gid, tc ? pfq_lang_bpf_prog_fd(tc) : -1, err, errlen);
 out:
+	pfq_lang_bpf_free(tc); /* the TC filters keep it */
 	pfq_lang_bpf_free(b); /* the program array keeps the program */
 	pfq_lang_free(prog);
 	free(spec);

@@ -331,9 +331,11 @@ void registry_reap(struct registry *r, void (*changed)(struct registry *r, int g
 		if (!change)
 			continue;
 		g->gen++;
-		if (!reg_count_members(g) && !reg_count_holders(g))
-			reg_free_group(g);
+		/* the callback frees an empty group (after undoing its kernel
+		 * side); without one, free it here */
 		if (changed)
 			changed(r, gid);
+		else if (!reg_count_members(g) && !reg_count_holders(g))
+			reg_free_group(g);
 	}
 }

@@ -66,6 +66,10 @@ struct reg_group {
 	char source[REG_MAX_SOURCE];
 	/* the group's kernel objects, by id */
 	uint32_t prog_array_id, members_id, stats_id, counters_id;
+	/* devices whose TC ingress runs the group's TC program (forwarding,
+	 * kernel/detour), to detach them when that changes or the group goes */
+	uint32_t tc_n;
+	int32_t tc_ifindex[PFQ_GROUP_MAX_BINDINGS];
 };
 
 struct registry {
@@ -87,9 +91,9 @@ struct reg_proc registry_self(void);
 bool registry_proc_alive(const struct reg_proc *p);
 bool registry_same_proc(const struct reg_proc *a, const struct reg_proc *b);
 
-/* Remove members and holders of dead processes; free groups left empty.
- * Calls changed(gid) for every group whose membership changed (freed
- * groups included: their `used` is then 0). */
+/* Remove members and holders of dead processes. Calls changed(gid) for
+ * every group whose membership changed (or whose kernel table lags): it
+ * must free the groups left empty. Without changed, they are freed here. */
 void registry_reap(struct registry *r, void (*changed)(struct registry *r, int gid));
 
 /* helpers on one group */

@@ -30,7 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -591,6 +595,131 @@ static void test_kill_and_join(void **s)
 	pfq_close(mgr);
 }
 
+/* ---- forwarding and the host stack (the group's TC program) ---- */
+
+/* UDP datagrams waiting on a socket */
+static int drain_udp(int fd)
+{
+	char buf[2048];
+	int n = 0;
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		n++;
+	return n;
+}
+
+/* n frames from a0 to b0's own MAC and 192.168.77.2, UDP to dport */
+static void send_to_host(const uint8_t *mac, uint16_t dport, int n)
+{
+	int fd = th_sender(&th, "a0", 0);
+	uint8_t buf[1600];
+	struct pkt_spec s;
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < n; i++) {
+		pkt_spec_udp4(&s, "192.168.77.1", "192.168.77.2", (uint16_t)(2000 + i), dport, 80);
+		memcpy(s.dst_mac, mac, 6);
+		s.ttl = MARK_TTL;
+		size_t len = pkt_build(&s, buf, sizeof(buf));
+
+		assert_int_equal(sender_send(fd, buf, len), 0);
+	}
+	close(fd);
+	usleep(200000);
+}
+
+static void test_forward_and_kernel(void **s)
+{
+	int gid = next_gid++, h, u7000, u7001, cap_h;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct ifreq ifr;
+	uint8_t mac[6];
+	pfq_t *mgr, *cap;
+	struct pfq_stats st;
+	struct got *got = calloc(1, sizeof(*got));
+
+	(void)s;
+	assert_int_equal(th_exec(&th, 'b', "ip addr add 192.168.77.2/24 dev b0"), 0);
+	h = th_enter(&th, 'b');
+	u7000 = socket(AF_INET, SOCK_DGRAM, 0);
+	u7001 = socket(AF_INET, SOCK_DGRAM, 0);
+	sa.sin_port = htons(7000);
+	assert_int_equal(bind(u7000, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sa.sin_port = htons(7001);
+	assert_int_equal(bind(u7001, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "b0");
+	assert_int_equal(ioctl(u7000, SIOCGIFHWADDR, &ifr), 0);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	th_leave(h);
+
+	/* without a group the host stack gets everything */
+	send_to_host(mac, 7000, 20);
+	send_to_host(mac, 7001, 20);
+	assert_int_equal(drain_udp(u7000), 20);
+	assert_int_equal(drain_udp(u7001), 20);
+
+	/* kernel_if: only port 7000 reaches the stack; every packet is also
+	 * forwarded out of b1 (seen on a1) */
+	h = th_enter(&th, 'b');
+	mgr = pfq_open_nogroup(64, 64, 0, 0);
+	th_leave(h);
+	cap_h = th_enter(&th, 'a');
+	cap = pfq_open(256, 4096, 0, 0);
+	th_leave(cap_h);
+	assert_non_null(mgr);
+	assert_non_null(cap);
+	OK(cap, pfq_bind(cap, "a1", PFQ_ANY_QUEUE));
+	OK(cap, pfq_enable(cap));
+	assert_int_equal(pfq_join_group(mgr, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED), gid);
+	OK(mgr, pfq_set_group_computation_from_string(mgr, gid,
+		"forward \"b1\" >-> kernel_if (has_dst_port 7000)"));
+	OK(mgr, pfq_bind_group(mgr, gid, "b0", PFQ_ANY_QUEUE));
+	send_to_host(mac, 7000, 30);
+	send_to_host(mac, 7001, 30);
+	assert_int_equal(drain_udp(u7000), 30);
+	assert_int_equal(drain_udp(u7001), 0);
+	for (int i = 0; i < 20; i++)
+		pfq_dispatch(cap, on_pkt, 20000, got);
+	assert_int_equal(got->n, 60); /* the copies sent out of b1 */
+	assert_int_equal(pfq_get_group_stats(mgr, gid, &st), 0);
+	printf("  group stats: frwd %llu kern %llu\n", (unsigned long long)st.frwd,
+	       (unsigned long long)st.kern);
+	assert_int_equal(st.frwd, 60);
+	assert_int_equal(st.kern, 30);
+	/* a computation without such actions takes the TC program away */
+	OK(mgr, pfq_set_group_computation_from_string(mgr, gid, "steer_flow"));
+	send_to_host(mac, 7001, 10);
+	assert_int_equal(drain_udp(u7001), 10);
+	/* and so does the end of the group */
+	OK(mgr, pfq_set_group_computation_from_string(mgr, gid, "detour"));
+	send_to_host(mac, 7001, 10);
+	send_to_host(mac, 7000, 10);
+	assert_int_equal(drain_udp(u7001), 10);
+	assert_int_equal(drain_udp(u7000), 10);
+	/* a computation that decides for the stack decides for every packet:
+	 * what it does not pass is taken away */
+	OK(mgr, pfq_set_group_computation_from_string(mgr, gid, "detour_if is_tcp"));
+	send_to_host(mac, 7001, 10);
+	assert_int_equal(drain_udp(u7001), 0);
+	pfq_close(mgr);
+	send_to_host(mac, 7001, 10);
+	assert_int_equal(drain_udp(u7001), 10);
+	/* a device that does not exist is refused at compile time */
+	h = th_enter(&th, 'b');
+	mgr = pfq_open_nogroup(64, 64, 0, 0);
+	th_leave(h);
+	assert_int_equal(pfq_join_group(mgr, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED), gid);
+	assert_true(pfq_set_group_computation_from_string(mgr, gid, "forward \"nosuch0\"") < 0);
+	assert_non_null(strstr(pfq_error(mgr), "nosuch0"));
+	pfq_close(mgr);
+	pfq_close(cap);
+	close(u7000);
+	close(u7001);
+	free(got);
+	th_exec(&th, 'b', "ip addr del 192.168.77.2/24 dev b0");
+}
+
 /* ---- policies across processes ---- */
 
 static void holder_main(int ctl, int res, int policy, int gid)
@@ -755,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_counters_once),
 		cmocka_unit_test(test_vlan_filters),
 		cmocka_unit_test(test_kill_and_join),
+		cmocka_unit_test(test_forward_and_kernel),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_many_processes),
 	};
@@ -764,6 +894,8 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	setenv("PFQ_RUN_DIR", dir, 1);
+	if (getenv("PFQ_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("PFQ_TEST_FILTER"));
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	char cmd[128];
 

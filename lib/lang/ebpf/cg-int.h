@@ -88,6 +88,7 @@ struct cg {
 	/* the shared group program (NULL: a per-member or plain program) */
 	const struct pfq_lang_group_spec *group;
 	int vlan_fd;      /* the group's VLAN id bitmap, -1 if none */
+	int tc_not_ours;  /* TC flavour: label for packets of unbound queues */
 };
 
 /* emission shorthands */
@@ -127,6 +128,10 @@ void cg_group_if_not_leader(struct cg *cg, int skip);
 void cg_group_accept(struct cg *cg, int exit_label);
 #define CG_STAT_RECV 0
 #define CG_STAT_DROP 1
+#define CG_STAT_FRWD 2
+#define CG_STAT_KERN 3
+/* the TC flavour's end: forward the copies, answer for the host stack */
+void cg_group_tc_tail(struct cg *cg, int exit_label);
 
 /* cg_nodes.c */
 void cg_fun(struct cg *cg, const struct node *n);

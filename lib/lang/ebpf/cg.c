@@ -171,6 +171,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	exit_l = emit_label(&cg->e);
 	if (group) {
 		reject = emit_label(&cg->e);
+		cg->tc_not_ours = emit_label(&cg->e);
 		if (cg_group_entry(cg, reject) < 0)
 			goto fail;
 	}
@@ -192,7 +193,17 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		}
 		emit_bind(&cg->e, skip);
 	}
-	if (group) {
+	if (group && group->tc) {
+		cg_group_tc_tail(cg, exit_l);
+		/* refused by the group's filters: the group takes it from the
+		 * stack as the original did; another queue's: not ours */
+		emit_bind(&cg->e, reject);
+		E(BI_MOV_IMM(BPF_REG_0, 2)); /* TC_ACT_SHOT */
+		emit_ja(&cg->e, exit_l);
+		emit_bind(&cg->e, cg->tc_not_ours);
+		E(BI_MOV_IMM(BPF_REG_0, 0)); /* TC_ACT_OK */
+		emit_ja(&cg->e, exit_l);
+	} else if (group) {
 		int keep = emit_label(&cg->e);
 
 		/* a packet the computation drops counts in the group's drop */
@@ -203,6 +214,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		emit_bind(&cg->e, keep);
 		cg_dispatch(cg, group->members_map_fd, 0, 0, exit_l);
 		emit_bind(&cg->e, reject);
+		emit_bind(&cg->e, cg->tc_not_ours);
 		E(BI_MOV_IMM(BPF_REG_0, 0));
 		emit_ja(&cg->e, exit_l);
 	} else if (opts && opts->members_map_fd > 0) {
@@ -225,9 +237,11 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	{
 		LIBBPF_OPTS(bpf_prog_load_opts, lo);
 		char *log = opts && opts->log_size ? opts->log : NULL;
+		enum bpf_prog_type type = group && group->tc ? BPF_PROG_TYPE_SCHED_CLS :
+							       BPF_PROG_TYPE_SOCKET_FILTER;
 
-		b->prog_fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_lang", "GPL",
-					   cg->e.insns, (size_t)cg->e.n, &lo);
+		b->prog_fd = bpf_prog_load(type, "pfq_lang", "GPL", cg->e.insns, (size_t)cg->e.n,
+					   &lo);
 		if (b->prog_fd < 0) {
 			int err = errno;
 
@@ -235,8 +249,8 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 				lo.log_buf = log;
 				lo.log_size = (uint32_t)opts->log_size;
 				lo.log_level = 1;
-				bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_lang", "GPL",
-					      cg->e.insns, (size_t)cg->e.n, &lo);
+				bpf_prog_load(type, "pfq_lang", "GPL", cg->e.insns,
+					      (size_t)cg->e.n, &lo);
 			}
 			cg_error(cg, "the kernel refused the compiled program (%d instructions): %s",
 				 cg->e.n, strerror(err));
@@ -429,6 +443,14 @@ int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 	/* a hash map update swaps in a new element: readers see the old table
 	 * or the new one, never a mix */
 	return bpf_map_update_elem(map_fd, &key, t, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int pfq_lang_needs_tc(const pfq_lang_program *prog)
+{
+	static const char *actions[] = { "forward", "bridge", "tee", "tap", "link", "kernel",
+					 "kernel_if", "detour", "detour_if", NULL };
+
+	return prog && uses(prog, actions);
 }
 
 /* ---- group maps ---- */

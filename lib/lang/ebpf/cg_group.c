@@ -29,7 +29,12 @@ void cg_group_stat(struct cg *cg, int field)
 {
 	int skip = emit_label(&cg->e);
 
-	cg_group_if_not_leader(cg, skip);
+	/* the TC program runs once per packet: it counts only what it does
+	 * itself (frwd, kern); the socket programs count recv and drop */
+	if (cg->group->tc && (field == CG_STAT_RECV || field == CG_STAT_DROP))
+		return;
+	if (!cg->group->tc)
+		cg_group_if_not_leader(cg, skip);
 	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
 	emit_ld_map(&cg->e, BPF_REG_1, cg->group->stats_map_fd);
 	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
@@ -185,8 +190,9 @@ int cg_group_entry(struct cg *cg, int reject)
 	const struct pfq_lang_group_spec *g = cg->group;
 
 	E(BI_MOV_REG(BPF_REG_6, BPF_REG_1));
-	bindings(cg, reject);
-	leader(cg, reject);
+	bindings(cg, g->tc ? cg->tc_not_ours : reject);
+	if (!g->tc)
+		leader(cg, reject);
 	cg_group_stat(cg, CG_STAT_RECV);
 	if (g->fprog_insns && g->fprog_len && classic_filter(cg, reject) < 0)
 		return -1;
@@ -194,6 +200,36 @@ int cg_group_entry(struct cg *cg, int reject)
 		vlan_filter(cg, reject);
 	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
 	return 0;
+}
+
+void cg_group_tc_tail(struct cg *cg, int exit_label)
+{
+	int shot = emit_label(&cg->e);
+
+	/* copies first: bpf_clone_redirect sends a clone out of the device */
+	for (int i = 0; i < cg->ndevs; i++) {
+		int skip = emit_label(&cg->e);
+
+		LDX(BPF_REG_2, fwd_mask);
+		E(BI_ALU32_IMM(BPF_AND, BPF_REG_2, 1 << i));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, skip);
+		E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+		E(BI_MOV_IMM(BPF_REG_2, cg->dev_ifindex[i]));
+		E(BI_MOV_IMM(BPF_REG_3, 0)); /* egress of that device */
+		E(BI_CALL(BPF_FUNC_clone_redirect));
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, skip);
+		cg_group_stat(cg, CG_STAT_FRWD);
+		emit_bind(&cg->e, skip);
+	}
+	/* the host stack sees the packet only when the computation said so */
+	LDX(BPF_REG_2, kernel);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, shot);
+	cg_group_stat(cg, CG_STAT_KERN);
+	E(BI_MOV_IMM(BPF_REG_0, 0)); /* TC_ACT_OK */
+	emit_ja(&cg->e, exit_label);
+	emit_bind(&cg->e, shot);
+	E(BI_MOV_IMM(BPF_REG_0, 2)); /* TC_ACT_SHOT */
+	emit_ja(&cg->e, exit_label);
 }
 
 void cg_group_accept(struct cg *cg, int exit_label)

@@ -912,7 +912,10 @@ void cg_fun(struct cg *cg, const struct node *n)
 		 * runs in between, so a plain read-modify-write is enough */
 		int16_t off = (int16_t)(4 * A(0)->i);
 
-		/* in a group, once per packet: by the leader's run */
+		/* in a group, once per packet: by the leader's socket program
+		 * (not by the TC program, which runs besides) */
+		if (cg->group && cg->group->tc)
+			JA(done);
 		if (cg->group)
 			cg_group_if_not_leader(cg, done);
 		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
