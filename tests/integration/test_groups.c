@@ -498,6 +498,21 @@ static void test_counters_once(void **s)
 	/* a bad computation is refused with its position */
 	assert_true(pfq_set_group_computation_from_string(mgr, gid, "steer_flwo") < 0);
 	assert_non_null(strstr(pfq_error(mgr), "steer_flow"));
+	/* from a file: good, malformed, missing */
+	char path[] = "/tmp/pfq-comp-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fputs("-- the computation\nmain = ip >-> steer_flow\n", f);
+	fclose(f);
+	OK(mgr, pfq_set_group_computation_from_file(mgr, gid, path));
+	f = fopen(path, "w");
+	fputs("main = ip >->\n", f);
+	fclose(f);
+	assert_int_equal(pfq_set_group_computation_from_file(mgr, gid, path), -EINVAL);
+	assert_non_null(strstr(pfq_error(mgr), "1:"));
+	unlink(path);
+	assert_int_equal(pfq_set_group_computation_from_file(mgr, gid, path), -ENOENT);
 	pfq_close(mgr);
 }
 

@@ -71,6 +71,17 @@ grep -q "^2 .*drop" /tmp/cli.$$ && grep -q "^1 .*copy" /tmp/cli.$$ ||
 check "pfq-lang run --json --ebpf" 0 "$L" run --json --ebpf -e 'ip >-> steer_flow' --pcap "$W/f.pcap"
 grep -q '"fate":"steer"' /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: json"; cat /tmp/cli.$$; }
 grep -q "decides differently" /tmp/cli.$$ && { fail=$((fail + 1)); echo "FAIL: ebpf differs"; }
+# pfq-stat (a registry of its own: the machine's groups are not touched)
+S=$B/tools/pfq-stat
+export PFQ_RUN_DIR=$W/run
+check "pfq-stat --help" 0 "$S" --help
+check "pfq-stat bad group" 2 "$S" -g 64
+check "pfq-stat bad interval" 2 "$S" -i 0
+check "pfq-stat extra argument" 2 "$S" foo
+check "pfq-stat --once" 0 "$S" --once
+grep -q "no PFQ groups" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: pfq-stat empty"; cat /tmp/cli.$$; }
+check "pfq-stat --json" 0 "$S" --json -n 1
+grep -q '^{"groups":\[\]}$' /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: pfq-stat json"; cat /tmp/cli.$$; }
 rm -rf "$W"
 rm -f /tmp/cli.$$
 echo "$pass passed, $fail failed"

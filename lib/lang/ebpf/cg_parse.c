@@ -6,6 +6,7 @@
 #include "cg-int.h"
 
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
@@ -459,6 +460,103 @@ int cg_needs(const struct pfq_lang_program *p, unsigned *fields)
 	return level;
 }
 
+/*
+ * The fast decoding: for the usual frame (no tag inside the frame, IPv4) the
+ * fields are read with LD_ABS instead of copying the first bytes into
+ * the cache with one bpf_skb_load_bytes; anything else (inline tags, IPv6)
+ * jumps to the general path. The cache stays empty (L = 0), so a function
+ * reading bytes of its own goes through cg_load to the skb; those reading the
+ * cache directly (MAC addresses) keep a program on the general path.
+ *
+ * Measured (lang-bench): in eBPF (unlike classic BPF, where the kernel
+ * inlines them) each LD_ABS is a helper call of ~5 ns, so this pays only
+ * for programs that need two loads (the EtherType and the IPv4 version):
+ * `ip` 58 -> 54 ns, while `tcp port 80` went 62 -> 117 ns with all its
+ * fields loaded so. Hence only IP-header-free programs (fields == 0) use it.
+ */
+static bool fast_decoding_ok(const struct pfq_lang_program *p, int level, unsigned fields)
+{
+	static const char *mac[] = { "is_broadcast", "is_multicast", "mac_broadcast",
+		"mac_multicast", "is_incoming_host", "incoming_host", "steer_link", "steer_mac",
+		"double_steer_mac", "steer_local_link", NULL };
+	static const char *l2[] = { "vlan", "has_vlan", "has_vid", "vlan_id", "vlan_id_filter",
+		"steer_vlan", "l3_proto", "is_l3_proto", NULL };
+
+	if (level < 2 || level > 3 || fields)
+		return false;
+	for (int i = 0; i < p->nnodes; i++) {
+		const char *nm = pfq_builtins[p->nodes[i]->fid].name;
+		int l = fun_level(nm), k;
+
+		for (k = 0; mac[k] && strcmp(nm, mac[k]); k++)
+			;
+		if (mac[k])
+			return false;
+		if (l == 2) {
+			for (k = 0; l2[k] && strcmp(nm, l2[k]); k++)
+				;
+			if (!l2[k])
+				return false;
+		}
+	}
+	return true;
+}
+
+/* r0 = size bytes at constant offset off of the frame (the caller checked
+ * off + size <= len: out of range LD_ABS would end the program) */
+static void ld_abs(struct cg *cg, int size, int32_t off)
+{
+	E(bi_make((uint8_t)(BPF_LD | BPF_ABS | (size == 1 ? BPF_B : size == 2 ? BPF_H : BPF_W)),
+		  0, 0, 0, off));
+}
+
+/* the fast decoding (see fast_decoding_ok): jumps to general for what it
+ * does not handle, to parsed when done; r4 = len on entry */
+static void fast_decoding(struct cg *cg, int general, int parsed)
+{
+	int no_meta = emit_label(&cg->e);
+
+	E(BI_MOV_REG(BPF_REG_9, BPF_REG_4)); /* r9 = len (LD_ABS clobbers r1-r5) */
+	/* a tag the device took out: from the skb, as parse_vlan does */
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_present)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, no_meta);
+	STI(vlan, 1);
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_tci)));
+	STX(tci, BPF_REG_2);
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_proto)));
+	be(cg, BPF_REG_2, 2);
+	STX(tpid, BPF_REG_2);
+	emit_bind(&cg->e, no_meta);
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 14, parsed);
+	ld_abs(cg, 2, 12);
+	/* tags inside the frame: the general path takes them out */
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0x8100, general);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0x88a8, general);
+	STX(l3_type, BPF_REG_0);
+	STI(l3, 14);
+	if (cg->level < 3) {
+		emit_ja(&cg->e, parsed);
+		return;
+	}
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0x86dd, general);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0x0800, parsed);
+	/* IPv4, as parse_ipv4 */
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 14 + 20, parsed);
+	ld_abs(cg, 1, 14);
+	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 4, parsed);
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_8, 0xf));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_8, 2));
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_8, 20, parsed);
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_8, 14)); /* r8 = l4 */
+	emit_jmp_reg(&cg->e, BPF_JGT, BPF_REG_8, BPF_REG_9, parsed);
+	STX(l4, BPF_REG_8);
+	/* (no IP header field is needed: fast_decoding_ok) */
+	STI(ipv, 4);
+	emit_ja(&cg->e, parsed);
+}
+
 /* Program start: scratch area, decision defaults, header cache, decoding. */
 void cg_prologue(struct cg *cg, int exit_label)
 {
@@ -508,6 +606,15 @@ void cg_prologue(struct cg *cg, int exit_label)
 	STI(l4ok, 0);
 	STI(frag, 0);
 	STI(later_frag, 0);
+	if (fast_decoding_ok(cg->prog, cg->level, cg->fields)) {
+		int general = emit_label(&cg->e);
+
+		fast_decoding(cg, general, parsed);
+		emit_bind(&cg->e, general);
+		/* the general path starts over with r4 = len */
+		STI(vlan, 0);
+		LDX(BPF_REG_4, len);
+	}
 	/* cache: the first min(len, cache) bytes, one helper call */
 	int small = emit_label(&cg->e);
 
