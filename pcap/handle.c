@@ -7,6 +7,7 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +59,26 @@ static const char *env(const char *name)
 	return getenv(name);
 }
 
+/* Silent unless PFQ_PCAP_DEBUG is set (to anything but 0): then what the
+ * library decides goes to stderr, prefixed "libpfq-pcap:". */
+void pfq_debug(const char *fmt, ...)
+{
+	const char *d = getenv("PFQ_PCAP_DEBUG");
+	va_list ap;
+
+	if (!d || !*d || !strcmp(d, "0"))
+		return;
+	va_start(ap, fmt);
+	fputs("libpfq-pcap: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 static int fail(struct pfqh *h, int code, const char *fmt, const char *arg)
 {
 	snprintf(h->err, sizeof(h->err), fmt, arg);
+	pfq_debug("%s: activation failed: %s", h->device, h->err);
 	if (h->q) {
 		pfq_close(h->q);
 		h->q = NULL;
@@ -155,6 +173,8 @@ int pfqh_activate(struct pfqh *h)
 		return fail(h, pcap_code(err), "%s", msg);
 	}
 	h->activated = 1;
+	pfq_debug("%s: socket %d, group %d, %d device(s), caplen %zu, %zu slots", h->device,
+		  pfq_id(h->q), pfq_group_id(h->q), h->cfg.ndevs, caplen, slots);
 	return 0;
 }
 
@@ -270,11 +290,43 @@ int pfqh_next_ex(struct pfqh *h, struct pcap_pkthdr **hdr, const u_char **data)
 	}
 }
 
+/* Does the program look for VLAN tags inside the frame? pcap_compile on our
+ * dead (Ethernet) handle writes `vlan` as EtherType tests at fixed offsets,
+ * while the kernel has taken the outer tag out of the frame: such a filter
+ * must run where the tag is back in place, on the packets we hand out. */
+static bool looks_for_tags(const struct bpf_insn *p, u_int n)
+{
+	for (u_int i = 0; i < n; i++)
+		if (BPF_CLASS(p[i].code) == BPF_JMP && BPF_SRC(p[i].code) == BPF_K &&
+		    (p[i].k == 0x8100 || p[i].k == 0x88a8 || p[i].k == 0x9100))
+			return true;
+	return false;
+}
+
+/* keep the program for the user-space filter (replacing any) */
+static void user_filter(struct pfqh *h, struct bpf_insn *copy, u_int len)
+{
+	if (h->has_filter)
+		free(h->filter.bf_insns);
+	h->filter.bf_len = len;
+	h->filter.bf_insns = copy;
+	h->has_filter = copy != NULL;
+}
+
+/*
+ * Where the filter runs: in the kernel (the socket's own filter without a
+ * group, the group's BPF filter with one: it then applies to every member,
+ * as with the original), so that refused packets are never copied and count
+ * as stock libpcap counts them; in user space when it looks for VLAN tags
+ * (see looks_for_tags) or the kernel refuses it.
+ */
 int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 {
 	struct bpf_insn *copy;
+	struct sock_fprog sf;
+	int gid, err;
 
-	if (!fp || (fp->bf_len && !fp->bf_insns)) {
+	if (!fp || (fp->bf_len && !fp->bf_insns) || fp->bf_len > 0xffff) {
 		snprintf(h->err, sizeof(h->err), "setfilter: no filter program");
 		return -1;
 	}
@@ -284,34 +336,42 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		return -1;
 	}
 	memcpy(copy, fp->bf_insns, sizeof(*copy) * fp->bf_len);
-	if (h->q && pfq_group_id(h->q) >= 0) {
-		/* in a group the filter is the group's, run in the kernel: it
-		 * applies to every member (as with the original) */
-		struct sock_fprog sf = { (unsigned short)fp->bf_len, (struct sock_filter *)copy };
-		int gid = pfq_group_id(h->q);
+	if (!h->q || fp->bf_len == 0 || looks_for_tags(copy, fp->bf_len)) {
+		pfq_debug("filter of %u instructions: in user space", fp->bf_len);
+		user_filter(h, copy, fp->bf_len);
+		return 0;
+	}
+	sf.len = (unsigned short)fp->bf_len;
+	sf.filter = (struct sock_filter *)copy;
+	gid = pfq_group_id(h->q);
+	if (gid >= 0) {
 		/* tcpdump sets an accept-all program when given no expression:
 		 * that instance has no filter to give, so the group keeps the
 		 * one another member set */
 		bool accept_all = fp->bf_len == 1 && copy[0].code == (BPF_RET | BPF_K) &&
 				  copy[0].k != 0;
 
-		if (!accept_all && (fp->bf_len > 0xffff || pfq_group_fprog(h->q, gid, &sf) < 0)) {
+		err = accept_all ? 0 : pfq_group_fprog(h->q, gid, &sf);
+		if (err < 0) {
 			snprintf(h->err, sizeof(h->err), "setfilter: group %d: %s", gid,
 				 pfq_error(h->q));
 			free(copy);
 			return -1;
 		}
+		pfq_debug("filter of %u instructions: %s", fp->bf_len,
+			  accept_all ? "accept-all, the group's filter stays" : "the group's, in the kernel");
 		free(copy);
-		if (h->has_filter)
-			free(h->filter.bf_insns);
-		h->has_filter = 0;
+		user_filter(h, NULL, 0);
 		return 0;
 	}
-	if (h->has_filter)
-		free(h->filter.bf_insns);
-	h->filter.bf_len = fp->bf_len;
-	h->filter.bf_insns = copy;
-	h->has_filter = 1;
+	if (pfq_set_fprog(h->q, &sf) < 0) {
+		pfq_debug("kernel refused the filter (%s): in user space", pfq_error(h->q));
+		user_filter(h, copy, fp->bf_len);
+		return 0;
+	}
+	pfq_debug("filter of %u instructions: the socket's, in the kernel", fp->bf_len);
+	free(copy);
+	user_filter(h, NULL, 0);
 	return 0;
 }
 

@@ -39,6 +39,9 @@ int pfqh_setdirection(struct pfqh *h, pcap_direction_t d);
 int pfqh_stats(struct pfqh *h, struct pcap_stat *ps);
 int pfqh_inject(struct pfqh *h, const void *buf, size_t len);
 
+/* log a decision to stderr when PFQ_PCAP_DEBUG is set */
+void pfq_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* shim.c: the system libpcap, and its filter interpreter */
 void *shim_system_libpcap(void);
 int shim_offline_filter(const struct bpf_program *fp, const struct pcap_pkthdr *h,

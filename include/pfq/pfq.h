@@ -71,6 +71,7 @@ enum pfq_direction {
 #endif
 
 typedef struct pfq pfq_t;
+struct sock_fprog;
 
 /* Per-packet header handed out with every packet. */
 struct pfq_pkthdr {
@@ -144,8 +145,6 @@ struct pfq_group_info {
 	struct pfq_counters counters;
 };
 
-struct sock_fprog;
-
 typedef void (*pfq_handler_t)(void *user, const struct pfq_pkthdr *hdr,
 			      const uint8_t *data);
 
@@ -195,6 +194,11 @@ PFQ_API int pfq_set_promisc(pfq_t *q, const char *dev, int on);
  * PFQ_ANY_QUEUE. A socket may be bound to several devices. */
 PFQ_API int pfq_bind(pfq_t *q, const char *dev, int queue);
 PFQ_API int pfq_unbind(pfq_t *q, const char *dev, int queue);
+
+/* The classic BPF filter (e.g. from pcap_compile) of the socket's private
+ * group, run in the kernel after the binding check: a packet it refuses is
+ * not copied; its answer caps the bytes kept. NULL resets. */
+PFQ_API int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog);
 
 /* Receive. usec: -1 waits forever, 0 does not wait. */
 PFQ_API int pfq_poll(pfq_t *q, long usec);

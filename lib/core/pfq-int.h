@@ -54,6 +54,8 @@ struct pfq {
 	int npromisc;
 	int attached_ifindex; /* ifindex the AF_PACKET socket is bound to */
 	int prog_fd;          /* attached filter program, -1 if none */
+	struct sock_filter *fprog; /* the private group's classic filter, NULL if none */
+	unsigned fprog_len;
 
 	/* groups: the implicit private group is the socket's own bindings */
 	bool private_group;  /* opened with pfq_open (pfq_bind binds it) */

@@ -186,6 +186,7 @@ int pfq_close(pfq_t *q)
 		pfq_disable(q);
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);
+	free(q->fprog);
 	memset(q, 0, sizeof(*q));
 	q->fd = -1;
 	free(q);

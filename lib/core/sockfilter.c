@@ -8,6 +8,8 @@
  */
 #include "pfq-int.h"
 
+#include "../bpf/emit.h"
+#include "../bpf/cbpf.h"
 #include "../bpf/insn.h"
 
 #include <pfq/lang.h>
@@ -16,6 +18,8 @@
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #define SKB_OFF(field) ((int16_t)offsetof(struct __sk_buff, field))
 #define MAX_INSNS (32 + 6 * PFQ_MAX_BINDINGS)
@@ -25,7 +29,7 @@
  * one device, every queue, both directions, whole packets. */
 bool pfq_filter_needed(const pfq_t *q)
 {
-	return q->gid >= 0 || q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
+	return q->gid >= 0 || q->fprog || q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
 	       q->dirs != PFQ_DIR_INOUT || q->caplen < PFQ_CAPLEN_MAX;
 }
 
@@ -123,13 +127,107 @@ static int generate(const pfq_t *q, struct bpf_insn *p)
 	return (int)(p - start);
 }
 
+/*
+ * With a classic filter the accept block runs it (translated, inline) and
+ * keeps min(its answer, caplen); a refusal goes where a non-matching binding
+ * goes. Built with the emitter: the classic program has its own jumps.
+ */
+static struct bpf_insn *generate_with_fprog(const pfq_t *q, int *n, char *err, size_t errlen)
+{
+	struct sock_fprog fp = { (unsigned short)q->fprog_len, q->fprog };
+	struct emit e;
+	int reject = 0, accept = 0, ret = 0, keep = 0;
+	struct bpf_insn *insns;
+
+	emit_init(&e);
+	reject = emit_label(&e);
+	accept = emit_label(&e);
+	ret = emit_label(&e);
+	keep = emit_label(&e);
+	emit(&e, BI_MOV_REG(BPF_REG_6, BPF_REG_1));
+	if (q->dirs != PFQ_DIR_INOUT) {
+		emit(&e, BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(pkt_type)));
+		emit_jmp_imm(&e, q->dirs == PFQ_DIR_IN ? BPF_JEQ : BPF_JNE, BPF_REG_2,
+			     PACKET_OUTGOING, reject);
+	}
+	emit(&e, BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
+	if (any_queue_binding(q)) {
+		int rec = emit_label(&e);
+
+		emit(&e, BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping)));
+		emit(&e, BI_MOV_REG(BPF_REG_4, BPF_REG_3));
+		emit_jmp_imm(&e, BPF_JEQ, BPF_REG_3, 0, rec);
+		emit(&e, BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1));
+		emit_bind(&e, rec);
+	}
+	for (int i = 0; i < q->nbind; i++) {
+		const struct pfq_binding *b = &q->bind[i];
+		int next = emit_label(&e);
+
+		if (b->ifindex)
+			emit_jmp_imm(&e, BPF_JNE, BPF_REG_2, b->ifindex, next);
+		if (b->queue != PFQ_ANY_QUEUE)
+			emit_jmp_imm(&e, BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3, b->queue, next);
+		emit_ja(&e, accept);
+		emit_bind(&e, next);
+	}
+	emit_ja(&e, reject);
+	emit_bind(&e, accept);
+	if (cbpf_translate(&e, &fp, ret, -64, err, errlen) < 0) {
+		emit_free(&e);
+		return NULL;
+	}
+	emit_bind(&e, ret);
+	emit_jmp_imm(&e, BPF_JEQ, BPF_REG_0, 0, reject);
+	emit_jmp_imm(&e, BPF_JLE, BPF_REG_0, (int32_t)q->caplen, keep);
+	emit(&e, BI_MOV_IMM(BPF_REG_0, (int32_t)q->caplen));
+	emit_bind(&e, keep);
+	emit(&e, BI_EXIT());
+	emit_bind(&e, reject);
+	if (q->gid >= 0) {
+		const uint32_t words[] = { [PFQ_CB_MEMBER] = q->member_id,
+					   [PFQ_CB_CAPLEN] = q->caplen,
+					   [PFQ_CB_DIRS] = (uint32_t)q->dirs };
+
+		for (int i = 0; i <= PFQ_CB_DIRS; i++) {
+			emit(&e, BI_MOV_IMM(BPF_REG_2, 0));
+			emit(&e, BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)words[i]));
+			emit(&e, BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, CB_OFF(i)));
+		}
+		emit(&e, BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+		emit_ld_map(&e, BPF_REG_2, q->group_progs_fd);
+		emit(&e, BI_MOV_IMM(BPF_REG_3, 0));
+		emit(&e, BI_CALL(BPF_FUNC_tail_call));
+	}
+	emit(&e, BI_MOV_IMM(BPF_REG_0, 0));
+	emit(&e, BI_EXIT());
+	if (!emit_finish(&e)) {
+		snprintf(err, errlen, "filter too large");
+		emit_free(&e);
+		return NULL;
+	}
+	insns = e.insns;
+	*n = e.n;
+	e.insns = NULL;
+	emit_free(&e);
+	return insns;
+}
+
 /* Load the filter for the current settings: program fd or negative errno. */
 int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
 {
-	struct bpf_insn insns[MAX_INSNS];
+	struct bpf_insn local[MAX_INSNS], *insns = local;
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log,
 		    .log_size = (uint32_t)log_len, .log_level = 0);
-	int n = generate(q, insns), fd;
+	int n, fd;
+
+	if (q->fprog) {
+		insns = generate_with_fprog(q, &n, log, log_len);
+		if (!insns)
+			return -EINVAL;
+	} else {
+		n = generate(q, local);
+	}
 
 	if (log && log_len)
 		log[0] = '\0';
@@ -141,5 +239,8 @@ int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
 		fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_sock", "GPL",
 				   insns, (size_t)n, &opts);
 	}
-	return fd < 0 ? (errno ? -errno : -EINVAL) : fd;
+	fd = fd < 0 ? (errno ? -errno : -EINVAL) : fd;
+	if (insns != local)
+		free(insns);
+	return fd;
 }

@@ -112,5 +112,21 @@ snap=$(od -An -tu4 -j16 -N4 "$W/cf.pcap" | tr -d ' ')
 echo "$c" | grep -q "length 500" && [ "$snap" = 64 ] && ok ||
     { bad "config file caplen: snaplen $snap, $c"; cat "$W/cf.err"; }
 
+# 7. the filter runs in the kernel: counted as stock libpcap counts (only
+#    what matches), and PFQ_PCAP_DEBUG says where it runs
+$NSB timeout -s INT 30 tcpdump -n -i b0 -w /dev/null tcp 2>"$W/ks.err" & TD=$!
+PFQ_PCAP_DEBUG=1 $NSB timeout -s INT 30 "$RUN" tcpdump -n -i pfq:b0 -w /dev/null tcp 2>"$W/kp.err" & PD=$!
+wait_listening "$W/ks.err"; wait_listening "$W/kp.err"; sleep 0.3
+gen -i a0 -n 100 -f 10
+gen -i a0 -n 50 -p tcp -f 5
+sleep 0.5
+kill -INT $TD $PD; wait $TD $PD 2>/dev/null
+s=$(awk '/received by filter/{print $1}' "$W/ks.err")
+p=$(awk '/received by filter/{print $1}' "$W/kp.err")
+[ "$p" = 50 ] && [ "$s" = "$p" ] && grep -q "the socket's, in the kernel" "$W/kp.err" && ok ||
+    { bad "kernel filter: stock counts $s, pfq $p"; cat "$W/kp.err"; }
+# without the debug variable the library says nothing
+grep -q "libpfq-pcap" "$W/p.err" && bad "libpfq-pcap printed without PFQ_PCAP_DEBUG" || ok
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,6 +6,10 @@
 #include <cmocka.h>
 
 #include <pfq/pfq.h>
+#include <stdlib.h>
+#include <stdio.h>
+
+#include <linux/filter.h>
 
 #include <errno.h>
 #include <string.h>
@@ -82,6 +86,35 @@ static void test_errors_before_enable(void **state)
 	assert_int_equal(pfq_bind(q, NULL, PFQ_ANY_QUEUE), -EINVAL);
 	assert_int_equal(pfq_bind(q, "lo", 1), -ERANGE);
 	assert_int_equal(pfq_close(q), 0);
+}
+
+static void test_fprog(void **state)
+{
+	pfq_t *q = pfq_open(64, 64, 0, 0), *g = pfq_open_nogroup(64, 64, 0, 0);
+	struct sock_filter ok[] = { { 0x06, 0, 0, 0xffff } }; /* ret #65535 */
+	struct sock_filter bad[] = { { 0xffff, 0, 0, 0 } };
+	struct sock_filter nojump[] = { { 0x15, 5, 0, 1 }, { 0x06, 0, 0, 0 } };
+	struct sock_fprog p_ok = { 1, ok }, p_bad = { 1, bad }, p_nj = { 2, nojump };
+	struct sock_fprog p_empty = { 0, ok };
+	unsigned long long mask = 1;
+
+	(void)state;
+	assert_int_equal(pfq_set_fprog(q, &p_ok), 0);
+	assert_true(pfq_set_fprog(q, &p_bad) < 0);
+	assert_true(pfq_set_fprog(q, &p_nj) < 0);   /* jump out of the program */
+	assert_int_equal(pfq_set_fprog(q, &p_empty), -EINVAL);
+	assert_int_equal(pfq_set_fprog(NULL, &p_ok), -EINVAL);
+	assert_int_equal(pfq_set_fprog(q, NULL), 0);
+	/* without a group, a socket opened with no group has nothing to bind */
+	assert_int_equal(pfq_bind(g, "lo", PFQ_ANY_QUEUE), -EINVAL);
+	assert_int_equal(pfq_groups_mask(g, &mask), 0);
+	assert_int_equal(mask, 0);
+	assert_int_equal(pfq_group_id(g), -1);
+	assert_int_equal(pfq_leave_group(g, 3), -ENOENT);
+	assert_int_equal(pfq_set_group_computation_from_string(g, 3, "ip"), -EACCES);
+	assert_int_equal(pfq_join_group(NULL, 1, 1, PFQ_POLICY_SHARED), -EINVAL);
+	assert_int_equal(pfq_close(q), 0);
+	assert_int_equal(pfq_close(g), 0);
 }
 
 static void test_double_close(void **state)
@@ -168,9 +201,21 @@ int main(void)
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_errors_before_enable),
 		cmocka_unit_test(test_double_close),
+		cmocka_unit_test(test_fprog),
 		cmocka_unit_test(test_enable_empty_and_huge),
 		cmocka_unit_test(test_null_socket),
 		cmocka_unit_test(test_version),
 	};
-	return cmocka_run_group_tests_name("pfq-api", tests, NULL, NULL);
+	char dir[] = "/tmp/pfq-api-XXXXXX", cmd[64];
+	int rc;
+
+	/* a group registry of our own */
+	if (!mkdtemp(dir))
+		return 1;
+	setenv("PFQ_RUN_DIR", dir, 1);
+	rc = cmocka_run_group_tests_name("pfq-api", tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0 && !rc)
+		rc = 1;
+	return rc;
 }

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The classic BPF filter of a socket's private group. */
+#include "pfq-int.h"
+
+#include <linux/filter.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog)
+{
+	PFQ_NEED(q);
+	struct sock_filter *old = q->fprog, *copy = NULL;
+	unsigned old_len = q->fprog_len;
+	int err;
+
+	if (prog) {
+		if (!prog->filter || prog->len == 0 || prog->len > BPF_MAXINSNS)
+			return pfq_seterr(q, EINVAL, "BPF filter: %u instructions (1..%d)",
+					  prog ? prog->len : 0, BPF_MAXINSNS);
+		copy = malloc(prog->len * sizeof(*copy));
+		if (!copy)
+			return pfq_seterr(q, ENOMEM, "out of memory");
+		memcpy(copy, prog->filter, prog->len * sizeof(*copy));
+	}
+	q->fprog = copy;
+	q->fprog_len = prog ? prog->len : 0;
+	/* a program the translator or the verifier refuses changes nothing
+	 * (checked now even while the socket is disabled) */
+	if (copy && !q->enabled) {
+		char log[512];
+		int fd = pfq_filter_load(q, log, sizeof(log));
+
+		if (fd >= 0)
+			close(fd);
+		err = fd < 0 ? pfq_seterr(q, -fd, "BPF filter refused: %s", log) : 0;
+	} else {
+		err = pfq_attach_update(q);
+	}
+	if (err) {
+		q->fprog = old;
+		q->fprog_len = old_len;
+		free(copy);
+		pfq_attach_update(q);
+		return err;
+	}
+	free(old);
+	pfq_clearerr(q);
+	return 0;
+}
