@@ -39,9 +39,9 @@ listening() { for _ in $(seq 100); do grep -q "listening" "$1" 2>/dev/null && re
 
 echo
 echo "== 1. load balancing (the seed's example, unmodified Debian tcpdump through pfq-run)"
-echo "   master:    PFQ_GROUP=42 PFQ_COMPUTATION='ip >-> when is_udp (inc 1) >-> when is_tcp (inc 2) >-> steer_flow' tcpdump -n -i pfq:b0:b1"
+echo "   master:    PFQ_GROUP=42 PFQ_COMPUTATION='ip >-> when is_udp (inc 1) >-> when is_tcp (inc 2 >-> log_packet) >-> steer_flow' tcpdump -n -i pfq:b0:b1"
 echo "   3 more:    PFQ_GORUP=42 tcpdump -n -i pfq"
-PFQ_GROUP=42 PFQ_COMPUTATION='ip >-> when is_udp (inc 1) >-> when is_tcp (inc 2) >-> steer_flow' \
+PFQ_GROUP=42 PFQ_COMPUTATION='ip >-> when is_udp (inc 1) >-> when is_tcp (inc 2 >-> log_packet) >-> steer_flow' \
     $NSB build/tools/pfq-run tcpdump -n -i pfq:b0:b1 -w "$W/lb0.pcap" 2>"$W/lb0.err" & PIDS+=($!)
 listening "$W/lb0.err"
 for i in 1 2 3; do

@@ -138,8 +138,33 @@ struct pfq_group_kstats {
 	uint64_t recv, drop, frwd, kern;
 };
 
+/* The group log: the last PFQ_GROUP_LOG_SLOTS packets that logged
+ * (log_msg, log_buff, log_packet, trace), written by the leader's run at
+ * most PFQ_GROUP_LOG_RATE times a second; the text is made again from the
+ * packet's first bytes by the reference interpreter when read. */
+#define PFQ_GROUP_LOG_SLOTS 64
+#define PFQ_GROUP_LOG_RATE 100
+#define PFQ_GROUP_LOG_BYTES 128
+
+struct pfq_group_log_entry {
+	uint64_t seq;        /* 1, 2, ...; 0 = empty slot */
+	uint64_t tstamp_ns;  /* CLOCK_MONOTONIC */
+	uint32_t ifindex, len, caplen, nlogs;
+	uint32_t node[8];    /* the functions that logged */
+	uint8_t data[PFQ_GROUP_LOG_BYTES];
+};
+
+struct pfq_group_log_ctl {
+	uint64_t next;       /* seq of the next entry - 1 (entries written) */
+	uint64_t sec;        /* rate limit: the current second */
+	uint64_t count;      /* entries in it */
+	uint64_t skipped;    /* entries the rate limit refused */
+};
+
 struct pfq_lang_group_spec {
 	int members_map_fd;  /* struct pfq_member_table */
+	int logs_map_fd;     /* array of PFQ_GROUP_LOG_SLOTS entries, -1/0: none */
+	int logctl_map_fd;   /* array of 1 struct pfq_group_log_ctl */
 	int stats_map_fd;    /* per-CPU array, 1 x struct pfq_group_kstats */
 	int counters_map_fd; /* per-CPU array, 1 x int32_t[PFQ_LANG_COUNTERS] */
 	int nbind;           /* 0: the group receives nothing */
@@ -166,6 +191,8 @@ PFQ_API int pfq_lang_needs_tc(const pfq_lang_program *prog);
 /* Create the maps a group spec names (-errno on failure). */
 PFQ_API int pfq_lang_group_stats_map_create(void);
 PFQ_API int pfq_lang_group_counters_map_create(void);
+PFQ_API int pfq_lang_group_logs_map_create(void);
+PFQ_API int pfq_lang_group_logctl_map_create(void);
 /* Sum the per-CPU values of those maps. */
 PFQ_API int pfq_lang_group_stats_read(int map_fd, struct pfq_group_kstats *out);
 PFQ_API int pfq_lang_group_counters_read(int map_fd, int64_t out[PFQ_LANG_COUNTERS]);

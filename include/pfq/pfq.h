@@ -242,8 +242,23 @@ PFQ_API int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *count
 /* The groups of this network namespace, for tools (no socket needed):
  * fills up to max entries, returns how many groups exist, or -errno. */
 PFQ_API int pfq_groups_info(struct pfq_group_info *out, int max);
-/* Why the last pfq_groups_info failed. */
+/* Why the last pfq_groups_info or pfq_group_log failed. */
 PFQ_API const char *pfq_groups_error(void);
+
+/* A line of a group's log (log_msg, log_buff, log_packet, trace). */
+struct pfq_log_line {
+	uint64_t seq;        /* 1, 2, ... in the order written */
+	uint64_t tstamp_ns;  /* CLOCK_MONOTONIC */
+	int ifindex;
+	uint32_t len;        /* of the packet */
+	char text[200];      /* "log_msg: hello" */
+};
+/* The last lines of group gid's log (the calling thread's namespace),
+ * oldest first; at most 64 are kept and at most 100 written a second.
+ * *written and *skipped (may be NULL): lines written since the group began
+ * and refused by the rate limit. Returns the count, or -errno. */
+PFQ_API int pfq_group_log(int gid, struct pfq_log_line *out, int max, uint64_t *written,
+			  uint64_t *skipped);
 
 #ifdef __cplusplus
 }

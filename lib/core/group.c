@@ -390,6 +390,11 @@ const char *pfq_groups_error(void)
 	return groups_err;
 }
 
+void pfq_groups_seterr(const char *msg)
+{
+	snprintf(groups_err, sizeof(groups_err), "%s", msg);
+}
+
 static void fill_info(struct registry *r, int gid, struct pfq_group_info *o)
 {
 	const struct reg_group *g = &r->g[gid];

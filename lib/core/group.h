@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* the kernel objects of a group, in the order of their ids in reg_group */
-enum { GK_PROGS, GK_MEMBERS, GK_STATS, GK_COUNTERS, GK_NOBJ };
+enum { GK_PROGS, GK_MEMBERS, GK_STATS, GK_COUNTERS, GK_LOGS, GK_LOGCTL, GK_NOBJ };
 
 /* Make the objects of a new group and record their ids. */
 int gk_create(struct registry *r, int gid, char *err, size_t errlen);
@@ -31,6 +31,8 @@ void gk_tc_clear(struct registry *r, int gid);
 struct registry *pfq_group_lock(pfq_t *q);
 /* the socket of the current registry operation (its namespace), or -1 */
 int pfq_group_cur_fd(void);
+/* the text pfq_groups_error gives (calls without a socket) */
+void pfq_groups_seterr(const char *msg);
 /* free an empty group: kernel side, fds, registry entry */
 void pfq_group_free(struct registry *r, int gid);
 

@@ -29,12 +29,12 @@ static struct gk_fds {
 } fdcache[64];
 
 static const char *const obj_names[GK_NOBJ] = {
-	"pfq_gprog", "pfq_members", "pfq_gstats", "pfq_gcounters",
+	"pfq_gprog", "pfq_members", "pfq_gstats", "pfq_gcounters", "pfq_glogs", "pfq_glogctl",
 };
 
 static uint32_t *ids_of(struct reg_group *g)
 {
-	return &g->prog_array_id; /* prog_array_id, members_id, stats_id, counters_id */
+	return &g->prog_array_id; /* prog_array_id, members_id, ... logctl_id */
 }
 
 static void close_fds(struct gk_fds *c)
@@ -87,6 +87,8 @@ int gk_create(struct registry *r, int gid, char *err, size_t errlen)
 	c->fds[GK_MEMBERS] = pfq_lang_members_map_create();
 	c->fds[GK_STATS] = pfq_lang_group_stats_map_create();
 	c->fds[GK_COUNTERS] = pfq_lang_group_counters_map_create();
+	c->fds[GK_LOGS] = pfq_lang_group_logs_map_create();
+	c->fds[GK_LOGCTL] = pfq_lang_group_logctl_map_create();
 	for (int k = 0; k < GK_NOBJ; k++) {
 		if (c->fds[k] < 0) {
 			int e = c->fds[k] == -1 ? errno : -c->fds[k];
@@ -345,6 +347,8 @@ int gk_push_program(struct registry *r, int gid, char *err, size_t errlen)
 	spec->members_map_fd = fds[GK_MEMBERS];
 	spec->stats_map_fd = fds[GK_STATS];
 	spec->counters_map_fd = fds[GK_COUNTERS];
+	spec->logs_map_fd = fds[GK_LOGS];
+	spec->logctl_map_fd = fds[GK_LOGCTL];
 	spec->nbind = (int)g->nbind;
 	memcpy(spec->bind, g->bind, sizeof(spec->bind));
 	if (g->fprog_len) {

@@ -65,7 +65,7 @@ struct reg_group {
 	uint32_t source_len;
 	char source[REG_MAX_SOURCE];
 	/* the group's kernel objects, by id */
-	uint32_t prog_array_id, members_id, stats_id, counters_id;
+	uint32_t prog_array_id, members_id, stats_id, counters_id, logs_id, logctl_id;
 	/* devices whose TC ingress runs the group's TC program (forwarding,
 	 * kernel/detour), to detach them when that changes or the group goes */
 	uint32_t tc_n;

@@ -516,6 +516,57 @@ static void test_counters_once(void **s)
 	pfq_close(mgr);
 }
 
+static void test_group_log(void **s)
+{
+	struct member m[2];
+	int gid = next_gid++, n, h, tcp = 0, udp = 0;
+	pfq_t *mgr = manager(gid, "when is_tcp (log_msg \"tcp seen\") >-> "
+				  "when is_udp log_packet >-> steer_flow");
+	struct member_cfg cfg = { gid, PFQ_CLASS_DEFAULT, 1, PFQ_POLICY_SHARED };
+	struct pfq_log_line *lines = calloc(64, sizeof(*lines));
+	uint64_t written = 0, skipped = 0;
+
+	(void)s;
+	spawn(&m[0], &cfg);
+	spawn(&m[1], &cfg);
+	send_ids(0, 40, -1);
+	usleep(300000);
+	h = th_enter(&th, 'b');
+	n = pfq_group_log(gid, lines, 64, &written, &skipped);
+	th_leave(h);
+	/* once per packet, whatever the number of members */
+	assert_int_equal(n, 40);
+	assert_int_equal(written, 40);
+	assert_int_equal(skipped, 0);
+	for (int i = 0; i < n; i++) {
+		tcp += strcmp(lines[i].text, "log_msg: tcp seen") == 0;
+		udp += strncmp(lines[i].text, "log_packet: IP ", 15) == 0;
+		if (i)
+			assert_true(lines[i].seq > lines[i - 1].seq);
+	}
+	printf("  log: %s | %s\n", lines[0].text, lines[1].text);
+	assert_int_equal(tcp, 20);
+	assert_int_equal(udp, 20);
+	/* the rate limit: at most 100 a second */
+	send_ids(40, 640, -1);
+	usleep(300000);
+	h = th_enter(&th, 'b');
+	n = pfq_group_log(gid, lines, 64, &written, &skipped);
+	th_leave(h);
+	printf("  log: %llu written, %llu skipped by the rate limit\n",
+	       (unsigned long long)written, (unsigned long long)skipped);
+	assert_int_equal(n, 64);
+	assert_int_equal(written + skipped, 640);
+	assert_true(skipped > 0);
+	assert_int_equal(pfq_group_log(64, lines, 64, NULL, NULL), -EINVAL);
+	for (int k = 0; k < 2; k++) {
+		finish(&m[k]);
+		release(&m[k]);
+	}
+	free(lines);
+	pfq_close(mgr);
+}
+
 static void test_vlan_filters(void **s)
 {
 	struct member m;
@@ -898,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_bpf_filter_and_stats),
 		cmocka_unit_test(test_counters_once),
 		cmocka_unit_test(test_vlan_filters),
+		cmocka_unit_test(test_group_log),
 		cmocka_unit_test(test_kill_and_join),
 		cmocka_unit_test(test_forward_and_kernel),
 		cmocka_unit_test(test_policies),

@@ -27,8 +27,9 @@ static void usage(FILE *f)
 "Usage: pfq-stat [options]\n"
 "Show the PFQ groups of this network namespace: policy, bindings, computation,\n"
 "filters, members (socket id, process, classes, weight, packets received and\n"
-"lost), the group stats (recv, drop, frwd, kern) with rates, and the counters\n"
-"set by `inc`/`dec`. Refreshes every interval until interrupted.\n"
+"lost), the group stats (recv, drop, frwd, kern) with rates, the counters\n"
+"set by `inc`/`dec` and the last lines of the group log (log_msg, log_packet,\n"
+"...). Refreshes every interval until interrupted.\n"
 "\n"
 "  -g, --group GID      only this group\n"
 "  -i, --interval SEC   seconds between refreshes, 1..3600 (default 1)\n"
@@ -117,7 +118,21 @@ static void print_json(const struct pfq_group_info *g, int n, double secs)
 				printf("%s\"%d\":%" PRId64, first ? "" : ",", k, x->counters.counter[k]);
 				first = 0;
 			}
-		printf("}}");
+		{
+			struct pfq_log_line lines[16];
+			uint64_t w = 0, sk = 0;
+			int nl = pfq_group_log(x->gid, lines, 16, &w, &sk);
+
+			printf("},\"log\":{\"written\":%" PRIu64 ",\"skipped\":%" PRIu64
+			       ",\"lines\":[", w, sk);
+			for (int k = 0; k < nl; k++) {
+				printf("%s{\"seq\":%" PRIu64 ",\"ifindex\":%d,\"len\":%u,\"text\":",
+				       k ? "," : "", lines[k].seq, lines[k].ifindex, lines[k].len);
+				json_string(lines[k].text);
+				printf("}");
+			}
+			printf("]}}");
+		}
 	}
 	printf("]}\n");
 }
@@ -161,6 +176,17 @@ static void print_text(const struct pfq_group_info *g, int n, double secs)
 				first = 0;
 			}
 		printf("\n");
+		{
+			struct pfq_log_line lines[5];
+			uint64_t w = 0, sk = 0;
+			int nl = pfq_group_log(x->gid, lines, 5, &w, &sk);
+
+			if (nl > 0)
+				printf("  log: %" PRIu64 " lines (%" PRIu64 " over the rate limit), the last:\n",
+				       w, sk);
+			for (int k = 0; k < nl; k++)
+				printf("    #%" PRIu64 " %s\n", lines[k].seq, lines[k].text);
+		}
 	}
 	fflush(stdout);
 }

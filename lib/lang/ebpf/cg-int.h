@@ -130,6 +130,8 @@ void cg_group_accept(struct cg *cg, int exit_label);
 #define CG_STAT_DROP 1
 #define CG_STAT_FRWD 2
 #define CG_STAT_KERN 3
+/* the leader's run keeps the packet in the group log when it logged */
+void cg_group_log(struct cg *cg);
 /* the TC flavour's end: forward the copies, answer for the host stack */
 void cg_group_tc_tail(struct cg *cg, int exit_label);
 

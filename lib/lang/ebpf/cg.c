@@ -206,12 +206,17 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	} else if (group) {
 		int keep = emit_label(&cg->e);
 
-		/* a packet the computation drops counts in the group's drop */
+		/* a packet the computation drops counts in the group's drop
+		 * (and its logs are kept all the same) */
 		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(fate)));
 		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_FATE_DROP, keep);
+		if (cg->init_logs)
+			cg_group_log(cg);
 		cg_group_stat(cg, CG_STAT_DROP);
 		emit_ja(&cg->e, reject);
 		emit_bind(&cg->e, keep);
+		if (cg->init_logs)
+			cg_group_log(cg);
 		cg_dispatch(cg, group->members_map_fd, 0, 0, exit_l);
 		emit_bind(&cg->e, reject);
 		emit_bind(&cg->e, cg->tc_not_ours);
@@ -467,6 +472,22 @@ int pfq_lang_group_counters_map_create(void)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_gcounters", 4,
 				4 * PFQ_LANG_COUNTERS, 1, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int pfq_lang_group_logs_map_create(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_glogs", 4,
+				sizeof(struct pfq_group_log_entry), PFQ_GROUP_LOG_SLOTS, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int pfq_lang_group_logctl_map_create(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_glogctl", 4,
+				sizeof(struct pfq_group_log_ctl), 1, NULL);
 
 	return fd < 0 ? -errno : fd;
 }

@@ -232,6 +232,95 @@ void cg_group_tc_tail(struct cg *cg, int exit_label)
 	emit_ja(&cg->e, exit_label);
 }
 
+#define LOGE(f) ((int16_t)offsetof(struct pfq_group_log_entry, f))
+#define LOGC(f) ((int16_t)offsetof(struct pfq_group_log_ctl, f))
+
+/* r0 = the element key of map fd (key at fp-8), or jump to skip on NULL */
+static void lookup_at_fp8(struct cg *cg, int fd, int skip)
+{
+	emit_ld_map(&cg->e, BPF_REG_1, fd);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+	E(BI_CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, skip);
+}
+
+void cg_group_log(struct cg *cg)
+{
+	const struct pfq_lang_group_spec *g = cg->group;
+	int skip = emit_label(&cg->e), same = emit_label(&cg->e), allowed = emit_label(&cg->e);
+	int copied = emit_label(&cg->e), small = emit_label(&cg->e), few = emit_label(&cg->e);
+
+	if (g->tc || g->logs_map_fd <= 0 || g->logctl_map_fd <= 0)
+		return;
+	cg_group_if_not_leader(cg, skip);
+	LDX(BPF_REG_2, nlogs);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, skip);
+	/* the rate limit, per second */
+	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+	lookup_at_fp8(cg, g->logctl_map_fd, skip);
+	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
+	E(BI_CALL(BPF_FUNC_ktime_get_ns));
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_0, -24));
+	E(BI_ALU_IMM(BPF_DIV, BPF_REG_0, 1000000000));
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_8, LOGC(sec)));
+	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_2, BPF_REG_0, same);
+	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_0, LOGC(sec)));
+	E(BI_ST(BPF_DW, BPF_REG_8, LOGC(count), 0));
+	emit_bind(&cg->e, same);
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_8, LOGC(count)));
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_2, PFQ_GROUP_LOG_RATE, allowed);
+	E(BI_MOV_IMM(BPF_REG_3, 1));
+	E(bi_make(BPF_STX | BPF_DW | BPF_ATOMIC, BPF_REG_8, BPF_REG_3, LOGC(skipped), BPF_ADD));
+	emit_ja(&cg->e, skip);
+	emit_bind(&cg->e, allowed);
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, 1));
+	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_2, LOGC(count)));
+	/* seq = ++next (atomic: the leader may run on several CPUs) */
+	E(BI_MOV_IMM(BPF_REG_3, 1));
+	E(bi_make(BPF_STX | BPF_DW | BPF_ATOMIC, BPF_REG_8, BPF_REG_3, LOGC(next),
+		  BPF_ADD | BPF_FETCH));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 1));
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_3, -16));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_3, PFQ_GROUP_LOG_SLOTS - 1));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_3, -8));
+	lookup_at_fp8(cg, g->logs_map_fd, skip);
+	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, -24));
+	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_2, LOGE(tstamp_ns)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(ifindex)));
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(ifindex)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(len)));
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(len)));
+	LDX(BPF_REG_2, nlogs);
+	emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_2, 8, few);
+	E(BI_MOV_IMM(BPF_REG_2, 8));
+	emit_bind(&cg->e, few);
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(nlogs)));
+	for (int i = 0; i < 8 && i < CG_MAX_LOGS; i++) {
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, (int16_t)(SC(log_ids) + 4 * i)));
+		E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, (int16_t)(LOGE(node) + 4 * i)));
+	}
+	/* the first bytes of the packet */
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
+	emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, PFQ_GROUP_LOG_BYTES, small);
+	E(BI_MOV_IMM(BPF_REG_4, PFQ_GROUP_LOG_BYTES));
+	emit_bind(&cg->e, small);
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_4, LOGE(caplen)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_4, 0, copied);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+	E(BI_MOV_IMM(BPF_REG_2, 0));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, LOGE(data)));
+	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	emit_bind(&cg->e, copied);
+	/* the sequence number last: a reader takes an entry with seq 0 or
+	 * out of order as being written */
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, -16));
+	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_2, LOGE(seq)));
+	emit_bind(&cg->e, skip);
+}
+
 void cg_group_accept(struct cg *cg, int exit_label)
 {
 	int take = emit_label(&cg->e), not_out = emit_label(&cg->e);
