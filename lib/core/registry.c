@@ -286,6 +286,23 @@ void reg_free_group(struct reg_group *g)
 	memset(g, 0, sizeof(*g));
 }
 
+/* The file is root's, but a bad length must never send a loop past an
+ * array: lengths out of range are taken as empty. */
+static void sanitize(struct reg_group *g)
+{
+	if (g->nbind > PFQ_GROUP_MAX_BINDINGS)
+		g->nbind = 0;
+	if (g->tc_n > PFQ_GROUP_MAX_BINDINGS)
+		g->tc_n = 0;
+	if (g->fprog_len > REG_MAX_FPROG)
+		g->fprog_len = 0;
+	if (g->source_len >= REG_MAX_SOURCE)
+		g->source_len = 0;
+	g->source[REG_MAX_SOURCE - 1] = '\0';
+	for (int i = 0; i < PFQ_GROUP_MAX_BINDINGS; i++)
+		g->bind_dev[i][15] = '\0';
+}
+
 void registry_reap(struct registry *r, void (*changed)(struct registry *r, int gid))
 {
 	/* one liveness check per process, not per member */
@@ -299,6 +316,7 @@ void registry_reap(struct registry *r, void (*changed)(struct registry *r, int g
 
 		if (!g->used)
 			continue;
+		sanitize(g);
 		change = g->dirty != 0;
 		for (int i = 0; i < REG_MAX_MEMBERS + REG_MAX_HOLDERS; i++) {
 			bool member = i < REG_MAX_MEMBERS;
