@@ -80,7 +80,20 @@ u=$(tcpdump -r "$W/f2.pcap" -nn udp 2>/dev/null | wc -l)
 [ "$n1" -eq 300 ] && [ "$n2" -eq 300 ] && [ "$u" -eq 0 ] && ok ||
     { bad "group filter: $n1 and $n2 packets, $u udp"; cat "$W/f1.err" "$W/f2.err"; }
 
-# 3. errors: -i pfq without a group, a bad computation, a bad group id
+# 3. PFQ_VLAN: the group's VLAN filter (tags stripped by the kernel)
+PFQ_GROUP=45 PFQ_VLAN=7,9 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0 -w "$W/v.pcap" 2>"$W/v.err" & V=$!
+wait_listening "$W/v.err"; sleep 0.3
+gen -i a0 -n 30 --vlan 7
+gen -i a0 -n 20 --vlan 8
+gen -i a0 -n 10 --vlan 9
+gen -i a0 -n 40
+sleep 1
+kill -INT $V; wait $V 2>/dev/null
+n=$(tcpdump -r "$W/v.pcap" -nn -e 2>/dev/null | wc -l)
+v7=$(tcpdump -r "$W/v.pcap" -nn -e 2>/dev/null | grep -c "vlan 7,")
+[ "$n" -eq 40 ] && [ "$v7" -eq 30 ] && ok || { bad "PFQ_VLAN: $n packets, $v7 with vlan 7"; cat "$W/v.err"; }
+
+# 4. errors: -i pfq without a group, a bad computation, a bad group id
 expect_err() {
     local want=$1; shift
     if "$@" >"$W/e.out" 2>&1; then bad "'$*' succeeded"; return; fi
