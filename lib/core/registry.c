@@ -122,9 +122,25 @@ static struct registry *open_registry(ino_t ino, int *fdp, char *err, size_t err
 	return r;
 }
 
+/* the process that opened the cached files */
+static pid_t cache_pid;
+
 static int cache_slot(ino_t ino, char *err, size_t errlen)
 {
 	int free_slot = -1;
+
+	/* after a fork the child shares the parent's open files, and flock
+	 * locks belong to the open file: it must open its own to be excluded */
+	if (cache_pid != getpid()) {
+		for (int i = 0; i < REG_CACHE; i++) {
+			if (cache[i].map) {
+				munmap(cache[i].map, sizeof(struct registry));
+				close(cache[i].fd);
+			}
+			cache[i].map = NULL;
+		}
+		cache_pid = getpid();
+	}
 
 	for (int i = 0; i < REG_CACHE; i++) {
 		if (cache[i].map && cache[i].netns == ino)
