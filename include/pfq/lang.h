@@ -105,6 +105,9 @@ struct pfq_lang_bpf_opts {
 	/* the shared group program (when set, members_map_fd and member_id
 	 * are ignored): see struct pfq_lang_group_spec */
 	const struct pfq_lang_group_spec *group;
+	/* 1: always decode with one bpf_skb_load_bytes, never the LD_ABS fast
+	 * path of IP-field-free programs (for measurements) */
+	int general_decoding;
 };
 
 /* ---- the program of a group shared by its members ----

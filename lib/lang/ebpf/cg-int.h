@@ -89,6 +89,7 @@ struct cg {
 	const struct pfq_lang_group_spec *group;
 	int vlan_fd;      /* the group's VLAN id bitmap, -1 if none */
 	int tc_not_ours;  /* TC flavour: label for packets of unbound queues */
+	bool general_decoding; /* never the LD_ABS fast path */
 };
 
 /* emission shorthands */

@@ -153,6 +153,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	}
 	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = b->vlan_fd = -1;
 	cg->group = group;
+	cg->general_decoding = opts && opts->general_decoding;
 	/* the group program keeps no decision to read back */
 	cg->out_fd = (opts && opts->filter_only) || group ? -2 : -1;
 	cg->prog = prog;

@@ -528,7 +528,21 @@ static void fast_decoding(struct cg *cg, int general, int parsed)
 	STX(tpid, BPF_REG_2);
 	emit_bind(&cg->e, no_meta);
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 14, parsed);
+	/* one load for the EtherType and the IPv4 version/length byte when
+	 * the frame can hold an IPv4 header (r8 = that byte), else two bytes */
+	int two = emit_label(&cg->e), type = emit_label(&cg->e);
+
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 14 + 20, two);
+	ld_abs(cg, 4, 12);
+	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_8, 8));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_8, 0xff));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 16));
+	emit_ja(&cg->e, type);
+	emit_bind(&cg->e, two);
 	ld_abs(cg, 2, 12);
+	E(BI_MOV_IMM(BPF_REG_8, 0));
+	emit_bind(&cg->e, type);
 	/* tags inside the frame: the general path takes them out */
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0x8100, general);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0x88a8, general);
@@ -542,8 +556,7 @@ static void fast_decoding(struct cg *cg, int general, int parsed)
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0x0800, parsed);
 	/* IPv4, as parse_ipv4 */
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 14 + 20, parsed);
-	ld_abs(cg, 1, 14);
-	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
+	E(BI_MOV_REG(BPF_REG_0, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 4));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 4, parsed);
 	E(BI_ALU_IMM(BPF_AND, BPF_REG_8, 0xf));
@@ -606,7 +619,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 	STI(l4ok, 0);
 	STI(frag, 0);
 	STI(later_frag, 0);
-	if (fast_decoding_ok(cg->prog, cg->level, cg->fields)) {
+	if (!cg->general_decoding && fast_decoding_ok(cg->prog, cg->level, cg->fields)) {
 		int general = emit_label(&cg->e);
 
 		fast_decoding(cg, general, parsed);
