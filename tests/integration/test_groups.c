@@ -370,6 +370,38 @@ static void test_steer_weights(void **s)
 	steer_case((int[]){ 2, 1, 1 }, 3, 2000);
 }
 
+/* double steering: every packet to one or two of the members */
+static void test_double_steer(void **s)
+{
+	static uint8_t copies[MAX_IDS];
+	struct member m[3];
+	int gid = next_gid++, twice = 0;
+	pfq_t *mgr = manager(gid, "double_steer_ip");
+	struct member_cfg cfg = { gid, PFQ_CLASS_DEFAULT, 1, PFQ_POLICY_SHARED };
+
+	(void)s;
+	memset(copies, 0, sizeof(copies));
+	for (int k = 0; k < 3; k++)
+		spawn(&m[k], &cfg);
+	send_ids(0, 1000, -1);
+	usleep(300000);
+	for (int k = 0; k < 3; k++) {
+		finish(&m[k]);
+		for (uint32_t i = 0; i < m[k].n; i++)
+			if (m[k].ids[i] < 1000)
+				copies[m[k].ids[i]]++;
+		release(&m[k]);
+	}
+	for (int id = 0; id < 1000; id++) {
+		if (copies[id] < 1 || copies[id] > 2)
+			fail_msg("packet %d received %d times", id, copies[id]);
+		twice += copies[id] == 2;
+	}
+	printf("  double steer: %d of 1000 packets went to two members\n", twice);
+	assert_true(twice > 300);
+	pfq_close(mgr);
+}
+
 /* ---- copies and classes ---- */
 
 static void two_classes(const char *computation, uint32_t *got0, uint32_t *got1,
@@ -853,6 +885,25 @@ static void test_policies(void **s)
 	mine = pfq_join_group(q, PFQ_ANY_GROUP, PFQ_CLASS_DEFAULT, PFQ_POLICY_PRIVATE);
 	assert_true(mine >= 0);
 	assert_int_equal(pfq_join_group(q2, mine, PFQ_CLASS_DEFAULT, PFQ_POLICY_PRIVATE), -EACCES);
+	/* policy undefined holds a group without joining it */
+	struct pfq_group_info *info = calloc(PFQ_MAX_GROUPS, sizeof(*info));
+	int held = next_gid++, found = -1, n;
+
+	assert_int_equal(pfq_join_group(q2, held, PFQ_CLASS_DEFAULT, PFQ_POLICY_UNDEFINED), held);
+	assert_int_equal(pfq_group_id(q2), -1);
+	n = groups_in_b(info);
+	for (int i = 0; i < n; i++)
+		if (info[i].gid == held)
+			found = info[i].nmembers;
+	assert_int_equal(found, 0);
+	assert_int_equal(pfq_leave_group(q2, held), 0);
+	found = -1;
+	n = groups_in_b(info);
+	for (int i = 0; i < n; i++)
+		if (info[i].gid == held)
+			found = info[i].nmembers;
+	assert_int_equal(found, -1);
+	free(info);
 	/* bad arguments */
 	assert_int_equal(pfq_join_group(q2, 64, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), -EINVAL);
 	assert_int_equal(pfq_join_group(q2, 1, 0, PFQ_POLICY_SHARED), -EINVAL);
@@ -945,6 +996,7 @@ int main(void)
 		cmocka_unit_test(test_steer_3),
 		cmocka_unit_test(test_steer_4),
 		cmocka_unit_test(test_steer_weights),
+		cmocka_unit_test(test_double_steer),
 		cmocka_unit_test(test_copy_classes),
 		cmocka_unit_test(test_bpf_filter_and_stats),
 		cmocka_unit_test(test_counters_once),
