@@ -173,6 +173,10 @@ static int do_source(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 	struct pfq_lang_diag diag;
 	pfq_lang_program *p;
 
+	/* the same computation again (every instance of a pcap group sets
+	 * it): nothing to compile or install */
+	if (len == g->source_len && (len == 0 || memcmp(g->source, src, len) == 0))
+		return 1;
 	if (len == 0) {
 		g->source_len = 0;
 		g->source[0] = '\0';
@@ -244,12 +248,17 @@ static int do_fprog(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 	const struct sock_fprog *f = arg;
 
 	if (!f) {
+		if (!g->fprog_len)
+			return 1;
 		g->fprog_len = 0;
 		return 0;
 	}
 	if (!f->filter || f->len == 0 || f->len > REG_MAX_FPROG)
 		return pfq_seterr(q, EINVAL, "group %d BPF filter: %u instructions (1..%d)", gid,
 				  f->len, REG_MAX_FPROG);
+	if (g->fprog_len == f->len &&
+	    memcmp(g->fprog, f->filter, f->len * sizeof(struct sock_filter)) == 0)
+		return 1; /* the same filter again */
 	memcpy(g->fprog, f->filter, f->len * sizeof(struct sock_filter));
 	g->fprog_len = f->len;
 	return 0;

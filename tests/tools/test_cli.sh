@@ -78,6 +78,11 @@ check "pfq-stat --help" 0 "$S" --help
 check "pfq-stat bad group" 2 "$S" -g 64
 check "pfq-stat bad interval" 2 "$S" -i 0
 check "pfq-stat extra argument" 2 "$S" foo
+check "pfq-dump computation without group" 2 "$B/tools/pfq-dump" -C ip
+check "pfq-dump bad group" 2 "$B/tools/pfq-dump" -g 64
+check "pfq-dump bad weight" 2 "$B/tools/pfq-dump" -g 1 --weight 17
+check "pfq-dump bad computation" 1 "$B/tools/pfq-dump" -g 1 -C steer_flw -c 1
+grep -q "steer_flow" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: no suggestion"; cat /tmp/cli.$$; }
 check "pfq-stat --once" 0 "$S" --once
 grep -q "no PFQ groups" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: pfq-stat empty"; cat /tmp/cli.$$; }
 check "pfq-stat --json" 0 "$S" --json -n 1

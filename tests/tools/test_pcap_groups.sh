@@ -93,7 +93,26 @@ n=$(tcpdump -r "$W/v.pcap" -nn -e 2>/dev/null | wc -l)
 v7=$(tcpdump -r "$W/v.pcap" -nn -e 2>/dev/null | grep -c "vlan 7,")
 [ "$n" -eq 40 ] && [ "$v7" -eq 30 ] && ok || { bad "PFQ_VLAN: $n packets, $v7 with vlan 7"; cat "$W/v.err"; }
 
-# 4. errors: -i pfq without a group, a bad computation, a bad group id
+# 4. pfq-dump members of a group: their shares make the whole traffic
+# until n members of group g are active
+wait_active() {
+    for _ in $(seq 100); do
+        [ "$($NSB "$B/tools/pfq-stat" --json -1 -g "$1" | grep -o '"active":true' | wc -l)" -ge "$2" ] && return
+        sleep 0.05
+    done
+}
+for i in 1 2; do
+    $NSB timeout -s INT 30 "$B/tools/pfq-dump" -g 46 -C steer_flow -i b0 -q 2>"$W/d$i.err" & eval D$i=$!
+    wait_active 46 $i
+done
+gen -i a0 -n 500 -f 100
+sleep 1
+kill -INT $D1 $D2; wait $D1 $D2 2>/dev/null
+a=$(awk '{print $1}' "$W/d1.err"); b=$(awk '{print $1}' "$W/d2.err")
+[ $((a + b)) -eq 500 ] && [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && ok ||
+    { bad "pfq-dump group members: $a + $b"; cat "$W/d1.err" "$W/d2.err"; }
+
+# 5. errors: -i pfq without a group, a bad computation, a bad group id
 expect_err() {
     local want=$1; shift
     if "$@" >"$W/e.out" 2>&1; then bad "'$*' succeeded"; return; fi

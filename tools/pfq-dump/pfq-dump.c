@@ -27,10 +27,18 @@ static void usage(FILE *f)
 {
 	fputs(
 "Usage: pfq-dump -i DEV[@QUEUE][:DEV[@QUEUE]...] [options]\n"
+"       pfq-dump -g GID [-i LIST] [-C COMPUTATION] [options]\n"
 "Capture from one or more devices through a PFQ socket and print one line\n"
 "per packet (or write them to a pcap file with nanosecond timestamps).\n"
+"With -g the socket joins PFQ group GID (shared policy) instead: the devices\n"
+"given are bound to the group, and the group's computation decides what this\n"
+"member receives (e.g. its share of the flows with -C steer_flow).\n"
 "\n"
 "  -i, --interface LIST  devices, ':'-separated; DEV@N binds hw queue N only\n"
+"  -g, --group GID       join group GID (0..63)\n"
+"  -C, --computation E   set the group's PFQ/lang computation (with -g)\n"
+"      --class MASK      classes to join with (default 0x1, the default class)\n"
+"      --weight N        this member's share of steered traffic, 1..16 (default 1)\n"
 "  -c, --count N         stop after N packets\n"
 "  -s, --snaplen N       capture length, 1..65535 (default 65535)\n"
 "  -S, --slots N         rx ring slots (default 65536)\n"
@@ -131,18 +139,28 @@ int main(int argc, char **argv)
 		{ "no-promisc", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "computation", required_argument, NULL, 'C' },
+		{ "class", required_argument, NULL, 1 },
+		{ "weight", required_argument, NULL, 2 },
 		{ 0 } };
+	long gid = -1, weight = 1, class_mask = 1;
+	const char *computation = NULL;
 	const char *devs = NULL, *wfile = NULL;
 	long count = -1, snaplen = 65535, slots = 65536, seconds = -1;
 	int dirs = PFQ_DIR_INOUT, promisc = 1, quiet = 0, c, rc = 0;
 	pcap_t *dead = NULL;
 	pcap_dumper_t *dumper = NULL;
 
-	while ((c = getopt_long(argc, argv, "i:c:s:S:t:d:w:pqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:c:s:S:t:d:w:pqhg:C:", opts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
 		case 'i': devs = optarg; break;
+		case 'g': bad = cli_parse_long(optarg, 0, PFQ_MAX_GROUPS - 1, &gid); break;
+		case 'C': computation = optarg; break;
+		case 1: bad = cli_parse_long(optarg, 1, 0x7fffffffL, &class_mask); break;
+		case 2: bad = cli_parse_long(optarg, 1, PFQ_WEIGHT_MAX, &weight); break;
 		case 'c': bad = cli_parse_long(optarg, 1, 1L << 40, &count); break;
 		case 's': bad = cli_parse_long(optarg, 1, PFQ_CAPLEN_MAX, &snaplen); break;
 		case 'S': bad = cli_parse_long(optarg, 1, PFQ_RX_SLOTS_MAX, &slots); break;
@@ -164,18 +182,29 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!devs || optind != argc) {
+	if ((!devs && gid < 0) || optind != argc || (computation && gid < 0)) {
 		usage(stderr);
 		return 2;
 	}
-	pfq_t *q = pfq_open((size_t)snaplen, (size_t)slots, 0, 0);
+	/* with a group, pfq_bind binds the group the socket joined */
+	pfq_t *q = gid < 0 ? pfq_open((size_t)snaplen, (size_t)slots, 0, 0)
+			   : pfq_open_nogroup((size_t)snaplen, (size_t)slots, 0, 0);
 
 	if (!q) {
 		fprintf(stderr, "pfq-dump: %s\n", pfq_error(NULL));
 		return 1;
 	}
 	pfq_timestamping_enable(q, 1);
-	if (bind_list(q, devs, promisc) < 0) {
+	if (gid >= 0 && (pfq_set_weight(q, (int)weight) < 0 ||
+			 pfq_join_group(q, (int)gid, (unsigned long long)class_mask,
+					PFQ_POLICY_SHARED) < 0 ||
+			 (computation &&
+			  pfq_set_group_computation_from_string(q, (int)gid, computation) < 0))) {
+		fprintf(stderr, "pfq-dump: group %ld: %s\n", gid, pfq_error(q));
+		pfq_close(q);
+		return 1;
+	}
+	if (devs && bind_list(q, devs, promisc) < 0) {
 		pfq_close(q);
 		return 1;
 	}
