@@ -216,8 +216,9 @@ struct pfq_member_table {
 	struct pfq_member m[PFQ_MAX_MEMBERS];
 };
 
-/* The map holding a group's member table: a one-element hash map, so that an
- * update replaces the whole table at once (never a torn table). */
+/* The map holding a group's member table: a one-slot array of maps whose
+ * inner map holds the table; an update swaps in a new inner map, so the
+ * whole table changes at once (never a torn table). */
 PFQ_API int pfq_lang_members_map_create(void);
 PFQ_API int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t);
 /* Reference dispatch: 1 when member id receives a packet with decision d.

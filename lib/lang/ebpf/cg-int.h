@@ -62,6 +62,9 @@ _Static_assert(offsetof(struct cg_scratch, L) == sizeof(struct cg_decision), "de
 #define CG_FRAME ((int)((sizeof(struct cg_scratch) + CG_TEMPS + 7) & ~7u))
 
 #define SC(f) ((int16_t)offsetof(struct cg_scratch, f))
+/* the group program keeps the member table pointer here (fp-relative, in
+ * the temporaries above the scratch area; helper keys use -8 to -24) */
+#define CG_TABLE_SLOT (-32)
 
 struct cg {
 	struct emit e;
@@ -114,6 +117,9 @@ void cg_load(struct cg *cg, int size, int absent);
 /* the same at a constant offset */
 void cg_load_at(struct cg *cg, uint32_t off, int size, int absent);
 
+/* cg_dispatch.c: r0 = the member table (array of maps, then the table), or
+ * jump to none; clobbers r0-r5 */
+void cg_member_table(struct cg *cg, int map_fd, int none);
 /* cg_dispatch.c: the group flavour's tail; returns through exit_label */
 void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label);
 

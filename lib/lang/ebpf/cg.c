@@ -432,23 +432,63 @@ int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len,
 	return run_frame(b, frame, len, mark, 1, retval, NULL);
 }
 
-int pfq_lang_members_map_create(void)
+/*
+ * The member table is an array map holding one table, inside a one-slot
+ * array of maps. An update builds a new inner map and swaps it into the
+ * slot: readers see the old table or the new one, never a mix; and both
+ * look-ups are array look-ups, which the verifier inlines (no helper call).
+ */
+static int table_map(const struct pfq_member_table *t)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pfq_members", 4,
+	uint32_t key = 0;
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_mtable", 4,
 				sizeof(struct pfq_member_table), 1, NULL);
 
-	return fd < 0 ? -errno : fd;
+	if (fd >= 0 && t && bpf_map_update_elem(fd, &key, t, BPF_ANY) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int pfq_lang_members_map_create(void)
+{
+	struct pfq_member_table empty = { 0 };
+	int inner = table_map(&empty), fd, e;
+	uint32_t key = 0;
+	LIBBPF_OPTS(bpf_map_create_opts, o, .inner_map_fd = (uint32_t)inner);
+
+	if (inner < 0)
+		return -errno;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pfq_members", 4, 4, 1, &o);
+	if (fd >= 0 && bpf_map_update_elem(fd, &key, &inner, BPF_ANY) < 0) {
+		e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	e = errno;
+	close(inner);
+	return fd < 0 ? -e : fd;
 }
 
 int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 {
 	uint32_t key = 0;
+	int inner, rc = 0;
 
 	if (!t || t->n > PFQ_MAX_MEMBERS)
 		return -EINVAL;
-	/* a hash map update swaps in a new element: readers see the old table
-	 * or the new one, never a mix */
-	return bpf_map_update_elem(map_fd, &key, t, BPF_ANY) < 0 ? -errno : 0;
+	inner = table_map(t);
+	if (inner < 0)
+		return -errno;
+	if (bpf_map_update_elem(map_fd, &key, &inner, BPF_ANY) < 0)
+		rc = -errno;
+	close(inner); /* the outer map keeps it */
+	return rc;
 }
 
 int pfq_lang_needs_tc(const pfq_lang_program *prog)

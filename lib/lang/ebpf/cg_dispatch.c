@@ -136,18 +136,34 @@ static void steer_pick(struct cg *cg, int16_t hoff, uint32_t self, int yes)
 	emit_bind(&cg->e, none);
 }
 
+void cg_member_table(struct cg *cg, int map_fd, int none)
+{
+	for (int level = 0; level < 2; level++) {
+		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+		if (level == 0)
+			emit_ld_map(&cg->e, BPF_REG_1, map_fd);
+		else
+			E(BI_MOV_REG(BPF_REG_1, BPF_REG_0)); /* the inner map */
+		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+		E(BI_CALL(BPF_FUNC_map_lookup_elem));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, none);
+	}
+}
+
 void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label)
 {
 	int accept = emit_label(&cg->e), reject = emit_label(&cg->e);
 	int copy = emit_label(&cg->e), steer = emit_label(&cg->e), dsteer = emit_label(&cg->e);
 	int steer_to = emit_label(&cg->e);
 
-	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-	emit_ld_map(&cg->e, BPF_REG_1, map_fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, reject);
+	if (cg->group) {
+		/* looked up once, by the group program's entry */
+		E(BI_LDX(BPF_DW, BPF_REG_0, BPF_REG_10, CG_TABLE_SLOT));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, reject);
+	} else {
+		cg_member_table(cg, map_fd, reject);
+	}
 	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
 	E(BI_LDX(BPF_DW, BPF_REG_8, BPF_REG_7, SC(class_mask)));
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(fate)));

@@ -90,12 +90,9 @@ static void leader(struct cg *cg, int reject)
 {
 	int no = emit_label(&cg->e), done = emit_label(&cg->e);
 
-	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-	emit_ld_map(&cg->e, BPF_REG_1, cg->group->members_map_fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, reject);
+	cg_member_table(cg, cg->group->members_map_fd, reject);
+	/* kept for the dispatch: one look-up per run */
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_0, CG_TABLE_SLOT));
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0,
 		 (int16_t)offsetof(struct pfq_member_table, leader)));
 	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, CB(PFQ_CB_MEMBER)));
@@ -119,9 +116,9 @@ static int classic_filter(struct cg *cg, int reject)
 	int ret = emit_label(&cg->e), pass = emit_label(&cg->e);
 	char err[200];
 
-	/* before the prologue the stack is free: the classic memory words go
-	 * at its top */
-	if (cbpf_translate(&cg->e, &fp, ret, -64, err, sizeof(err)) < 0)
+	/* before the prologue the scratch area is free: the classic memory
+	 * words go there (the top of the stack keeps the member table) */
+	if (cbpf_translate(&cg->e, &fp, ret, -CG_FRAME, err, sizeof(err)) < 0)
 		return cg_error(cg, "group BPF filter: %s", err);
 	emit_bind(&cg->e, ret);
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, pass);
