@@ -117,6 +117,44 @@ static void test_fprog(void **state)
 	assert_int_equal(pfq_close(g), 0);
 }
 
+static void test_open_group(void **state)
+{
+	pfq_t *a = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED, 64, 64, 0, 0);
+	pfq_t *b = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_PRIVATE, 64, 64, 0, 0);
+	pfq_t *c = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_UNDEFINED, 64, 64, 0, 0);
+	struct pfq_group_info info[PFQ_MAX_GROUPS];
+	unsigned long long mask = 0;
+	int ga, gb, n;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	ga = pfq_group_id(a);
+	gb = pfq_group_id(b);
+	assert_true(ga >= 0 && gb >= 0 && ga != gb);
+	assert_int_equal(pfq_group_id(c), -1); /* undefined: joins nothing */
+	assert_int_equal(pfq_groups_mask(a, &mask), 0);
+	assert_int_equal(mask, 1ull << ga);
+	/* a shared group takes c, the private one does not */
+	assert_int_equal(pfq_join_group(c, gb, PFQ_CLASS_DEFAULT, PFQ_POLICY_PRIVATE), -EACCES);
+	assert_int_equal(pfq_join_group(c, ga, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), ga);
+	/* pfq_bind of a socket in a group binds the group */
+	assert_int_equal(pfq_bind(c, "lo", PFQ_ANY_QUEUE), 0);
+	n = pfq_groups_info(info, PFQ_MAX_GROUPS);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++)
+		if (info[i].gid == ga) {
+			assert_int_equal(info[i].nmembers, 2);
+			assert_int_equal(info[i].nbind, 1);
+			assert_string_equal(info[i].bind[0].dev, "lo");
+		}
+	assert_int_equal(pfq_close(a), 0);
+	assert_int_equal(pfq_close(b), 0);
+	assert_int_equal(pfq_close(c), 0);
+	assert_int_equal(pfq_groups_info(info, PFQ_MAX_GROUPS), 0);
+}
+
 static void test_double_close(void **state)
 {
 	pfq_t *q = pfq_open(64, 64, 0, 0);
@@ -202,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_errors_before_enable),
 		cmocka_unit_test(test_double_close),
 		cmocka_unit_test(test_fprog),
+		cmocka_unit_test(test_open_group),
 		cmocka_unit_test(test_enable_empty_and_huge),
 		cmocka_unit_test(test_null_socket),
 		cmocka_unit_test(test_version),
