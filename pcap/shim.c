@@ -10,9 +10,9 @@
  * on it, and a call we would not know about meets a harmless dead handle,
  * never our state. Our state is found from the pcap_t in a small table.
  *
- * Limits of this first part (issue 5): no groups yet (PFQ_GROUP and
- * PFQ_COMPUTATION are refused with a clear error until issue 4), the
- * pcap_setfilter program runs in user space.
+ * Groups, computations and filters are the handle's business (handle.c):
+ * with PFQ_GROUP the socket joins the group; pcap_setfilter becomes the
+ * group's (or the socket's own) BPF filter in the kernel.
  */
 #include "config.h"
 #include "handle.h"
