@@ -123,6 +123,12 @@ void cg_member_table(struct cg *cg, int map_fd, int none);
 /* cg_dispatch.c: the group flavour's tail; returns through exit_label */
 void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label);
 
+/* cg.c: r0 = the element of map_fd (map_fd < 0: of the map r0 points to,
+ * an inner map) whose 32-bit key is at fp-8: key 0, stored here, unless
+ * key_set says the caller put one there. Jumps to none when there is no
+ * element (none < 0: the caller tests r0). Clobbers r1-r5. */
+void cg_lookup(struct cg *cg, int map_fd, bool key_set, int none);
+
 /* cg_group.c: the shared group program's parts (cg->group set) */
 /* before the prologue: binding check, leader, recv, BPF and VLAN filters;
  * expects r1 = ctx, leaves r1 = r6 = ctx; jumps to reject (answer 0) */

@@ -182,12 +182,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		/* read-back flavour: copy the decision out for the caller */
 		int skip = emit_label(&cg->e);
 
-		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-		emit_ld_map(&cg->e, BPF_REG_1, b->out_fd);
-		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-		E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-		E(BI_CALL(BPF_FUNC_map_lookup_elem));
-		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, skip);
+		cg_lookup(cg, b->out_fd, false, skip);
 		for (int off = 0; off < (int)sizeof(struct cg_decision); off += 8) {
 			E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_7, (int16_t)off));
 			E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_2, (int16_t)off));
@@ -277,6 +272,21 @@ fail:
 	free(cg);
 	pfq_lang_bpf_free(b);
 	return NULL;
+}
+
+void cg_lookup(struct cg *cg, int map_fd, bool key_set, int none)
+{
+	if (!key_set)
+		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
+	if (map_fd >= 0)
+		emit_ld_map(&cg->e, BPF_REG_1, map_fd);
+	else
+		E(BI_MOV_REG(BPF_REG_1, BPF_REG_0));
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
+	E(BI_CALL(BPF_FUNC_map_lookup_elem));
+	if (none >= 0)
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, none);
 }
 
 int pfq_lang_bpf_prog_fd(const pfq_lang_bpf *b)

@@ -138,17 +138,8 @@ static void steer_pick(struct cg *cg, int16_t hoff, uint32_t self, int yes)
 
 void cg_member_table(struct cg *cg, int map_fd, int none)
 {
-	for (int level = 0; level < 2; level++) {
-		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-		if (level == 0)
-			emit_ld_map(&cg->e, BPF_REG_1, map_fd);
-		else
-			E(BI_MOV_REG(BPF_REG_1, BPF_REG_0)); /* the inner map */
-		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-		E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-		E(BI_CALL(BPF_FUNC_map_lookup_elem));
-		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, none);
-	}
+	cg_lookup(cg, map_fd, false, none);
+	cg_lookup(cg, -1, true, none); /* in the inner map r0 points to */
 }
 
 void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label)

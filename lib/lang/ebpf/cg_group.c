@@ -35,12 +35,7 @@ void cg_group_stat(struct cg *cg, int field)
 		return;
 	if (!cg->group->tc)
 		cg_group_if_not_leader(cg, skip);
-	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-	emit_ld_map(&cg->e, BPF_REG_1, cg->group->stats_map_fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, skip);
+	cg_lookup(cg, cg->group->stats_map_fd, false, skip);
 	/* per-CPU value: no other writer on this CPU meanwhile */
 	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_0, (int16_t)(8 * field)));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, 1));
@@ -162,12 +157,7 @@ static void vlan_filter(struct cg *cg, int reject)
 	emit_bind(&cg->e, untagged);
 	E(BI_MOV_IMM(BPF_REG_8, 0));
 	emit_bind(&cg->e, lookup);
-	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-	emit_ld_map(&cg->e, BPF_REG_1, cg->vlan_fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, drop);
+	cg_lookup(cg, cg->vlan_fd, false, drop);
 	E(BI_MOV_REG(BPF_REG_2, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_2, 3));
 	E(BI_ALU_REG(BPF_ADD, BPF_REG_0, BPF_REG_2));
@@ -232,16 +222,6 @@ void cg_group_tc_tail(struct cg *cg, int exit_label)
 #define LOGE(f) ((int16_t)offsetof(struct pfq_group_log_entry, f))
 #define LOGC(f) ((int16_t)offsetof(struct pfq_group_log_ctl, f))
 
-/* r0 = the element key of map fd (key at fp-8), or jump to skip on NULL */
-static void lookup_at_fp8(struct cg *cg, int fd, int skip)
-{
-	emit_ld_map(&cg->e, BPF_REG_1, fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, skip);
-}
-
 void cg_group_log(struct cg *cg)
 {
 	const struct pfq_lang_group_spec *g = cg->group;
@@ -254,8 +234,7 @@ void cg_group_log(struct cg *cg)
 	LDX(BPF_REG_2, nlogs);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, skip);
 	/* the rate limit, per second */
-	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-	lookup_at_fp8(cg, g->logctl_map_fd, skip);
+	cg_lookup(cg, g->logctl_map_fd, false, skip);
 	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
 	E(BI_CALL(BPF_FUNC_ktime_get_ns));
 	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_0, -24));
@@ -281,7 +260,7 @@ void cg_group_log(struct cg *cg)
 	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_3, -16));
 	E(BI_ALU_IMM(BPF_AND, BPF_REG_3, PFQ_GROUP_LOG_SLOTS - 1));
 	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_3, -8));
-	lookup_at_fp8(cg, g->logs_map_fd, skip);
+	cg_lookup(cg, g->logs_map_fd, true, skip);
 	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
 	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, -24));
 	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_2, LOGE(tstamp_ns)));

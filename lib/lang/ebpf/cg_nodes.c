@@ -254,11 +254,7 @@ static void is_ip_host(struct cg *cg, int yes, int no)
 	BIND(ok);
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, ifindex)));
 	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_2, -8));
-	emit_ld_map(&cg->e, BPF_REG_1, cg->host_fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	JI(BPF_JEQ, BPF_REG_0, 0, no);
+	cg_lookup(cg, cg->host_fd, true, no);
 	E(BI_LDX(BPF_W, BPF_REG_1, BPF_REG_0, 0)); /* count */
 	LDX(BPF_REG_2, src32);
 	LDX(BPF_REG_3, dst32);
@@ -409,12 +405,7 @@ static void bloom_test_field(struct cg *cg, const struct node *n, int map_fd, in
 	int regs[4] = { BPF_REG_1, BPF_REG_2, BPF_REG_3, BPF_REG_4 };
 
 	/* r9 = value pointer (table), r8 = masked address */
-	E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-	emit_ld_map(&cg->e, BPF_REG_1, map_fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	JI(BPF_JEQ, BPF_REG_0, 0, no);
+	cg_lookup(cg, map_fd, false, no);
 	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
 	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_7, field));
 	E(BI_ALU32_IMM(BPF_AND, BPF_REG_8, (int32_t)b->mask));
@@ -918,12 +909,7 @@ void cg_fun(struct cg *cg, const struct node *n)
 			JA(done);
 		if (cg->group)
 			cg_group_if_not_leader(cg, done);
-		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-		emit_ld_map(&cg->e, BPF_REG_1, cg->counters_fd);
-		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-		E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-		E(BI_CALL(BPF_FUNC_map_lookup_elem));
-		JI(BPF_JEQ, BPF_REG_0, 0, done);
+		cg_lookup(cg, cg->counters_fd, false, done);
 		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, off));
 		E(BI_ALU32_IMM(IS("inc") ? BPF_ADD : BPF_SUB, BPF_REG_2, 1));
 		E(BI_STX(BPF_W, BPF_REG_0, BPF_REG_2, off));
@@ -1040,11 +1026,7 @@ void cg_fun(struct cg *cg, const struct node *n)
 		set_fate(cg, PFQ_FATE_STEER_TO);
 	} else if (IS("steer_rrobin")) {
 		/* a shared counter: this packet takes its value, the next one the next */
-		E(BI_ST(BPF_W, BPF_REG_10, -8, 0));
-		emit_ld_map(&cg->e, BPF_REG_1, cg->rr_fd);
-		E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-		E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, -8));
-		E(BI_CALL(BPF_FUNC_map_lookup_elem));
+		cg_lookup(cg, cg->rr_fd, false, -1);
 		E(BI_MOV_IMM(BPF_REG_8, 0));
 		int none = L();
 
