@@ -395,12 +395,30 @@ void pfq_groups_seterr(const char *msg)
 	snprintf(groups_err, sizeof(groups_err), "%s", msg);
 }
 
+/* the stats and counters of group gid, from its maps; either may be NULL
+ * (left as they are when the maps cannot be read) */
+static void read_numbers(struct registry *r, int gid, struct pfq_stats *st,
+			 struct pfq_counters *c)
+{
+	struct pfq_group_kstats ks;
+	int fds[GK_NOBJ];
+	char err[256];
+
+	if (gk_fds(r, gid, fds, err, sizeof(err)) < 0)
+		return;
+	if (st && pfq_lang_group_stats_read(fds[GK_STATS], &ks) == 0) {
+		st->recv = ks.recv;
+		st->drop = ks.drop;
+		st->frwd = ks.frwd;
+		st->kern = ks.kern;
+	}
+	if (c)
+		pfq_lang_group_counters_read(fds[GK_COUNTERS], c->counter);
+}
+
 static void fill_info(struct registry *r, int gid, struct pfq_group_info *o)
 {
 	const struct reg_group *g = &r->g[gid];
-	int fds[GK_NOBJ];
-	struct pfq_group_kstats ks;
-	char err[256];
 
 	memset(o, 0, sizeof(*o));
 	o->gid = gid;
@@ -428,18 +446,7 @@ static void fill_info(struct registry *r, int gid, struct pfq_group_info *o)
 	snprintf(o->computation, sizeof(o->computation), "%.*s", (int)g->source_len, g->source);
 	o->has_fprog = (int)g->fprog_len;
 	o->vlan_on = (int)g->vlan_on;
-	if (gk_fds(r, gid, fds, err, sizeof(err)) == 0) {
-		int64_t c[PFQ_LANG_COUNTERS];
-
-		if (pfq_lang_group_stats_read(fds[GK_STATS], &ks) == 0) {
-			o->stats.recv = ks.recv;
-			o->stats.drop = ks.drop;
-			o->stats.frwd = ks.frwd;
-			o->stats.kern = ks.kern;
-		}
-		if (pfq_lang_group_counters_read(fds[GK_COUNTERS], c) == 0)
-			memcpy(o->counters.counter, c, sizeof(c));
-	}
+	read_numbers(r, gid, &o->stats, &o->counters);
 }
 
 int pfq_groups_info(struct pfq_group_info *out, int max)
@@ -465,60 +472,40 @@ int pfq_groups_info(struct pfq_group_info *out, int max)
 	return n;
 }
 
+/* group gid's stats or counters for q, after the policy's read check */
+static int group_numbers(pfq_t *q, int gid, struct pfq_stats *st, struct pfq_counters *c,
+			 const char *what)
+{
+	struct registry *r;
+	int rc;
+
+	if (!st && !c)
+		return pfq_seterr(q, EINVAL, "%s: NULL argument", what);
+	if (check_gid(q, gid) < 0)
+		return -EINVAL;
+	r = pfq_group_lock(q);
+	if (!r)
+		return -errno;
+	rc = read_access(q, &r->g[gid], gid);
+	if (!rc) {
+		if (st)
+			memset(st, 0, sizeof(*st));
+		if (c)
+			memset(c, 0, sizeof(*c));
+		read_numbers(r, gid, st, c);
+	}
+	registry_unlock(r);
+	return rc;
+}
+
 int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats)
 {
 	PFQ_NEED(q);
-	struct registry *r;
-	struct pfq_group_info *info;
-	int rc;
-
-	if (!stats)
-		return pfq_seterr(q, EINVAL, "pfq_get_group_stats: NULL argument");
-	if (check_gid(q, gid) < 0)
-		return -EINVAL;
-	info = malloc(sizeof(*info));
-	if (!info)
-		return pfq_seterr(q, ENOMEM, "out of memory");
-	r = pfq_group_lock(q);
-	if (!r) {
-		free(info);
-		return -errno;
-	}
-	rc = read_access(q, &r->g[gid], gid);
-	if (!rc) {
-		fill_info(r, gid, info);
-		*stats = info->stats;
-	}
-	registry_unlock(r);
-	free(info);
-	return rc;
+	return group_numbers(q, gid, stats, NULL, "pfq_get_group_stats");
 }
 
 int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *counters)
 {
 	PFQ_NEED(q);
-	struct registry *r;
-	struct pfq_group_info *info;
-	int rc;
-
-	if (!counters)
-		return pfq_seterr(q, EINVAL, "pfq_get_group_counters: NULL argument");
-	if (check_gid(q, gid) < 0)
-		return -EINVAL;
-	info = malloc(sizeof(*info));
-	if (!info)
-		return pfq_seterr(q, ENOMEM, "out of memory");
-	r = pfq_group_lock(q);
-	if (!r) {
-		free(info);
-		return -errno;
-	}
-	rc = read_access(q, &r->g[gid], gid);
-	if (!rc) {
-		fill_info(r, gid, info);
-		*counters = info->counters;
-	}
-	registry_unlock(r);
-	free(info);
-	return rc;
+	return group_numbers(q, gid, NULL, counters, "pfq_get_group_counters");
 }

@@ -11,53 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* a copy of what a change may touch, to put back when it fails */
-struct saved {
-	uint32_t nbind;
-	struct pfq_group_binding bind[PFQ_GROUP_MAX_BINDINGS];
-	char bind_dev[PFQ_GROUP_MAX_BINDINGS][16];
-	uint32_t vlan_on;
-	uint8_t vlan_vids[4096 / 8];
-	uint32_t fprog_len;
-	struct sock_filter fprog[REG_MAX_FPROG];
-	uint32_t source_len;
-	char source[REG_MAX_SOURCE];
-};
-
-static void save(struct saved *s, const struct reg_group *g)
-{
-	s->nbind = g->nbind;
-	memcpy(s->bind, g->bind, sizeof(s->bind));
-	memcpy(s->bind_dev, g->bind_dev, sizeof(s->bind_dev));
-	s->vlan_on = g->vlan_on;
-	memcpy(s->vlan_vids, g->vlan_vids, sizeof(s->vlan_vids));
-	s->fprog_len = g->fprog_len;
-	memcpy(s->fprog, g->fprog, sizeof(s->fprog));
-	s->source_len = g->source_len;
-	memcpy(s->source, g->source, sizeof(s->source));
-}
-
-static void restore(struct reg_group *g, const struct saved *s)
-{
-	g->nbind = s->nbind;
-	memcpy(g->bind, s->bind, sizeof(s->bind));
-	memcpy(g->bind_dev, s->bind_dev, sizeof(s->bind_dev));
-	g->vlan_on = s->vlan_on;
-	memcpy(g->vlan_vids, s->vlan_vids, sizeof(s->vlan_vids));
-	g->fprog_len = s->fprog_len;
-	memcpy(g->fprog, s->fprog, sizeof(s->fprog));
-	g->source_len = s->source_len;
-	memcpy(g->source, s->source, sizeof(s->source));
-}
-
 typedef int (*change_fn)(pfq_t *q, struct reg_group *g, int gid, const void *arg);
 
 /* Apply a change to group gid (q must be a member) and install it. */
 static int change(pfq_t *q, int gid, change_fn fn, const void *arg, const char *what)
 {
 	struct registry *r;
-	struct reg_group *g;
-	struct saved *old;
+	struct reg_group *g, *old;
 	char err[256];
 	int rc;
 
@@ -82,7 +42,9 @@ static int change(pfq_t *q, int gid, change_fn fn, const void *arg, const char *
 		return pfq_seterr(q, EACCES, "%s: the socket is no longer a member of group %d",
 				  what, gid);
 	}
-	save(old, g);
+	/* the group as it was, to put back if the change fails (nothing
+	 * else touches it while the registry is locked) */
+	*old = *g;
 	rc = fn(q, g, gid, arg);
 	if (rc == 1) {
 		rc = 0; /* nothing to do */
@@ -93,7 +55,7 @@ static int change(pfq_t *q, int gid, change_fn fn, const void *arg, const char *
 
 			/* the kernel side may be half changed: install the old
 			 * configuration again */
-			restore(g, old);
+			*g = *old;
 			gk_push_program(r, gid, err2, sizeof(err2));
 			pfq_seterr(q, -rc, "%s", err);
 		} else {

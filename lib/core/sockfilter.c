@@ -22,7 +22,6 @@
 #include <stdlib.h>
 
 #define SKB_OFF(field) ((int16_t)offsetof(struct __sk_buff, field))
-#define MAX_INSNS (32 + 6 * PFQ_MAX_BINDINGS)
 #define CB_OFF(i) ((int16_t)(offsetof(struct __sk_buff, cb) + 4 * (i)))
 
 /* The socket needs a filter unless the kernel binding alone does the job:
@@ -44,114 +43,34 @@ static bool any_queue_binding(const pfq_t *q)
 /*
  * Registers: r6 = ctx, r2 = ifindex, r3 = hw queue as NIC drivers record it,
  * r4 = the raw queue_mapping (veth).
- * Layout: prologue, one test block per binding (each jumps to accept or
- * falls to the next), reject, accept.
+ * Layout: direction check, one test block per binding (each jumps to accept
+ * or falls to the next), accept, reject. Accept answers caplen, or with a
+ * classic filter runs it (translated, inline) and keeps min(its answer,
+ * caplen), a refusal going where a non-matching binding goes. Reject answers
+ * 0, or in a group hands the packet to the group program. Unreachable parts
+ * (accept without bindings) are left out by the emitter.
  */
-static int generate(const pfq_t *q, struct bpf_insn *p)
+static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errlen)
 {
-	struct bpf_insn *start = p, *jumps[PFQ_MAX_BINDINGS * 2 + 2];
-	int njumps = 0;
-
-	*p++ = BI_MOV_REG(BPF_REG_6, BPF_REG_1);
-	if (q->dirs != PFQ_DIR_INOUT) {
-		*p++ = BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(pkt_type));
-		/* IN rejects outgoing packets, OUT rejects everything else;
-		 * the offset is patched to reach the reject block. */
-		jumps[njumps++] = p;
-		*p++ = BI_JMP_IMM(q->dirs == PFQ_DIR_IN ? BPF_JEQ : BPF_JNE,
-				  BPF_REG_2, PACKET_OUTGOING, 0);
-	}
-	*p++ = BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex));
-	if (any_queue_binding(q)) {
-		/* The kernel records rx queue n as queue_mapping n + 1;
-		 * unrecorded (0) counts as queue 0. */
-		*p++ = BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping));
-		*p++ = BI_MOV_REG(BPF_REG_4, BPF_REG_3);
-		*p++ = BI_JMP_IMM(BPF_JEQ, BPF_REG_3, 0, 1);
-		*p++ = BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1);
-	}
-	struct bpf_insn *accepts[PFQ_MAX_BINDINGS];
-	int naccepts = 0;
-
-	for (int i = 0; i < q->nbind; i++) {
-		const struct pfq_binding *b = &q->bind[i];
-		bool queue = b->queue != PFQ_ANY_QUEUE;
-
-		/* each test skips the rest of this block when it fails */
-		if (b->ifindex)
-			*p++ = BI_JMP_IMM(BPF_JNE, BPF_REG_2, b->ifindex, queue ? 2 : 1);
-		if (queue)
-			*p++ = BI_JMP_IMM(BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3,
-					  b->queue, 1);
-		accepts[naccepts++] = p;
-		*p++ = BI_JA(0);
-	}
-	/* reject */
-	struct bpf_insn *reject = p;
-
-	if (q->gid >= 0) {
-		/* not for the private bindings: the group decides. Tell the
-		 * group program who asks, then jump to it. */
-		const uint32_t words[] = { [PFQ_CB_MEMBER] = q->member_id,
-					   [PFQ_CB_CAPLEN] = q->caplen,
-					   [PFQ_CB_DIRS] = (uint32_t)q->dirs };
-
-		for (int i = 0; i <= PFQ_CB_DIRS; i++) {
-			*p++ = BI_MOV_IMM(BPF_REG_2, 0);
-			*p++ = BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)words[i]);
-			*p++ = BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, CB_OFF(i));
-		}
-		*p++ = BI_MOV_REG(BPF_REG_1, BPF_REG_6);
-		*p++ = bi_make(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_2, BPF_PSEUDO_MAP_FD, 0,
-			       q->group_progs_fd);
-		*p++ = bi_make(0, 0, 0, 0, 0);
-		*p++ = BI_MOV_IMM(BPF_REG_3, 0);
-		*p++ = BI_CALL(BPF_FUNC_tail_call);
-	}
-	*p++ = BI_MOV_IMM(BPF_REG_0, 0);
-	*p++ = BI_EXIT();
-	/* accept: copy caplen bytes (the kernel caps it at the packet length);
-	 * the verifier refuses it unreachable (a member without private
-	 * bindings) */
-	struct bpf_insn *accept = p;
-
-	if (naccepts) {
-		*p++ = BI_MOV_IMM(BPF_REG_0, (int32_t)q->caplen);
-		*p++ = BI_EXIT();
-	}
-
-	for (int i = 0; i < njumps; i++)
-		jumps[i]->off = (int16_t)(reject - jumps[i] - 1);
-	for (int i = 0; i < naccepts; i++)
-		accepts[i]->off = (int16_t)(accept - accepts[i] - 1);
-	return (int)(p - start);
-}
-
-/*
- * With a classic filter the accept block runs it (translated, inline) and
- * keeps min(its answer, caplen); a refusal goes where a non-matching binding
- * goes. Built with the emitter: the classic program has its own jumps.
- */
-static struct bpf_insn *generate_with_fprog(const pfq_t *q, int *n, char *err, size_t errlen)
-{
-	struct sock_fprog fp = { (unsigned short)q->fprog_len, q->fprog };
 	struct emit e;
-	int reject = 0, accept = 0, ret = 0, keep = 0;
+	int reject, accept, keep;
 	struct bpf_insn *insns;
 
 	emit_init(&e);
 	reject = emit_label(&e);
 	accept = emit_label(&e);
-	ret = emit_label(&e);
 	keep = emit_label(&e);
 	emit(&e, BI_MOV_REG(BPF_REG_6, BPF_REG_1));
 	if (q->dirs != PFQ_DIR_INOUT) {
+		/* IN rejects outgoing packets, OUT everything else */
 		emit(&e, BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(pkt_type)));
 		emit_jmp_imm(&e, q->dirs == PFQ_DIR_IN ? BPF_JEQ : BPF_JNE, BPF_REG_2,
 			     PACKET_OUTGOING, reject);
 	}
 	emit(&e, BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
 	if (any_queue_binding(q)) {
+		/* The kernel records rx queue n as queue_mapping n + 1;
+		 * unrecorded (0) counts as queue 0. */
 		int rec = emit_label(&e);
 
 		emit(&e, BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping)));
@@ -172,19 +91,27 @@ static struct bpf_insn *generate_with_fprog(const pfq_t *q, int *n, char *err, s
 		emit_bind(&e, next);
 	}
 	emit_ja(&e, reject);
+	/* accept: copy caplen bytes (the kernel caps it at the packet length) */
 	emit_bind(&e, accept);
-	if (cbpf_translate(&e, &fp, ret, -64, err, errlen) < 0) {
-		emit_free(&e);
-		return NULL;
+	if (q->fprog) {
+		struct sock_fprog fp = { (unsigned short)q->fprog_len, q->fprog };
+		int ret = emit_label(&e);
+
+		if (cbpf_translate(&e, &fp, ret, -64, err, errlen) < 0) {
+			emit_free(&e);
+			return NULL;
+		}
+		emit_bind(&e, ret);
+		emit_jmp_imm(&e, BPF_JEQ, BPF_REG_0, 0, reject);
+		emit_jmp_imm(&e, BPF_JLE, BPF_REG_0, (int32_t)q->caplen, keep);
 	}
-	emit_bind(&e, ret);
-	emit_jmp_imm(&e, BPF_JEQ, BPF_REG_0, 0, reject);
-	emit_jmp_imm(&e, BPF_JLE, BPF_REG_0, (int32_t)q->caplen, keep);
 	emit(&e, BI_MOV_IMM(BPF_REG_0, (int32_t)q->caplen));
 	emit_bind(&e, keep);
 	emit(&e, BI_EXIT());
 	emit_bind(&e, reject);
 	if (q->gid >= 0) {
+		/* not for the private bindings: the group decides. Tell the
+		 * group program who asks, then jump to it. */
 		const uint32_t words[] = { [PFQ_CB_MEMBER] = q->member_id,
 					   [PFQ_CB_CAPLEN] = q->caplen,
 					   [PFQ_CB_DIRS] = (uint32_t)q->dirs };
@@ -216,21 +143,20 @@ static struct bpf_insn *generate_with_fprog(const pfq_t *q, int *n, char *err, s
 /* Load the filter for the current settings: program fd or negative errno. */
 int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
 {
-	struct bpf_insn local[MAX_INSNS], *insns = local;
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log,
 		    .log_size = (uint32_t)log_len, .log_level = 0);
-	int n, fd;
-
-	if (q->fprog) {
-		insns = generate_with_fprog(q, &n, log, log_len);
-		if (!insns)
-			return -EINVAL;
-	} else {
-		n = generate(q, local);
-	}
+	char err[256] = "";
+	struct bpf_insn *insns;
+	int n = 0, fd;
 
 	if (log && log_len)
 		log[0] = '\0';
+	insns = generate(q, &n, err, sizeof(err));
+	if (!insns) {
+		if (log && log_len)
+			snprintf(log, log_len, "%s", err);
+		return -EINVAL;
+	}
 	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_sock", "GPL", insns,
 			   (size_t)n, &opts);
 	if (fd < 0 && log && log_len) {
@@ -240,7 +166,6 @@ int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
 				   insns, (size_t)n, &opts);
 	}
 	fd = fd < 0 ? (errno ? -errno : -EINVAL) : fd;
-	if (insns != local)
-		free(insns);
+	free(insns);
 	return fd;
 }

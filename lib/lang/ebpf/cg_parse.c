@@ -99,10 +99,10 @@ static void load_rel(struct cg *cg, int reg_base, int k, int size, int absent)
 	cg_load(cg, size, absent);
 }
 
-static void parse_vlan(struct cg *cg)
+/* a tag the device took out of the frame: vlan, tci, tpid from the skb;
+ * jumps to no_tag when there is none. Clobbers r2. */
+static void vlan_from_skb(struct cg *cg, int no_tag)
 {
-	int no_tag = emit_label(&cg->e), inline_tag = emit_label(&cg->e), done = emit_label(&cg->e);
-
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_present)));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, no_tag);
 	STI(vlan, 1);
@@ -111,6 +111,13 @@ static void parse_vlan(struct cg *cg)
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_proto)));
 	be(cg, BPF_REG_2, 2);
 	STX(tpid, BPF_REG_2);
+}
+
+static void parse_vlan(struct cg *cg)
+{
+	int no_tag = emit_label(&cg->e), inline_tag = emit_label(&cg->e), done = emit_label(&cg->e);
+
+	vlan_from_skb(cg, no_tag);
 	emit_ja(&cg->e, done);
 	/* an outer tag inline in the frame: take it out, as the kernel does */
 	emit_bind(&cg->e, no_tag);
@@ -517,15 +524,7 @@ static void fast_decoding(struct cg *cg, int general, int parsed)
 	int no_meta = emit_label(&cg->e);
 
 	E(BI_MOV_REG(BPF_REG_9, BPF_REG_4)); /* r9 = len (LD_ABS clobbers r1-r5) */
-	/* a tag the device took out: from the skb, as parse_vlan does */
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_present)));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, no_meta);
-	STI(vlan, 1);
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_tci)));
-	STX(tci, BPF_REG_2);
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_proto)));
-	be(cg, BPF_REG_2, 2);
-	STX(tpid, BPF_REG_2);
+	vlan_from_skb(cg, no_meta);
 	emit_bind(&cg->e, no_meta);
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 14, parsed);
 	/* one load for the EtherType and the IPv4 version/length byte when
