@@ -9,24 +9,7 @@
 set -uo pipefail
 S=$1 B=$2
 NAME=pfqt$$-pcap
-W=$(mktemp -d)
-chmod 755 "$W" # tcpdump writes its files after dropping to user tcpdump
-RUN=$B/tools/pfq-run
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-cleanup() {
-    for p in $(jobs -p); do kill -INT "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    "$S/scripts/testhost.sh" destroy "$NAME"
-    rm -rf "$W"
-}
-trap cleanup EXIT
-"$S/scripts/testhost.sh" create "$NAME" --pairs 2 || exit 1
-NSA="ip netns exec $NAME-a"
-NSB="ip netns exec $NAME-b"
-gen() { $NSA "$B/tools/pfq-gen" -q "$@"; }
-wait_listening() { for _ in $(seq 100); do grep -q "listening on" "$1" 2>/dev/null && return; sleep 0.05; done; }
+. "$(dirname "$0")/pcap_host.sh"
 
 # 1. fidelity: the same traffic through stock libpcap (b0) and pfq (pfq:b0)
 # (-c: stock tcpdump interrupted by a signal drops what is still in its ring)
@@ -85,11 +68,6 @@ cmp -s <(tcpdump -r "$W/copy.pcap" -xx 2>/dev/null) <(tcpdump -r "$W/stock.pcap"
 "$RUN" tcpdump -D 2>/dev/null | grep -q "pfq" && ok || bad "pfq not in tcpdump -D"
 
 # 5. bad input: clear errors, non-zero exit
-expect_err() { # expect_err TEXT COMMAND...
-    local want=$1; shift
-    if out=$(timeout 30 "$@" 2>&1); then bad "'$*' succeeded"; return; fi
-    echo "$out" | grep -q -- "$want" && ok || { bad "'$*': no '$want' in: $out"; }
-}
 expect_err "No such device" $NSB "$RUN" tcpdump -i pfq:nosuch0 -c 1
 expect_err "PFQ_CAPLEN=abc" env PFQ_CAPLEN=abc $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 expect_err "PFQ_RX_SLOTS=-5" env PFQ_RX_SLOTS=-5 $NSB "$RUN" tcpdump -i pfq:b0 -c 1
@@ -128,5 +106,4 @@ p=$(awk '/received by filter/{print $1}' "$W/kp.err")
 # without the debug variable the library says nothing
 grep -q "libpfq-pcap" "$W/p.err" && bad "libpfq-pcap printed without PFQ_PCAP_DEBUG" || ok
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

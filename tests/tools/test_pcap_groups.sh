@@ -9,25 +9,8 @@
 set -uo pipefail
 S=$1 B=$2
 NAME=pfqt$$-pgrp
-W=$(mktemp -d)
-chmod 755 "$W" # tcpdump writes its files after dropping to user tcpdump
-RUN=$B/tools/pfq-run
+. "$(dirname "$0")/pcap_host.sh"
 export PFQ_RUN_DIR=$W/run # a registry of our own
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-cleanup() {
-    for p in $(jobs -p); do kill -INT "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    "$S/scripts/testhost.sh" destroy "$NAME"
-    rm -rf "$W"
-}
-trap cleanup EXIT
-"$S/scripts/testhost.sh" create "$NAME" --pairs 2 || exit 1
-NSA="ip netns exec $NAME-a"
-NSB="ip netns exec $NAME-b"
-gen() { $NSA "$B/tools/pfq-gen" -q "$@"; }
-wait_listening() { for _ in $(seq 100); do grep -q "listening on" "$1" 2>/dev/null && return; sleep 0.05; done; }
 # "file src.port>dst.port" for every IPv4 packet of a capture
 flows() { tcpdump -r "$1" -nn -q 2>/dev/null | awk -v f="$2" '$2 == "IP" { print f, $3 ">" $5 "/" $6 }'; }
 
@@ -113,14 +96,8 @@ a=$(awk '{print $1}' "$W/d1.err"); b=$(awk '{print $1}' "$W/d2.err")
     { bad "pfq-dump group members: $a + $b"; cat "$W/d1.err" "$W/d2.err"; }
 
 # 5. errors: -i pfq without a group, a bad computation, a bad group id
-expect_err() {
-    local want=$1; shift
-    if "$@" >"$W/e.out" 2>&1; then bad "'$*' succeeded"; return; fi
-    grep -q -- "$want" "$W/e.out" && ok || { bad "'$*': no '$want'"; cat "$W/e.out"; }
-}
 expect_err "no group to join" $NSB "$RUN" tcpdump -i pfq -c 1
 expect_err "steer_flow" env PFQ_GROUP=44 PFQ_COMPUTATION=steer_flwo $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 expect_err "PFQ_GROUP" env PFQ_GROUP=64 $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

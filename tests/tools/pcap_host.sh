@@ -1,0 +1,32 @@
+# Shared by the pcap tool tests (sourced, not run): counting, a test host
+# with two veth pairs removed on exit, and helpers. Expects S (source dir),
+# B (build dir) and a test name in NAME; sets W (a work dir tcpdump can
+# write to, after it drops to user tcpdump), RUN, NSA, NSB.
+W=$(mktemp -d)
+chmod 755 "$W"
+RUN=$B/tools/pfq-run
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+cleanup() {
+    for p in $(jobs -p); do kill -INT "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    "$S/scripts/testhost.sh" destroy "$NAME"
+    rm -rf "$W"
+}
+trap cleanup EXIT
+"$S/scripts/testhost.sh" create "$NAME" --pairs 2 || exit 1
+NSA="ip netns exec $NAME-a"
+NSB="ip netns exec $NAME-b"
+gen() { $NSA "$B/tools/pfq-gen" -q "$@"; }
+wait_listening() { for _ in $(seq 100); do grep -q "listening on" "$1" 2>/dev/null && return; sleep 0.05; done; }
+# expect_err TEXT COMMAND...: the command fails and says TEXT
+expect_err() {
+    local want=$1 out; shift
+    if out=$(timeout 30 "$@" 2>&1); then bad "'$*' succeeded"; return; fi
+    echo "$out" | grep -q -- "$want" && ok || { bad "'$*': no '$want' in: $out"; }
+}
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
