@@ -132,9 +132,8 @@ int pfqh_activate(struct pfqh *h)
 		return fail(h, PCAP_ERROR_NO_SUCH_DEVICE, "%s",
 			    "pfq: no device listed (pfq:dev[:dev...]) and no group to join "
 			    "(PFQ_GROUP, or group = N in a config file)");
-	if (h->cfg.group < 0 && (h->cfg.computation || h->cfg.nvlans))
-		return fail(h, PCAP_ERROR, "%s", h->cfg.computation ?
-			    "pfq: a computation (PFQ_COMPUTATION) needs a group (PFQ_GROUP)" :
+	if (h->cfg.group < 0 && h->cfg.nvlans)
+		return fail(h, PCAP_ERROR, "%s",
 			    "pfq: VLAN filters (PFQ_VLAN) need a group (PFQ_GROUP)");
 	caplen = (size_t)(h->cfg.caplen > 0 ? h->cfg.caplen : h->snaplen);
 	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
@@ -157,6 +156,17 @@ int pfqh_activate(struct pfqh *h)
 		err = join_group(h);
 		if (err)
 			return err;
+	} else if (h->cfg.computation) {
+		/* the socket's own computation: one that only filters, run as
+		 * a classic socket filter */
+		err = pfq_set_computation(h->q, h->cfg.computation);
+		if (err) {
+			snprintf(msg, sizeof(msg), "pfq: %s%s", pfq_error(h->q),
+				 err == -EOPNOTSUPP ? " (PFQ_GROUP)" : "");
+			return fail(h, PCAP_ERROR, "%s", msg);
+		}
+		pfq_debug("%s: computation '%s' in the socket's classic filter", h->device,
+			  h->cfg.computation);
 	}
 	for (int i = 0; i < h->cfg.ndevs; i++) {
 		err = pfq_bind(h->q, h->cfg.devs[i].name, h->cfg.devs[i].queue);

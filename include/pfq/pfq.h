@@ -199,6 +199,14 @@ PFQ_API int pfq_unbind(pfq_t *q, const char *dev, int queue);
  * group, run in the kernel after the binding check: a packet it refuses is
  * not copied; its answer caps the bytes kept. NULL resets. */
 PFQ_API int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog);
+/* The PFQ/lang computation of the socket's private group (pfq_open), run
+ * in the kernel after the binding check and before the BPF filter. It must
+ * only filter (every function passes or drops: see
+ * pfq_lang_classic_compile); it then runs as a classic socket filter.
+ * Anything more (classes, steering, counters, forwarding...) needs a group:
+ * -EOPNOTSUPP naming the function. Malformed text: -EINVAL with
+ * "line:col: message". NULL or "" resets. */
+PFQ_API int pfq_set_computation(pfq_t *q, const char *src);
 
 /* Receive. usec: -1 waits forever, 0 does not wait. */
 PFQ_API int pfq_poll(pfq_t *q, long usec);

@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,7 +51,8 @@ static int target_ifindex(const pfq_t *q)
 	return ifindex;
 }
 
-static int attach_filter(pfq_t *q)
+/* a group member: the eBPF filter that hands packets to the group program */
+static int attach_ebpf(pfq_t *q)
 {
 	char log[4096];
 	int fd = pfq_filter_load(q, log, sizeof(log));
@@ -67,18 +70,59 @@ static int attach_filter(pfq_t *q)
 	if (q->prog_fd >= 0)
 		close(q->prog_fd);
 	q->prog_fd = fd;
+	q->classic_attached = false;
 	return 0;
+}
+
+/* no group: one classic filter, which replaces the old one atomically */
+static int attach_classic(pfq_t *q)
+{
+	char err[512] = "";
+	struct sock_fprog fp;
+	int rc = pfq_filter_classic(q, true, &fp, err, sizeof(err));
+
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "cannot make the socket filter: %s", err);
+	if (setsockopt(q->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0) {
+		rc = errno;
+		free(fp.filter);
+		return pfq_seterr(q, rc, "cannot attach the socket filter: %s", strerror(rc));
+	}
+	free(fp.filter);
+	if (q->prog_fd >= 0)
+		close(q->prog_fd);
+	q->prog_fd = -1;
+	q->classic_attached = true;
+	return 0;
+}
+
+static int attach_filter(pfq_t *q)
+{
+	return q->gid >= 0 ? attach_ebpf(q) : attach_classic(q);
 }
 
 static void detach_filter(pfq_t *q)
 {
 	int dummy = 0;
 
-	if (q->prog_fd < 0)
+	if (q->prog_fd < 0 && !q->classic_attached)
 		return;
 	setsockopt(q->fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy, sizeof(dummy));
-	close(q->prog_fd);
+	if (q->prog_fd >= 0)
+		close(q->prog_fd);
 	q->prog_fd = -1;
+	q->classic_attached = false;
+}
+
+int pfq_filter_apply(pfq_t *q, char *log, size_t log_len)
+{
+	int rc;
+
+	if (q->enabled)
+		return pfq_attach_update(q);
+	/* checked now, so that a bad setting fails where it is made */
+	rc = pfq_filter_check(q, log, log_len);
+	return rc < 0 ? pfq_seterr(q, -rc, "filter refused: %s", log) : 0;
 }
 
 int pfq_attach_update(pfq_t *q)

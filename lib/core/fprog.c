@@ -5,7 +5,6 @@
 #include <linux/filter.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog)
 {
@@ -25,18 +24,11 @@ int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog)
 	}
 	q->fprog = copy;
 	q->fprog_len = prog ? prog->len : 0;
-	/* a program the translator or the verifier refuses changes nothing
-	 * (checked now even while the socket is disabled) */
-	if (copy && !q->enabled) {
-		char log[512];
-		int fd = pfq_filter_load(q, log, sizeof(log));
+	/* a program the kernel refuses changes nothing (checked now even
+	 * while the socket is disabled) */
+	char log[512] = "";
 
-		if (fd >= 0)
-			close(fd);
-		err = fd < 0 ? pfq_seterr(q, -fd, "BPF filter refused: %s", log) : 0;
-	} else {
-		err = pfq_attach_update(q);
-	}
+	err = pfq_filter_apply(q, log, sizeof(log));
 	if (err) {
 		q->fprog = old;
 		q->fprog_len = old_len;

@@ -53,9 +53,12 @@ struct pfq {
 	int promisc[PFQ_MAX_BINDINGS]; /* devices put in promiscuous mode */
 	int npromisc;
 	int attached_ifindex; /* ifindex the AF_PACKET socket is bound to */
-	int prog_fd;          /* attached filter program, -1 if none */
+	int prog_fd;          /* attached eBPF filter program, -1 if none */
+	bool classic_attached; /* a classic filter is attached (no group) */
 	struct sock_filter *fprog; /* the private group's classic filter, NULL if none */
 	unsigned fprog_len;
+	/* the private group's computation (only filtering ones), NULL if none */
+	struct pfq_lang_program *computation;
 
 	/* groups: the implicit private group is the socket's own bindings */
 	bool private_group;  /* opened with pfq_open (pfq_bind binds it) */
@@ -106,9 +109,20 @@ void pfq_net_queue_from_block(const pfq_t *q, struct pfq_net_queue *nq,
 int pfq_attach_update(pfq_t *q);
 int pfq_attach_stop(pfq_t *q);
 
-/* sockfilter.c: generate the eBPF socket filter for the current settings */
+/* sockfilter.c: generate the eBPF socket filter for the current settings
+ * (a group member's) */
 bool pfq_filter_needed(const pfq_t *q);
 int pfq_filter_load(const pfq_t *q, char *log, size_t log_len);
+/* sockfilter_classic.c: the classic filter of a socket with no group; with
+ * with_bindings false only its computation, pcap filter and caplen (a
+ * group member's private part) */
+struct sock_fprog;
+int pfq_filter_classic(const pfq_t *q, bool with_bindings, struct sock_fprog *out, char *err,
+		       size_t errlen);
+/* would the kernel take the filter of the current settings? 0 or -errno */
+int pfq_filter_check(const pfq_t *q, char *log, size_t log_len);
+/* attach.c: apply a filter setting (just check it while disabled) */
+int pfq_filter_apply(pfq_t *q, char *log, size_t log_len);
 
 /* stats.c */
 int pfq_stats_collect(pfq_t *q);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* PFQ socket life cycle and settings. */
 #include "pfq-int.h"
+
+#include <pfq/lang.h>
 #include "group.h"
 
 #include <errno.h>
@@ -187,6 +189,7 @@ int pfq_close(pfq_t *q)
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);
 	free(q->fprog);
+	pfq_lang_free(q->computation);
 	memset(q, 0, sizeof(*q));
 	q->fd = -1;
 	free(q);

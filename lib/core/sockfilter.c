@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The eBPF socket filter of a PFQ socket: it accepts the packets of the
- * socket's bindings in the chosen directions and tells the kernel how many
- * bytes to copy into the ring (the caplen). The bindings are compiled in as
- * constants; a change of bindings loads a new program, which SO_ATTACH_BPF
- * swaps in atomically.
+ * The eBPF socket filter of a group member: it accepts the packets of the
+ * socket's private bindings in the chosen directions and tells the kernel
+ * how many bytes to copy into the ring (the caplen); the rest goes to the
+ * group program (a socket with no group runs a classic filter instead:
+ * sockfilter_classic.c). The bindings are compiled in as constants; a
+ * change of bindings loads a new program, which SO_ATTACH_BPF swaps in
+ * atomically.
  */
 #include "pfq-int.h"
 
@@ -28,7 +30,7 @@
  * one device, every queue, both directions, whole packets. */
 bool pfq_filter_needed(const pfq_t *q)
 {
-	return q->gid >= 0 || q->fprog || q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
+	return q->gid >= 0 || q->fprog || q->computation || q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
 	       q->dirs != PFQ_DIR_INOUT || q->caplen < PFQ_CAPLEN_MAX;
 }
 
@@ -45,8 +47,9 @@ static bool any_queue_binding(const pfq_t *q)
  * r4 = the raw queue_mapping (veth).
  * Layout: direction check, one test block per binding (each jumps to accept
  * or falls to the next), accept, reject. Accept answers caplen, or with a
- * classic filter runs it (translated, inline) and keeps min(its answer,
- * caplen), a refusal going where a non-matching binding goes. Reject answers
+ * private computation or classic filter runs them (their classic program,
+ * translated, inline) and keeps min(its answer, caplen), a refusal going
+ * where a non-matching binding goes. Reject answers
  * 0, or in a group hands the packet to the group program. Unreachable parts
  * (accept without bindings) are left out by the emitter.
  */
@@ -93,14 +96,19 @@ static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errle
 	emit_ja(&e, reject);
 	/* accept: copy caplen bytes (the kernel caps it at the packet length) */
 	emit_bind(&e, accept);
-	if (q->fprog) {
-		struct sock_fprog fp = { (unsigned short)q->fprog_len, q->fprog };
+	if (q->fprog || q->computation) {
+		/* the private computation and pcap filter, as the classic program
+		 * a socket with no group runs, translated */
+		struct sock_fprog fp = { 0, NULL };
 		int ret = emit_label(&e);
 
-		if (cbpf_translate(&e, &fp, ret, -64, err, errlen) < 0) {
+		if (pfq_filter_classic(q, false, &fp, err, errlen) < 0 ||
+		    cbpf_translate(&e, &fp, ret, -64, err, errlen) < 0) {
+			free(fp.filter);
 			emit_free(&e);
 			return NULL;
 		}
+		free(fp.filter);
 		emit_bind(&e, ret);
 		emit_jmp_imm(&e, BPF_JEQ, BPF_REG_0, 0, reject);
 		emit_jmp_imm(&e, BPF_JLE, BPF_REG_0, (int32_t)q->caplen, keep);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../lib/bpf/cbpf.h"
+#include <pfq/lang.h>
 #include "framegen.h"
 #include "sender.h"
 #include "testhost.h"
@@ -205,6 +206,142 @@ static void test_classic_vs_translated(void **state)
 	assert_true(accepted > total / 20 && accepted < total / 2);
 }
 
+/* PFQ/lang computations that only filter, compiled to classic BPF */
+static const char *lang_filters[] = {
+	"ip", "ip6", "vlan", "vlan_id_filter [42, 44]", "filter (has_vid 43 .||. not has_vlan)",
+	"tcp >-> port 80", "when is_tcp drop", "filter (is_l3_proto 0x8100)",
+	"udp >-> dst_addr \"10.0.0.0/8\"", "no_frag >-> flow", "par (vlan >-> ip6) icmp",
+	"mac_broadcast", "filter (is_ip_multicast .||. is_frag)",
+};
+
+#define NLANG (sizeof(lang_filters) / sizeof(lang_filters[0]))
+
+/* a frame as a socket without filter got it: bytes and the VLAN tag the
+ * kernel took out */
+struct got {
+	uint16_t id;
+	uint32_t len;
+	uint8_t data[FRAMEGEN_MAX];
+	struct pfq_lang_meta meta;
+};
+
+static size_t drain_full(int fd, struct got *out, size_t max)
+{
+	uint8_t cbuf[256];
+	size_t n = 0;
+
+	for (;;) {
+		struct got *g = &out[n < max ? n : max - 1];
+		struct iovec iov = { g->data, sizeof(g->data) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		ssize_t r = recvmsg(fd, &m, 0);
+
+		if (r < 0)
+			break;
+		if (n == max || r < 12)
+			continue;
+		memset(&g->meta, 0, sizeof(g->meta));
+		g->len = (uint32_t)r;
+		g->id = (uint16_t)(g->data[10] << 8 | g->data[11]);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+				struct tpacket_auxdata *aux = (void *)CMSG_DATA(c);
+
+				g->meta.vlan_present = aux->tp_status & TP_STATUS_VLAN_VALID;
+				g->meta.vlan_tci = aux->tp_vlan_tci;
+				if (aux->tp_status & TP_STATUS_VLAN_TPID_VALID)
+					g->meta.vlan_tpid = aux->tp_vlan_tpid;
+			}
+		n++;
+	}
+	return n;
+}
+
+/* On the wire the kernel takes the outer VLAN tag out of the frame before
+ * the filter runs: the classic program reads it from the skb, and must
+ * still decide what the interpreter decides for the frame and its tag. */
+static void test_lang_classic_live(void **state)
+{
+	static uint8_t frames[NFRAMES][FRAMEGEN_MAX];
+	static size_t lens[NFRAMES];
+	static struct got ref[NFRAMES + 64];
+	static struct seen seen[NFRAMES + 64];
+	int fds[NLANG], rfd, sfd, h, tagged = 0;
+	pfq_lang_program *progs[NLANG];
+	struct framegen g;
+	size_t nref;
+	long accepted = 0;
+
+	(void)state;
+	framegen_init(&g, 11);
+	for (int i = 0; i < NFRAMES; i++) {
+		do
+			lens[i] = framegen_next(&g, frames[i]);
+		while (lens[i] < 14);
+		frames[i][10] = (uint8_t)(i >> 8);
+		frames[i][11] = (uint8_t)i;
+	}
+	h = th_enter(&th, 'b');
+	rfd = open_socket();
+	bind_b0(rfd);
+	for (size_t k = 0; k < NLANG; k++) {
+		struct pfq_lang_diag diag;
+		struct sock_fprog fp;
+
+		progs[k] = pfq_lang_compile(lang_filters[k], &diag);
+		assert_non_null(progs[k]);
+		if (pfq_lang_classic_compile(progs[k], 0xffff, &fp, &diag) < 0)
+			fail_msg("'%s': %s", lang_filters[k], diag.msg);
+		fds[k] = open_socket();
+		if (setsockopt(fds[k], SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0)
+			fail_msg("'%s': the kernel refuses its classic program (%u instructions): %s",
+				 lang_filters[k], fp.len, strerror(errno));
+		free(fp.filter);
+		bind_b0(fds[k]);
+	}
+	th_leave(h);
+	sfd = th_sender(&th, "a0", 0);
+	assert_true(sfd >= 0);
+	for (int i = 0; i < NFRAMES; i++)
+		sender_send(sfd, frames[i], lens[i]);
+	sender_close(sfd);
+	usleep(300 * 1000);
+	nref = drain_full(rfd, ref, NFRAMES + 64);
+	assert_true(nref >= NFRAMES * 9 / 10);
+	for (size_t i = 0; i < nref; i++)
+		tagged += ref[i].meta.vlan_present;
+	for (size_t k = 0; k < NLANG; k++) {
+		size_t n = drain(fds[k], seen, NFRAMES + 64), j = 0;
+
+		/* both sockets got the frames in the same order */
+		for (size_t i = 0; i < nref; i++) {
+			struct pfq_lang_decision d;
+
+			pfq_lang_run(progs[k], ref[i].data, ref[i].len, &ref[i].meta, &d);
+			if (d.fate == PFQ_FATE_DROP)
+				continue;
+			if (j >= n || seen[j].id != ref[i].id)
+				fail_msg("'%s': frame %u (%u bytes, tag %s 0x%04x) passes the interpreter "
+					 "but not the classic filter", lang_filters[k], ref[i].id,
+					 ref[i].len, ref[i].meta.vlan_present ? "yes" : "no",
+					 ref[i].meta.vlan_tci);
+			j++;
+		}
+		if (j != n)
+			fail_msg("'%s': the classic filter took %zu frames, the interpreter passes %zu",
+				 lang_filters[k], n, j);
+		accepted += (long)n;
+		close(fds[k]);
+		pfq_lang_free(progs[k]);
+	}
+	close(rfd);
+	printf("PFQ/lang classic filters on the wire: %zu programs x %zu frames (%d with the tag "
+	       "taken out by the kernel), %ld accepted, all as the interpreter decides\n",
+	       NLANG, nref, tagged, accepted);
+	assert_true(tagged > 100);
+}
+
 static void test_invalid_programs(void **state)
 {
 	struct sock_filter ret0[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
@@ -252,6 +389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_invalid_programs),
 		cmocka_unit_test(test_classic_vs_translated),
+		cmocka_unit_test(test_lang_classic_live),
 	};
 	return cmocka_run_group_tests_name("classic-bpf", tests, setup, teardown);
 }

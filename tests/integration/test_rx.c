@@ -8,14 +8,17 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <pfq/lang.h>
 #include <pfq/pfq.h>
 
 #include "capture.h"
+#include "framegen.h"
 #include "pktgen.h"
 #include "sender.h"
 #include "testhost.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -403,6 +406,107 @@ static void test_direction(void **state)
 	pfq_close(q);
 }
 
+#define NCOMP 1500
+
+/* what `src` passes of the frames ref received, by frame id (MAC 10-11) */
+static void check_computation(const char *src, const struct capture *ref, const struct capture *got,
+			      bool odd_only)
+{
+	struct pfq_lang_diag diag;
+	pfq_lang_program *p = pfq_lang_compile(src, &diag);
+	size_t j = 0, pass = 0;
+
+	assert_non_null(p);
+	for (size_t i = 0; i < ref->n; i++) {
+		const struct cap_pkt *r = &ref->pkts[i];
+		struct pfq_lang_decision d;
+		struct pfq_lang_meta meta = { 0 };
+
+		pfq_lang_run(p, r->data, r->hdr.caplen, &meta, &d);
+		if (d.fate == PFQ_FATE_DROP || (odd_only && !(r->data[11] & 1)))
+			continue;
+		pass++;
+		if (j >= got->n || memcmp(got->pkts[j].data + 10, r->data + 10, 2))
+			fail_msg("'%s': frame %u (%u bytes) passes but was not received in its place",
+				 src, r->data[10] << 8 | r->data[11], r->hdr.len);
+		j++;
+	}
+	if (j != got->n)
+		fail_msg("'%s': %zu frames received, %zu pass", src, got->n, j);
+	assert_true(pass > 0 && pass < ref->n);
+	pfq_lang_free(p);
+}
+
+/* A filtering computation on a socket with no group: a classic socket
+ * filter, after the bindings, before the BPF filter; deciding as the
+ * interpreter does on the frames that arrived (tagged ones too). */
+static void test_private_computation(void **state)
+{
+	static uint8_t frames[NCOMP][1600];
+	static size_t lens[NCOMP];
+	static const char *comps[] = { "par (udp >-> no_frag) (vlan >-> ip6)",
+				       "when is_tcp drop >-> unless (has_vid 42) (inv icmp)" };
+	/* odd frame ids (ether[11] & 1 = 1), as pcap_compile makes it */
+	struct sock_filter odd[] = { BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 11),
+				     BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 1),
+				     BPF_STMT(BPF_RET | BPF_K, 262144), BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog fp = { 4, odd };
+	pfq_t *ref = open_b(2048, 8192, "b0", "b1"), *q = open_b(2048, 8192, "b0", "b1");
+	struct framegen g;
+	struct capture cr, cq;
+	int fd;
+
+	(void)state;
+	framegen_init(&g, 5);
+	for (int i = 0; i < NCOMP; i++) {
+		do
+			lens[i] = framegen_next(&g, frames[i]);
+		while (lens[i] < 14);
+		frames[i][10] = (uint8_t)(i >> 8);
+		frames[i][11] = (uint8_t)i;
+	}
+	/* refused: more than a filter, malformed; nothing changes */
+	assert_int_equal(pfq_set_computation(q, "ip >-> steer_flow"), -EOPNOTSUPP);
+	assert_non_null(strstr(pfq_error(q), "steer_flow does more than filter"));
+	assert_int_equal(pfq_set_computation(q, "ip >->"), -EINVAL);
+	assert_non_null(strstr(pfq_error(q), "1:"));
+	for (int k = 0; k < 2; k++) {
+		/* set while disabled, then while enabled */
+		assert_int_equal(pfq_set_computation(q, comps[k]), 0);
+		if (k == 1)
+			assert_int_equal(pfq_set_fprog(q, &fp), 0);
+		assert_int_equal(pfq_enable(ref), 0);
+		assert_int_equal(pfq_enable(q), 0);
+		fd = th_sender(&th, k ? "a1" : "a0", 0);
+		assert_true(fd >= 0);
+		for (int i = 0; i < NCOMP; i++)
+			sender_send(fd, frames[i], lens[i]);
+		sender_close(fd);
+		cap_init(&cr, NCOMP + 64);
+		cap_init(&cq, NCOMP + 64);
+		cap_collect(ref, &cr, NCOMP, 3000, 200);
+		cap_collect(q, &cq, NCOMP, 300, 200);
+		assert_true(cr.n >= NCOMP * 9 / 10);
+		check_computation(comps[k], &cr, &cq, k == 1);
+		cap_free(&cr);
+		cap_free(&cq);
+		assert_int_equal(pfq_disable(ref), 0);
+		assert_int_equal(pfq_disable(q), 0);
+		assert_int_equal(pfq_set_fprog(q, NULL), 0);
+	}
+	/* reset: everything again */
+	assert_int_equal(pfq_set_computation(q, NULL), 0);
+	assert_int_equal(pfq_enable(q), 0);
+	make_frames(frames, lens, 20);
+	send_all("a0", frames, lens, 20);
+	cap_init(&cq, 64);
+	cap_collect(q, &cq, 20, 3000, 100);
+	assert_int_equal(cq.n, 20);
+	cap_free(&cq);
+	pfq_close(q);
+	pfq_close(ref);
+}
+
 static void count_cb(void *user, const struct pfq_pkthdr *hdr, const uint8_t *data)
 {
 	(void)hdr;
@@ -590,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_disable_stops_delivery),
 		cmocka_unit_test(test_poll_and_epoll),
 		cmocka_unit_test(test_direction),
+		cmocka_unit_test(test_private_computation),
 		cmocka_unit_test(test_dispatch_and_recv),
 		cmocka_unit_test(test_promisc_restored),
 		cmocka_unit_test(test_bind_errors),

@@ -77,7 +77,8 @@ expect_err "out of range" $NSB "$RUN" tcpdump -i 'pfq:b0@9' -c 1
 expect_err "cannot read config file" $NSB "$RUN" tcpdump -i "pfq/$W/none.conf:b0" -c 1
 printf 'caplen = 64\nfrobnicate = 1\n' >"$W/bad.conf"
 expect_err "bad.conf:2: frobnicate: unknown key" $NSB "$RUN" tcpdump -i "pfq/$W/bad.conf:b0" -c 1
-expect_err "needs a group" env PFQ_COMPUTATION=steer_flow $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+expect_err "steer_flow does more than filter" env PFQ_COMPUTATION=steer_flow $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+expect_err "computation: 1:4: unknown operator" env PFQ_COMPUTATION='ip >-' $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 
 # 6. a config file: caplen from the file wins over the environment
 printf '# PFQ configuration file\ncaplen = 64\nrx_slots = 8192\n' >"$W/good.conf"
@@ -105,5 +106,19 @@ p=$(awk '/received by filter/{print $1}' "$W/kp.err")
     { bad "kernel filter: stock counts $s, pfq $p"; cat "$W/kp.err"; }
 # without the debug variable the library says nothing
 grep -q "libpfq-pcap" "$W/p.err" && bad "libpfq-pcap printed without PFQ_PCAP_DEBUG" || ok
+
+# 8. a computation that only filters needs no group: it runs in the socket's
+#    classic filter, before the tcpdump expression
+PFQ_PCAP_DEBUG=1 PFQ_COMPUTATION='tcp >-> dst_port 5001' $NSB timeout -s INT 30 \
+    "$RUN" tcpdump -n -i pfq:b0:b1 -w "$W/comp.pcap" 'len > 100' 2>"$W/comp.err" & PD=$!
+wait_listening "$W/comp.err"; sleep 0.3
+gen -i a0 -n 40 -f 4
+gen -i a1 -n 30 -p tcp -f 3 -l 200
+gen -i a0 -n 20 -p tcp -f 2 -l 90
+sleep 0.5
+kill -INT $PD; wait $PD 2>/dev/null
+n=$(tcpdump -r "$W/comp.pcap" -nn 2>/dev/null | grep -c "Flags")
+[ "$n" = 30 ] && grep -q "in the socket's classic filter" "$W/comp.err" && ok ||
+    { bad "computation without a group: $n TCP packets of 30"; cat "$W/comp.err"; }
 
 finish

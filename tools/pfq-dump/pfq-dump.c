@@ -32,11 +32,13 @@ static void usage(FILE *f)
 "per packet (or write them to a pcap file with nanosecond timestamps).\n"
 "With -g the socket joins PFQ group GID (shared policy) instead: the devices\n"
 "given are bound to the group, and the group's computation decides what this\n"
-"member receives (e.g. its share of the flows with -C steer_flow).\n"
+"member receives (e.g. its share of the flows with -C steer_flow). Without -g,\n"
+"-C takes a computation that only filters (e.g. 'tcp >-> port 80'), run in\n"
+"the kernel as a classic socket filter.\n"
 "\n"
 "  -i, --interface LIST  devices, ':'-separated; DEV@N binds hw queue N only\n"
 "  -g, --group GID       join group GID (0..63)\n"
-"  -C, --computation E   set the group's PFQ/lang computation (with -g)\n"
+"  -C, --computation E   the PFQ/lang computation (the group's with -g)\n"
 "      --class MASK      classes to join with (default 0x1, the default class)\n"
 "      --weight N        this member's share of steered traffic, 1..16 (default 1)\n"
 "  -c, --count N         stop after N packets\n"
@@ -182,7 +184,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((!devs && gid < 0) || optind != argc || (computation && gid < 0)) {
+	if ((!devs && gid < 0) || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -201,6 +203,12 @@ int main(int argc, char **argv)
 			 (computation &&
 			  pfq_set_group_computation_from_string(q, (int)gid, computation) < 0))) {
 		fprintf(stderr, "pfq-dump: group %ld: %s\n", gid, pfq_error(q));
+		pfq_close(q);
+		return 1;
+	}
+	if (gid < 0 && computation && pfq_set_computation(q, computation) < 0) {
+		fprintf(stderr, "pfq-dump: %s%s\n", pfq_error(q),
+			strstr(pfq_error(q), "more than filter") ? " (use -g)" : "");
 		pfq_close(q);
 		return 1;
 	}

@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The classic back end's code: a filtering computation is a boolean over
+ * the packet (every function is entered with a passing packet, see
+ * actions.c), compiled to jumps: each function jumps to `pass` or `drop`,
+ * each predicate to `yes` or `no`, and the decoder runs once before.
+ */
+#include "cl-int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind {
+	K_NONE,
+	/* functions */
+	K_UNIT, K_DROP, K_KLEISLI, K_WHEN, K_UNLESS, K_COND, K_INV, K_PAR, K_FILTER,
+	K_NO_FRAG, K_NO_MORE_FRAG,
+	/* predicates (a filter function of the same name passes when it holds) */
+	P_NOT, P_AND, P_OR, P_XOR, P_IP, P_IP6, P_TCP, P_UDP, P_ICMP, P_FLOW,
+	P_HAS_VLAN, P_HAS_VID, P_VLAN_ID, P_FRAG, P_FIRST_FRAG, P_MORE_FRAG, P_L3, P_L4,
+	P_PORT, P_SPORT, P_DPORT, P_ADDR, P_SADDR, P_DADDR, P_BCAST, P_MCAST, P_IP_BCAST,
+	P_IP_MCAST, P_ETH,
+};
+
+static const struct entry {
+	const char *name;
+	enum kind kind;
+	unsigned need;
+} table[] = {
+	{ "unit", K_UNIT, 0 }, { "drop", K_DROP, 0 }, { ">->", K_KLEISLI, 0 },
+	{ "when", K_WHEN, 0 }, { "unless", K_UNLESS, 0 }, { "conditional", K_COND, 0 },
+	{ "inv", K_INV, 0 }, { "par", K_PAR, 0 }, { "par3", K_PAR, 0 }, { "par4", K_PAR, 0 },
+	{ "par5", K_PAR, 0 }, { "par6", K_PAR, 0 }, { "par7", K_PAR, 0 }, { "par8", K_PAR, 0 },
+	{ "filter", K_FILTER, 0 }, { "no_frag", K_NO_FRAG, N_L4 },
+	{ "no_more_frag", K_NO_MORE_FRAG, N_L4 },
+	{ "not", P_NOT, 0 }, { "and", P_AND, 0 }, { ".&&.", P_AND, 0 }, { "or", P_OR, 0 },
+	{ ".||.", P_OR, 0 }, { "xor", P_XOR, 0 }, { ".^^.", P_XOR, 0 },
+	{ "ip", P_IP, N_IP }, { "is_ip", P_IP, N_IP },
+	{ "ip6", P_IP6, N_IP }, { "is_ip6", P_IP6, N_IP },
+	{ "tcp", P_TCP, N_L4 }, { "is_tcp", P_TCP, N_L4 },
+	{ "udp", P_UDP, N_L4 }, { "is_udp", P_UDP, N_L4 },
+	{ "icmp", P_ICMP, N_L4 }, { "is_icmp", P_ICMP, N_L4 },
+	{ "flow", P_FLOW, N_L4 }, { "is_flow", P_FLOW, N_L4 },
+	{ "vlan", P_HAS_VLAN, N_VID }, { "has_vlan", P_HAS_VLAN, N_VID },
+	{ "has_vid", P_HAS_VID, N_VID },
+	{ "vlan_id_filter", P_VLAN_ID, N_VID }, { "vlan_id", P_VLAN_ID, N_VID },
+	{ "is_frag", P_FRAG, N_L4 }, { "is_first_frag", P_FIRST_FRAG, N_L4 },
+	{ "is_more_frag", P_MORE_FRAG, N_L4 },
+	{ "l3_proto", P_L3, N_TYPE }, { "is_l3_proto", P_L3, N_TYPE },
+	{ "l4_proto", P_L4, N_L4 }, { "is_l4_proto", P_L4, N_L4 },
+	{ "port", P_PORT, N_PORTS }, { "has_port", P_PORT, N_PORTS },
+	{ "src_port", P_SPORT, N_PORTS }, { "has_src_port", P_SPORT, N_PORTS },
+	{ "dst_port", P_DPORT, N_PORTS }, { "has_dst_port", P_DPORT, N_PORTS },
+	{ "addr", P_ADDR, N_ADDR }, { "has_addr", P_ADDR, N_ADDR },
+	{ "src_addr", P_SADDR, N_ADDR }, { "has_src_addr", P_SADDR, N_ADDR },
+	{ "dst_addr", P_DADDR, N_ADDR }, { "has_dst_addr", P_DADDR, N_ADDR },
+	{ "mac_broadcast", P_BCAST, 0 }, { "is_broadcast", P_BCAST, 0 },
+	{ "mac_multicast", P_MCAST, 0 }, { "is_multicast", P_MCAST, 0 },
+	{ "ip_broadcast", P_IP_BCAST, N_ADDR }, { "is_ip_broadcast", P_IP_BCAST, N_ADDR },
+	{ "ip_multicast", P_IP_MCAST, N_ADDR | N_V6MC },
+	{ "is_ip_multicast", P_IP_MCAST, N_ADDR | N_V6MC },
+};
+
+static const struct entry *lookup(const struct node *n)
+{
+	const char *name = pfq_builtins[n->fid].name;
+
+	if (!strncmp(name, "is_eth_", 7)) {
+		static const struct entry eth = { "is_eth_*", P_ETH, N_TYPE };
+
+		return &eth;
+	}
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+/* the decoding n needs, or -1 when it (or a part) does more than filter */
+static int needs(const struct node *n, const char **bad)
+{
+	const struct entry *e = lookup(n);
+	int need;
+
+	if (!e) {
+		*bad = pfq_builtins[n->fid].name;
+		return -1;
+	}
+	need = (int)e->need;
+	for (int i = 0; i < n->nargs; i++) {
+		const struct arg *a = &n->args[i];
+
+		if (a->type == LT_FUN || a->type == LT_PRED || a->type == LT_PROP) {
+			int sub = needs(a->fn, bad);
+
+			if (sub < 0)
+				return -1;
+			need |= sub;
+		}
+	}
+	return need;
+}
+
+struct gen {
+	struct clg g;
+	/* emitting the fast copy: the frame is untagged IPv4 with a 20-byte
+	 * header (EtherType 0x0800 at 12, 0x45 at 14, len >= 34), so every
+	 * field is at a constant offset and nothing is in scratch memory but
+	 * the VLAN id */
+	bool fast;
+};
+
+#define A_ (G->g.a)
+
+static int lbl(struct gen *G)
+{
+	return casm_label(G->g.a);
+}
+
+static void slot_is(struct gen *G, int slot, uint32_t v, int yes, int no)
+{
+	CASM_LD_MEM(A_, slot);
+	casm_jmp(A_, BPF_JEQ | BPF_K, v, yes, no);
+}
+
+/* l4ok and the protocol is p */
+static void l4_is(struct gen *G, uint32_t p, int yes, int no)
+{
+	CASM_LD_MEM(A_, M_L4OK);
+	casm_jmp(A_, BPF_JEQ | BPF_K, 0, no, CASM_NEXT);
+	slot_is(G, M_PROTO, p, yes, no);
+}
+
+static void flow(struct gen *G, int yes, int no)
+{
+	CASM_LD_MEM(A_, M_L4OK);
+	casm_jmp(A_, BPF_JEQ | BPF_K, 0, no, CASM_NEXT);
+	CASM_LD_MEM(A_, M_PROTO);
+	casm_jmp(A_, BPF_JEQ | BPF_K, 6, yes, CASM_NEXT);
+	casm_jmp(A_, BPF_JEQ | BPF_K, 17, yes, no);
+}
+
+static void in_cidr(struct gen *G, int slot, const struct cidr *c, int yes, int no)
+{
+	CASM_LD_MEM(A_, slot);
+	CASM_ALU(A_, BPF_AND, ntohl(c->mask));
+	casm_jmp(A_, BPF_JEQ | BPF_K, ntohl(c->addr), yes, no);
+}
+
+static void mac_bcast(struct gen *G, uint32_t off, int yes, int no)
+{
+	CASM_LD_ABS(A_, BPF_W, off);
+	casm_jmp(A_, BPF_JEQ | BPF_K, 0xffffffffu, CASM_NEXT, no);
+	CASM_LD_ABS(A_, BPF_H, off + 4);
+	casm_jmp(A_, BPF_JEQ | BPF_K, 0xffff, yes, no);
+}
+
+
+/* ---- the fast copy: untagged IPv4, 20-byte header, len >= 34 ---- */
+
+/* not a later fragment (else no L4 header), protocol p, and its header fits */
+static void fast_l4(struct gen *G, uint32_t p, int yes, int no)
+{
+	CASM_LD_ABS(A_, BPF_B, 23);
+	casm_jmp(A_, BPF_JEQ | BPF_K, p, CASM_NEXT, no);
+	CASM_LD_ABS(A_, BPF_H, 20);
+	casm_jmp(A_, BPF_JSET | BPF_K, 0x1fff, no, CASM_NEXT);
+	CASM_LD_LEN(A_);
+	if (p != 6) {
+		casm_jmp(A_, BPF_JGE | BPF_K, 42, yes, no);
+		return;
+	}
+	casm_jmp(A_, BPF_JGE | BPF_K, 54, CASM_NEXT, no);
+	CASM_LD_ABS(A_, BPF_B, 46);
+	casm_jmp(A_, BPF_JGE | BPF_K, 0x50, yes, no); /* TCP data offset >= 5 */
+}
+
+static void fast_flow(struct gen *G, int yes, int no)
+{
+	int udp = lbl(G);
+
+	CASM_LD_ABS(A_, BPF_B, 23);
+	casm_jmp(A_, BPF_JEQ | BPF_K, 17, udp, CASM_NEXT);
+	fast_l4(G, 6, yes, no);
+	casm_bind(A_, udp);
+	fast_l4(G, 17, yes, no);
+}
+
+static void fast_cidr(struct gen *G, uint32_t off, const struct cidr *c, int yes, int no)
+{
+	CASM_LD_ABS(A_, BPF_W, off);
+	CASM_ALU(A_, BPF_AND, ntohl(c->mask));
+	casm_jmp(A_, BPF_JEQ | BPF_K, ntohl(c->addr), yes, no);
+}
+
+/* the predicates that read decoded fields; false when k has no fast form
+ * (then the general one, which reads only what the fast prologue set) */
+static bool fast_pred(struct gen *G, enum kind k, const struct node *n, int yes, int no)
+{
+	const struct arg *a0 = &n->args[0];
+	int l1 = lbl(G);
+
+	switch (k) {
+	case P_IP: casm_ja(A_, yes); return true;
+	case P_IP6: casm_ja(A_, no); return true;
+	case P_TCP: fast_l4(G, 6, yes, no); return true;
+	case P_UDP: fast_l4(G, 17, yes, no); return true;
+	case P_ICMP: fast_l4(G, 1, yes, no); return true; /* ICMPv6 is not ICMP over IPv4 */
+	case P_FLOW: fast_flow(G, yes, no); return true;
+	case P_FRAG: case P_FIRST_FRAG: case P_MORE_FRAG:
+		CASM_LD_ABS(A_, BPF_H, 20);
+		if (k == P_FRAG)
+			casm_jmp(A_, BPF_JSET | BPF_K, 0x3fff, yes, no);
+		else if (k == P_MORE_FRAG)
+			casm_jmp(A_, BPF_JSET | BPF_K, 0x1fff, yes, no);
+		else {
+			casm_jmp(A_, BPF_JSET | BPF_K, 0x1fff, no, CASM_NEXT);
+			casm_jmp(A_, BPF_JSET | BPF_K, 0x2000, yes, no);
+		}
+		return true;
+	case P_L3: casm_ja(A_, a0->u == 0x0800 ? yes : no); return true;
+	case P_ETH:
+		casm_ja(A_, strtoul(pfq_builtins[n->fid].doc, NULL, 16) == 0x0800 ? yes : no);
+		return true;
+	case P_L4:
+		CASM_LD_ABS(A_, BPF_B, 23);
+		casm_jmp(A_, BPF_JEQ | BPF_K, (uint32_t)a0->u, yes, no);
+		return true;
+	case P_PORT: case P_SPORT: case P_DPORT:
+		fast_flow(G, l1, no);
+		casm_bind(A_, l1);
+		if (k != P_DPORT) {
+			CASM_LD_ABS(A_, BPF_H, 34);
+			casm_jmp(A_, BPF_JEQ | BPF_K, (uint32_t)a0->u, yes, k == P_SPORT ? no : CASM_NEXT);
+		}
+		if (k != P_SPORT) {
+			CASM_LD_ABS(A_, BPF_H, 36);
+			casm_jmp(A_, BPF_JEQ | BPF_K, (uint32_t)a0->u, yes, no);
+		}
+		return true;
+	case P_ADDR: case P_SADDR: case P_DADDR:
+		if (k != P_DADDR)
+			fast_cidr(G, 26, &a0->cidr, yes, k == P_SADDR ? no : l1);
+		casm_bind(A_, l1);
+		if (k != P_SADDR)
+			fast_cidr(G, 30, &a0->cidr, yes, no);
+		return true;
+	case P_IP_BCAST:
+		CASM_LD_ABS(A_, BPF_W, 26);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 0xffffffffu, yes, CASM_NEXT);
+		CASM_LD_ABS(A_, BPF_W, 30);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 0xffffffffu, yes, no);
+		return true;
+	case P_IP_MCAST: /* 224.0.0.0/4 */
+		CASM_LD_ABS(A_, BPF_B, 26);
+		CASM_ALU(A_, BPF_AND, 0xf0);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 0xe0, yes, CASM_NEXT);
+		CASM_LD_ABS(A_, BPF_B, 30);
+		CASM_ALU(A_, BPF_AND, 0xf0);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 0xe0, yes, no);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int no);
+
+static void pred_node(struct gen *G, const struct node *n, int yes, int no)
+{
+	pred(G, lookup(n)->kind, n, yes, no);
+}
+
+static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int no)
+{
+	const struct arg *a0 = &n->args[0];
+	int l1 = lbl(G), l2 = lbl(G);
+
+	if (G->fast && fast_pred(G, k, n, yes, no))
+		return;
+	switch (k) {
+	case P_NOT:
+		pred_node(G, a0->fn, no, yes);
+		break;
+	case P_AND:
+		pred_node(G, a0->fn, l1, no);
+		casm_bind(A_, l1);
+		pred_node(G, n->args[1].fn, yes, no);
+		break;
+	case P_OR:
+		pred_node(G, a0->fn, yes, l1);
+		casm_bind(A_, l1);
+		pred_node(G, n->args[1].fn, yes, no);
+		break;
+	case P_XOR:
+		pred_node(G, a0->fn, l1, l2);
+		casm_bind(A_, l1);
+		pred_node(G, n->args[1].fn, no, yes);
+		casm_bind(A_, l2);
+		pred_node(G, n->args[1].fn, yes, no);
+		break;
+	case P_IP: slot_is(G, M_IPV, 4, yes, no); break;
+	case P_IP6: slot_is(G, M_IPV, 6, yes, no); break;
+	case P_TCP: l4_is(G, 6, yes, no); break;
+	case P_UDP: l4_is(G, 17, yes, no); break;
+	case P_ICMP:
+		/* ICMP over IPv4, ICMPv6 over IPv6 */
+		CASM_LD_MEM(A_, M_L4OK);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 0, no, CASM_NEXT);
+		CASM_LD_MEM(A_, M_PROTO);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 1, l1, CASM_NEXT);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 58, l2, no);
+		casm_bind(A_, l1);
+		slot_is(G, M_IPV, 4, yes, no);
+		casm_bind(A_, l2);
+		slot_is(G, M_IPV, 6, yes, no);
+		break;
+	case P_FLOW: flow(G, yes, no); break;
+	case P_HAS_VLAN: slot_is(G, M_VID, 0, no, yes); break;
+	case P_HAS_VID: slot_is(G, M_VID, (uint32_t)a0->i, yes, no); break;
+	case P_VLAN_ID:
+		/* -1 stands for any tag */
+		CASM_LD_MEM(A_, M_VID);
+		for (int i = 0; i < a0->nints; i++)
+			casm_jmp(A_, (uint16_t)((a0->ints[i] < 0 ? BPF_JGT : BPF_JEQ) | BPF_K),
+				 a0->ints[i] < 0 ? 0 : (uint32_t)a0->ints[i], yes, CASM_NEXT);
+		casm_ja(A_, no);
+		break;
+	case P_FRAG: case P_FIRST_FRAG: case P_MORE_FRAG:
+		slot_is(G, M_IPV, 0, no, CASM_NEXT);
+		CASM_LD_MEM(A_, M_FRAG);
+		if (k == P_FIRST_FRAG)
+			casm_jmp(A_, BPF_JEQ | BPF_K, 1, yes, no);
+		else
+			casm_jmp(A_, BPF_JSET | BPF_K, k == P_FRAG ? 1 : 2, yes, no);
+		break;
+	case P_L3: slot_is(G, M_TYPE, (uint32_t)a0->u, yes, no); break;
+	case P_ETH:
+		slot_is(G, M_TYPE, (uint32_t)strtoul(pfq_builtins[n->fid].doc, NULL, 16), yes, no);
+		break;
+	case P_L4:
+		slot_is(G, M_IPV, 0, no, CASM_NEXT);
+		slot_is(G, M_PROTO, (uint32_t)a0->u, yes, no);
+		break;
+	case P_PORT: case P_SPORT: case P_DPORT:
+		flow(G, l1, no);
+		casm_bind(A_, l1);
+		if (k != P_DPORT)
+			slot_is(G, M_SPORT, (uint32_t)a0->u, yes, k == P_SPORT ? no : CASM_NEXT);
+		if (k != P_SPORT)
+			slot_is(G, M_DPORT, (uint32_t)a0->u, yes, no);
+		break;
+	case P_ADDR: case P_SADDR: case P_DADDR:
+		slot_is(G, M_IPV, 4, CASM_NEXT, no);
+		if (k != P_DADDR)
+			in_cidr(G, M_SADDR, &a0->cidr, yes, k == P_SADDR ? no : CASM_NEXT);
+		if (k != P_SADDR)
+			in_cidr(G, M_DADDR, &a0->cidr, yes, no);
+		break;
+	case P_BCAST:
+		CASM_LD_LEN(A_);
+		casm_jmp(A_, BPF_JGE | BPF_K, 14, CASM_NEXT, no);
+		mac_bcast(G, 0, yes, l1);
+		casm_bind(A_, l1);
+		mac_bcast(G, 6, yes, no);
+		break;
+	case P_MCAST:
+		CASM_LD_LEN(A_);
+		casm_jmp(A_, BPF_JGE | BPF_K, 14, CASM_NEXT, no);
+		CASM_LD_ABS(A_, BPF_B, 0);
+		casm_jmp(A_, BPF_JSET | BPF_K, 1, yes, CASM_NEXT);
+		CASM_LD_ABS(A_, BPF_B, 6);
+		casm_jmp(A_, BPF_JSET | BPF_K, 1, yes, no);
+		break;
+	case P_IP_BCAST:
+		slot_is(G, M_IPV, 4, CASM_NEXT, no);
+		slot_is(G, M_SADDR, 0xffffffffu, yes, CASM_NEXT);
+		slot_is(G, M_DADDR, 0xffffffffu, yes, no);
+		break;
+	case P_IP_MCAST:
+		CASM_LD_MEM(A_, M_IPV);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 4, l1, CASM_NEXT);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 6, l2, no);
+		casm_bind(A_, l1);
+		CASM_LD_MEM(A_, M_SADDR);
+		CASM_ALU(A_, BPF_RSH, 28);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 0xe, yes, CASM_NEXT);
+		CASM_LD_MEM(A_, M_DADDR);
+		CASM_ALU(A_, BPF_RSH, 28);
+		casm_jmp(A_, BPF_JEQ | BPF_K, 0xe, yes, no);
+		casm_bind(A_, l2);
+		slot_is(G, M_V6MC, 0, no, yes);
+		break;
+	default:
+		casm_ja(A_, no); /* not reached: needs() accepted only the above */
+		break;
+	}
+}
+
+static void fun(struct gen *G, const struct node *n, int pass, int drop)
+{
+	enum kind k = lookup(n)->kind;
+	int l1 = lbl(G), l2 = lbl(G);
+
+	switch (k) {
+	case K_UNIT: casm_ja(A_, pass); break;
+	case K_DROP: casm_ja(A_, drop); break;
+	case K_KLEISLI:
+		fun(G, n->args[0].fn, l1, drop);
+		casm_bind(A_, l1);
+		fun(G, n->args[1].fn, pass, drop);
+		break;
+	case K_WHEN:
+	case K_UNLESS:
+		pred_node(G, n->args[0].fn, k == K_WHEN ? l1 : pass, k == K_WHEN ? pass : l1);
+		casm_bind(A_, l1);
+		fun(G, n->args[1].fn, pass, drop);
+		break;
+	case K_COND:
+		pred_node(G, n->args[0].fn, l1, l2);
+		casm_bind(A_, l1);
+		fun(G, n->args[1].fn, pass, drop);
+		casm_bind(A_, l2);
+		fun(G, n->args[2].fn, pass, drop);
+		break;
+	case K_INV: fun(G, n->args[0].fn, drop, pass); break;
+	case K_PAR:
+		/* the first alternative that passes */
+		for (int i = 0; i < n->nargs; i++) {
+			int next = i + 1 < n->nargs ? lbl(G) : drop;
+
+			fun(G, n->args[i].fn, pass, next);
+			if (i + 1 < n->nargs)
+				casm_bind(A_, next);
+		}
+		break;
+	case K_FILTER: pred_node(G, n->args[0].fn, pass, drop); break;
+	case K_NO_FRAG: pred(G, P_FRAG, n, drop, pass); break;
+	case K_NO_MORE_FRAG: pred(G, P_MORE_FRAG, n, drop, pass); break;
+	default: pred(G, k, n, pass, drop); break;
+	}
+}
+
+int lang_classic_check(const pfq_lang_program *prog, char *why, size_t whylen)
+{
+	const char *bad = NULL;
+
+	if (why && whylen)
+		why[0] = '\0';
+	if (!prog || !prog->main)
+		return -1;
+	if (needs(prog->main, &bad) >= 0)
+		return 0;
+	if (why && whylen)
+		snprintf(why, whylen, "%s does more than filter (classes, steering, state, "
+			 "counters, logs or forwarding need a group)", bad);
+	return -1;
+}
+
+int lang_classic_emit(const pfq_lang_program *prog, struct casm *a, int pass, int drop,
+		      int64_t fast_accept, char *why, size_t whylen)
+{
+	const char *bad = NULL;
+	struct gen G = { { a, 0 } };
+	int need;
+
+	if (lang_classic_check(prog, why, whylen) < 0)
+		return -1;
+	need = needs(prog->main, &bad);
+	G.g.need = (unsigned)need;
+	if (need & (N_IP | N_L4 | N_PORTS | N_ADDR | N_V6MC)) {
+		/* the common frame gets a copy of the program with its fields
+		 * at constant offsets (loads the kernel inlines); the rest the
+		 * general decoder */
+		int general = casm_label(a);
+
+		CASM_LD_LEN(a);
+		casm_jmp(a, BPF_JGE | BPF_K, 34, CASM_NEXT, general);
+		CASM_LD_ABS(a, BPF_H, 12);
+		casm_jmp(a, BPF_JEQ | BPF_K, 0x0800, CASM_NEXT, general);
+		CASM_LD_ABS(a, BPF_B, 14);
+		casm_jmp(a, BPF_JEQ | BPF_K, 0x45, CASM_NEXT, general);
+		if (need & N_VID) {
+			G.g.need = N_VID; /* only the tag the kernel took out */
+			cl_decode(&G.g);
+		}
+		G.fast = true;
+		if (fast_accept >= 0) {
+			/* answers right here: the common path stays in a few
+			 * cache lines, whatever the size of the general part */
+			int fpass = casm_label(a), fdrop = casm_label(a);
+
+			fun(&G, prog->main, fpass, fdrop);
+			casm_bind(a, fpass);
+			CASM_RET(a, (uint32_t)fast_accept);
+			casm_bind(a, fdrop);
+			CASM_RET(a, 0);
+		} else {
+			fun(&G, prog->main, pass, drop);
+		}
+		G.fast = false;
+		G.g.need = (unsigned)need;
+		casm_bind(a, general);
+	}
+	cl_decode(&G.g);
+	fun(&G, prog->main, pass, drop);
+	return 0;
+}
+
+int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
+			     struct sock_fprog *out, struct pfq_lang_diag *diag)
+{
+	struct casm a;
+	struct sock_filter *insns;
+	int pass, drop, len = 0;
+	char why[256];
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!prog || !out) {
+		if (diag)
+			diag_set(diag, 0, 0, "NULL argument");
+		errno = EINVAL;
+		return -1;
+	}
+	casm_init(&a);
+	pass = casm_label(&a);
+	drop = casm_label(&a);
+	if (lang_classic_emit(prog, &a, pass, drop, accept, why, sizeof(why)) < 0) {
+		casm_free(&a);
+		if (diag)
+			diag_set(diag, 0, 0, "%s", why);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	casm_bind(&a, pass);
+	CASM_RET(&a, accept);
+	casm_bind(&a, drop);
+	CASM_RET(&a, 0);
+	insns = casm_finish(&a, BPF_MAXINSNS, &len);
+	casm_free(&a);
+	if (!insns) {
+		if (diag)
+			diag_set(diag, 0, 0, "the classic program would exceed %d instructions",
+				 BPF_MAXINSNS);
+		errno = E2BIG;
+		return -1;
+	}
+	out->len = (unsigned short)len;
+	out->filter = insns;
+	return 0;
+}
