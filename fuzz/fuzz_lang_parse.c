@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: any text through the PFQ/lang front end; what compiles
- * also runs over a few frames. */
+ * also runs over a few frames and, when it only filters, through the
+ * classic back end. */
 #include <pfq/lang.h>
+
+#include <linux/filter.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pfq_lang_run(p, frame_udp, sizeof(frame_udp), NULL, &d);
 		pfq_lang_run(p, frame_udp, 20, NULL, &d);
 		pfq_lang_run(p, frame_udp, 0, NULL, &d);
+		struct sock_fprog fp;
+
+		if (pfq_lang_classic_compile(p, 1, &fp, &diag) == 0)
+			free(fp.filter);
 		pfq_lang_free(p);
 	}
 	free(src);

@@ -78,7 +78,16 @@ check "pfq-stat --help" 0 "$S" --help
 check "pfq-stat bad group" 2 "$S" -g 64
 check "pfq-stat bad interval" 2 "$S" -i 0
 check "pfq-stat extra argument" 2 "$S" foo
-check "pfq-dump computation without group" 2 "$B/tools/pfq-dump" -C ip
+check "pfq-dump computation without device or group" 2 "$B/tools/pfq-dump" -C ip
+check "pfq-dump computation that does more without group" 1 "$B/tools/pfq-dump" -i lo -C steer_flow -c 1
+grep -q "steer_flow does more than filter.*(use -g)" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: pfq-dump -C steer_flow message"; cat /tmp/cli.$$; }
+check "pfq-lang dump --classic" 0 "$L" dump --classic -e 'tcp >-> port 80'
+grep -q "^(000) ld       #pktlen" /tmp/cli.$$ && grep -q "ret      #262144" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: pfq-lang dump --classic listing"; cat /tmp/cli.$$; }
+check "pfq-lang dump --classic, not a filter" 1 "$L" dump --classic -e 'ip >-> steer_flow'
+grep -q "steer_flow does more than filter" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: pfq-lang --classic message"; cat /tmp/cli.$$; }
 check "pfq-dump bad group" 2 "$B/tools/pfq-dump" -g 64
 check "pfq-dump bad weight" 2 "$B/tools/pfq-dump" -g 1 --weight 17
 check "pfq-dump bad computation" 1 "$B/tools/pfq-dump" -g 1 -C steer_flw -c 1

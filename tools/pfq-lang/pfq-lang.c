@@ -3,6 +3,7 @@
 #include <pfq/lang.h>
 
 #include <getopt.h>
+#include <linux/filter.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,9 @@ static void usage(FILE *f)
 "Commands:\n"
 "  check      parse and type-check; print nothing but errors and warnings\n"
 "  dump       print the typed program (one function per line, with types);\n"
-"             with --ebpf, compile it and print the eBPF listing (needs root)\n"
+"             with --ebpf, compile it and print the eBPF listing (needs root);\n"
+"             with --classic, the classic BPF program of a computation that\n"
+"             only filters (tcpdump -d style)\n"
 "  run        run the reference interpreter over every packet of a pcap file\n"
 "             and print one decision per packet\n"
 "  functions  list the function catalogue\n"
@@ -31,11 +34,14 @@ static void usage(FILE *f)
 "  -b, --ebpf         (dump) the compiled eBPF program, loaded and verified\n"
 "                     by the kernel; (run) also run every packet through it\n"
 "                     and report any packet where it decides differently\n"
+"  -c, --classic      (dump) the classic BPF program (no root needed); a\n"
+"                     computation that does more than filter is an error\n"
 "  -h, --help         this text\n"
 "\n"
 "Examples:\n"
 "  pfq-lang check -e 'ip >-> steer_flow'\n"
 "  pfq-lang dump prog.pfq\n"
+"  pfq-lang dump --classic -e 'tcp >-> port 80'\n"
 "  pfq-lang run -e 'when is_tcp drop' --pcap capture.pcap --json\n"
 "\n"
 "Exit status: 0 success, 1 the program does not compile, 2 bad usage,\n"
@@ -166,9 +172,20 @@ static int run_pcap(const pfq_lang_program *prog, pfq_lang_bpf *bpf, const char 
 	return EXIT_OK;
 }
 
+/* a classic program, one instruction a line, as tcpdump -d prints it */
+static void print_classic(const struct sock_fprog *fp)
+{
+	for (unsigned i = 0; i < fp->len; i++) {
+		const struct sock_filter *f = &fp->filter[i];
+		char *text = bpf_image((const struct bpf_insn *)f, (int)i);
+
+		puts(text ? text : "?");
+	}
+}
+
 struct cli {
 	const char *expr, *pcap;
-	int json, ebpf;
+	int json, ebpf, classic;
 };
 
 /* options may stand before and after the command: parse a run of them;
@@ -180,6 +197,7 @@ static int parse_opts(int argc, char **argv, const char *spec, struct cli *o)
 		{ "pcap", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "ebpf", no_argument, NULL, 'b' },
+		{ "classic", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
 	int c;
@@ -190,6 +208,7 @@ static int parse_opts(int argc, char **argv, const char *spec, struct cli *o)
 		case 'r': o->pcap = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'b': o->ebpf = 1; break;
+		case 'c': o->classic = 1; break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return -2;
 		}
@@ -206,14 +225,14 @@ int main(int argc, char **argv)
 	int r;
 
 	/* "+": stop at the command, then go on after it */
-	if ((r = parse_opts(argc, argv, "+e:r:jbh", &o)) < 0)
+	if ((r = parse_opts(argc, argv, "+e:r:jbch", &o)) < 0)
 		return r == -1 ? EXIT_OK : EXIT_USAGE;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	cmd = argv[optind++];
-	if ((r = parse_opts(argc, argv, "e:r:jbh", &o)) < 0)
+	if ((r = parse_opts(argc, argv, "e:r:jbch", &o)) < 0)
 		return r == -1 ? EXIT_OK : EXIT_USAGE;
 	const char *expr = o.expr, *pcap = o.pcap;
 	int json = o.json, ebpf = o.ebpf;
@@ -287,7 +306,19 @@ int main(int argc, char **argv)
 			return EXIT_PROGRAM;
 		}
 	}
-	if (!strcmp(cmd, "dump")) {
+	if (!strcmp(cmd, "dump") && o.classic) {
+		struct sock_fprog fp;
+
+		if (pfq_lang_classic_compile(prog, 262144, &fp, &diag) < 0) {
+			fprintf(stderr, "%s: error: %s\n", where, diag.msg);
+			rc = EXIT_PROGRAM;
+		} else {
+			pfq_lang_dump(prog, stdout);
+			printf("-- classic BPF: %u instructions (pass: ret #262144)\n", fp.len);
+			print_classic(&fp);
+			free(fp.filter);
+		}
+	} else if (!strcmp(cmd, "dump")) {
 		pfq_lang_dump(prog, stdout);
 		if (bpf) {
 			printf("-- eBPF socket filter: %d instructions, verified and JIT-compiled\n",

@@ -479,10 +479,10 @@ int lang_classic_emit(const pfq_lang_program *prog, struct casm *a, int pass, in
 
 		CASM_LD_LEN(a);
 		casm_jmp(a, BPF_JGE | BPF_K, 34, CASM_NEXT, general);
-		CASM_LD_ABS(a, BPF_H, 12);
-		casm_jmp(a, BPF_JEQ | BPF_K, 0x0800, CASM_NEXT, general);
-		CASM_LD_ABS(a, BPF_B, 14);
-		casm_jmp(a, BPF_JEQ | BPF_K, 0x45, CASM_NEXT, general);
+		/* one load: the EtherType and the version/header length byte */
+		CASM_LD_ABS(a, BPF_W, 12);
+		CASM_ALU(a, BPF_AND, 0xffffff00);
+		casm_jmp(a, BPF_JEQ | BPF_K, 0x08004500, CASM_NEXT, general);
 		if (need & N_VID) {
 			G.g.need = N_VID; /* only the tag the kernel took out */
 			cl_decode(&G.g);
