@@ -494,6 +494,27 @@ static void test_private_computation(void **state)
 		assert_int_equal(pfq_disable(q), 0);
 		assert_int_equal(pfq_set_fprog(q, NULL), 0);
 	}
+	/* in a group too: the socket's own bindings and computation come first
+	 * (its eBPF member filter runs them translated), the group gets the rest */
+	assert_int_equal(pfq_set_computation(q, comps[0]), 0);
+	assert_true(pfq_join_group(q, PFQ_ANY_GROUP, PFQ_CLASS_DEFAULT, PFQ_POLICY_PRIVATE) >= 0);
+	assert_int_equal(pfq_enable(ref), 0);
+	assert_int_equal(pfq_enable(q), 0);
+	fd = th_sender(&th, "a0", 0);
+	assert_true(fd >= 0);
+	for (int i = 0; i < NCOMP; i++)
+		sender_send(fd, frames[i], lens[i]);
+	sender_close(fd);
+	cap_init(&cr, NCOMP + 64);
+	cap_init(&cq, NCOMP + 64);
+	cap_collect(ref, &cr, NCOMP, 3000, 200);
+	cap_collect(q, &cq, NCOMP, 300, 200);
+	check_computation(comps[0], &cr, &cq, false);
+	cap_free(&cr);
+	cap_free(&cq);
+	assert_int_equal(pfq_disable(ref), 0);
+	assert_int_equal(pfq_disable(q), 0);
+	assert_int_equal(pfq_leave_group(q, pfq_group_id(q)), 0);
 	/* reset: everything again */
 	assert_int_equal(pfq_set_computation(q, NULL), 0);
 	assert_int_equal(pfq_enable(q), 0);
@@ -700,5 +721,17 @@ int main(void)
 		cmocka_unit_test(test_bind_errors),
 		cmocka_unit_test(test_queue_binding),
 	};
-	return cmocka_run_group_tests_name("pfq-rx", tests, setup, teardown);
+	char dir[] = "/tmp/pfq-rx-XXXXXX";
+
+	/* a group registry of our own (test_private_computation joins one) */
+	if (!mkdtemp(dir))
+		return 1;
+	setenv("PFQ_RUN_DIR", dir, 1);
+	int rc = cmocka_run_group_tests_name("pfq-rx", tests, setup, teardown);
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		rc = rc ? rc : 1;
+	return rc;
 }
