@@ -25,8 +25,13 @@ struct pair {
 
 static const struct pair pairs[] = {
 	{ "ip", "ip", "ip" },
+	{ "ip, same checks", "ip",
+	  "ip and ip[0] & 0xf0 = 0x40 and ip[0] & 0xf >= 5 and len >= 14 + (ip[0] & 0xf) * 4" },
 	{ "ip >-> steer_flow", "ip >-> steer_flow", NULL },
 	{ "when is_tcp drop", "when is_tcp drop", "not tcp" },
+	{ "not tcp, same checks", "when is_tcp drop",
+	  "not (ip and ip[0] & 0xf0 = 0x40 and ip[0] & 0xf >= 5 and ip[9] = 6 and "
+	  "ip[6:2] & 0x1fff = 0 and len >= 34 + (ip[0] & 0xf) * 4 and tcp[12] >= 0x50)" },
 	{ "tcp port 80", "tcp >-> port 80", "tcp port 80" },
 	{ "udp and dst net", "udp >-> dst_addr \"10.0.0.0/8\"", "udp and dst net 10.0.0.0/8" },
 	{ "10-stage pipeline",
@@ -143,8 +148,8 @@ int main(int argc, char **argv)
 		int pcap_fd = -1;
 
 		if (pairs[i].pcap) {
-			char cmd[512], err[256];
-			struct sock_filter insns[256];
+			char cmd[1024], err[256];
+			struct sock_filter insns[1024];
 			struct sock_fprog fp = { 0, insns };
 			FILE *f;
 
@@ -152,7 +157,7 @@ int main(int argc, char **argv)
 			snprintf(cmd, sizeof(cmd), "tcpdump -ddd -y EN10MB -s 262144 '%s' 2>/dev/null",
 				 pairs[i].pcap);
 			f = popen(cmd, "r");
-			if (f && fscanf(f, "%hu", &fp.len) == 1 && fp.len <= 256) {
+			if (f && fscanf(f, "%hu", &fp.len) == 1 && fp.len <= 1024) {
 				for (int k = 0; k < fp.len; k++) {
 					unsigned code, jt, jf, kk;
 
@@ -171,9 +176,9 @@ int main(int argc, char **argv)
 			close(pcap_fd);
 		else
 			theirs = -1;
-		if (i == 0)
+		if (!strcmp(pairs[i].lang, "ip") && !ip_ns)
 			ip_ns = ours;
-		if (i == 1)
+		if (!strcmp(pairs[i].lang, "ip >-> steer_flow"))
 			flow_ns = ours;
 		if (theirs > 0)
 			printf("%-20s %8d %12.1f %12.1f %8.2f\n", pairs[i].name, pfq_lang_bpf_insn_count(b),
