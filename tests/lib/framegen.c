@@ -184,7 +184,11 @@ size_t framegen_next(struct framegen *g, uint8_t *buf)
 			nh = q;
 			if (t == 44) {
 				q[1] = 0;
-				put16(q + 2, (uint16_t)(pick(g, 2) ? pick(g, 2) : 185 << 3 | pick(g, 2)));
+				/* first, second (offset 8 bytes), later, any bits */
+				static const uint16_t offs[] = { 0, 1 << 3, 185 << 3 };
+				uint32_t r = pick(g, 4);
+
+				put16(q + 2, (uint16_t)(r < 3 ? offs[r] | pick(g, 2) : framegen_rand(g)));
 				q += 8;
 			} else if (t == 51) {
 				q[1] = (uint8_t)pick(g, 3);
