@@ -36,6 +36,10 @@ static bool grow(void **p, int *cap, int need, size_t size)
 
 static void put(struct casm *a, struct casm_insn i)
 {
+	/* far beyond any program the kernel takes: stop here, whatever the
+	 * generator is doing (casm_finish fails) */
+	if (a->n >= CASM_MAX_BUFFER)
+		a->oom = true;
 	if (a->oom || !grow((void **)&a->v, &a->cap, a->n + 1, sizeof(i))) {
 		a->oom = true;
 		return;

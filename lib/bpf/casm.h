@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define CASM_NEXT (-1) /* "the next instruction" as a jump target */
+#define CASM_MAX_BUFFER 65536 /* instructions a buffer takes before it fails */
 
 struct casm_insn {
 	uint16_t code;
@@ -26,7 +27,7 @@ struct casm {
 	int n, cap;
 	int *label_pos; /* index of the instruction a label is bound to, -1 unbound */
 	int nlabels, caplabels;
-	bool oom;
+	bool oom; /* out of memory or over CASM_MAX_BUFFER: casm_finish fails */
 };
 
 void casm_init(struct casm *a);

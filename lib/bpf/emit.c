@@ -37,6 +37,10 @@ static bool grow(void **p, int *cap, int need, size_t size)
 
 void emit(struct emit *e, struct bpf_insn i)
 {
+	/* as many as the kernel takes in a program, and no more, whatever the
+	 * generator is doing (emit_finish fails) */
+	if (e->n >= EMIT_MAX_INSNS)
+		e->oom = true;
 	if (e->oom || !grow((void **)&e->insns, &e->cap, e->n + 1, sizeof(i))) {
 		e->oom = true;
 		return;

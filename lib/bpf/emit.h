@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define EMIT_MAX_INSNS (1 << 20) /* BPF_COMPLEXITY_LIMIT_INSNS: a larger program never loads */
+
 struct emit {
 	struct bpf_insn *insns;
 	int n, cap;
@@ -19,7 +21,7 @@ struct emit {
 	int nlabels, caplabels;
 	struct { int insn, label; } *fix;
 	int nfix, capfix;
-	bool oom;
+	bool oom; /* out of memory or over EMIT_MAX_INSNS: emit_finish fails */
 };
 
 void emit_init(struct emit *e);

@@ -14,6 +14,10 @@
 #include <string.h>
 
 #define MAX_EXPAND 64
+/* functions in the expanded program: a definition that uses its parameter
+ * twice doubles its argument at each call, so nesting such calls grows the
+ * program exponentially; far more than any real computation needs */
+#define MAX_NODES 20000
 
 struct tc {
 	struct pfq_lang_program *prog;
@@ -409,6 +413,12 @@ static struct node *tc_builtin(struct tc *T, const struct ast *head, int fid,
 		diag_set(T->diag, head->line, head->col, "'%s' takes %d argument%s%s%s%s, given %d",
 			 b->name, b->nargs, b->nargs == 1 ? "" : "s", b->nargs ? " (" : "", sig,
 			 b->nargs ? ")" : "", nargs);
+		return NULL;
+	}
+	if (T->prog->nnodes >= MAX_NODES) {
+		diag_set(T->diag, head->line, head->col,
+			 "program too large: over %d functions once definitions are expanded",
+			 MAX_NODES);
 		return NULL;
 	}
 	n = new_node(T, fid, head);

@@ -321,6 +321,29 @@ static void test_classic(void **state)
 	assert_true(n >= 50);
 }
 
+/* xor nested in its second operand doubles the code at each level: the
+ * compiler stops at the kernel's size limit and says so, at once */
+static void test_too_large(void **state)
+{
+	char src[1024];
+	size_t n = (size_t)snprintf(src, sizeof(src), "filter ");
+	struct pfq_lang_diag diag;
+	struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1 };
+	pfq_lang_program *p;
+
+	(void)state;
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(src + n, sizeof(src) - n, "(xor is_udp ");
+	n += (size_t)snprintf(src + n, sizeof(src) - n, "is_tcp");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(src + n, sizeof(src) - n, ")");
+	p = pfq_lang_compile(src, &diag);
+	assert_non_null(p);
+	assert_null(pfq_lang_bpf_load(p, &o, &diag));
+	assert_non_null(strstr(diag.msg, "too large"));
+	pfq_lang_free(p);
+}
+
 /* every function of the catalogue appears in some program above */
 static void test_coverage(void **state)
 {
@@ -349,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_coverage),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_classic),
+		cmocka_unit_test(test_too_large),
 	};
 	return cmocka_run_group_tests_name("pfq-lang-ebpf", tests, NULL, NULL);
 }

@@ -14,7 +14,10 @@
 #include "pktgen.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -430,6 +433,40 @@ static void test_mangled_programs(void **state)
 	}
 }
 
+/* Programs that grow exponentially when expanded or compiled are refused
+ * at once with a clear error, not after minutes and gigabytes. */
+static void test_explosive_programs(void **state)
+{
+	char src[2048] = "filter ";
+	struct pfq_lang_diag diag;
+	struct sock_fprog fp;
+	pfq_lang_program *p;
+	size_t n;
+
+	(void)state;
+	/* a definition using its parameter twice, nested 30 times: 2^30 */
+	n = (size_t)snprintf(src, sizeof(src), "f x = par x x\nmain = ");
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(src + n, sizeof(src) - n, "f (");
+	n += (size_t)snprintf(src + n, sizeof(src) - n, "unit");
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(src + n, sizeof(src) - n, ")");
+	assert_null(pfq_lang_compile(src, &diag));
+	assert_non_null(strstr(diag.msg, "program too large"));
+	/* xor nested in its second operand: the classic code copies it */
+	n = (size_t)snprintf(src, sizeof(src), "filter ");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(src + n, sizeof(src) - n, "(xor is_udp ");
+	n += (size_t)snprintf(src + n, sizeof(src) - n, "is_tcp");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(src + n, sizeof(src) - n, ")");
+	p = pfq_lang_compile(src, &diag);
+	assert_non_null(p);
+	assert_int_equal(pfq_lang_classic_compile(p, 1, &fp, &diag), -1);
+	assert_int_equal(errno, E2BIG);
+	pfq_lang_free(p);
+}
+
 static void test_fold(void **state)
 {
 	(void)state;
@@ -459,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_truncated_frames),
 		cmocka_unit_test(test_mangled_programs),
+		cmocka_unit_test(test_explosive_programs),
 		cmocka_unit_test(test_fold),
 	};
 	return cmocka_run_group_tests_name("pfq-lang", tests, setup, NULL);

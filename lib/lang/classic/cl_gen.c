@@ -277,8 +277,12 @@ static void pred_node(struct gen *G, const struct node *n, int yes, int no)
 static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int no)
 {
 	const struct arg *a0 = &n->args[0];
-	int l1 = lbl(G), l2 = lbl(G);
+	int l1, l2;
 
+	if (A_->oom)
+		return; /* too large (xor copies its second operand): give up fast */
+	l1 = lbl(G);
+	l2 = lbl(G);
 	if (G->fast && fast_pred(G, k, n, yes, no))
 		return;
 	switch (k) {
@@ -403,8 +407,12 @@ static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int 
 static void fun(struct gen *G, const struct node *n, int pass, int drop)
 {
 	enum kind k = lookup(n)->kind;
-	int l1 = lbl(G), l2 = lbl(G);
+	int l1, l2;
 
+	if (A_->oom)
+		return;
+	l1 = lbl(G);
+	l2 = lbl(G);
 	switch (k) {
 	case K_UNIT: casm_ja(A_, pass); break;
 	case K_DROP: casm_ja(A_, drop); break;

@@ -232,7 +232,8 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	if (cg->err[0])
 		goto fail;
 	if (!emit_finish(&cg->e)) {
-		cg_error(cg, "program too large to compile (jump out of range)");
+		cg_error(cg, "program too large to compile (over %d instructions, or a jump out "
+			 "of range)", EMIT_MAX_INSNS);
 		goto fail;
 	}
 	{

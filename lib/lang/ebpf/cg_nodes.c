@@ -471,7 +471,11 @@ static void vlan_id_list(struct cg *cg, const struct arg *a, int yes, int no)
 void cg_pred(struct cg *cg, const struct node *n, int yes, int no)
 {
 	const char *nm = pfq_builtins[n->fid].name;
-	int t = L();
+	int t;
+
+	if (cg->e.oom)
+		return; /* too large (xor copies its second operand): give up fast */
+	t = L();
 
 #define IS(s) (strcmp(nm, s) == 0)
 	if (IS("is_ip")) field_eq(cg, SC(ipv), 4, yes, no);
@@ -788,7 +792,11 @@ static void field(struct cg *cg, uint64_t off, uint64_t size, int dst, int dropl
 void cg_fun(struct cg *cg, const struct node *n)
 {
 	const char *nm = pfq_builtins[n->fid].name;
-	int done = L();
+	int done;
+
+	if (cg->e.oom)
+		return;
+	done = L();
 
 #define IS(s) (strcmp(nm, s) == 0)
 	if (IS("unit")) {
