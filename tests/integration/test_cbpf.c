@@ -212,6 +212,8 @@ static const char *lang_filters[] = {
 	"tcp >-> port 80", "when is_tcp drop", "filter (is_l3_proto 0x8100)",
 	"udp >-> dst_addr \"10.0.0.0/8\"", "no_frag >-> flow", "par (vlan >-> ip6) icmp",
 	"mac_broadcast", "filter (is_ip_multicast .||. is_frag)",
+	"filter (ip_ttl .> 32) >-> udp >-> filter (udp_len .>= 20)",
+	"tcp >-> filter ((tcp_hdrlen .> 20) .||. (tcp_dest .< 1024))",
 };
 
 #define NLANG (sizeof(lang_filters) / sizeof(lang_filters[0]))

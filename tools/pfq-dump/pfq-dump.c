@@ -208,7 +208,7 @@ int main(int argc, char **argv)
 	}
 	if (gid < 0 && computation && pfq_set_computation(q, computation) < 0) {
 		fprintf(stderr, "pfq-dump: %s%s\n", pfq_error(q),
-			strstr(pfq_error(q), "more than filter") ? " (use -g)" : "");
+			strstr(pfq_error(q), "needs a group") ? " (use -g)" : "");
 		pfq_close(q);
 		return 1;
 	}

@@ -35,6 +35,7 @@ enum cl_need {
 	N_PORTS = 1 << 4,
 	N_ADDR = 1 << 5,
 	N_V6MC = 1 << 6,
+	N_OFFS = 1 << 7,  /* M_L3 and M_L4 (properties read the headers) */
 };
 
 struct clg {

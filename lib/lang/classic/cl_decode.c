@@ -127,6 +127,12 @@ static void ipv4_frag(struct clg *g, int later, int frag, int whole)
 /* untagged IPv4 at 14 with len >= 34 and the first byte 0x45 */
 static void ipv4_fast(struct clg *g, int done)
 {
+	if (g->need & N_OFFS) {
+		CASM_LD_IMM(A_, 14);
+		CASM_ST(A_, M_L3);
+		CASM_LD_IMM(A_, 34);
+		CASM_ST(A_, M_L4);
+	}
 	CASM_LD_IMM(A_, 4);
 	CASM_ST(A_, M_IPV);
 	if (g->need & N_ADDR) {
@@ -365,14 +371,14 @@ static void vlan_tags(struct clg *g, int end)
 void cl_decode(struct clg *g)
 {
 	static const int slots[] = { M_TYPE, M_IPV, M_FRAG, M_PROTO, M_L4OK, M_SPORT, M_DPORT,
-				     M_SADDR, M_DADDR, M_VID, M_V6MC };
+				     M_SADDR, M_DADDR, M_VID, M_V6MC, M_L3, M_L4 };
 	static const unsigned slot_need[] = { N_TYPE, N_IP, N_IP, N_L4, N_L4, N_PORTS, N_PORTS,
-					      N_ADDR, N_ADDR, N_VID, N_V6MC };
+					      N_ADDR, N_ADDR, N_VID, N_V6MC, N_OFFS, N_OFFS };
 	int done = lbl(g), l2 = lbl(g), tagged = lbl(g), tags_end = lbl(g);
 
 	if (g->need & N_PORTS)
 		g->need |= N_L4;
-	if (g->need & (N_L4 | N_ADDR | N_V6MC))
+	if (g->need & (N_L4 | N_ADDR | N_V6MC | N_OFFS))
 		g->need |= N_IP;
 	if (!g->need)
 		return;

@@ -22,13 +22,17 @@ enum kind {
 	P_NOT, P_AND, P_OR, P_XOR, P_IP, P_IP6, P_TCP, P_UDP, P_ICMP, P_FLOW,
 	P_HAS_VLAN, P_HAS_VID, P_VLAN_ID, P_FRAG, P_FIRST_FRAG, P_MORE_FRAG, P_L3, P_L4,
 	P_PORT, P_SPORT, P_DPORT, P_ADDR, P_SADDR, P_DADDR, P_BCAST, P_MCAST, P_IP_BCAST,
-	P_IP_MCAST, P_ETH,
+	P_IP_MCAST, P_ETH, P_MARK, P_STATE, P_CMP,
+	/* properties: a value, or absent */
+	R_IP4, R_TCP, R_UDP, R_ICMP, R_MARK, R_STATE,
 };
 
 static const struct entry {
 	const char *name;
 	enum kind kind;
 	unsigned need;
+	int off; /* properties: the field's offset in its header, and size */
+	int size;
 } table[] = {
 	{ "unit", K_UNIT, 0 }, { "drop", K_DROP, 0 }, { ">->", K_KLEISLI, 0 },
 	{ "when", K_WHEN, 0 }, { "unless", K_UNLESS, 0 }, { "conditional", K_COND, 0 },
@@ -62,6 +66,21 @@ static const struct entry {
 	{ "ip_broadcast", P_IP_BCAST, N_ADDR }, { "is_ip_broadcast", P_IP_BCAST, N_ADDR },
 	{ "ip_multicast", P_IP_MCAST, N_ADDR | N_V6MC },
 	{ "is_ip_multicast", P_IP_MCAST, N_ADDR | N_V6MC },
+	/* the mark and state on entry (a filtering program changes neither) */
+	{ "has_mark", P_MARK, 0 }, { "has_state", P_STATE, 0 },
+	{ ".<", P_CMP, 0 }, { ".<=", P_CMP, 0 }, { ".>", P_CMP, 0 }, { ".>=", P_CMP, 0 },
+	{ ".==", P_CMP, 0 }, { "./=", P_CMP, 0 }, { "less", P_CMP, 0 }, { "less_eq", P_CMP, 0 },
+	{ "greater", P_CMP, 0 }, { "greater_eq", P_CMP, 0 }, { "equal", P_CMP, 0 },
+	{ "not_equal", P_CMP, 0 }, { "any_bit", P_CMP, 0 }, { "all_bit", P_CMP, 0 },
+	{ "ip_tos", R_IP4, N_IP | N_OFFS, 1, 1 }, { "ip_tot_len", R_IP4, N_IP | N_OFFS, 2, 2 },
+	{ "ip_id", R_IP4, N_IP | N_OFFS, 4, 2 }, { "ip_frag", R_IP4, N_IP | N_OFFS, 6, 2 },
+	{ "ip_ttl", R_IP4, N_IP | N_OFFS, 8, 1 },
+	{ "tcp_source", R_TCP, N_L4 | N_OFFS, 0, 2 }, { "tcp_dest", R_TCP, N_L4 | N_OFFS, 2, 2 },
+	{ "tcp_hdrlen", R_TCP, N_L4 | N_OFFS, 12, 0 }, /* size 0: data offset * 4 */
+	{ "udp_source", R_UDP, N_L4 | N_OFFS, 0, 2 }, { "udp_dest", R_UDP, N_L4 | N_OFFS, 2, 2 },
+	{ "udp_len", R_UDP, N_L4 | N_OFFS, 4, 2 },
+	{ "icmp_type", R_ICMP, N_L4 | N_OFFS, 0, 1 }, { "icmp_code", R_ICMP, N_L4 | N_OFFS, 1, 1 },
+	{ "get_mark", R_MARK, 0 }, { "get_state", R_STATE, 0 },
 };
 
 static const struct entry *lookup(const struct node *n)
@@ -269,6 +288,90 @@ static bool fast_pred(struct gen *G, enum kind k, const struct node *n, int yes,
 
 static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int no);
 
+/* A = size bytes at off (size 0: the TCP data offset byte, as a length):
+ * at a constant offset in the fast copy, else from X */
+static void field(struct gen *G, uint32_t off, int size)
+{
+	uint16_t sz = size == 2 ? BPF_H : BPF_B;
+
+	if (G->fast)
+		CASM_LD_ABS(A_, sz, off);
+	else
+		CASM_LD_IND(A_, sz, off);
+	if (size == 0) {
+		CASM_ALU(A_, BPF_RSH, 4);
+		CASM_ALU(A_, BPF_LSH, 2);
+	}
+}
+
+/* A = the value of property n, or a jump to absent */
+static void prop(struct gen *G, const struct node *n, int absent)
+{
+	const struct entry *e = lookup(n);
+	int ok = lbl(G);
+	enum kind l4 = e->kind == R_TCP ? P_TCP : e->kind == R_UDP ? P_UDP : P_ICMP;
+
+	switch (e->kind) {
+	case R_MARK:
+		CASM_LD_ANC(A_, SKF_AD_MARK);
+		break;
+	case R_STATE:
+		CASM_LD_IMM(A_, 0);
+		break;
+	case R_IP4:
+		if (!G->fast) {
+			slot_is(G, M_IPV, 4, ok, absent);
+			casm_bind(A_, ok);
+			CASM_LDX_MEM(A_, M_L3);
+		}
+		field(G, (G->fast ? 14 : 0) + (uint32_t)e->off, e->size);
+		break;
+	default: /* the transport header is there */
+		pred(G, l4, n, ok, absent);
+		casm_bind(A_, ok);
+		if (!G->fast)
+			CASM_LDX_MEM(A_, M_L4);
+		field(G, (G->fast ? 34 : 0) + (uint32_t)e->off, e->size);
+		break;
+	}
+}
+
+/* a property against a 64-bit number; false when the property is absent
+ * (every property fits 32 bits) */
+static void compare(struct gen *G, const struct node *n, int yes, int no)
+{
+	const char *op = pfq_builtins[n->fid].name;
+	uint64_t x = n->args[1].u;
+	uint32_t k = (uint32_t)x;
+	bool big = x > 0xffffffffu;
+
+#define OP(a, b) (!strcmp(op, a) || !strcmp(op, b))
+	prop(G, n->args[0].fn, no);
+	if (OP(".<", "less"))
+		big ? casm_ja(A_, yes) : casm_jmp(A_, BPF_JGE | BPF_K, k, no, yes);
+	else if (OP(".<=", "less_eq"))
+		big ? casm_ja(A_, yes) : casm_jmp(A_, BPF_JGT | BPF_K, k, no, yes);
+	else if (OP(".>", "greater"))
+		big ? casm_ja(A_, no) : casm_jmp(A_, BPF_JGT | BPF_K, k, yes, no);
+	else if (OP(".>=", "greater_eq"))
+		big ? casm_ja(A_, no) : casm_jmp(A_, BPF_JGE | BPF_K, k, yes, no);
+	else if (OP(".==", "equal"))
+		big ? casm_ja(A_, no) : casm_jmp(A_, BPF_JEQ | BPF_K, k, yes, no);
+	else if (OP("./=", "not_equal"))
+		big ? casm_ja(A_, yes) : casm_jmp(A_, BPF_JEQ | BPF_K, k, no, yes);
+	else if (!strcmp(op, "any_bit"))
+		casm_jmp(A_, BPF_JSET | BPF_K, k, yes, no);
+	else { /* all_bit */
+		if (big) {
+			casm_ja(A_, no);
+		} else {
+			CASM_ALU(A_, BPF_AND, k);
+			casm_jmp(A_, BPF_JEQ | BPF_K, k, yes, no);
+		}
+	}
+#undef OP
+}
+
 static void pred_node(struct gen *G, const struct node *n, int yes, int no)
 {
 	pred(G, lookup(n)->kind, n, yes, no);
@@ -384,6 +487,12 @@ static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int 
 		slot_is(G, M_SADDR, 0xffffffffu, yes, CASM_NEXT);
 		slot_is(G, M_DADDR, 0xffffffffu, yes, no);
 		break;
+	case P_MARK:
+		CASM_LD_ANC(A_, SKF_AD_MARK);
+		casm_jmp(A_, BPF_JEQ | BPF_K, (uint32_t)a0->u, yes, no);
+		break;
+	case P_STATE: casm_ja(A_, a0->u == 0 ? yes : no); break;
+	case P_CMP: compare(G, n, yes, no); break;
 	case P_IP_MCAST:
 		CASM_LD_MEM(A_, M_IPV);
 		casm_jmp(A_, BPF_JEQ | BPF_K, 4, l1, CASM_NEXT);
@@ -462,9 +571,25 @@ int lang_classic_check(const pfq_lang_program *prog, char *why, size_t whylen)
 		return -1;
 	if (needs(prog->main, &bad) >= 0)
 		return 0;
-	if (why && whylen)
-		snprintf(why, whylen, "%s does more than filter (classes, steering, state, "
-			 "counters, logs or forwarding need a group)", bad);
+	if (why && whylen) {
+		int fid = builtin_find(bad);
+		enum lt type = fid >= 0 ? pfq_builtins[fid].result : LT_FUN;
+		/* filters that read more than classic BPF can (payload heuristics,
+		 * maps, the device's addresses) */
+		static const char *eBPF_only[] = { "rtp", "rtcp", "sip", "voip", "gtp", "gtp_cp",
+			"gtp_up", "bloom_filter", "bloom_src_filter", "bloom_dst_filter", "ip_host",
+			"incoming_host", NULL };
+		bool filter = type == LT_PRED || type == LT_PROP;
+
+		for (int i = 0; eBPF_only[i] && !filter; i++)
+			filter = !strcmp(bad, eBPF_only[i]);
+		if (filter)
+			snprintf(why, whylen, "%s has no classic BPF form (VoIP and GTP heuristics, "
+				 "blooms and host addresses): it needs a group", bad);
+		else
+			snprintf(why, whylen, "%s does more than filter: it needs a group (classes, "
+				 "steering, state, counters, logs and forwarding do)", bad);
+	}
 	return -1;
 }
 
