@@ -192,9 +192,8 @@ struct pfq_lang_group_spec {
  * A computation that only filters (every function passes or drops the
  * packet: no classes, steering, state, counters, logs, forwarding; and no
  * VoIP/GTP heuristics, blooms or host addresses, which classic BPF cannot
- * read) also
- * compiles to classic BPF, the program format of SO_ATTACH_FILTER and of
- * pcap. The kernel inlines the packet loads of classic socket filters (an
+ * read) also compiles to classic BPF, the program format of
+ * SO_ATTACH_FILTER and of pcap. The kernel inlines the packet loads of classic socket filters (an
  * eBPF socket filter pays a helper call for each), so the same filtering
  * costs what a pcap filter costs. The program answers `accept` for a packet
  * the computation passes and 0 for one it drops, deciding exactly as the
