@@ -193,14 +193,14 @@ struct pfq_lang_group_spec {
  * packet: no classes, steering, state, counters, logs, forwarding; and no
  * VoIP/GTP heuristics, blooms or host addresses, which classic BPF cannot
  * read) also compiles to classic BPF, the program format of
- * SO_ATTACH_FILTER and of pcap. The kernel inlines the packet loads of classic socket filters (an
- * eBPF socket filter pays a helper call for each), so the same filtering
- * costs what a pcap filter costs. The program answers `accept` for a packet
- * the computation passes and 0 for one it drops, deciding exactly as the
- * interpreter does. On success out->filter is malloc'ed (free it) and 0 is
- * returned; -1 with errno EOPNOTSUPP and diag->msg naming the function that
- * needs a group, E2BIG when the program would exceed 4096
- * instructions, EINVAL on NULL arguments. */
+ * SO_ATTACH_FILTER and of pcap. The kernel inlines the packet loads of
+ * classic socket filters (an eBPF socket filter pays a helper call for
+ * each), so the same filtering costs what a pcap filter costs. The program
+ * answers `accept` for a packet the computation passes and 0 for one it
+ * drops, deciding exactly as the interpreter does. On success out->filter
+ * is malloc'ed (free it) and 0 is returned; -1 with errno EOPNOTSUPP and
+ * diag->msg naming the function that needs a group, E2BIG when the program
+ * would exceed 4096 instructions, EINVAL on NULL arguments. */
 PFQ_API int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
 				     struct sock_fprog *out, struct pfq_lang_diag *diag);
 
