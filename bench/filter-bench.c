@@ -18,6 +18,7 @@
 #include <pfq/lang.h>
 
 #include "pktgen.h"
+#include "tcpdump-prog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -119,29 +120,12 @@ static int setup(void)
 /* libpcap's program for expr, every return made 0; its length or -1 */
 static int pcap_program(const char *expr, struct sock_filter *ins, int max)
 {
-	char cmd[512];
-	unsigned short n = 0;
-	FILE *f;
+	int n = tcpdump_program(expr, ins, max);
 
-	snprintf(cmd, sizeof(cmd), "tcpdump -ddd -y EN10MB -s 262144 '%s' 2>/dev/null", expr);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%hu", &n) != 1 || n > max)
-		n = 0;
-	for (int k = 0; k < n; k++) {
-		unsigned code, jt, jf, kk;
-
-		if (fscanf(f, "%u %u %u %u", &code, &jt, &jf, &kk) != 4) {
-			n = 0;
-			break;
-		}
-		ins[k] = (struct sock_filter){ (uint16_t)code, (uint8_t)jt, (uint8_t)jf, kk };
-		if (BPF_CLASS(code) == BPF_RET)
+	for (int k = 0; k < n; k++)
+		if (BPF_CLASS(ins[k].code) == BPF_RET)
 			ins[k] = (struct sock_filter){ BPF_RET | BPF_K, 0, 0, 0 };
-	}
-	pclose(f);
-	return n ? n : -1;
+	return n;
 }
 
 static int attach_classic(struct sock_filter *ins, int n)

@@ -10,6 +10,7 @@
 
 #include "../lib/bpf/cbpf.h"
 #include "pktgen.h"
+#include "tcpdump-prog.h"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
@@ -148,28 +149,14 @@ int main(int argc, char **argv)
 		int pcap_fd = -1;
 
 		if (pairs[i].pcap) {
-			char cmd[1024], err[256];
 			struct sock_filter insns[1024];
 			struct sock_fprog fp = { 0, insns };
-			FILE *f;
+			char err[256];
+			int n = tcpdump_program(pairs[i].pcap, insns, 1024);
 
-			/* libpcap's classic program, as tcpdump -ddd prints it */
-			snprintf(cmd, sizeof(cmd), "tcpdump -ddd -y EN10MB -s 262144 '%s' 2>/dev/null",
-				 pairs[i].pcap);
-			f = popen(cmd, "r");
-			if (f && fscanf(f, "%hu", &fp.len) == 1 && fp.len <= 1024) {
-				for (int k = 0; k < fp.len; k++) {
-					unsigned code, jt, jf, kk;
-
-					if (fscanf(f, "%u %u %u %u", &code, &jt, &jf, &kk) != 4)
-						break;
-					insns[k] = (struct sock_filter){ (uint16_t)code, (uint8_t)jt,
-									 (uint8_t)jf, kk };
-				}
+			fp.len = (unsigned short)(n > 0 ? n : 0);
+			if (n > 0)
 				pcap_fd = cbpf_load(&fp, err, sizeof(err));
-			}
-			if (f)
-				pclose(f);
 		}
 		run_pair(pfq_lang_bpf_prog_fd(b), pcap_fd, frame, len, repeat, 7, &ours, &theirs);
 		if (pcap_fd >= 0)

@@ -12,6 +12,7 @@
 
 #include <pfq/lang.h>
 
+#include "bigprog.h"
 #include "framegen.h"
 #include "../../lib/bpf/cbpf.h"
 
@@ -336,17 +337,12 @@ static void test_classic(void **state)
 static void test_too_large(void **state)
 {
 	char src[1024];
-	size_t n = (size_t)snprintf(src, sizeof(src), "filter ");
 	struct pfq_lang_diag diag;
 	struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1 };
 	pfq_lang_program *p;
 
 	(void)state;
-	for (int i = 0; i < 40; i++)
-		n += (size_t)snprintf(src + n, sizeof(src) - n, "(xor is_udp ");
-	n += (size_t)snprintf(src + n, sizeof(src) - n, "is_tcp");
-	for (int i = 0; i < 40; i++)
-		n += (size_t)snprintf(src + n, sizeof(src) - n, ")");
+	bigprog_xor_chain(src, sizeof(src), 40);
 	p = pfq_lang_compile(src, &diag);
 	assert_non_null(p);
 	assert_null(pfq_lang_bpf_load(p, &o, &diag));

@@ -124,27 +124,47 @@ static size_t drain(int fd, struct seen *out, size_t max)
 	return n;
 }
 
+/* NFRAMES generated frames of 14 bytes or more, each with its index in the
+ * last two bytes of the source MAC (the id drain() reads back) */
+static void make_frames(uint64_t seed, uint8_t frames[][FRAMEGEN_MAX], size_t *lens)
+{
+	struct framegen g;
+
+	framegen_init(&g, seed);
+	for (int i = 0; i < NFRAMES; i++) {
+		do
+			lens[i] = framegen_next(&g, frames[i]);
+		while (lens[i] < 14);
+		frames[i][10] = (uint8_t)(i >> 8);
+		frames[i][11] = (uint8_t)i;
+	}
+}
+
+/* every frame from a0, then time for b0's sockets to get them */
+static void send_frames(uint8_t frames[][FRAMEGEN_MAX], const size_t *lens)
+{
+	int sfd = th_sender(&th, "a0", 0);
+
+	assert_true(sfd >= 0);
+	for (int i = 0; i < NFRAMES; i++)
+		sender_send(sfd, frames[i], lens[i]);
+	sender_close(sfd);
+	usleep(300 * 1000);
+}
+
 static void test_classic_vs_translated(void **state)
 {
 	static uint8_t frames[NFRAMES][FRAMEGEN_MAX];
 	static size_t lens[NFRAMES];
 	static struct seen a[NFRAMES], b[NFRAMES];
 	static const int snaplens[] = { 65535, 96, 68, 262144 };
-	struct framegen g;
 	long accepted = 0, total = 0;
 	int some_none = 0, some_all = 0;
 
 	(void)state;
-	framegen_init(&g, 7);
-	for (int i = 0; i < NFRAMES; i++) {
-		do
-			lens[i] = framegen_next(&g, frames[i]);
-		while (lens[i] < 14);
-		frames[i][10] = (uint8_t)(i >> 8); /* frame id in the source MAC */
-		frames[i][11] = (uint8_t)i;
-	}
+	make_frames(7, frames, lens);
 	for (size_t base = 0; base < NEXPR; base += BATCH) {
-		int cfd[BATCH], efd[BATCH], h, sfd;
+		int cfd[BATCH], efd[BATCH], h;
 		size_t cnt = NEXPR - base < BATCH ? NEXPR - base : BATCH;
 
 		h = th_enter(&th, 'b');
@@ -175,12 +195,7 @@ static void test_classic_vs_translated(void **state)
 			pcap_freecode(&bp);
 		}
 		th_leave(h);
-		sfd = th_sender(&th, "a0", 0);
-		assert_true(sfd >= 0);
-		for (int i = 0; i < NFRAMES; i++)
-			sender_send(sfd, frames[i], lens[i]);
-		sender_close(sfd);
-		usleep(300 * 1000);
+		send_frames(frames, lens);
 		for (size_t k = 0; k < cnt; k++) {
 			size_t na = drain(cfd[k], a, NFRAMES), nb = drain(efd[k], b, NFRAMES);
 
@@ -269,21 +284,13 @@ static void test_lang_classic_live(void **state)
 	static size_t lens[NFRAMES];
 	static struct got ref[NFRAMES + 64];
 	static struct seen seen[NFRAMES + 64];
-	int fds[NLANG], rfd, sfd, h, tagged = 0;
+	int fds[NLANG], rfd, h, tagged = 0;
 	pfq_lang_program *progs[NLANG];
-	struct framegen g;
 	size_t nref;
 	long accepted = 0;
 
 	(void)state;
-	framegen_init(&g, 11);
-	for (int i = 0; i < NFRAMES; i++) {
-		do
-			lens[i] = framegen_next(&g, frames[i]);
-		while (lens[i] < 14);
-		frames[i][10] = (uint8_t)(i >> 8);
-		frames[i][11] = (uint8_t)i;
-	}
+	make_frames(11, frames, lens);
 	h = th_enter(&th, 'b');
 	rfd = open_socket();
 	bind_b0(rfd);
@@ -303,12 +310,7 @@ static void test_lang_classic_live(void **state)
 		bind_b0(fds[k]);
 	}
 	th_leave(h);
-	sfd = th_sender(&th, "a0", 0);
-	assert_true(sfd >= 0);
-	for (int i = 0; i < NFRAMES; i++)
-		sender_send(sfd, frames[i], lens[i]);
-	sender_close(sfd);
-	usleep(300 * 1000);
+	send_frames(frames, lens);
 	nref = drain_full(rfd, ref, NFRAMES + 64);
 	assert_true(nref >= NFRAMES * 9 / 10);
 	for (size_t i = 0; i < nref; i++)

@@ -437,6 +437,33 @@ static void check_computation(const char *src, const struct capture *ref, const 
 	pfq_lang_free(p);
 }
 
+/* send the frames on dev to the enabled pair (ref without filter, q with
+ * the computation src) and check what q got against the interpreter */
+static void send_and_check(pfq_t *ref, pfq_t *q, const char *dev, uint8_t frames[][1600],
+			   const size_t *lens, const char *src, bool odd_only)
+{
+	struct capture cr, cq;
+	int fd;
+
+	assert_int_equal(pfq_enable(ref), 0);
+	assert_int_equal(pfq_enable(q), 0);
+	fd = th_sender(&th, dev, 0);
+	assert_true(fd >= 0);
+	for (int i = 0; i < NCOMP; i++)
+		sender_send(fd, frames[i], lens[i]);
+	sender_close(fd);
+	cap_init(&cr, NCOMP + 64);
+	cap_init(&cq, NCOMP + 64);
+	cap_collect(ref, &cr, NCOMP, 3000, 200);
+	cap_collect(q, &cq, NCOMP, 300, 200);
+	assert_true(cr.n >= NCOMP * 9 / 10);
+	check_computation(src, &cr, &cq, odd_only);
+	cap_free(&cr);
+	cap_free(&cq);
+	assert_int_equal(pfq_disable(ref), 0);
+	assert_int_equal(pfq_disable(q), 0);
+}
+
 /* A filtering computation on a socket with no group: a classic socket
  * filter, after the bindings, before the BPF filter; deciding as the
  * interpreter does on the frames that arrived (tagged ones too). */
@@ -453,8 +480,7 @@ static void test_private_computation(void **state)
 	struct sock_fprog fp = { 4, odd };
 	pfq_t *ref = open_b(2048, 8192, "b0", "b1"), *q = open_b(2048, 8192, "b0", "b1");
 	struct framegen g;
-	struct capture cr, cq;
-	int fd;
+	struct capture cq;
 
 	(void)state;
 	framegen_init(&g, 5);
@@ -475,45 +501,14 @@ static void test_private_computation(void **state)
 		assert_int_equal(pfq_set_computation(q, comps[k]), 0);
 		if (k == 1)
 			assert_int_equal(pfq_set_fprog(q, &fp), 0);
-		assert_int_equal(pfq_enable(ref), 0);
-		assert_int_equal(pfq_enable(q), 0);
-		fd = th_sender(&th, k ? "a1" : "a0", 0);
-		assert_true(fd >= 0);
-		for (int i = 0; i < NCOMP; i++)
-			sender_send(fd, frames[i], lens[i]);
-		sender_close(fd);
-		cap_init(&cr, NCOMP + 64);
-		cap_init(&cq, NCOMP + 64);
-		cap_collect(ref, &cr, NCOMP, 3000, 200);
-		cap_collect(q, &cq, NCOMP, 300, 200);
-		assert_true(cr.n >= NCOMP * 9 / 10);
-		check_computation(comps[k], &cr, &cq, k == 1);
-		cap_free(&cr);
-		cap_free(&cq);
-		assert_int_equal(pfq_disable(ref), 0);
-		assert_int_equal(pfq_disable(q), 0);
+		send_and_check(ref, q, k ? "a1" : "a0", frames, lens, comps[k], k == 1);
 		assert_int_equal(pfq_set_fprog(q, NULL), 0);
 	}
 	/* in a group too: the socket's own bindings and computation come first
 	 * (its eBPF member filter runs them translated), the group gets the rest */
 	assert_int_equal(pfq_set_computation(q, comps[0]), 0);
 	assert_true(pfq_join_group(q, PFQ_ANY_GROUP, PFQ_CLASS_DEFAULT, PFQ_POLICY_PRIVATE) >= 0);
-	assert_int_equal(pfq_enable(ref), 0);
-	assert_int_equal(pfq_enable(q), 0);
-	fd = th_sender(&th, "a0", 0);
-	assert_true(fd >= 0);
-	for (int i = 0; i < NCOMP; i++)
-		sender_send(fd, frames[i], lens[i]);
-	sender_close(fd);
-	cap_init(&cr, NCOMP + 64);
-	cap_init(&cq, NCOMP + 64);
-	cap_collect(ref, &cr, NCOMP, 3000, 200);
-	cap_collect(q, &cq, NCOMP, 300, 200);
-	check_computation(comps[0], &cr, &cq, false);
-	cap_free(&cr);
-	cap_free(&cq);
-	assert_int_equal(pfq_disable(ref), 0);
-	assert_int_equal(pfq_disable(q), 0);
+	send_and_check(ref, q, "a0", frames, lens, comps[0], false);
 	assert_int_equal(pfq_leave_group(q, pfq_group_id(q)), 0);
 	/* reset: everything again */
 	assert_int_equal(pfq_set_computation(q, NULL), 0);

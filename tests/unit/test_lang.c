@@ -11,6 +11,7 @@
 
 #include <pfq/lang.h>
 
+#include "bigprog.h"
 #include "pktgen.h"
 
 #include <arpa/inet.h>
@@ -437,29 +438,16 @@ static void test_mangled_programs(void **state)
  * at once with a clear error, not after minutes and gigabytes. */
 static void test_explosive_programs(void **state)
 {
-	char src[2048] = "filter ";
+	char src[2048];
 	struct pfq_lang_diag diag;
 	struct sock_fprog fp;
 	pfq_lang_program *p;
-	size_t n;
 
 	(void)state;
-	/* a definition using its parameter twice, nested 30 times: 2^30 */
-	n = (size_t)snprintf(src, sizeof(src), "f x = par x x\nmain = ");
-	for (int i = 0; i < 30; i++)
-		n += (size_t)snprintf(src + n, sizeof(src) - n, "f (");
-	n += (size_t)snprintf(src + n, sizeof(src) - n, "unit");
-	for (int i = 0; i < 30; i++)
-		n += (size_t)snprintf(src + n, sizeof(src) - n, ")");
+	bigprog_doubling(src, sizeof(src), 30);
 	assert_null(pfq_lang_compile(src, &diag));
 	assert_non_null(strstr(diag.msg, "program too large"));
-	/* xor nested in its second operand: the classic code copies it */
-	n = (size_t)snprintf(src, sizeof(src), "filter ");
-	for (int i = 0; i < 40; i++)
-		n += (size_t)snprintf(src + n, sizeof(src) - n, "(xor is_udp ");
-	n += (size_t)snprintf(src + n, sizeof(src) - n, "is_tcp");
-	for (int i = 0; i < 40; i++)
-		n += (size_t)snprintf(src + n, sizeof(src) - n, ")");
+	bigprog_xor_chain(src, sizeof(src), 40);
 	p = pfq_lang_compile(src, &diag);
 	assert_non_null(p);
 	assert_int_equal(pfq_lang_classic_compile(p, 1, &fp, &diag), -1);

@@ -124,6 +124,53 @@ static void ipv4_frag(struct clg *g, int later, int frag, int whole)
 	casm_jmp(A_, BPF_JSET | BPF_K, 0x2000, frag, whole);
 }
 
+/* A = size bytes at off of the IPv4 header: at 14 + off when it is the
+ * untagged one with 20 bytes (abs), else at X + off */
+static void ip_ld(struct clg *g, bool abs, uint16_t size, uint32_t off)
+{
+	if (abs)
+		CASM_LD_ABS(A_, size, 14 + off);
+	else
+		CASM_LD_IND(A_, size, off);
+}
+
+/* a valid IPv4 header: version, addresses, fragments, protocol, then the
+ * transport header */
+static void ipv4_fields(struct clg *g, bool abs, int done)
+{
+	int later = lbl(g), frag = lbl(g), whole = lbl(g);
+
+	CASM_LD_IMM(A_, 4);
+	CASM_ST(A_, M_IPV);
+	if (g->need & N_ADDR) {
+		ip_ld(g, abs, BPF_W, 12);
+		CASM_ST(A_, M_SADDR);
+		ip_ld(g, abs, BPF_W, 16);
+		CASM_ST(A_, M_DADDR);
+	}
+	if (!(g->need & N_L4)) {
+		casm_ja(A_, done);
+		return;
+	}
+	ip_ld(g, abs, BPF_H, 6);
+	ipv4_frag(g, later, frag, whole);
+	casm_bind(A_, later); /* no transport header in a later fragment */
+	CASM_LD_IMM(A_, 3);
+	CASM_ST(A_, M_FRAG);
+	ip_ld(g, abs, BPF_B, 9);
+	CASM_ST(A_, M_PROTO);
+	casm_ja(A_, done);
+	casm_bind(A_, frag);
+	set_one(g, M_FRAG);
+	casm_bind(A_, whole);
+	ip_ld(g, abs, BPF_B, 9);
+	CASM_ST(A_, M_PROTO);
+	if (abs)
+		l4_at_34(g, done);
+	else
+		l4_general(g, done);
+}
+
 /* untagged IPv4 at 14 with len >= 34 and the first byte 0x45 */
 static void ipv4_fast(struct clg *g, int done)
 {
@@ -133,34 +180,7 @@ static void ipv4_fast(struct clg *g, int done)
 		CASM_LD_IMM(A_, 34);
 		CASM_ST(A_, M_L4);
 	}
-	CASM_LD_IMM(A_, 4);
-	CASM_ST(A_, M_IPV);
-	if (g->need & N_ADDR) {
-		CASM_LD_ABS(A_, BPF_W, 26);
-		CASM_ST(A_, M_SADDR);
-		CASM_LD_ABS(A_, BPF_W, 30);
-		CASM_ST(A_, M_DADDR);
-	}
-	if (!(g->need & N_L4)) {
-		casm_ja(A_, done);
-		return;
-	}
-	int later = lbl(g), frag = lbl(g), whole = lbl(g);
-
-	CASM_LD_ABS(A_, BPF_H, 20);
-	ipv4_frag(g, later, frag, whole);
-	casm_bind(A_, later);
-	CASM_LD_IMM(A_, 3);
-	CASM_ST(A_, M_FRAG);
-	CASM_LD_ABS(A_, BPF_B, 23);
-	CASM_ST(A_, M_PROTO);
-	casm_ja(A_, done);
-	casm_bind(A_, frag);
-	set_one(g, M_FRAG);
-	casm_bind(A_, whole);
-	CASM_LD_ABS(A_, BPF_B, 23);
-	CASM_ST(A_, M_PROTO);
-	l4_at_34(g, done);
+	ipv4_fields(g, true, done);
 }
 
 /* IPv4 anywhere: X = L3 offset, len >= X + 20 known */
@@ -184,34 +204,7 @@ static void ipv4_general(struct clg *g, int done)
 	casm_jmp(A_, BPF_JGE | BPF_X, 0, ok, done); /* the whole header is there */
 	casm_bind(A_, ok);
 	CASM_LDX_MEM(A_, M_L3);
-	CASM_LD_IMM(A_, 4);
-	CASM_ST(A_, M_IPV);
-	if (g->need & N_ADDR) {
-		CASM_LD_IND(A_, BPF_W, 12);
-		CASM_ST(A_, M_SADDR);
-		CASM_LD_IND(A_, BPF_W, 16);
-		CASM_ST(A_, M_DADDR);
-	}
-	if (!(g->need & N_L4)) {
-		casm_ja(A_, done);
-		return;
-	}
-	int later = lbl(g), frag = lbl(g), whole = lbl(g);
-
-	CASM_LD_IND(A_, BPF_H, 6);
-	ipv4_frag(g, later, frag, whole);
-	casm_bind(A_, later);
-	CASM_LD_IMM(A_, 3);
-	CASM_ST(A_, M_FRAG);
-	CASM_LD_IND(A_, BPF_B, 9);
-	CASM_ST(A_, M_PROTO);
-	casm_ja(A_, done);
-	casm_bind(A_, frag);
-	set_one(g, M_FRAG);
-	casm_bind(A_, whole);
-	CASM_LD_IND(A_, BPF_B, 9);
-	CASM_ST(A_, M_PROTO);
-	l4_general(g, done);
+	ipv4_fields(g, false, done);
 }
 
 /* the IPv6 extension headers the interpreter follows: jump to yes for one */
