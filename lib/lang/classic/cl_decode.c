@@ -59,8 +59,22 @@ static void ports(struct clg *g, bool abs, uint32_t off)
 	CASM_ST(A_, M_DPORT);
 }
 
-/* L4 of a 20-byte IPv4 header at 14: A = protocol, the header at 34 */
-static void l4_at_34(struct clg *g, int done)
+/* continue when the transport header has `need` bytes in the frame, else
+ * go to done; abs: it starts at 34, else at M_L4 (left in X) */
+static void l4_fits(struct clg *g, bool abs, uint32_t need, int done)
+{
+	if (abs) {
+		CASM_LD_LEN(A_);
+		casm_jmp(A_, BPF_JGE | BPF_K, 34 + need, CASM_NEXT, done);
+	} else {
+		CASM_LDX_MEM(A_, M_L4);
+		len_at_least_x(g, need, done);
+	}
+}
+
+/* the transport header: A = protocol; at 34 (abs: a 20-byte IPv4 header at
+ * 14) or at M_L4 */
+static void l4(struct clg *g, bool abs, int done)
 {
 	int tcp = lbl(g), udp = lbl(g), small = lbl(g), ok = lbl(g);
 
@@ -69,50 +83,20 @@ static void l4_at_34(struct clg *g, int done)
 	casm_jmp(A_, BPF_JEQ | BPF_K, 1, small, CASM_NEXT);
 	casm_jmp(A_, BPF_JEQ | BPF_K, 58, small, done);
 	casm_bind(A_, tcp);
-	CASM_LD_LEN(A_);
-	casm_jmp(A_, BPF_JGE | BPF_K, 54, CASM_NEXT, done);
-	CASM_LD_ABS(A_, BPF_B, 46);
+	l4_fits(g, abs, 20, done);
+	if (abs)
+		CASM_LD_ABS(A_, BPF_B, 46);
+	else
+		CASM_LD_IND(A_, BPF_B, 12);
 	casm_jmp(A_, BPF_JGE | BPF_K, 0x50, ok, done); /* data offset >= 5 */
 	casm_bind(A_, udp);
-	CASM_LD_LEN(A_);
-	casm_jmp(A_, BPF_JGE | BPF_K, 42, ok, done);
+	l4_fits(g, abs, 8, done);
 	casm_bind(A_, ok);
 	set_one(g, M_L4OK);
-	ports(g, true, 34);
+	ports(g, abs, 34);
 	casm_ja(A_, done);
-	casm_bind(A_, small);
-	CASM_LD_LEN(A_);
-	casm_jmp(A_, BPF_JGE | BPF_K, 42, CASM_NEXT, done);
-	set_one(g, M_L4OK);
-	casm_ja(A_, done);
-}
-
-/* L4 anywhere: A = protocol, M_L4 = offset */
-static void l4_general(struct clg *g, int done)
-{
-	int tcp = lbl(g), udp = lbl(g), small = lbl(g);
-
-	casm_jmp(A_, BPF_JEQ | BPF_K, 6, tcp, CASM_NEXT);
-	casm_jmp(A_, BPF_JEQ | BPF_K, 17, udp, CASM_NEXT);
-	casm_jmp(A_, BPF_JEQ | BPF_K, 1, small, CASM_NEXT);
-	casm_jmp(A_, BPF_JEQ | BPF_K, 58, small, done);
-	casm_bind(A_, tcp);
-	CASM_LDX_MEM(A_, M_L4);
-	len_at_least_x(g, 20, done);
-	CASM_LD_IND(A_, BPF_B, 12);
-	casm_jmp(A_, BPF_JGE | BPF_K, 0x50, CASM_NEXT, done);
-	set_one(g, M_L4OK);
-	ports(g, false, 0);
-	casm_ja(A_, done);
-	casm_bind(A_, udp);
-	CASM_LDX_MEM(A_, M_L4);
-	len_at_least_x(g, 8, done);
-	set_one(g, M_L4OK);
-	ports(g, false, 0);
-	casm_ja(A_, done);
-	casm_bind(A_, small);
-	CASM_LDX_MEM(A_, M_L4);
-	len_at_least_x(g, 8, done);
+	casm_bind(A_, small); /* ICMP, ICMPv6 */
+	l4_fits(g, abs, 8, done);
 	set_one(g, M_L4OK);
 	casm_ja(A_, done);
 }
@@ -165,10 +149,7 @@ static void ipv4_fields(struct clg *g, bool abs, int done)
 	casm_bind(A_, whole);
 	ip_ld(g, abs, BPF_B, 9);
 	CASM_ST(A_, M_PROTO);
-	if (abs)
-		l4_at_34(g, done);
-	else
-		l4_general(g, done);
+	l4(g, abs, done);
 }
 
 /* untagged IPv4 at 14 with len >= 34 and the first byte 0x45 */
@@ -312,7 +293,7 @@ static void ipv6(struct clg *g, int done)
 	CASM_LD_MEM(A_, M_FRAG);
 	casm_jmp(A_, BPF_JSET | BPF_K, 2, done, CASM_NEXT); /* no L4 in a later fragment */
 	CASM_LD_MEM(A_, M_PROTO);
-	l4_general(g, done);
+	l4(g, false, done);
 }
 
 /* A = the EtherType at 12, a VLAN tag; len >= 14. Leaves A = the EtherType
@@ -402,17 +383,18 @@ void cl_decode(struct clg *g)
 		casm_jmp(A_, BPF_JGE | BPF_K, 14, CASM_NEXT, done);
 	}
 	CASM_LD_ABS(A_, BPF_H, 12);
-	if (g->need & N_IP) {
-		int v4 = lbl(g), v6 = lbl(g), v4slow = lbl(g), v4any = lbl(g), v6any = lbl(g);
+	int v4 = lbl(g), v6 = lbl(g), v4slow = lbl(g), v4any = lbl(g), v6any = lbl(g);
 
+	if (g->need & N_IP) {
 		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_IP, v4, CASM_NEXT);
 		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_IPV6, v6, CASM_NEXT);
-		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_8021Q, tagged, CASM_NEXT);
-		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_8021AD, tagged, CASM_NEXT);
-		if (g->need & N_TYPE)
-			CASM_ST(A_, M_TYPE);
-		casm_ja(A_, done);
-
+	}
+	casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_8021Q, tagged, CASM_NEXT);
+	casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_8021AD, tagged, CASM_NEXT);
+	if (g->need & N_TYPE)
+		CASM_ST(A_, M_TYPE);
+	casm_ja(A_, done);
+	if (g->need & N_IP) {
 		casm_bind(A_, v4);
 		if (g->need & N_TYPE)
 			CASM_ST(A_, M_TYPE);
@@ -424,19 +406,19 @@ void cl_decode(struct clg *g)
 		casm_bind(A_, v4slow); /* IPv4 options, or not IPv4 after all */
 		CASM_LDX_IMM(A_, 14);
 		casm_ja(A_, v4any);
-
 		casm_bind(A_, v6);
 		if (g->need & N_TYPE)
 			CASM_ST(A_, M_TYPE);
 		CASM_LDX_IMM(A_, 14);
 		casm_ja(A_, v6any);
-
-		/* tagged: A = the EtherType after the tags, X its offset */
-		casm_bind(A_, tagged);
-		vlan_tags(g, tags_end);
-		casm_bind(A_, tags_end);
-		if (g->need & N_TYPE)
-			CASM_ST(A_, M_TYPE);
+	}
+	/* tagged: A = the EtherType after the tags, X its offset */
+	casm_bind(A_, tagged);
+	vlan_tags(g, tags_end);
+	casm_bind(A_, tags_end);
+	if (g->need & N_TYPE)
+		CASM_ST(A_, M_TYPE);
+	if (g->need & N_IP) {
 		CASM_ST(A_, M_T1);
 		CASM_TXA(A_);
 		CASM_ALU(A_, BPF_ADD, 2);
@@ -444,25 +426,12 @@ void cl_decode(struct clg *g)
 		CASM_LD_MEM(A_, M_T1);
 		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_IP, v4any, CASM_NEXT);
 		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_IPV6, v6any, done);
-
 		/* the general decoders, X = L3 offset (14 when untagged) */
 		casm_bind(A_, v4any);
 		len_at_least_x(g, 20, done);
 		ipv4_general(g, done);
 		casm_bind(A_, v6any);
 		ipv6(g, done);
-	} else {
-		/* the EtherType (and the outer VLAN id) only */
-		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_8021Q, tagged, CASM_NEXT);
-		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_8021AD, tagged, CASM_NEXT);
-		if (g->need & N_TYPE)
-			CASM_ST(A_, M_TYPE);
-		casm_ja(A_, done);
-		casm_bind(A_, tagged);
-		vlan_tags(g, tags_end);
-		casm_bind(A_, tags_end);
-		if (g->need & N_TYPE)
-			CASM_ST(A_, M_TYPE);
 	}
 	casm_bind(A_, done);
 }
