@@ -134,7 +134,8 @@ int pfqh_activate(struct pfqh *h)
 			    "(PFQ_GROUP, or group = N in a config file)");
 	if (h->cfg.group < 0 && h->cfg.nvlans)
 		return fail(h, PCAP_ERROR, "%s",
-			    "pfq: VLAN filters (PFQ_VLAN) need a group (PFQ_GROUP)");
+			    "pfq: VLAN filters (PFQ_VLAN) need a group (PFQ_GROUP); without "
+			    "one, PFQ_COMPUTATION='vlan_id_filter [...]' selects VLANs");
 	caplen = (size_t)(h->cfg.caplen > 0 ? h->cfg.caplen : h->snaplen);
 	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
 		caplen = PFQ_CAPLEN_MAX;

@@ -79,6 +79,7 @@ printf 'caplen = 64\nfrobnicate = 1\n' >"$W/bad.conf"
 expect_err "bad.conf:2: frobnicate: unknown key" $NSB "$RUN" tcpdump -i "pfq/$W/bad.conf:b0" -c 1
 expect_err "steer_flow does more than filter" env PFQ_COMPUTATION=steer_flow $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 expect_err "computation: 1:4: unknown operator" env PFQ_COMPUTATION='ip >-' $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+expect_err "PFQ_COMPUTATION='vlan_id_filter" env PFQ_VLAN=7 $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 
 # 6. a config file: caplen from the file wins over the environment
 printf '# PFQ configuration file\ncaplen = 64\nrx_slots = 8192\n' >"$W/good.conf"
@@ -120,5 +121,18 @@ kill -INT $PD; wait $PD 2>/dev/null
 n=$(tcpdump -r "$W/comp.pcap" -nn 2>/dev/null | grep -c "Flags")
 [ "$n" = 30 ] && grep -q "in the socket's classic filter" "$W/comp.err" && ok ||
     { bad "computation without a group: $n TCP packets of 30"; cat "$W/comp.err"; }
+# VLANs without a group: the kernel took the tag out, the filter reads it there
+PFQ_COMPUTATION='vlan_id_filter [7, 9]' $NSB timeout -s INT 30 "$RUN" tcpdump -n -i pfq:b0 \
+    -w "$W/vl.pcap" 2>"$W/vl.err" & PD=$!
+wait_listening "$W/vl.err"; sleep 0.3
+gen -i a0 -n 30 --vlan 7
+gen -i a0 -n 20 --vlan 8
+gen -i a0 -n 10 --vlan 9
+gen -i a0 -n 40
+sleep 0.5
+kill -INT $PD; wait $PD 2>/dev/null
+n=$(tcpdump -r "$W/vl.pcap" -nn -e 2>/dev/null | wc -l)
+v7=$(tcpdump -r "$W/vl.pcap" -nn -e 2>/dev/null | grep -c "vlan 7,")
+[ "$n" = 40 ] && [ "$v7" = 30 ] && ok || { bad "vlan_id_filter without a group: $n, $v7 vlan 7"; cat "$W/vl.err"; }
 
 finish
