@@ -36,6 +36,7 @@ enum cl_need {
 	N_ADDR = 1 << 5,
 	N_V6MC = 1 << 6,
 	N_OFFS = 1 << 7,  /* M_L3 and M_L4 (properties read the headers) */
+	N_V6 = 1 << 8,    /* something that holds for IPv6 (else IPv6 is "not IP") */
 };
 
 struct clg {

@@ -410,7 +410,7 @@ void cl_decode(struct clg *g)
 		if (g->need & N_TYPE)
 			CASM_ST(A_, M_TYPE);
 		CASM_LDX_IMM(A_, 14);
-		casm_ja(A_, v6any);
+		casm_ja(A_, g->need & N_V6 ? v6any : done);
 	}
 	/* tagged: A = the EtherType after the tags, X its offset */
 	casm_bind(A_, tagged);
@@ -425,13 +425,17 @@ void cl_decode(struct clg *g)
 		CASM_TAX(A_);
 		CASM_LD_MEM(A_, M_T1);
 		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_IP, v4any, CASM_NEXT);
-		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_IPV6, v6any, done);
+		casm_jmp(A_, BPF_JEQ | BPF_K, ETH_P_IPV6, g->need & N_V6 ? v6any : done, done);
 		/* the general decoders, X = L3 offset (14 when untagged) */
 		casm_bind(A_, v4any);
 		len_at_least_x(g, 20, done);
 		ipv4_general(g, done);
-		casm_bind(A_, v6any);
-		ipv6(g, done);
+		/* (nothing the program reads can hold for IPv6 without N_V6: the
+		 * walk through its extension headers is left out) */
+		if (g->need & N_V6) {
+			casm_bind(A_, v6any);
+			ipv6(g, done);
+		}
 	}
 	casm_bind(A_, done);
 }
