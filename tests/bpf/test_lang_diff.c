@@ -247,6 +247,8 @@ static const char *filters[] = {
 	"filter (greater ip_ttl 5000000000 .||. less ip_tos 5000000000 .&&. not_equal ip_id 5000000000)",
 	"filter (all_bit ip_frag 0x100000000 .||. any_bit ip_frag 0x100002000)",
 	"filter (has_mark 0 .&&. has_state 0 .&&. (get_mark .== 0) .&&. (get_state ./= 1))",
+	"par tcp icmp >-> port 80", "when is_udp (port 53) >-> inv (dst_port 53)",
+	"filter (is_tcp .&&. has_src_port 1000) >-> dst_port 80 >-> filter (tcp_dest .== 80)",
 	"ip >-> udp >-> no_frag >-> filter (ip_ttl .> 1) >-> dst_port 53 >-> src_addr \"10.0.0.0/8\" >-> filter (udp_len .> 8)",
 };
 

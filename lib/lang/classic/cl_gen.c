@@ -101,6 +101,25 @@ static const struct entry *lookup(const struct node *n)
 	return NULL;
 }
 
+static bool passes_only_flows(const struct node *n)
+{
+	const struct entry *e = lookup(n);
+
+	switch (e ? e->kind : K_NONE) {
+	case P_TCP: case P_UDP: case P_FLOW:
+	case P_PORT: case P_SPORT: case P_DPORT:
+		return true;
+	case K_KLEISLI:
+		return passes_only_flows(n->args[0].fn) || passes_only_flows(n->args[1].fn);
+	case K_FILTER:
+		return passes_only_flows(n->args[0].fn);
+	case P_AND:
+		return passes_only_flows(n->args[0].fn) || passes_only_flows(n->args[1].fn);
+	default:
+		return false;
+	}
+}
+
 /* the decoding n needs, or -1 when it (or a part) does more than filter */
 static int needs(const struct node *n, const char **bad)
 {
@@ -133,7 +152,13 @@ struct gen {
 	 * field is at a constant offset and nothing is in scratch memory but
 	 * the VLAN id */
 	bool fast;
+	/* a TCP or UDP header is there on this path (an earlier stage of
+	 * `>->` passed only such packets): port tests skip that check */
+	bool flow_known;
 };
+
+/* does passing n mean a TCP or UDP header is there? */
+static bool passes_only_flows(const struct node *n);
 
 #define A_ (G->g.a)
 
@@ -252,7 +277,8 @@ static bool fast_pred(struct gen *G, enum kind k, const struct node *n, int yes,
 		casm_jmp(A_, BPF_JEQ | BPF_K, (uint32_t)a0->u, yes, no);
 		return true;
 	case P_PORT: case P_SPORT: case P_DPORT:
-		fast_flow(G, l1, no);
+		if (!G->flow_known)
+			fast_flow(G, l1, no);
 		casm_bind(A_, l1);
 		if (k != P_DPORT) {
 			CASM_LD_ABS(A_, BPF_H, 34);
@@ -456,7 +482,8 @@ static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int 
 		slot_is(G, M_PROTO, (uint32_t)a0->u, yes, no);
 		break;
 	case P_PORT: case P_SPORT: case P_DPORT:
-		flow(G, l1, no);
+		if (!G->flow_known)
+			flow(G, l1, no);
 		casm_bind(A_, l1);
 		if (k != P_DPORT)
 			slot_is(G, M_SPORT, (uint32_t)a0->u, yes, k == P_SPORT ? no : CASM_NEXT);
@@ -528,11 +555,16 @@ static void fun(struct gen *G, const struct node *n, int pass, int drop)
 	switch (k) {
 	case K_UNIT: casm_ja(A_, pass); break;
 	case K_DROP: casm_ja(A_, drop); break;
-	case K_KLEISLI:
+	case K_KLEISLI: {
+		bool known = G->flow_known;
+
 		fun(G, n->args[0].fn, l1, drop);
 		casm_bind(A_, l1);
+		G->flow_known |= passes_only_flows(n->args[0].fn);
 		fun(G, n->args[1].fn, pass, drop);
+		G->flow_known = known;
 		break;
+	}
 	case K_WHEN:
 	case K_UNLESS:
 		pred_node(G, n->args[0].fn, k == K_WHEN ? l1 : pass, k == K_WHEN ? pass : l1);
