@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "casm.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,31 +17,13 @@ void casm_free(struct casm *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static bool grow(void **p, int *cap, int need, size_t size)
-{
-	int ncap;
-	void *np;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 128;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, (size_t)ncap * size);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = ncap;
-	return true;
-}
-
 static void put(struct casm *a, struct casm_insn i)
 {
 	/* far beyond any program the kernel takes: stop here, whatever the
 	 * generator is doing (casm_finish fails) */
 	if (a->n >= CASM_MAX_BUFFER)
 		a->oom = true;
-	if (a->oom || !grow((void **)&a->v, &a->cap, a->n + 1, sizeof(i))) {
+	if (a->oom || !bpf_grow((void **)&a->v, &a->cap, a->n + 1, sizeof(i))) {
 		a->oom = true;
 		return;
 	}
@@ -64,7 +47,7 @@ void casm_ja(struct casm *a, int label)
 
 int casm_label(struct casm *a)
 {
-	if (a->oom || !grow((void **)&a->label_pos, &a->caplabels, a->nlabels + 1, sizeof(int))) {
+	if (a->oom || !bpf_grow((void **)&a->label_pos, &a->caplabels, a->nlabels + 1, sizeof(int))) {
 		a->oom = true;
 		return 0;
 	}

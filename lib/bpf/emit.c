@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "emit.h"
+#include "grow.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,30 +19,13 @@ void emit_free(struct emit *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static bool grow(void **p, int *cap, int need, size_t size)
-{
-	if (need <= *cap)
-		return true;
-	int ncap = *cap ? *cap * 2 : 256;
-
-	while (ncap < need)
-		ncap *= 2;
-	void *np = realloc(*p, (size_t)ncap * size);
-
-	if (!np)
-		return false;
-	*p = np;
-	*cap = ncap;
-	return true;
-}
-
 void emit(struct emit *e, struct bpf_insn i)
 {
 	/* as many as the kernel takes in a program, and no more, whatever the
 	 * generator is doing (emit_finish fails) */
 	if (e->n >= EMIT_MAX_INSNS)
 		e->oom = true;
-	if (e->oom || !grow((void **)&e->insns, &e->cap, e->n + 1, sizeof(i))) {
+	if (e->oom || !bpf_grow((void **)&e->insns, &e->cap, e->n + 1, sizeof(i))) {
 		e->oom = true;
 		return;
 	}
@@ -62,7 +46,7 @@ void emit_ld_map(struct emit *e, int reg, int map_fd)
 
 int emit_label(struct emit *e)
 {
-	if (e->oom || !grow((void **)&e->label_pos, &e->caplabels, e->nlabels + 1, sizeof(int))) {
+	if (e->oom || !bpf_grow((void **)&e->label_pos, &e->caplabels, e->nlabels + 1, sizeof(int))) {
 		e->oom = true;
 		return 0;
 	}
@@ -78,7 +62,7 @@ void emit_bind(struct emit *e, int label)
 
 static void add_fix(struct emit *e, int label)
 {
-	if (e->oom || !grow((void **)&e->fix, &e->capfix, e->nfix + 1, sizeof(e->fix[0]))) {
+	if (e->oom || !bpf_grow((void **)&e->fix, &e->capfix, e->nfix + 1, sizeof(e->fix[0]))) {
 		e->oom = true;
 		return;
 	}

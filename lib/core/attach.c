@@ -129,9 +129,7 @@ int pfq_attach_update(pfq_t *q)
 {
 	int err, ifindex = target_ifindex(q);
 
-	q->queue_bound = false;
-	for (int i = 0; i < q->nbind; i++)
-		q->queue_bound |= q->bind[i].queue != PFQ_ANY_QUEUE;
+	q->queue_bound = pfq_any_queue_binding(q);
 
 	if (!q->enabled)
 		return 0; /* applied by pfq_enable */

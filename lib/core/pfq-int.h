@@ -112,6 +112,7 @@ int pfq_attach_stop(pfq_t *q);
 /* sockfilter.c: generate the eBPF socket filter for the current settings
  * (a group member's) */
 bool pfq_filter_needed(const pfq_t *q);
+bool pfq_any_queue_binding(const pfq_t *q); /* some binding names a hw queue */
 int pfq_filter_load(const pfq_t *q, char *log, size_t log_len);
 /* sockfilter_classic.c: the classic filter of a socket with no group; with
  * with_bindings false only its computation, pcap filter and caplen (a

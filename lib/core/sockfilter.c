@@ -30,11 +30,11 @@
  * one device, every queue, both directions, whole packets. */
 bool pfq_filter_needed(const pfq_t *q)
 {
-	return q->gid >= 0 || q->fprog || q->computation || q->nbind > 1 || (q->nbind == 1 && q->bind[0].queue != PFQ_ANY_QUEUE) ||
-	       q->dirs != PFQ_DIR_INOUT || q->caplen < PFQ_CAPLEN_MAX;
+	return q->gid >= 0 || q->fprog || q->computation || q->nbind > 1 ||
+	       pfq_any_queue_binding(q) || q->dirs != PFQ_DIR_INOUT || q->caplen < PFQ_CAPLEN_MAX;
 }
 
-static bool any_queue_binding(const pfq_t *q)
+bool pfq_any_queue_binding(const pfq_t *q)
 {
 	for (int i = 0; i < q->nbind; i++)
 		if (q->bind[i].queue != PFQ_ANY_QUEUE)
@@ -71,7 +71,7 @@ static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errle
 			     PACKET_OUTGOING, reject);
 	}
 	emit(&e, BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
-	if (any_queue_binding(q)) {
+	if (pfq_any_queue_binding(q)) {
 		/* The kernel records rx queue n as queue_mapping n + 1;
 		 * unrecorded (0) counts as queue 0. */
 		int rec = emit_label(&e);

@@ -22,14 +22,6 @@
 
 enum { M_RAW_QUEUE, M_QUEUE }; /* scratch words of the binding checks */
 
-static bool any_queue_binding(const pfq_t *q)
-{
-	for (int i = 0; i < q->nbind; i++)
-		if (q->bind[i].queue != PFQ_ANY_QUEUE)
-			return true;
-	return false;
-}
-
 /* directions, then one test block per binding: each goes to accept or to
  * the next; the last to reject */
 static void bindings(const pfq_t *q, struct casm *a, int accept, int reject)
@@ -41,7 +33,7 @@ static void bindings(const pfq_t *q, struct casm *a, int accept, int reject)
 		else
 			casm_jmp(a, BPF_JEQ | BPF_K, PACKET_OUTGOING, CASM_NEXT, reject);
 	}
-	if (any_queue_binding(q)) {
+	if (pfq_any_queue_binding(q)) {
 		/* the kernel records rx queue n as queue_mapping n + 1; unrecorded
 		 * (0) counts as queue 0 (veth: the raw value, see bind.c) */
 		int rec = casm_label(a);

@@ -25,6 +25,7 @@ enum cl_slot {
 	M_T1, M_T2, /* temporaries */
 	M_NSLOTS
 };
+_Static_assert(M_NSLOTS <= BPF_MEMWORDS, "classic BPF has 16 scratch words");
 
 /* what a program needs decoded */
 enum cl_need {

@@ -596,16 +596,20 @@ static void fun(struct gen *G, const struct node *n, int pass, int drop)
 	}
 }
 
-int lang_classic_check(const pfq_lang_program *prog, char *why, size_t whylen)
+/* the decoding the program needs, or -1 with why saying what stands in the
+ * way */
+static int program_needs(const pfq_lang_program *prog, char *why, size_t whylen)
 {
 	const char *bad = NULL;
+	int need;
 
 	if (why && whylen)
 		why[0] = '\0';
 	if (!prog || !prog->main)
 		return -1;
-	if (needs(prog->main, &bad) >= 0)
-		return 0;
+	need = needs(prog->main, &bad);
+	if (need >= 0)
+		return need;
 	if (why && whylen) {
 		int fid = builtin_find(bad);
 		enum lt type = fid >= 0 ? pfq_builtins[fid].result : LT_FUN;
@@ -628,16 +632,19 @@ int lang_classic_check(const pfq_lang_program *prog, char *why, size_t whylen)
 	return -1;
 }
 
+int lang_classic_check(const pfq_lang_program *prog, char *why, size_t whylen)
+{
+	return program_needs(prog, why, whylen) < 0 ? -1 : 0;
+}
+
 int lang_classic_emit(const pfq_lang_program *prog, struct casm *a, int pass, int drop,
 		      int64_t fast_accept, char *why, size_t whylen)
 {
-	const char *bad = NULL;
 	struct gen G = { { a, 0 } };
-	int need;
+	int need = program_needs(prog, why, whylen);
 
-	if (lang_classic_check(prog, why, whylen) < 0)
+	if (need < 0)
 		return -1;
-	need = needs(prog->main, &bad);
 	G.g.need = (unsigned)need;
 	if (need & (N_IP | N_L4 | N_PORTS | N_ADDR | N_V6MC)) {
 		/* the common frame gets a copy of the program with its fields
