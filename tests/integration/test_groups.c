@@ -17,6 +17,7 @@
 
 #include "pktgen.h"
 #include "sender.h"
+#include "test_registry.h"
 #include "testhost.h"
 
 #include <errno.h>
@@ -1009,17 +1010,9 @@ int main(void)
 	};
 	char dir[] = "/tmp/pfq-groups-XXXXXX";
 
-	/* a registry of our own: never disturb groups of a running system */
-	if (!mkdtemp(dir))
+	if (test_registry_enter(dir) < 0)
 		return 1;
-	setenv("PFQ_RUN_DIR", dir, 1);
 	if (getenv("PFQ_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("PFQ_TEST_FILTER"));
-	int rc = cmocka_run_group_tests(tests, setup, teardown);
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		rc = rc ? rc : 1;
-	return rc;
+	return test_registry_leave(dir, cmocka_run_group_tests(tests, setup, teardown));
 }

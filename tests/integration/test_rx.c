@@ -15,6 +15,7 @@
 #include "framegen.h"
 #include "pktgen.h"
 #include "sender.h"
+#include "test_registry.h"
 #include "testhost.h"
 
 #include <errno.h>
@@ -718,15 +719,8 @@ int main(void)
 	};
 	char dir[] = "/tmp/pfq-rx-XXXXXX";
 
-	/* a group registry of our own (test_private_computation joins one) */
-	if (!mkdtemp(dir))
+	/* test_private_computation joins a group */
+	if (test_registry_enter(dir) < 0)
 		return 1;
-	setenv("PFQ_RUN_DIR", dir, 1);
-	int rc = cmocka_run_group_tests_name("pfq-rx", tests, setup, teardown);
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		rc = rc ? rc : 1;
-	return rc;
+	return test_registry_leave(dir, cmocka_run_group_tests_name("pfq-rx", tests, setup, teardown));
 }

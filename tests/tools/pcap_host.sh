@@ -26,6 +26,17 @@ expect_err() {
     if out=$(timeout 30 "$@" 2>&1); then bad "'$*' succeeded"; return; fi
     echo "$out" | grep -q -- "$want" && ok || { bad "'$*': no '$want' in: $out"; }
 }
+# the VLAN mix from a0: 30 frames on VLAN 7, 20 on 8, 10 on 9, 40 untagged
+send_vlan_mix() {
+    gen -i a0 -n 30 --vlan 7; gen -i a0 -n 20 --vlan 8; gen -i a0 -n 10 --vlan 9; gen -i a0 -n 40
+}
+# check_vlans_7_9 PCAP WHAT ERRFILE: the capture holds exactly VLANs 7 and 9
+check_vlans_7_9() {
+    local n v7
+    n=$(tcpdump -r "$1" -nn -e 2>/dev/null | wc -l)
+    v7=$(tcpdump -r "$1" -nn -e 2>/dev/null | grep -c "vlan 7,")
+    [ "$n" -eq 40 ] && [ "$v7" -eq 30 ] && ok || { bad "$2: $n packets, $v7 with vlan 7"; cat "$3"; }
+}
 finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]

@@ -66,15 +66,10 @@ u=$(tcpdump -r "$W/f2.pcap" -nn udp 2>/dev/null | wc -l)
 # 3. PFQ_VLAN: the group's VLAN filter (tags stripped by the kernel)
 PFQ_GROUP=45 PFQ_VLAN=7,9 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0 -w "$W/v.pcap" 2>"$W/v.err" & V=$!
 wait_listening "$W/v.err"; sleep 0.3
-gen -i a0 -n 30 --vlan 7
-gen -i a0 -n 20 --vlan 8
-gen -i a0 -n 10 --vlan 9
-gen -i a0 -n 40
+send_vlan_mix
 sleep 1
 kill -INT $V; wait $V 2>/dev/null
-n=$(tcpdump -r "$W/v.pcap" -nn -e 2>/dev/null | wc -l)
-v7=$(tcpdump -r "$W/v.pcap" -nn -e 2>/dev/null | grep -c "vlan 7,")
-[ "$n" -eq 40 ] && [ "$v7" -eq 30 ] && ok || { bad "PFQ_VLAN: $n packets, $v7 with vlan 7"; cat "$W/v.err"; }
+check_vlans_7_9 "$W/v.pcap" "PFQ_VLAN" "$W/v.err"
 
 # 4. pfq-dump members of a group: their shares make the whole traffic
 # until n members of group g are active

@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <pfq/pfq.h>
+
+#include "test_registry.h"
 #include <stdlib.h>
 #include <stdio.h>
 
@@ -245,16 +247,9 @@ int main(void)
 		cmocka_unit_test(test_null_socket),
 		cmocka_unit_test(test_version),
 	};
-	char dir[] = "/tmp/pfq-api-XXXXXX", cmd[64];
-	int rc;
+	char dir[] = "/tmp/pfq-api-XXXXXX";
 
-	/* a group registry of our own */
-	if (!mkdtemp(dir))
+	if (test_registry_enter(dir) < 0)
 		return 1;
-	setenv("PFQ_RUN_DIR", dir, 1);
-	rc = cmocka_run_group_tests_name("pfq-api", tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0 && !rc)
-		rc = 1;
-	return rc;
+	return test_registry_leave(dir, cmocka_run_group_tests_name("pfq-api", tests, NULL, NULL));
 }
