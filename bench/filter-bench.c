@@ -190,6 +190,15 @@ static int make_progs(const struct row *r, struct progs *p)
 	return 0;
 }
 
+/* the number in text when it is lo..hi, else -1 */
+static long in_range(const char *text, long lo, long hi)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	return *text && !*end && v >= lo && v <= hi ? v : -1;
+}
+
 static void usage(FILE *f)
 {
 	fputs("Usage: filter-bench [--count N] [--rounds R]\n"
@@ -216,11 +225,9 @@ int main(int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "n:r:h", opts, NULL)) != -1) {
-		char *end;
-
 		switch (c) {
-		case 'n': count = strtol(optarg, &end, 10); if (*end || count < 100 || count > 100000000) count = -1; break;
-		case 'r': rounds = strtol(optarg, &end, 10); if (*end || rounds < 1 || rounds > 50) rounds = -1; break;
+		case 'n': count = in_range(optarg, 100, 100000000); break;
+		case 'r': rounds = in_range(optarg, 1, 50); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

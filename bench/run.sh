@@ -14,23 +14,8 @@ set -euo pipefail
 
 COUNT=2000000
 ROUNDS=3
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/.." && pwd)
-BUILD=$TOP/build
-while [ $# -gt 0 ]; do
-    case $1 in
-        --count) COUNT=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        --build) BUILD=$2; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "bench: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-[[ $COUNT =~ ^[0-9]+$ && $COUNT -ge 1000 ]] || { echo "bench: --count >= 1000" >&2; exit 2; }
-[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || { echo "bench: --rounds 1..20" >&2; exit 2; }
-for b in pfq-rx pcap-rx cpu-run; do
-    [ -x "$BUILD/bench/$b" ] || { echo "bench: $BUILD/bench/$b missing (build first)" >&2; exit 1; }
-done
+# shellcheck source=bench/args.sh
+. "$(dirname "$0")/args.sh"
 TCPDUMP=$(command -v tcpdump || true)
 [ -n "$TCPDUMP" ] || { echo "bench: tcpdump not installed (scripts/deps.sh)" >&2; exit 1; }
 
