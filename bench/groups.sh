@@ -14,30 +14,13 @@ set -euo pipefail
 
 COUNT=1000000
 ROUNDS=3
-# shellcheck source=bench/args.sh
-. "$(dirname "$0")/args.sh"
-
-NAME=pfqgbench$$
-WORK=$(mktemp -d)
+NAME=pfqgbench
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 export PFQ_RUN_DIR=$WORK/run
-cleanup() {
-    pkill -INT -f "$WORK/" 2>/dev/null || true
-    pkill -INT -f "$BUILD/bench/pfq-rx b0" 2>/dev/null || true
-    pkill -INT -f "$BUILD/bench/pcap-rx b0" 2>/dev/null || true
-    "$TOP/scripts/testhost.sh" destroy "$NAME"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-"$TOP/scripts/testhost.sh" create "$NAME"
-NSA="ip netns exec $NAME-a"
-NSB="ip netns exec $NAME-b"
-NCPU=$(nproc)
-RX_CPU=$((NCPU > 1 ? 1 : 0))
 HZ=$(getconf CLK_TCK)
 GID=7
 
-busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 # user+system ticks of processes (the readers, children of cpu-run)
 proc_ticks() {
     local t=0 p

@@ -14,27 +14,11 @@ set -euo pipefail
 
 COUNT=2000000
 ROUNDS=3
-# shellcheck source=bench/args.sh
-. "$(dirname "$0")/args.sh"
-TCPDUMP=$(command -v tcpdump || true)
-[ -n "$TCPDUMP" ] || { echo "bench: tcpdump not installed (scripts/deps.sh)" >&2; exit 1; }
-
-NAME=pfqbench$$
-WORK=$(mktemp -d)
-cleanup() {
-    pkill -INT -f "$WORK/" 2>/dev/null || true
-    "$TOP/scripts/testhost.sh" destroy "$NAME"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-"$TOP/scripts/testhost.sh" create "$NAME"
-NSA="ip netns exec $NAME-a"
-NSB="ip netns exec $NAME-b"
-NCPU=$(nproc)
-RX_CPU=$((NCPU > 1 ? 1 : 0))
-
-busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
+NAME=pfqbench
+NEED_TCPDUMP=1
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+TCPDUMP=$(command -v tcpdump)
 
 # run_one READER ROUND: start the reader in B, send COUNT frames from A,
 # stop the reader; append "reader recv lost cpu_s busy_s" to results.
