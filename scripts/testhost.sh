@@ -8,7 +8,9 @@
 #       on a<i> and 10.77.i.2/24 on b<i>.
 #   testhost.sh destroy NAME      remove both namespaces (and their veths)
 #   testhost.sh list              namespaces made by this script
-#   testhost.sh cleanup PREFIX    remove every namespace named PREFIX*
+#   testhost.sh cleanup PREFIX    remove every namespace named PREFIX*, except
+#                                 those named PREFIX<pid>-... of a live process
+#                                 (another test run's)
 #
 # Every name is private to the namespaces: nothing touches the machine's own
 # interfaces. 802.1Q sub-interfaces need CONFIG_VLAN_8021Q, which this kernel
@@ -67,9 +69,13 @@ case $cmd in
     cleanup)
         [ $# -eq 1 ] && [ -n "$1" ] || die "cleanup PREFIX"
         for ns in $(ip netns list | awk '{print $1}'); do
-            case $ns in "$1"*) ip netns del "$ns" 2>/dev/null || true ;; esac
+            case $ns in "$1"*) ;; *) continue ;; esac
+            # test hosts are named PREFIX<pid>-<n>: a live owner keeps its own
+            owner=${ns#"$1"}; owner=${owner%%-*}
+            if [[ $owner =~ ^[0-9]+$ ]] && kill -0 "$owner" 2>/dev/null; then continue; fi
+            ip netns del "$ns" 2>/dev/null || true
         done ;;
     -h|--help|help|"")
-        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown command '$cmd' (create, destroy, list, cleanup)" ;;
 esac
