@@ -76,6 +76,6 @@ case $cmd in
             ip netns del "$ns" 2>/dev/null || true
         done ;;
     -h|--help|help|"")
-        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown command '$cmd' (create, destroy, list, cleanup)" ;;
 esac
