@@ -185,6 +185,34 @@ struct pfq_lang_group_spec {
 	 * its verdict for the host stack (TC_ACT_OK when `kernel`/`detour` asked
 	 * for it, counted in kern; TC_ACT_SHOT otherwise) */
 	int tc;
+	/* 1: the fanout flavour, the PACKET_FANOUT_EBPF program of the group's
+	 * fanout (every member socket and a sink at position 0 are in it). It
+	 * runs once per packet, does every side effect itself (stats,
+	 * counters, log) and answers the `pos` of the one member that receives
+	 * the packet, or 0 (the sink) when none does. It works while the member
+	 * table's mode is PFQ_GROUP_MODE_FANOUT, and answers 0 otherwise. */
+	int fanout;
+	/* fanout flavour: an LRU hash (struct pfq_flow_key -> struct
+	 * pfq_flow_entry) that keeps each steered flow with the member that
+	 * took its first packet for as long as that member stays in the table
+	 * and eligible; -1 or 0: steering without memory (then a change of
+	 * members moves flows). Round-robin steering never uses it. */
+	int flows_map_fd;
+};
+
+/* a steered flow (fanout flavour): the steering hash and the class mask
+ * (its two halves xor-ed) it was steered among */
+struct pfq_flow_key {
+	uint32_t hash;
+	uint32_t classes;
+};
+
+/* ... and its member */
+struct pfq_flow_entry {
+	uint32_t id;         /* the member */
+	uint32_t gen;        /* the member table's gen when row was right */
+	uint32_t row;        /* the member's row in that table */
+	uint32_t pad;
 };
 
 /* ---- the classic BPF back end ----
@@ -210,6 +238,7 @@ PFQ_API int pfq_lang_needs_tc(const pfq_lang_program *prog);
 
 /* Create the maps a group spec names (-errno on failure). */
 PFQ_API int pfq_lang_group_stats_map_create(void);
+PFQ_API int pfq_lang_group_flows_map_create(uint32_t max_flows);
 PFQ_API int pfq_lang_group_counters_map_create(void);
 PFQ_API int pfq_lang_group_logs_map_create(void);
 PFQ_API int pfq_lang_group_logctl_map_create(void);
@@ -224,12 +253,28 @@ struct pfq_member {
 	uint64_t class_mask; /* classes the member joined with */
 	uint32_t id;         /* member (socket) id */
 	uint32_t weight;     /* 1..16: share of steered traffic */
+	uint32_t pos;        /* fanout mode: the fanout program's answer that
+			      * reaches this member's socket */
+	uint32_t dirs;       /* fanout mode: PFQ_DIR_* the member takes (0: both) */
+};
+
+/* Which path delivers a group's packets. */
+enum pfq_group_mode {
+	/* one program per member's socket (tail-called from the member's own
+	 * filter): every member evaluates; copies to several members work */
+	PFQ_GROUP_MODE_MEMBERS = 0,
+	/* the group's fanout program evaluates once per packet and hands it
+	 * to the one member's socket: only while no packet can go to more
+	 * than one member */
+	PFQ_GROUP_MODE_FANOUT = 1,
 };
 
 /* The members of a group, in dispatch order. */
 struct pfq_member_table {
 	uint32_t n;
 	uint32_t leader;     /* id of the member that performs side effects */
+	uint32_t mode;       /* enum pfq_group_mode */
+	uint32_t gen;        /* changes with every change of the rows */
 	struct pfq_member m[PFQ_MAX_MEMBERS];
 };
 
@@ -269,6 +314,13 @@ PFQ_API int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, siz
 				      uint32_t mark, uint32_t *retval);
 /* The value steer_rrobin gives the next packet. */
 PFQ_API uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b);
+
+/* Reference dispatch of the fanout flavour (one receiver): the row of the
+ * member that receives a packet with decision d, or -1. Copy: the first
+ * eligible member; steer and double steer: the member hash[0] picks;
+ * steer-to n: member n when eligible. */
+PFQ_API int pfq_lang_dispatch_one(const struct pfq_lang_decision *d,
+				  const struct pfq_member_table *t);
 
 /* The original dispatch hash: mix a steering hash, then fold it to n. */
 PFQ_API uint32_t pfq_lang_hash_mix(uint32_t h);

@@ -5,6 +5,8 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -89,8 +91,37 @@ static bool ancillary(struct emit *e, int32_t k)
 	}
 }
 
+/* A = the frame's length from the MAC header (reg RA or RX) */
+static void frame_len(struct emit *e, int reg, bool mac_rel)
+{
+	int out = emit_label(e);
+
+	emit(e, BI_LDX(BPF_W, reg, BPF_REG_6, SKB(len)));
+	if (!mac_rel)
+		return;
+	/* received: skb->data is the network header; outgoing: the MAC header */
+	emit(e, BI_LDX(BPF_W, BPF_REG_0, BPF_REG_6, SKB(pkt_type)));
+	emit_jmp_imm(e, BPF_JEQ, BPF_REG_0, PACKET_OUTGOING, out);
+	emit(e, BI_ALU32_IMM(BPF_ADD, reg, ETH_HLEN));
+	emit_bind(e, out);
+}
+
+/* a classic packet offset as LD_ABS/LD_IND take it: with mac_rel, plain
+ * offsets count from the MAC header (SKF_LL_OFF); SKF_NET_OFF/SKF_LL_OFF
+ * ones are already relative */
+static int32_t rel_off(int32_t k, bool mac_rel)
+{
+	return mac_rel && k >= 0 ? k + SKF_LL_OFF : k;
+}
+
 int cbpf_translate(struct emit *e, const struct sock_fprog *prog, int ret_label,
 		   int stack_off, char *err, size_t errlen)
+{
+	return cbpf_translate_rel(e, prog, ret_label, stack_off, false, err, errlen);
+}
+
+int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_label,
+		       int stack_off, bool mac_rel, char *err, size_t errlen)
 {
 	int n = prog ? prog->len : 0, *labels, zero_x;
 	const struct sock_filter *f = prog ? prog->filter : NULL;
@@ -129,11 +160,13 @@ int cbpf_translate(struct emit *e, const struct sock_fprog *prog, int ret_label,
 				}
 				/* the kernel's LD_ABS: bounds checked, out of
 				 * range ends the program with 0, as in classic */
-				emit(e, bi_make((uint8_t)(BPF_LD | BPF_ABS | BPF_SIZE(code)), 0, 0, 0, k));
+				emit(e, bi_make((uint8_t)(BPF_LD | BPF_ABS | BPF_SIZE(code)), 0, 0, 0,
+						rel_off(k, mac_rel)));
 				emit(e, BI_MOV_REG(RA, BPF_REG_0));
 				break;
 			case BPF_IND:
-				emit(e, bi_make((uint8_t)(BPF_LD | BPF_IND | BPF_SIZE(code)), 0, RX, 0, k));
+				emit(e, bi_make((uint8_t)(BPF_LD | BPF_IND | BPF_SIZE(code)), 0, RX, 0,
+						rel_off(k, mac_rel)));
 				emit(e, BI_MOV_REG(RA, BPF_REG_0));
 				break;
 			case BPF_IMM:
@@ -145,7 +178,7 @@ int cbpf_translate(struct emit *e, const struct sock_fprog *prog, int ret_label,
 				emit(e, BI_LDX(BPF_W, RA, BPF_REG_10, mem));
 				break;
 			case BPF_LEN:
-				emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(len)));
+				frame_len(e, RA, mac_rel);
 				break;
 			default:
 				goto bad;
@@ -162,10 +195,10 @@ int cbpf_translate(struct emit *e, const struct sock_fprog *prog, int ret_label,
 				emit(e, BI_LDX(BPF_W, RX, BPF_REG_10, mem));
 				break;
 			case BPF_LEN:
-				emit(e, BI_LDX(BPF_W, RX, BPF_REG_6, SKB(len)));
+				frame_len(e, RX, mac_rel);
 				break;
 			case BPF_MSH: /* X = 4 * (P[k] & 0xf) */
-				emit(e, bi_make(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, k));
+				emit(e, bi_make(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, rel_off(k, mac_rel)));
 				emit(e, BI_ALU32_IMM(BPF_AND, BPF_REG_0, 0xf));
 				emit(e, BI_ALU32_IMM(BPF_LSH, BPF_REG_0, 2));
 				emit(e, BI_MOV_REG(RX, BPF_REG_0));

@@ -8,6 +8,7 @@
 #define PFQ_BPF_CBPF_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Translate and load as a socket filter: program fd, or -errno with err.
@@ -24,6 +25,12 @@ int cbpf_load(const struct sock_fprog *prog, char *err, size_t errlen);
  */
 int cbpf_translate(struct emit *e, const struct sock_fprog *prog, int ret_label,
 		   int stack_off, char *err, size_t errlen);
+/* The same, for a hook where skb->data may not be the MAC header (a fanout
+ * program: the network header of received packets): with mac_rel the
+ * program's packet offsets and length are taken from the MAC header, as a
+ * socket filter on a packet socket sees them. */
+int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_label,
+		       int stack_off, bool mac_rel, char *err, size_t errlen);
 #endif
 
 #endif

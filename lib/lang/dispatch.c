@@ -55,3 +55,24 @@ int pfq_lang_dispatch(const struct pfq_lang_decision *d, const struct pfq_member
 		return 0;
 	}
 }
+
+int pfq_lang_dispatch_one(const struct pfq_lang_decision *d, const struct pfq_member_table *t)
+{
+	uint32_t n = t->n < PFQ_MAX_MEMBERS ? t->n : PFQ_MAX_MEMBERS;
+
+	switch (d->fate) {
+	case PFQ_FATE_COPY:
+		for (uint32_t i = 0; i < n; i++)
+			if (eligible(&t->m[i], d->class_mask))
+				return (int)i;
+		return -1;
+	case PFQ_FATE_STEER:
+	case PFQ_FATE_DOUBLE_STEER:
+		return pick(t, d->class_mask, d->hash[0]);
+	case PFQ_FATE_STEER_TO:
+		return d->hash[0] < n && eligible(&t->m[d->hash[0]], d->class_mask) ?
+			       (int)d->hash[0] : -1;
+	default:
+		return -1;
+	}
+}

@@ -21,7 +21,7 @@
 #define CG_PAR_DEPTH 6   /* nested par saves */
 #define CG_MAX_DEVS 16   /* devices named by forward/bridge/tee/tap/link */
 #define CG_MAX_LOGS 8
-#define CG_TEMPS 32      /* stack bytes above the scratch area, for helper keys */
+#define CG_TEMPS 48      /* stack bytes above the scratch area, for helper keys */
 
 /*
  * The scratch area lives on the program's stack (no map look-up per packet).
@@ -93,6 +93,11 @@ struct cg {
 	int vlan_fd;      /* the group's VLAN id bitmap, -1 if none */
 	int tc_not_ours;  /* TC flavour: label for packets of unbound queues */
 	bool general_decoding; /* never the LD_ABS fast path */
+	/* the fanout flavour: the hook's skb starts at the network header
+	 * (not at the MAC header as for a socket filter), so every read of
+	 * the frame is made relative to the MAC header */
+	bool fanout;
+	bool sticky;      /* fanout flavour: steered flows keep their member */
 };
 
 /* emission shorthands */
@@ -116,6 +121,15 @@ void cg_prologue(struct cg *cg, int exit_label);
 void cg_load(struct cg *cg, int size, int absent);
 /* the same at a constant offset */
 void cg_load_at(struct cg *cg, uint32_t off, int size, int absent);
+/* call the helper that copies bytes of the frame: r1 = ctx, r2 = offset
+ * from the MAC header, r3 = destination, r4 = length, set by the caller;
+ * r0 = 0 or < 0 (relative to the MAC header in the fanout flavour) */
+void cg_skb_load(struct cg *cg);
+/* reg = the frame's length from the MAC header; clobbers tmp */
+void cg_frame_len(struct cg *cg, int reg, int tmp);
+/* r0 = size (1, 2, 4) bytes at constant offset off of the frame with
+ * LD_ABS (the caller checked off + size <= the frame's length) */
+void cg_ld_abs(struct cg *cg, int size, int32_t off);
 
 /* cg_dispatch.c: r0 = the member table (array of maps, then the table), or
  * jump to none; clobbers r0-r5 */

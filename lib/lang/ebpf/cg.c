@@ -26,6 +26,7 @@ struct pfq_lang_bpf {
 	int ninsns;
 	char devs[CG_MAX_DEVS][16];
 	int ndevs;
+	bool fanout;   /* the hook's skb starts at the network header */
 };
 
 struct host_addrs {
@@ -153,6 +154,11 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	}
 	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = b->vlan_fd = -1;
 	cg->group = group;
+	cg->fanout = group && group->fanout;
+	/* a flow keeps its member across membership changes; round robin
+	 * steers packets, not flows, and has nothing to keep */
+	cg->sticky = cg->fanout && group->flows_map_fd > 0 &&
+		     !uses(prog, (const char *const[]){ "steer_rrobin", NULL });
 	cg->general_decoding = opts && opts->general_decoding;
 	/* the group program keeps no decision to read back */
 	cg->out_fd = (opts && opts->filter_only) || group ? -2 : -1;
@@ -261,6 +267,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	}
 	b->insns = cg->e.insns;
 	b->ninsns = cg->e.n;
+	b->fanout = cg->fanout;
 	cg->e.insns = NULL;
 	memcpy(b->devs, cg->devs, sizeof(b->devs));
 	b->ndevs = cg->ndevs;
@@ -326,7 +333,8 @@ uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b)
 
 /* Test runs of socket filters start at L3: put a dummy Ethernet header in
  * front of the frame, so that the program sees it from its MAC header. The
- * EtherType is not IPv4: with IPv4 the kernel demands an IP header there. */
+ * EtherType is not IPv4: with IPv4 the kernel demands an IP header there.
+ * (A fanout program expects exactly that start: it gets the frame as is.) */
 static uint8_t *test_input(const uint8_t *frame, size_t len)
 {
 	uint8_t *data = malloc(len + 14);
@@ -350,12 +358,16 @@ static int run_frame(const struct pfq_lang_bpf *b, const uint8_t *frame, size_t 
 	uint8_t *data;
 	int err = 0;
 
-	if (!b || (!frame && len))
+	size_t pad = b && b->fanout ? 0 : 14;
+
+	if (!b || (!frame && len) || (b->fanout && len < 14))
 		return -EINVAL;
-	data = test_input(frame, len);
+	data = pad ? test_input(frame, len) : malloc(len);
 	if (!data)
 		return -ENOMEM;
-	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + 14),
+	if (!pad)
+		memcpy(data, frame, len);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = (uint32_t)(len + pad),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat > 1 ? repeat : 1);
 	if (bpf_prog_test_run_opts(b->prog_fd, &t) < 0)
 		err = -errno;
@@ -511,6 +523,14 @@ int pfq_lang_needs_tc(const pfq_lang_program *prog)
 }
 
 /* ---- group maps ---- */
+
+int pfq_lang_group_flows_map_create(uint32_t max_flows)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "pfq_gflows", sizeof(struct pfq_flow_key),
+				sizeof(struct pfq_flow_entry), max_flows ? max_flows : 1, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
 
 int pfq_lang_group_stats_map_create(void)
 {

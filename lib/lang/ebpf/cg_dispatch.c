@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The group flavour's tail: after the computation, pick the receiving
+ * The group flavours' tail: after the computation, pick the receiving
  * members exactly as pfq_lang_dispatch (dispatch.c) does, from the group's
- * member table, and answer caplen when this member is one of them.
+ * member table. The members flavour (one run per member) answers caplen when
+ * this member is one of them; the fanout flavour (one run per packet)
+ * answers the position of the one member that receives the packet, or 0.
  *
  * Registers: r7 scratch (decision), r9 = member table, r8 = class mask.
  */
 #include "cg-int.h"
 
 #include <linux/bpf.h>
+#include <linux/if_packet.h>
 #include <stddef.h>
 
 #define MT(f) ((int16_t)offsetof(struct pfq_member_table, f))
-#define MEM(i, f) ((int16_t)(offsetof(struct pfq_member_table, m) + \
-			     (i) * sizeof(struct pfq_member) + offsetof(struct pfq_member, f)))
+#define ROW(i) ((int16_t)(offsetof(struct pfq_member_table, m) + (i) * sizeof(struct pfq_member)))
+#define MEM(i, f) ((int16_t)(ROW(i) + offsetof(struct pfq_member, f)))
+/* a field of the row r1 points to */
+#define RF(f) ((int16_t)offsetof(struct pfq_member, f))
+/* stack slots of the fanout dispatch (temporaries above the scratch
+ * area; -8 is the key of cg_lookup) */
+#define FLOW_KEY (-16)
+#define FLOW_VAL (-48)
 
 /* r0 = mix(r0), 32 bits (pfq_lang_hash_mix) */
 static void mix(struct cg *cg)
@@ -92,11 +101,19 @@ static void if_not_eligible(struct cg *cg, int i, int next)
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, next);
 }
 
-/* the member picked by the hash in scratch field hoff: jump to yes when it
- * is self, else fall through */
-static void steer_pick(struct cg *cg, int16_t hoff, uint32_t self, int yes)
+/* r1 = the row of member i, r3 = i */
+static void row(struct cg *cg, int i)
 {
-	int none = emit_label(&cg->e), end1 = emit_label(&cg->e);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_9));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_1, ROW(i)));
+	E(BI_MOV_IMM(BPF_REG_3, i));
+}
+
+/* the member the hash in scratch field hoff picks: r1 = its row, r3 = its
+ * index, then a jump to found; to none when no member is eligible */
+static void steer_pick(struct cg *cg, int16_t hoff, int found, int none)
+{
+	int end1 = emit_label(&cg->e);
 
 	/* pass 1: r5 = total weight of the eligible members */
 	E(BI_MOV_IMM(BPF_REG_5, 0));
@@ -126,14 +143,38 @@ static void steer_pick(struct cg *cg, int16_t hoff, uint32_t self, int yes)
 		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_9, MEM(i, weight)));
 		E(BI_ALU32_REG(BPF_ADD, BPF_REG_5, BPF_REG_3));
 		emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_0, BPF_REG_5, next);
-		/* picked: member i */
-		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_9, MEM(i, id)));
-		load_self(cg, self);
-		emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_3, BPF_REG_2, yes);
-		emit_ja(&cg->e, none);
+		row(cg, i);
+		emit_ja(&cg->e, found);
 		emit_bind(&cg->e, next);
 	}
-	emit_bind(&cg->e, none);
+	emit_ja(&cg->e, none);
+}
+
+/* steer to member n (scratch hash0): r1 = its row, r3 = n, then found;
+ * none when there is no such member or it is not eligible */
+static void steer_to_row(struct cg *cg, int found, int none)
+{
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_7, SC(hash0)));
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
+	emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_3, BPF_REG_4, none);
+	emit_jmp_imm(&cg->e, BPF_JGE, BPF_REG_3, PFQ_MAX_MEMBERS, none);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_3));
+	E(BI_ALU_IMM(BPF_MUL, BPF_REG_1, (int32_t)sizeof(struct pfq_member)));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_9));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_1, ROW(0)));
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
+	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, none);
+	emit_ja(&cg->e, found);
+}
+
+/* members flavour at a picked row: accept when it is self */
+static void if_self(struct cg *cg, uint32_t self, int accept, int reject)
+{
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_1, RF(id)));
+	load_self(cg, self);
+	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_3, BPF_REG_2, accept);
+	emit_ja(&cg->e, reject);
 }
 
 void cg_member_table(struct cg *cg, int map_fd, int none)
@@ -142,12 +183,9 @@ void cg_member_table(struct cg *cg, int map_fd, int none)
 	cg_lookup(cg, -1, true, none); /* in the inner map r0 points to */
 }
 
-void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label)
+/* r9 = the member table, r8 = the decision's class mask, r2 = the fate */
+static void dispatch_start(struct cg *cg, int map_fd, int reject)
 {
-	int accept = emit_label(&cg->e), reject = emit_label(&cg->e);
-	int copy = emit_label(&cg->e), steer = emit_label(&cg->e), dsteer = emit_label(&cg->e);
-	int steer_to = emit_label(&cg->e);
-
 	if (cg->group) {
 		/* looked up once, by the group program's entry */
 		E(BI_LDX(BPF_DW, BPF_REG_0, BPF_REG_10, CG_TABLE_SLOT));
@@ -158,6 +196,179 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
 	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
 	E(BI_LDX(BPF_DW, BPF_REG_8, BPF_REG_7, SC(class_mask)));
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(fate)));
+}
+
+/*
+ * Fanout flavour: the row r1 points to receives the packet, if it takes its
+ * direction: r0 = its position in the fanout; otherwise 0 (the sink).
+ */
+static void deliver(struct cg *cg, int exit_label)
+{
+	int take = emit_label(&cg->e), not_out = emit_label(&cg->e);
+
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_1, RF(dirs)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, take);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_INOUT, take);
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, pkt_type)));
+	E(BI_MOV_IMM(BPF_REG_0, 0));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, PACKET_OUTGOING, not_out);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_OUT, take);
+	emit_ja(&cg->e, exit_label);
+	emit_bind(&cg->e, not_out);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_DIR_IN, exit_label);
+	emit_bind(&cg->e, take);
+	E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_1, RF(pos)));
+	emit_ja(&cg->e, exit_label);
+}
+
+/* r1 = the row of index r3 (bounded: jumps to none unless r3 < n) */
+static void row_of(struct cg *cg, int none)
+{
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
+	emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_3, BPF_REG_4, none);
+	emit_jmp_imm(&cg->e, BPF_JGE, BPF_REG_3, PFQ_MAX_MEMBERS, none);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_3));
+	E(BI_ALU_IMM(BPF_MUL, BPF_REG_1, (int32_t)sizeof(struct pfq_member)));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_9));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_1, ROW(0)));
+}
+
+#define FE(f) ((int16_t)offsetof(struct pfq_flow_entry, f))
+
+/*
+ * Fanout flavour, steering with memory: a flow stays with the member that
+ * took its first packet while that member is in the table and eligible
+ * (the flows map, keyed by the hash and the class mask). An entry written
+ * under an older table finds its member's new row by id. Anything else is
+ * picked as without memory, and remembered. Ends at found, r1 = the row.
+ */
+static void steer_remembered(struct cg *cg, int found, int none)
+{
+	int fd = cg->group->flows_map_fd, pick = emit_label(&cg->e), picked = emit_label(&cg->e);
+	int same = emit_label(&cg->e), moved = emit_label(&cg->e), check = emit_label(&cg->e);
+
+	/* key {hash, class mask folded to 32 bits} */
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(hash0)));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_2, FLOW_KEY));
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_2, 32));
+	E(BI_ALU_REG(BPF_XOR, BPF_REG_2, BPF_REG_8));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_2, FLOW_KEY + 4));
+	emit_ld_map(&cg->e, BPF_REG_1, fd);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, FLOW_KEY));
+	E(BI_CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, pick);
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, FE(gen)));
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(gen)));
+	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_2, BPF_REG_4, same);
+	/* recorded under another table: its member's row now, by id */
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, FE(id)));
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
+	for (int i = 0; i < PFQ_MAX_MEMBERS; i++) {
+		int next = emit_label(&cg->e);
+
+		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, i, pick);
+		E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_9, MEM(i, id)));
+		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_5, BPF_REG_2, next);
+		E(BI_MOV_IMM(BPF_REG_3, i));
+		emit_ja(&cg->e, moved);
+		emit_bind(&cg->e, next);
+	}
+	emit_ja(&cg->e, pick);
+	/* still there: the entry learns the new row (one writer wins, with
+	 * the same values) */
+	emit_bind(&cg->e, moved);
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(gen)));
+	E(BI_STX(BPF_W, BPF_REG_0, BPF_REG_4, FE(gen)));
+	E(BI_STX(BPF_W, BPF_REG_0, BPF_REG_3, FE(row)));
+	emit_ja(&cg->e, check);
+	emit_bind(&cg->e, same);
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_0, FE(row)));
+	emit_bind(&cg->e, check);
+	row_of(cg, pick);
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
+	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, found);
+	emit_bind(&cg->e, pick);
+	steer_pick(cg, SC(hash0), picked, none);
+	/* remember the pick {id, gen, row}; the update clobbers r1-r5 */
+	emit_bind(&cg->e, picked);
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_1, RF(id)));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_4, (int16_t)(FLOW_VAL + FE(id))));
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(gen)));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_4, (int16_t)(FLOW_VAL + FE(gen))));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_3, (int16_t)(FLOW_VAL + FE(row))));
+	E(BI_ST(BPF_W, BPF_REG_10, (int16_t)(FLOW_VAL + FE(pad)), 0));
+	emit_ld_map(&cg->e, BPF_REG_1, fd);
+	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, FLOW_KEY));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_10));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, FLOW_VAL));
+	E(BI_MOV_IMM(BPF_REG_4, BPF_ANY));
+	E(BI_CALL(BPF_FUNC_map_update_elem));
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_10, (int16_t)(FLOW_VAL + FE(row))));
+	row_of(cg, none);
+	emit_ja(&cg->e, found);
+}
+
+/* fanout flavour: r0 = the receiving member's position, or 0 */
+static void dispatch_fanout(struct cg *cg, int exit_label)
+{
+	int none = emit_label(&cg->e), found = emit_label(&cg->e);
+	int copy = emit_label(&cg->e), steer = emit_label(&cg->e), steer_to = emit_label(&cg->e);
+
+	dispatch_start(cg, -1, none);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_COPY, copy);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER, steer);
+	/* double steer: the group is in fanout mode only when at most one
+	 * member can receive, which the first hash finds */
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_DOUBLE_STEER, steer);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER_TO, steer_to);
+	emit_ja(&cg->e, none);
+
+	/* copy (in fanout mode at most one member is eligible): the first */
+	emit_bind(&cg->e, copy);
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
+	for (int i = 0; i < PFQ_MAX_MEMBERS; i++) {
+		int next = emit_label(&cg->e);
+
+		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, i, none);
+		if_not_eligible(cg, i, next);
+		row(cg, i);
+		emit_ja(&cg->e, found);
+		emit_bind(&cg->e, next);
+	}
+	emit_ja(&cg->e, none);
+
+	emit_bind(&cg->e, steer);
+	if (cg->sticky)
+		steer_remembered(cg, found, none);
+	else
+		steer_pick(cg, SC(hash0), found, none);
+
+	emit_bind(&cg->e, steer_to);
+	steer_to_row(cg, found, none);
+
+	emit_bind(&cg->e, found);
+	deliver(cg, exit_label);
+	emit_bind(&cg->e, none);
+	E(BI_MOV_IMM(BPF_REG_0, 0));
+	emit_ja(&cg->e, exit_label);
+}
+
+void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label)
+{
+	int accept = emit_label(&cg->e), reject = emit_label(&cg->e);
+	int copy = emit_label(&cg->e), steer = emit_label(&cg->e), dsteer = emit_label(&cg->e);
+	int steer_to = emit_label(&cg->e), found1 = emit_label(&cg->e);
+	int second = emit_label(&cg->e), found2 = emit_label(&cg->e), found_to = emit_label(&cg->e);
+
+	if (cg->fanout) {
+		dispatch_fanout(cg, exit_label);
+		return;
+	}
+	dispatch_start(cg, map_fd, reject);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_COPY, copy);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER, steer);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_DOUBLE_STEER, dsteer);
@@ -181,28 +392,23 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
 	emit_ja(&cg->e, reject);
 
 	emit_bind(&cg->e, steer);
-	steer_pick(cg, SC(hash0), self, accept);
-	emit_ja(&cg->e, reject);
+	steer_pick(cg, SC(hash0), found1, reject);
+	emit_bind(&cg->e, found1);
+	if_self(cg, self, accept, reject);
 
+	/* double steer: self if either hash picks it */
 	emit_bind(&cg->e, dsteer);
-	steer_pick(cg, SC(hash0), self, accept);
-	steer_pick(cg, SC(hash1), self, accept);
-	emit_ja(&cg->e, reject);
+	steer_pick(cg, SC(hash0), found2, second);
+	emit_bind(&cg->e, found2);
+	if_self(cg, self, accept, second);
+	emit_bind(&cg->e, second);
+	steer_pick(cg, SC(hash1), found1, reject);
 
 	/* steer to member n */
 	emit_bind(&cg->e, steer_to);
-	E(BI_LDX(BPF_W, BPF_REG_1, BPF_REG_7, SC(hash0)));
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
-	emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_1, BPF_REG_4, reject);
-	emit_jmp_imm(&cg->e, BPF_JGE, BPF_REG_1, PFQ_MAX_MEMBERS, reject);
-	E(BI_ALU_IMM(BPF_LSH, BPF_REG_1, 4)); /* sizeof(struct pfq_member) */
-	E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_9));
-	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, MEM(0, class_mask)));
-	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, reject);
-	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_1, MEM(0, id)));
-	load_self(cg, self);
-	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_3, BPF_REG_2, accept);
+	steer_to_row(cg, found_to, reject);
+	emit_bind(&cg->e, found_to);
+	if_self(cg, self, accept, reject);
 
 	emit_bind(&cg->e, reject);
 	E(BI_MOV_IMM(BPF_REG_0, 0));

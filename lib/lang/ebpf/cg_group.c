@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The shared group program: what runs around the computation when one
- * program serves every member of a group (see struct pfq_lang_group_spec).
+ * The group program: what runs around the computation when one program
+ * serves every member of a group (see struct pfq_lang_group_spec).
  *
- * The member's own filter left its id, caplen and directions in
- * __sk_buff.cb[]; this code finds out whether the run is the leader's (the
- * member that performs the side effects) and keeps that in cb[] too, so that
- * every part of the program can ask without a register.
+ * Members flavour: the member's own filter left its id, caplen and
+ * directions in __sk_buff.cb[]; this code finds out whether the run is the
+ * leader's (the member that performs the side effects) and keeps that in
+ * cb[] too, so that every part of the program can ask without a register.
+ * Fanout flavour: one run per packet, which does every side effect; the
+ * dispatch answers the receiving member's position in the fanout.
  */
 #include "cg-int.h"
 #include "../../bpf/cbpf.h"
@@ -21,6 +23,9 @@
 
 void cg_group_if_not_leader(struct cg *cg, int skip)
 {
+	/* the fanout program runs once per packet: it is always the leader */
+	if (cg->fanout)
+		return;
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, CB(PFQ_CB_LEADER)));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, skip);
 }
@@ -80,7 +85,8 @@ static void bindings(struct cg *cg, int reject)
 	emit_bind(&cg->e, ok);
 }
 
-/* cb[LEADER] = (the member table's leader == cb[MEMBER]); no table: reject */
+/* cb[LEADER] = (the member table's leader == cb[MEMBER]); no table, or
+ * the group's fanout program delivers: reject */
 static void leader(struct cg *cg, int reject)
 {
 	int no = emit_label(&cg->e), done = emit_label(&cg->e);
@@ -88,6 +94,8 @@ static void leader(struct cg *cg, int reject)
 	cg_member_table(cg, cg->group->members_map_fd, reject);
 	/* kept for the dispatch: one look-up per run */
 	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_0, CG_TABLE_SLOT));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, (int16_t)offsetof(struct pfq_member_table, mode)));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_GROUP_MODE_MEMBERS, reject);
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0,
 		 (int16_t)offsetof(struct pfq_member_table, leader)));
 	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, CB(PFQ_CB_MEMBER)));
@@ -98,6 +106,16 @@ static void leader(struct cg *cg, int reject)
 	E(BI_MOV_IMM(BPF_REG_4, 0));
 	emit_bind(&cg->e, done);
 	E(BI_STX(BPF_W, BPF_REG_6, BPF_REG_4, CB(PFQ_CB_LEADER)));
+}
+
+/* fanout flavour: the member table (kept for the dispatch), or reject when
+ * there is none or the group's members are served by their own programs */
+static void fanout_table(struct cg *cg, int reject)
+{
+	cg_member_table(cg, cg->group->members_map_fd, reject);
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_0, CG_TABLE_SLOT));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, (int16_t)offsetof(struct pfq_member_table, mode)));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_GROUP_MODE_FANOUT, reject);
 }
 
 /* the classic filter: r0 = its answer; 0 counts a drop and rejects */
@@ -113,7 +131,7 @@ static int classic_filter(struct cg *cg, int reject)
 
 	/* before the prologue the scratch area is free: the classic memory
 	 * words go there (the top of the stack keeps the member table) */
-	if (cbpf_translate(&cg->e, &fp, ret, -CG_FRAME, err, sizeof(err)) < 0)
+	if (cbpf_translate_rel(&cg->e, &fp, ret, -CG_FRAME, cg->fanout, err, sizeof(err)) < 0)
 		return cg_error(cg, "group BPF filter: %s", err);
 	emit_bind(&cg->e, ret);
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, pass);
@@ -141,7 +159,7 @@ static void vlan_filter(struct cg *cg, int reject)
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_10));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, -8));
 	E(BI_MOV_IMM(BPF_REG_4, 4));
-	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	cg_skb_load(cg);
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, untagged);
 	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_10, -8));
 	E(bi_make(BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_8, 0, 0, 32));
@@ -178,7 +196,9 @@ int cg_group_entry(struct cg *cg, int reject)
 
 	E(BI_MOV_REG(BPF_REG_6, BPF_REG_1));
 	bindings(cg, g->tc ? cg->tc_not_ours : reject);
-	if (!g->tc)
+	if (g->fanout)
+		fanout_table(cg, reject);
+	else if (!g->tc)
 		leader(cg, reject);
 	cg_group_stat(cg, CG_STAT_RECV);
 	if (g->fprog_insns && g->fprog_len && classic_filter(cg, reject) < 0)
@@ -266,7 +286,7 @@ void cg_group_log(struct cg *cg)
 	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_2, LOGE(tstamp_ns)));
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(ifindex)));
 	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(ifindex)));
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(len)));
+	cg_frame_len(cg, BPF_REG_2, BPF_REG_3);
 	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(len)));
 	LDX(BPF_REG_2, nlogs);
 	emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_2, 8, few);
@@ -278,7 +298,7 @@ void cg_group_log(struct cg *cg)
 		E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, (int16_t)(LOGE(node) + 4 * i)));
 	}
 	/* the first bytes of the packet */
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
+	cg_frame_len(cg, BPF_REG_4, BPF_REG_3);
 	emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, PFQ_GROUP_LOG_BYTES, small);
 	E(BI_MOV_IMM(BPF_REG_4, PFQ_GROUP_LOG_BYTES));
 	emit_bind(&cg->e, small);
@@ -288,7 +308,7 @@ void cg_group_log(struct cg *cg)
 	E(BI_MOV_IMM(BPF_REG_2, 0));
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, LOGE(data)));
-	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	cg_skb_load(cg);
 	emit_bind(&cg->e, copied);
 	/* the sequence number last: a reader takes an entry with seq 0 or
 	 * out of order as being written */

@@ -6,6 +6,9 @@
 #include "cg-int.h"
 
 #include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -71,7 +74,7 @@ void cg_load(struct cg *cg, int size, int absent)
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(tmp)));
 	E(BI_MOV_IMM(BPF_REG_4, size));
-	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	cg_skb_load(cg);
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, absent);
 	if (size == 3) {
 		E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_7, SC(tmp)));
@@ -509,12 +512,39 @@ static bool fast_decoding_ok(const struct pfq_lang_program *p, int level, unsign
 	return true;
 }
 
-/* r0 = size bytes at constant offset off of the frame (the caller checked
- * off + size <= len: out of range LD_ABS would end the program) */
-static void ld_abs(struct cg *cg, int size, int32_t off)
+/* (out of range, LD_ABS would end the program) */
+void cg_ld_abs(struct cg *cg, int size, int32_t off)
 {
+	/* SKF_LL_OFF: relative to the MAC header whatever skb->data is */
+	if (cg->fanout)
+		off += SKF_LL_OFF;
 	E(bi_make((uint8_t)(BPF_LD | BPF_ABS | (size == 1 ? BPF_B : size == 2 ? BPF_H : BPF_W)),
 		  0, 0, 0, off));
+}
+
+void cg_skb_load(struct cg *cg)
+{
+	if (cg->fanout) {
+		E(BI_MOV_IMM(BPF_REG_5, BPF_HDR_START_MAC));
+		E(BI_CALL(BPF_FUNC_skb_load_bytes_relative));
+	} else {
+		E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	}
+}
+
+void cg_frame_len(struct cg *cg, int reg, int tmp)
+{
+	int out = emit_label(&cg->e);
+
+	E(BI_LDX(BPF_W, reg, BPF_REG_6, SKB(len)));
+	if (!cg->fanout)
+		return;
+	/* at the fanout hook a received frame starts at the network header
+	 * (the Ethernet header was pulled); an outgoing one at the MAC header */
+	E(BI_LDX(BPF_W, tmp, BPF_REG_6, SKB(pkt_type)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, tmp, PACKET_OUTGOING, out);
+	E(BI_ALU_IMM(BPF_ADD, reg, ETH_HLEN));
+	emit_bind(&cg->e, out);
 }
 
 /* the fast decoding (see fast_decoding_ok): jumps to general for what it
@@ -532,14 +562,14 @@ static void fast_decoding(struct cg *cg, int general, int parsed)
 	int two = emit_label(&cg->e), type = emit_label(&cg->e);
 
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_9, 14 + 20, two);
-	ld_abs(cg, 4, 12);
+	cg_ld_abs(cg, 4, 12);
 	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_8, 8));
 	E(BI_ALU_IMM(BPF_AND, BPF_REG_8, 0xff));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_0, 16));
 	emit_ja(&cg->e, type);
 	emit_bind(&cg->e, two);
-	ld_abs(cg, 2, 12);
+	cg_ld_abs(cg, 2, 12);
 	E(BI_MOV_IMM(BPF_REG_8, 0));
 	emit_bind(&cg->e, type);
 	/* tags inside the frame: the general path takes them out */
@@ -597,7 +627,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 	}
 	if (cg->init_logs)
 		STI(nlogs, 0);
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB(len)));
+	cg_frame_len(cg, BPF_REG_4, BPF_REG_2);
 	STX(len, BPF_REG_4);
 	STI(L, 0);
 	STI(shift, 0);
@@ -639,7 +669,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 	E(BI_MOV_IMM(BPF_REG_2, 0));
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache)));
-	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	cg_skb_load(cg);
 	/* (a failed load cannot happen for bytes below len; if it did, the
 	 * frame is seen as empty rather than read from a stale cache) */
 	int loaded = emit_label(&cg->e);
