@@ -232,6 +232,16 @@ struct pfq_flow_entry {
 PFQ_API int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
 				     struct sock_fprog *out, struct pfq_lang_diag *diag);
 
+/* What a program can decide (over-approximated: what is not reported
+ * cannot happen): a copy to every eligible member, a double steer, and the
+ * class bits its decisions may carry (PFQ_CLASS_ANY when it broadcasts). */
+struct pfq_lang_fates {
+	bool may_copy;
+	bool may_double;
+	uint64_t classes;
+};
+PFQ_API int pfq_lang_fates(const pfq_lang_program *prog, struct pfq_lang_fates *out);
+
 /* Does the program forward packets or decide for the host stack (forward,
  * bridge, tee, tap, link, kernel, detour and their _if forms)? */
 PFQ_API int pfq_lang_needs_tc(const pfq_lang_program *prog);
