@@ -293,6 +293,12 @@ struct pfq_member_table {
  * whole table changes at once (never a torn table). */
 PFQ_API int pfq_lang_members_map_create(void);
 PFQ_API int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t);
+/* The same without making a map (which needs CAP_BPF): table_fd is one of
+ * a few tables made beforehand (pfq_lang_member_table_create), used in
+ * turn; it is written, then swapped in. A table must not be written again
+ * while a program may still read it: after the next swap, not before. */
+PFQ_API int pfq_lang_member_table_create(void);
+PFQ_API int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_member_table *t);
 /* Reference dispatch: 1 when member id receives a packet with decision d.
  * Copy: every eligible member (class in the mask); steer: the entry
  * fold(mix(hash), W) of the list where each eligible member appears

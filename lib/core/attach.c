@@ -125,6 +125,15 @@ int pfq_filter_apply(pfq_t *q, char *log, size_t log_len)
 	return rc < 0 ? pfq_seterr(q, -rc, "filter refused: %s", log) : 0;
 }
 
+/* Does the main socket take packets? Without a group: when it is bound.
+ * In a group, the group's fanout socket takes what the group hands it; the
+ * main socket only for the socket's own bindings, or when the group's
+ * packets are copied to several members (members mode). */
+bool pfq_main_hooked(const pfq_t *q)
+{
+	return q->nbind > 0 || (q->gid >= 0 && q->copies);
+}
+
 int pfq_attach_update(pfq_t *q)
 {
 	int err, ifindex = target_ifindex(q);
@@ -133,8 +142,37 @@ int pfq_attach_update(pfq_t *q)
 
 	if (!q->enabled)
 		return 0; /* applied by pfq_enable */
-	if (q->nbind == 0 && q->gid < 0)
-		return q->attached_ifindex >= 0 ? packet_bind(q, 0, false) : 0;
+	if (q->gid >= 0) {
+		/* a group member's filter stays attached while its main socket
+		 * takes nothing, so that a process without CAP_BPF (tcpdump after
+		 * its privilege drop) can still take the group's copies later */
+		err = attach_filter(q);
+		if (err)
+			return err;
+		if (!pfq_main_hooked(q)) {
+			err = q->attached_ifindex >= 0 ? packet_bind(q, 0, false) : 0;
+			/* its ring is only there while it takes packets */
+			if (!err)
+				pfq_ring_destroy(q, &q->ring);
+			return err;
+		}
+		if (!q->ring.map) {
+			err = pfq_ring_create(q, &q->ring, q->fd);
+			if (err)
+				return err;
+		}
+		return q->attached_ifindex != 0 ? packet_bind(q, 0, true) : 0;
+	}
+	if (!pfq_main_hooked(q)) {
+		err = q->attached_ifindex >= 0 ? packet_bind(q, 0, false) : 0;
+		detach_filter(q);
+		return err;
+	}
+	if (!q->ring.map) {
+		err = pfq_ring_create(q, &q->ring, q->fd);
+		if (err)
+			return err;
+	}
 	if (pfq_filter_needed(q)) {
 		/* new filter first: it refuses what the new binding must not see */
 		err = attach_filter(q);

@@ -1,61 +1,46 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Groups: join and leave with the original's policies, and the life cycle
- * of a member socket. The registry (registry.c) records the group; its
- * kernel objects (group_kernel.c) do the work per packet.
+ * Groups: join and leave with the original's policies, the life cycle of a
+ * member socket, and what a member does now and then for its group (reaping
+ * dead processes, taking copies when the group needs them). The registry
+ * (registry.c) records the group; its kernel objects (group_kernel.c) do the
+ * work per packet.
  */
 #include "group.h"
+#include "vault.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* the socket whose registry is locked: its namespace is the group's */
-static __thread int cur_fd = -1;
+/* a join that makes the group copy to several members waits this long for
+ * every member to take copies (members do it when they next look after
+ * the group, every GROUP_WAKE) */
+#define COPIES_WAIT_MS 2000
+/* how often a member looks after its group */
+#define MAINTAIN_NS 200000000ull
 
-int pfq_group_cur_fd(void)
+static _Thread_local char groups_err[256];
+
+const char *pfq_groups_error(void)
 {
-	return cur_fd;
+	return groups_err;
 }
 
-/* free group gid: its TC programs, this process's fds, the entry */
-void pfq_group_free(struct registry *r, int gid)
+void pfq_groups_seterr(const char *msg)
 {
-	gk_tc_clear(r, gid);
-	gk_forget(r, gid);
-	reg_free_group(&r->g[gid]);
+	snprintf(groups_err, sizeof(groups_err), "%s", msg);
 }
 
-static void on_changed(struct registry *r, int gid)
+static uint64_t now_ns(void)
 {
-	struct reg_group *g = &r->g[gid];
-	char err[256];
+	struct timespec ts;
 
-	if (!reg_count_members(g) && !reg_count_holders(g))
-		pfq_group_free(r, gid);
-	else
-		gk_push_members(r, gid, err, sizeof(err));
-}
-
-/* Lock the registry and drop what dead processes left behind. */
-struct registry *pfq_group_lock(pfq_t *q)
-{
-	char err[256];
-	struct registry *r;
-
-	/* the socket's namespace, wherever the calling thread is now */
-	if (!q->netns)
-		q->netns = registry_netns_of_socket(q->fd);
-	r = registry_lock(q->netns, err, sizeof(err));
-	if (!r) {
-		pfq_seterr(q, errno, "%s", err);
-		return NULL;
-	}
-	cur_fd = q->fd;
-	registry_reap(r, on_changed);
-	return r;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int check_gid(pfq_t *q, int gid)
@@ -66,6 +51,107 @@ static int check_gid(pfq_t *q, int gid)
 	return 0;
 }
 
+static uint64_t netns_of(pfq_t *q)
+{
+	if (!q->netns)
+		q->netns = registry_netns_of_socket(q->fd);
+	return q->netns;
+}
+
+/* ---- one locked look at a group ---- */
+
+/* Lock group gid's record (exclusive) and read it. A damaged record is
+ * reset when no process takes part in the group any more. */
+static int begin(struct gsession *s, uint64_t netns, int gid, bool create, bool try,
+		 int ref_fd, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->k = gk_get(netns, gid, create, err, errlen);
+	if (!s->k)
+		return -errno;
+	s->g = malloc(sizeof(*s->g));
+	if (!s->g) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&s->k->mu);
+	s->k->ref_fd = ref_fd;
+	rc = reg_lock(&s->k->f, true, try);
+	if (rc < 0) {
+		pthread_mutex_unlock(&s->k->mu);
+		free(s->g);
+		s->g = NULL;
+		snprintf(err, errlen, "group %d: cannot lock its registry: %s", gid, strerror(-rc));
+		return rc;
+	}
+	rc = reg_read(&s->k->f, s->g);
+	if (rc == -EBADMSG) {
+		bool alive = false;
+
+		for (int i = 0; i < REG_MAX_PROCS && !alive; i++)
+			alive = i != s->k->slot && reg_alive(&s->k->f, i);
+		if (!alive) {
+			/* no one takes part: start over */
+			memset(s->g, 0, sizeof(*s->g));
+			s->dirty = true;
+			rc = 0;
+		}
+	}
+	if (rc < 0) {
+		reg_unlock(&s->k->f);
+		pthread_mutex_unlock(&s->k->mu);
+		free(s->g);
+		s->g = NULL;
+		snprintf(err, errlen, "the registry of group %d is damaged%s", gid,
+			 rc == -EBADMSG ? " while processes use it: they leave the group" : "");
+		return rc;
+	}
+	s->k->seen_seq = reg_seq(&s->k->f);
+	return 0;
+}
+
+/* commit when changed, unlock */
+static int end(struct gsession *s)
+{
+	int rc = 0;
+
+	if (!s->g)
+		return 0;
+	if (s->dirty)
+		rc = reg_write(&s->k->f, s->g);
+	s->k->seen_seq = reg_seq(&s->k->f);
+	s->k->procs[0] = s->k->procs[1] = 0;
+	for (int i = 0; i < REG_MAX_PROCS; i++)
+		if (s->g->proc[i].pid)
+			s->k->procs[i / 64] |= 1ull << (i % 64);
+	reg_unlock(&s->k->f);
+	pthread_mutex_unlock(&s->k->mu);
+	free(s->g);
+	s->g = NULL;
+	return rc;
+}
+
+/* the group of socket q (a member), locked */
+int gs_begin_member(struct gsession *s, pfq_t *q, bool try)
+{
+	char err[256];
+	int rc = begin(s, netns_of(q), q->gid, false, try, q->fd, err, sizeof(err));
+
+	if (rc < 0)
+		return rc == -EAGAIN ? rc : pfq_seterr(q, -rc, "%s", err);
+	rc = gk_attach(s->k, s->g, err, sizeof(err));
+	if (rc < 0) {
+		end(s);
+		return pfq_seterr(q, -rc, "%s", err);
+	}
+	s->dirty |= rc > 0;
+	return 0;
+}
+
+/* ---- policies ---- */
+
 static const char *policy_name(int p)
 {
 	static const char *const names[] = { "undefined", "private", "restricted", "shared" };
@@ -73,22 +159,28 @@ static const char *policy_name(int p)
 	return p >= 0 && p <= 3 ? names[p] : "?";
 }
 
-/* May q join group g asking for policy? (the original's matrix) */
-static int join_access(pfq_t *q, const struct reg_group *g, int gid, int policy)
+static bool same_proc_as_owner(const struct gsession *s)
 {
-	struct reg_proc self = registry_self();
+	return s->g->owner_proc >= 0 && s->g->owner_proc == s->k->slot;
+}
+
+/* May q join group g asking for policy? (the original's matrix) */
+static int join_access(pfq_t *q, const struct gsession *s, int gid, int policy)
+{
+	const struct reg_group *g = s->g;
+	int owner_pid = g->owner_proc >= 0 ? g->proc[g->owner_proc].pid : 0;
 
 	switch (g->policy) {
 	case PFQ_POLICY_PRIVATE:
-		if (q->member_id && q->member_id == g->owner_id)
+		if (q->id && (uint32_t)q->id == g->owner_id)
 			return 0;
 		return pfq_seterr(q, EACCES, "group %d is private to socket %u of process %d",
-				  gid, g->owner_id, g->owner.pid);
+				  gid, g->owner_id, owner_pid);
 	case PFQ_POLICY_RESTRICTED:
-		if (policy == PFQ_POLICY_RESTRICTED && registry_same_proc(&self, &g->owner))
+		if (policy == PFQ_POLICY_RESTRICTED && same_proc_as_owner(s))
 			return 0;
 		return pfq_seterr(q, EACCES, "group %d is restricted to process %d%s", gid,
-				  g->owner.pid, policy == PFQ_POLICY_RESTRICTED ? "" :
+				  owner_pid, policy == PFQ_POLICY_RESTRICTED ? "" :
 				  " (and is joined with PFQ_POLICY_RESTRICTED)");
 	case PFQ_POLICY_SHARED:
 		if (policy == PFQ_POLICY_SHARED || policy == PFQ_POLICY_UNDEFINED)
@@ -101,133 +193,169 @@ static int join_access(pfq_t *q, const struct reg_group *g, int gid, int policy)
 }
 
 /* May q read the stats and counters of group g? */
-static int read_access(pfq_t *q, const struct reg_group *g, int gid)
+static int read_access(pfq_t *q, const struct gsession *s, int gid)
 {
-	struct reg_proc self = registry_self();
+	const struct reg_group *g = s->g;
 
 	if (!g->used)
 		return pfq_seterr(q, ENOENT, "group %d does not exist", gid);
-	if (g->policy == PFQ_POLICY_PRIVATE && !(q->member_id && q->member_id == g->owner_id))
+	if (g->policy == PFQ_POLICY_PRIVATE && !(q->id && (uint32_t)q->id == g->owner_id))
 		return pfq_seterr(q, EACCES, "group %d is private to another socket", gid);
-	if (g->policy == PFQ_POLICY_RESTRICTED && !registry_same_proc(&self, &g->owner))
+	if (g->policy == PFQ_POLICY_RESTRICTED && !same_proc_as_owner(s))
 		return pfq_seterr(q, EACCES, "group %d is restricted to process %d", gid,
-				  g->owner.pid);
+				  g->owner_proc >= 0 ? g->proc[g->owner_proc].pid : 0);
 	return 0;
 }
 
-static void add_holder(struct reg_group *g)
-{
-	struct reg_proc self = registry_self();
-	int free_slot = -1;
+/* ---- join ---- */
 
-	for (int i = 0; i < REG_MAX_HOLDERS; i++) {
-		if (registry_same_proc(&g->holders[i], &self))
-			return;
-		if (g->holders[i].pid <= 0 && free_slot < 0)
-			free_slot = i;
+/* the session's process takes its proc slot (and its hold) out; with no
+ * process left the record is emptied */
+static void proc_out(struct gsession *s)
+{
+	struct reg_group *g = s->g;
+	int slot = s->k->slot;
+
+	if (slot >= 0) {
+		memset(&g->proc[slot], 0, sizeof(g->proc[slot]));
+		if (g->owner_proc == slot)
+			g->owner_proc = -1;
+		/* free for the next joiner as soon as the record says so */
+		reg_alive_drop(&s->k->f, slot);
+		s->k->slot = -1;
 	}
-	if (free_slot >= 0)
-		g->holders[free_slot] = self;
+	if (!reg_count_procs(g))
+		memset(g, 0, sizeof(*g));
+	s->dirty = true;
 }
 
-/* a fresh group: record it, make its kernel objects, install "copy" */
-static int init_group(pfq_t *q, struct registry *r, int gid, int policy)
+/* end the session; forget the hold when this process has none left */
+int gs_finish(struct gsession *s)
 {
-	struct reg_group *g = &r->g[gid];
-	char err[256];
+	struct gk *k = s->k;
 	int rc;
 
-	reg_free_group(g);
-	g->used = 1;
-	g->policy = policy;
-	if (policy != PFQ_POLICY_UNDEFINED) {
-		g->owner_id = q->member_id;
-		g->owner = registry_self();
-	}
-	rc = gk_create(r, gid, err, sizeof(err));
-	if (!rc)
-		rc = gk_push_members(r, gid, err, sizeof(err));
-	if (!rc)
-		rc = gk_push_program(r, gid, err, sizeof(err));
-	if (rc) {
-		pfq_group_free(r, gid);
-		return pfq_seterr(q, -rc, "%s", err);
-	}
-	return 0;
+	if (k && k->refs == 0 && s->g && k->slot >= 0)
+		proc_out(s);
+	rc = end(s);
+	if (k && k->refs == 0)
+		gk_release(k);
+	return rc;
 }
 
-static int join_locked(pfq_t *q, struct registry *r, int gid, uint64_t class_mask, int policy)
+/* is group gid in use (a record with a live process)? */
+static bool in_use(uint64_t netns, int gid)
 {
-	struct reg_group *g;
-	int slot = -1, rc, fds[GK_NOBJ];
+	struct gsession s;
 	char err[256];
+	bool used = false;
 
-	if (gid == PFQ_ANY_GROUP) {
-		for (gid = 0; gid < PFQ_MAX_GROUPS && r->g[gid].used; gid++)
-			;
-		if (gid == PFQ_MAX_GROUPS)
-			return pfq_seterr(q, EBUSY, "no free group (all %d in use)", PFQ_MAX_GROUPS);
-	}
-	g = &r->g[gid];
-	if (policy != PFQ_POLICY_UNDEFINED && !q->member_id) {
-		q->member_id = r->next_id++;
-		if (!r->next_id)
-			r->next_id = 1;
-	}
-	if (!g->used) {
-		rc = init_group(q, r, gid, policy);
-		if (rc)
-			return rc;
+	if (begin(&s, netns, gid, false, false, -1, err, sizeof(err)) < 0)
+		return false;
+	for (int i = 0; s.g->used && i < REG_MAX_PROCS && !used; i++)
+		used = s.g->proc[i].pid && (i == s.k->slot || reg_alive(&s.k->f, i));
+	s.dirty = false;
+	gs_finish(&s);
+	return used;
+}
+
+/* the first free gid, or -errno */
+static int free_gid(pfq_t *q)
+{
+	char err[256];
+	uint64_t gids;
+	int rc = reg_list(netns_of(q), &gids, err, sizeof(err));
+
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "%s", err);
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++)
+		if (!(gids >> gid & 1) || !in_use(netns_of(q), gid))
+			return gid;
+	return pfq_seterr(q, EBUSY, "no free group (all %d in use)", PFQ_MAX_GROUPS);
+}
+
+static int join_locked(pfq_t *q, struct gsession *s, int gid, uint64_t class_mask, int policy)
+{
+	struct reg_group *g = s->g;
+	struct gk *k = s->k;
+	char err[256];
+	int slot, rc;
+	bool fresh;
+
+	rc = gk_attach(k, g, err, sizeof(err));
+	s->dirty = true;
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "%s", err);
+	fresh = reg_count_procs(g) == 0;
+	if (fresh) {
+		g->policy = policy;
+		g->owner_proc = -1;
+		/* its programs: no computation, copy to the default class */
+		rc = gk_reinstall(k, g, err, sizeof(err));
+		if (!rc)
+			rc = gk_push_table(k, g, err, sizeof(err));
+		if (rc < 0)
+			return pfq_seterr(q, -rc, "%s", err);
 	} else {
-		rc = join_access(q, g, gid, policy);
+		rc = join_access(q, s, gid, policy);
 		if (rc)
 			return rc;
 	}
+	if (policy == PFQ_POLICY_UNDEFINED && k->slot >= 0 && g->proc[k->slot].holder)
+		return gid; /* held already */
+	rc = gk_proc_add(k, g, policy == PFQ_POLICY_UNDEFINED, err, sizeof(err));
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "%s", err);
 	if (policy == PFQ_POLICY_UNDEFINED) {
-		add_holder(g);
-		g->gen++;
+		k->refs++;
 		return gid;
 	}
-	if (g->policy == PFQ_POLICY_UNDEFINED) {
-		/* the first real joiner fixes the policy */
+	if (fresh || g->policy == PFQ_POLICY_UNDEFINED) {
+		/* the first real joiner fixes the policy and owns the group */
 		g->policy = policy;
-		g->owner_id = q->member_id;
-		g->owner = registry_self();
+		g->owner_id = (uint32_t)q->id;
+		g->owner_proc = k->slot;
 	}
-	slot = reg_find_member(g, q->member_id);
+	slot = reg_find_member(g, (uint32_t)q->id);
 	if (slot >= 0) {
 		/* joined again: more classes */
 		g->m[slot].class_mask |= class_mask;
-		g->gen++;
-		rc = gk_push_members(r, gid, err, sizeof(err));
+		rc = gk_push_table(k, g, err, sizeof(err));
 		return rc ? pfq_seterr(q, -rc, "%s", err) : gid;
 	}
 	for (int i = 0; i < REG_MAX_MEMBERS && slot < 0; i++)
 		if (!g->m[i].id)
 			slot = i;
 	if (slot < 0)
-		return pfq_seterr(q, ENOSPC, "group %d is full (%d members)", gid,
-				  REG_MAX_MEMBERS);
-	rc = gk_fds(r, gid, fds, err, sizeof(err));
+		return pfq_seterr(q, ENOSPC, "group %d is full (%d members)", gid, REG_MAX_MEMBERS);
+	rc = pfq_member_fsock_open(q);
 	if (rc)
-		return pfq_seterr(q, -rc, "%s", err);
-	q->group_progs_fd = dup(fds[GK_PROGS]);
-	if (q->group_progs_fd < 0)
-		return pfq_seterr(q, errno, "dup: %s", strerror(errno));
-	g->m[slot].id = q->member_id;
+		return rc;
+	q->group_progs_fd = dup(k->maps[GK_PROGS]);
+	if (q->group_progs_fd < 0) {
+		rc = pfq_seterr(q, errno, "dup: %s", strerror(errno));
+		pfq_member_fsock_close(q);
+		return rc;
+	}
+	memset(&g->m[slot], 0, sizeof(g->m[slot]));
+	g->m[slot].id = (uint32_t)q->id;
 	g->m[slot].class_mask = class_mask;
 	g->m[slot].weight = (uint32_t)q->weight;
-	g->m[slot].proc = registry_self();
-	g->m[slot].active = 0; /* until its filter is attached */
-	g->gen++;
+	g->m[slot].proc = k->slot;
+	g->m[slot].dirs = (uint32_t)q->dirs;
+	g->m[slot].pos = -1;
+	k->refs++;
+	q->gk = k;
 	q->gid = gid;
+	q->member_id = (uint32_t)q->id; /* what the member filter tells the group program */
 	return gid;
 }
 
 int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 {
 	PFQ_NEED(q);
-	struct registry *r;
+	struct gsession s;
+	char err[256];
 	int rc;
 
 	if (class_mask == 0)
@@ -239,73 +367,96 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 	if (q->gid >= 0 && gid != q->gid && policy != PFQ_POLICY_UNDEFINED)
 		return pfq_seterr(q, EBUSY, "join: the socket is a member of group %d "
 				  "(a socket joins one group; leave it first)", q->gid);
-	r = pfq_group_lock(q);
-	if (!r)
-		return -errno;
-	rc = join_locked(q, r, gid, class_mask, policy);
-	registry_unlock(r);
+	if (gid == PFQ_ANY_GROUP) {
+		gid = free_gid(q);
+		if (gid < 0)
+			return gid;
+	}
+	rc = begin(&s, netns_of(q), gid, true, false, q->fd, err, sizeof(err));
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "%s", err);
+	rc = join_locked(q, &s, gid, class_mask, policy);
+	gs_finish(&s);
 	if (rc < 0 || policy == PFQ_POLICY_UNDEFINED)
 		return rc;
 	/* its filter first, then its share */
 	if (q->enabled) {
-		int err = pfq_attach_update(q);
+		int e = pfq_attach_update(q);
 
-		if (!err)
-			err = pfq_group_activate(q, true);
-		if (err) {
+		if (!e)
+			e = pfq_group_activate(q, true);
+		if (e) {
 			pfq_leave_group(q, rc);
-			return err;
+			return e;
 		}
 	}
 	pfq_clearerr(q);
 	return rc;
 }
 
+/* ---- leave ---- */
+
+/* q leaves its group (under the lock): out of the table, then its fanout
+ * socket closed in order */
+static void member_out(pfq_t *q, struct gsession *s)
+{
+	struct reg_group *g = s->g;
+	int row = reg_find_member(g, (uint32_t)q->id);
+	char err[256];
+
+	if (row >= 0) {
+		struct reg_member m = g->m[row];
+
+		memset(&g->m[row], 0, sizeof(g->m[row]));
+		gk_push_table(s->k, g, err, sizeof(err));
+		if (q->in_fanout && m.pos > 0) {
+			/* unmapped first: a mapping holds the socket open */
+			int fd = pfq_member_fsock_detach(q);
+
+			gk_close_pos(s->k, g, m.pos, m.fsock, fd, err, sizeof(err));
+		}
+	}
+	pfq_member_fsock_close(q);
+	if (q->group_progs_fd >= 0)
+		close(q->group_progs_fd);
+	q->group_progs_fd = -1;
+	q->copies = false;
+	q->gid = -1;
+	q->gk = NULL;
+	q->member_id = 0;
+	s->k->refs--;
+	s->dirty = true;
+}
+
 int pfq_leave_group(pfq_t *q, int gid)
 {
 	PFQ_NEED(q);
-	struct registry *r;
-	struct reg_group *g;
-	struct reg_proc self = registry_self();
-	bool held = false;
+	struct gsession s;
 	char err[256];
+	int rc;
 
 	if (check_gid(q, gid) < 0)
 		return -EINVAL;
-	r = pfq_group_lock(q);
-	if (!r)
-		return -errno;
-	g = &r->g[gid];
+	rc = begin(&s, netns_of(q), gid, false, false, q->fd, err, sizeof(err));
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "leave: %s", err);
+	rc = gk_attach(s.k, s.g, err, sizeof(err));
+	if (rc < 0) {
+		gs_finish(&s);
+		return pfq_seterr(q, -rc, "leave: %s", err);
+	}
+	s.dirty = true;
 	if (q->gid == gid) {
-		int slot = reg_find_member(g, q->member_id);
-
-		if (slot >= 0)
-			memset(&g->m[slot], 0, sizeof(g->m[slot]));
+		member_out(q, &s);
+	} else if (s.k->slot >= 0 && s.g->proc[s.k->slot].holder) {
+		s.g->proc[s.k->slot].holder = 0;
+		s.k->refs--;
 	} else {
-		for (int i = 0; i < REG_MAX_HOLDERS; i++)
-			if (g->used && registry_same_proc(&g->holders[i], &self)) {
-				memset(&g->holders[i], 0, sizeof(g->holders[i]));
-				held = true;
-			}
-		if (!held) {
-			registry_unlock(r);
-			return pfq_seterr(q, ENOENT, "leave: not a member of group %d", gid);
-		}
+		gs_finish(&s);
+		return pfq_seterr(q, ENOENT, "leave: not a member of group %d", gid);
 	}
-	g->gen++;
-	if (g->used && !reg_count_members(g) && !reg_count_holders(g)) {
-		pfq_group_free(r, gid);
-	} else if (g->used) {
-		gk_push_members(r, gid, err, sizeof(err));
-	}
-	registry_unlock(r);
-	if (q->gid == gid) {
-		q->gid = -1;
-		if (q->group_progs_fd >= 0)
-			close(q->group_progs_fd);
-		q->group_progs_fd = -1;
-		pfq_attach_update(q);
-	}
+	gs_finish(&s);
+	pfq_attach_update(q);
 	return 0;
 }
 
@@ -323,27 +474,97 @@ int pfq_group_id(const pfq_t *q)
 	return q->gid;
 }
 
+/* ---- a member's life ---- */
+
+/* this member's part of the group, as the group wants it (under the lock):
+ * its copies hooked or not; the members mode once all take them */
+static int own_part(pfq_t *q, struct gsession *s, char *err, size_t errlen)
+{
+	struct reg_group *g = s->g;
+	int row = reg_find_member(g, (uint32_t)q->id), rc;
+	bool want;
+
+	if (row < 0)
+		return 0;
+	want = g->want_copies && g->m[row].active;
+	if (want != q->copies) {
+		rc = pfq_member_copies(q, want);
+		if (rc)
+			return rc;
+		g->m[row].copies = q->copies;
+		s->dirty = true;
+	}
+	/* all of them take copies: the members deliver */
+	if (g->want_copies && g->mode != PFQ_GROUP_MODE_MEMBERS) {
+		bool ready = true;
+
+		for (int i = 0; i < REG_MAX_MEMBERS; i++)
+			ready &= !(g->m[i].id && g->m[i].active) || g->m[i].copies;
+		if (ready) {
+			rc = gk_push_table(s->k, g, err, errlen);
+			if (rc)
+				return rc;
+			s->dirty = true;
+		}
+	}
+	return 0;
+}
+
 int pfq_group_activate(pfq_t *q, bool on)
 {
-	struct registry *r;
-	int slot, rc = 0;
-	char err[256];
+	struct gsession s;
+	char err[256] = "";
+	int row, rc;
 
 	if (q->gid < 0)
 		return 0;
-	r = pfq_group_lock(q);
-	if (!r)
-		return -errno;
-	slot = reg_find_member(&r->g[q->gid], q->member_id);
-	if (slot >= 0) {
-		r->g[q->gid].m[slot].active = on;
-		r->g[q->gid].m[slot].weight = (uint32_t)q->weight;
-		r->g[q->gid].gen++;
-		rc = gk_push_members(r, q->gid, err, sizeof(err));
-		if (rc)
-			pfq_seterr(q, -rc, "%s", err);
+	rc = gs_begin_member(&s, q, false);
+	if (rc < 0)
+		return rc;
+	row = reg_find_member(s.g, (uint32_t)q->id);
+	if (row < 0) {
+		gs_finish(&s);
+		return pfq_seterr(q, ENOENT, "group %d no longer has this socket", q->gid);
 	}
-	registry_unlock(r);
+	if (on && !q->in_fanout) {
+		/* the first enable: the fanout socket's ring, then its place */
+		rc = pfq_member_fsock_ring(q);
+		if (!rc) {
+			rc = gk_fanout_join(s.k, s.g, q->gfd, (uint32_t)q->id, err, sizeof(err));
+			if (rc)
+				pfq_seterr(q, -rc, "%s", err);
+		}
+		s.dirty = true; /* the fanout's positions, the vault */
+		if (rc) {
+			gs_finish(&s);
+			return rc;
+		}
+		q->in_fanout = true;
+		s.g->m[row].pos = (int32_t)s.g->npos - 1;
+		s.g->m[row].fsock = sock_cookie(q->gfd);
+	}
+	s.g->m[row].active = on;
+	s.g->m[row].weight = (uint32_t)q->weight;
+	s.g->m[row].dirs = (uint32_t)q->dirs;
+	s.dirty = true;
+	rc = gk_push_table(s.k, s.g, err, sizeof(err));
+	if (!rc)
+		rc = own_part(q, &s, err, sizeof(err));
+	if (rc && err[0])
+		pfq_seterr(q, -rc, "%s", err);
+	bool wait = !rc && on && s.g->want_copies && s.g->mode != PFQ_GROUP_MODE_MEMBERS;
+
+	gs_finish(&s);
+	/* copies to several members start when every member takes them */
+	for (int ms = 0; wait && ms < COPIES_WAIT_MS; ms += 10) {
+		usleep(10000);
+		if (gs_begin_member(&s, q, false) < 0)
+			break;
+		wait = s.g->want_copies && s.g->mode != PFQ_GROUP_MODE_MEMBERS;
+		own_part(q, &s, err, sizeof(err));
+		wait &= s.g->mode != PFQ_GROUP_MODE_MEMBERS;
+		gs_finish(&s);
+	}
 	return rc;
 }
 
@@ -353,59 +574,109 @@ void pfq_group_close(pfq_t *q)
 		pfq_leave_group(q, q->gid);
 }
 
+/* has anything happened in the group since we last looked (a commit, a
+ * process gone)? cheap: a header read and a lock test per process */
+static bool news(pfq_t *q)
+{
+	struct gk *k = q->gk;
+
+	return reg_seq(&k->f) != k->seen_seq;
+}
+
 void pfq_group_maintain(pfq_t *q)
 {
-	struct timespec ts;
+	struct gsession s;
+	char err[256];
 	uint64_t now;
-	struct registry *r;
+	int row;
 
-	if (q->gid < 0)
+	if (q->gid < 0 || !q->gk)
 		return;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	/* a dead member loses its share within this period */
-	if (now - q->maintain_ns < 200000000ull)
+	now = now_ns();
+	/* a dead member's share moves within this period */
+	if (now - q->maintain_ns < MAINTAIN_NS)
 		return;
 	q->maintain_ns = now;
 	pfq_stats_collect(q);
-	r = pfq_group_lock(q);
-	if (r) {
-		int slot = reg_find_member(&r->g[q->gid], q->member_id);
+	/* publish the socket's stats for pfq-stat (no lock: its own row) */
+	if (!news(q) && !gk_any_dead(q->gk))
+		goto publish;
+	/* never wait: someone else's change must not stall our reading */
+	if (gs_begin_member(&s, q, true) < 0)
+		return;
+	own_part(q, &s, err, sizeof(err));
+	gs_finish(&s);
+publish:
+	row = -1;
+	{
+		struct reg_group *g = malloc(sizeof(*g));
 
-		/* publish the socket's stats for pfq-stat */
-		if (slot >= 0) {
-			r->g[q->gid].m[slot].recv = q->acc.recv;
-			r->g[q->gid].m[slot].lost = q->acc.lost;
-		}
-		registry_unlock(r);
+		if (g && reg_read(&q->gk->f, g) == 0)
+			row = reg_find_member(g, (uint32_t)q->id);
+		free(g);
 	}
+	reg_stats_put(&q->gk->f, row, (uint32_t)q->id, q->acc.recv, q->acc.lost);
 }
 
-/* ---- stats for tools ---- */
+/* ---- reading a group from outside (tools, stats) ---- */
 
-static _Thread_local char groups_err[256];
-
-const char *pfq_groups_error(void)
+int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAPS], char *err,
+		   size_t errlen)
 {
-	return groups_err;
+	struct reg_file f;
+	bool alive = false;
+	int rc;
+
+	for (int i = 0; i < GK_NMAPS && fds; i++)
+		fds[i] = -1;
+	rc = reg_open(netns, gid, false, &f, err, errlen);
+	if (rc < 0)
+		return rc;
+	/* a commit may swap slots under us: the checksum tells, read again */
+	for (int tries = 0; tries < 20; tries++) {
+		rc = reg_read(&f, g);
+		if (rc != -EBADMSG)
+			break;
+		usleep(1000);
+	}
+	for (int i = 0; !rc && g->used && i < REG_MAX_PROCS && !alive; i++)
+		alive = g->proc[i].pid && reg_alive(&f, i);
+	reg_close(&f);
+	if (rc < 0) {
+		snprintf(err, errlen, "the registry of group %d is damaged", gid);
+		return rc;
+	}
+	if (!g->used || !alive) {
+		snprintf(err, errlen, "group %d does not exist", gid);
+		return -ENOENT;
+	}
+	for (int i = 0; i < GK_NMAPS && fds; i++) {
+		fds[i] = gk_map_fd(g->map_id[i], i);
+		if (fds[i] < 0) {
+			rc = fds[i];
+			snprintf(err, errlen, "group %d: cannot open its BPF map %u: %s", gid,
+				 g->map_id[i], strerror(-rc));
+			for (int k = 0; k < i; k++)
+				close(fds[k]);
+			fds[i] = -1;
+			return rc;
+		}
+	}
+	return 0;
 }
 
-void pfq_groups_seterr(const char *msg)
+static void close_maps(int fds[GK_NMAPS])
 {
-	snprintf(groups_err, sizeof(groups_err), "%s", msg);
+	for (int i = 0; i < GK_NMAPS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
-/* the stats and counters of group gid, from its maps; either may be NULL
- * (left as they are when the maps cannot be read) */
-static void read_numbers(struct registry *r, int gid, struct pfq_stats *st,
-			 struct pfq_counters *c)
+/* the stats and counters of a group, from its maps; either may be NULL */
+static void read_numbers(const int fds[GK_NMAPS], struct pfq_stats *st, struct pfq_counters *c)
 {
 	struct pfq_group_kstats ks;
-	int fds[GK_NOBJ];
-	char err[256];
 
-	if (gk_fds(r, gid, fds, err, sizeof(err)) < 0)
-		return;
 	if (st && pfq_lang_group_stats_read(fds[GK_STATS], &ks) == 0) {
 		st->recv = ks.recv;
 		st->drop = ks.drop;
@@ -416,59 +687,76 @@ static void read_numbers(struct registry *r, int gid, struct pfq_stats *st,
 		pfq_lang_group_counters_read(fds[GK_COUNTERS], c->counter);
 }
 
-static void fill_info(struct registry *r, int gid, struct pfq_group_info *o)
+static void fill_info(const struct reg_group *g, uint64_t netns, int gid, const int fds[GK_NMAPS],
+		      struct pfq_group_info *o)
 {
-	const struct reg_group *g = &r->g[gid];
+	struct reg_file f;
+	char err[64];
+	bool have_f = reg_open(netns, gid, false, &f, err, sizeof(err)) == 0;
 
 	memset(o, 0, sizeof(*o));
 	o->gid = gid;
 	o->policy = g->policy;
-	o->owner_pid = g->owner.pid;
+	o->owner_pid = g->owner_proc >= 0 ? g->proc[g->owner_proc].pid : 0;
 	for (int i = 0; i < REG_MAX_MEMBERS; i++) {
 		const struct reg_member *m = &g->m[i];
+		struct pfq_member_info *mi = &o->members[o->nmembers];
+		struct reg_mstats ms;
 
 		if (!m->id)
 			continue;
-		o->members[o->nmembers].id = m->id;
-		o->members[o->nmembers].pid = m->proc.pid;
-		o->members[o->nmembers].class_mask = m->class_mask;
-		o->members[o->nmembers].weight = (int32_t)m->weight;
-		o->members[o->nmembers].active = (int32_t)m->active;
-		o->members[o->nmembers].recv = m->recv;
-		o->members[o->nmembers].lost = m->lost;
+		mi->id = m->id;
+		mi->pid = m->proc >= 0 && m->proc < REG_MAX_PROCS ? g->proc[m->proc].pid : 0;
+		mi->class_mask = m->class_mask;
+		mi->weight = (int32_t)m->weight;
+		mi->active = (int32_t)m->active;
+		if (have_f && reg_stats_get(&f, i, &ms) == 0 && ms.id == m->id) {
+			mi->recv = ms.recv;
+			mi->lost = ms.lost;
+		}
 		o->nmembers++;
 	}
+	if (have_f)
+		reg_close(&f);
 	o->nbind = (int)g->nbind;
-	for (int i = 0; i < o->nbind; i++) {
+	for (int i = 0; i < o->nbind && i < 32; i++) {
 		snprintf(o->bind[i].dev, sizeof(o->bind[i].dev), "%s", g->bind_dev[i]);
 		o->bind[i].queue = g->bind[i].queue;
 	}
 	snprintf(o->computation, sizeof(o->computation), "%.*s", (int)g->source_len, g->source);
 	o->has_fprog = (int)g->fprog_len;
 	o->vlan_on = (int)g->vlan_on;
-	read_numbers(r, gid, &o->stats, &o->counters);
+	read_numbers(fds, &o->stats, &o->counters);
 }
 
 int pfq_groups_info(struct pfq_group_info *out, int max)
 {
+	uint64_t netns = registry_netns_of_thread(), gids;
+	struct reg_group *g = malloc(sizeof(*g));
 	char err[256];
-	struct registry *r = registry_lock(registry_netns_of_thread(), err, sizeof(err));
-	int n = 0;
+	int n = 0, rc;
 
-	if (!r) {
-		snprintf(groups_err, sizeof(groups_err), "%s", err);
-		return -errno;
+	if (!g) {
+		pfq_groups_seterr("out of memory");
+		return -ENOMEM;
 	}
-	cur_fd = -1; /* the calling thread's namespace */
-	registry_reap(r, on_changed);
+	rc = reg_list(netns, &gids, err, sizeof(err));
+	if (rc < 0) {
+		pfq_groups_seterr(err);
+		free(g);
+		return rc;
+	}
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
-		if (!r->g[gid].used)
+		int fds[GK_NMAPS];
+
+		if (!(gids >> gid & 1) || pfq_group_peek(netns, gid, g, fds, err, sizeof(err)) < 0)
 			continue;
 		if (out && n < max)
-			fill_info(r, gid, &out[n]);
+			fill_info(g, netns, gid, fds, &out[n]);
+		close_maps(fds);
 		n++;
 	}
-	registry_unlock(r);
+	free(g);
 	return n;
 }
 
@@ -476,26 +764,37 @@ int pfq_groups_info(struct pfq_group_info *out, int max)
 static int group_numbers(pfq_t *q, int gid, struct pfq_stats *st, struct pfq_counters *c,
 			 const char *what)
 {
-	struct registry *r;
-	int rc;
+	struct gsession s;
+	char err[256];
+	int fds[GK_NMAPS], rc;
 
 	if (!st && !c)
 		return pfq_seterr(q, EINVAL, "%s: NULL argument", what);
 	if (check_gid(q, gid) < 0)
 		return -EINVAL;
-	r = pfq_group_lock(q);
-	if (!r)
-		return -errno;
-	rc = read_access(q, &r->g[gid], gid);
-	if (!rc) {
-		if (st)
-			memset(st, 0, sizeof(*st));
-		if (c)
-			memset(c, 0, sizeof(*c));
-		read_numbers(r, gid, st, c);
+	rc = begin(&s, netns_of(q), gid, false, false, q->fd, err, sizeof(err));
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "%s: %s", what, err);
+	rc = read_access(q, &s, gid);
+	s.dirty = false;
+	gs_finish(&s);
+	if (rc)
+		return rc;
+	{
+		struct reg_group *g = malloc(sizeof(*g));
+
+		rc = g ? pfq_group_peek(netns_of(q), gid, g, fds, err, sizeof(err)) : -ENOMEM;
+		free(g);
 	}
-	registry_unlock(r);
-	return rc;
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "%s: %s", what, err);
+	if (st)
+		memset(st, 0, sizeof(*st));
+	if (c)
+		memset(c, 0, sizeof(*c));
+	read_numbers(fds, st, c);
+	close_maps(fds);
+	return 0;
 }
 
 int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats)

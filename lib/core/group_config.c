@@ -13,57 +13,92 @@
 
 typedef int (*change_fn)(pfq_t *q, struct reg_group *g, int gid, const void *arg);
 
-/* Apply a change to group gid (q must be a member) and install it. */
+/*
+ * Apply a change to group gid (q must be a member) and install it, as a
+ * transaction: the new configuration is worked out and its programs
+ * compiled and verified with no lock held (that can take seconds, and no
+ * member's reading waits for it); then, under the lock, it is recorded as
+ * pending, installed, and committed. A process killed in between leaves
+ * it pending: the next change of the group installs it again. Someone
+ * else's change in between: worked out again on top of it.
+ */
 static int change(pfq_t *q, int gid, change_fn fn, const void *arg, const char *what)
 {
-	struct registry *r;
-	struct reg_group *g, *old;
-	char err[256];
-	int rc;
+	struct reg_group *next = malloc(sizeof(*next));
+	struct gsession s;
+	char err[256] = "";
+	int rc = 0;
 
-	if (gid < 0 || gid >= PFQ_MAX_GROUPS)
-		return pfq_seterr(q, EINVAL, "%s: group id %d out of range (0..%d)", what, gid,
-				  PFQ_MAX_GROUPS - 1);
-	if (q->gid != gid)
-		return pfq_seterr(q, EACCES, "%s: the socket is not a member of group %d",
-				  what, gid);
-	old = malloc(sizeof(*old));
-	if (!old)
+	if (!next)
 		return pfq_seterr(q, ENOMEM, "out of memory");
-	r = pfq_group_lock(q);
-	if (!r) {
-		free(old);
-		return -errno;
-	}
-	g = &r->g[gid];
-	if (!g->used || reg_find_member(g, q->member_id) < 0) {
-		registry_unlock(r);
-		free(old);
-		return pfq_seterr(q, EACCES, "%s: the socket is no longer a member of group %d",
-				  what, gid);
-	}
-	/* the group as it was, to put back if the change fails (nothing
-	 * else touches it while the registry is locked) */
-	*old = *g;
-	rc = fn(q, g, gid, arg);
-	if (rc == 1) {
-		rc = 0; /* nothing to do */
-	} else if (!rc) {
-		rc = gk_push_program(r, gid, err, sizeof(err));
+	if (gid < 0 || gid >= PFQ_MAX_GROUPS)
+		rc = pfq_seterr(q, EINVAL, "%s: group id %d out of range (0..%d)", what, gid,
+				PFQ_MAX_GROUPS - 1);
+	else if (q->gid != gid)
+		rc = pfq_seterr(q, EACCES, "%s: the socket is not a member of group %d", what,
+				gid);
+	for (int attempt = 0; !rc && attempt < 8; attempt++) {
+		struct gk_progs *progs;
+		uint32_t cfg_gen;
+		bool pending;
+
+		rc = gs_begin_member(&s, q, false);
+		if (rc)
+			break;
+		*next = *s.g;
+		cfg_gen = s.g->cfg_gen;
+		pending = s.g->pending;
+		rc = fn(q, next, gid, arg);
+		gs_finish(&s);
+		if (rc < 0 || (rc == 1 && !pending)) {
+			rc = rc < 0 ? rc : 0; /* 1: nothing to do */
+			break;
+		}
+		progs = gk_compile(q->gk, next, err, sizeof(err));
+		if (!progs) {
+			rc = pfq_seterr(q, errno ? errno : EINVAL, "%s", err);
+			break;
+		}
+		rc = gs_begin_member(&s, q, false);
 		if (rc) {
+			gk_progs_free(progs);
+			break;
+		}
+		if (s.g->cfg_gen != cfg_gen) {
+			/* changed meanwhile: again, on top of that */
+			gs_finish(&s);
+			gk_progs_free(progs);
+			rc = 0;
+			continue;
+		}
+		/* the same change on the record as it is now (fn is a function
+		 * of the configuration, which has not changed) */
+		*next = *s.g; /* the group as it was */
+		fn(q, s.g, gid, arg);
+		s.g->pending = 1;
+		s.g->cfg_gen++;
+		rc = reg_write(&s.k->f, s.g);
+		if (!rc)
+			rc = gk_install(s.k, s.g, progs, err, sizeof(err));
+		gk_progs_free(progs);
+		if (rc < 0) {
+			/* the kernel may be half changed: install the old one again */
 			char err2[256];
 
-			/* the kernel side may be half changed: install the old
-			 * configuration again */
-			*g = *old;
-			gk_push_program(r, gid, err2, sizeof(err2));
-			pfq_seterr(q, -rc, "%s", err);
-		} else {
-			g->gen++;
+			*s.g = *next;
+			gk_reinstall(s.k, s.g, err2, sizeof(err2));
 		}
+		if (!rc) {
+			s.g->pending = 0;
+			rc = gk_push_table(s.k, s.g, err, sizeof(err));
+		}
+		s.dirty = true;
+		gs_finish(&s);
+		if (rc < 0)
+			pfq_seterr(q, -rc, "%s", err);
+		break;
 	}
-	registry_unlock(r);
-	free(old);
+	free(next);
 	if (!rc)
 		pfq_clearerr(q);
 	return rc;

@@ -1,67 +1,168 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The kernel objects of a group: a one-slot program array holding the group
- * program, the member table, the per-CPU stats and counters. They are made
- * by the first joiner and opened by id by the other processes; every
- * process keeps its own fds (which also keeps the objects alive while it
- * has members in the group).
+ * The kernel side of a group, as this process holds it (struct gk): the
+ * group's objects (made by the first process, fetched from a live one by the
+ * others), the member table, the vault and the fanout positions.
+ *
+ * Positions. The kernel keeps a fanout group's sockets in an array: a new
+ * socket goes to the end, and when one closes the last one takes its place.
+ * The fanout program answers a position, so the member table must always
+ * say where each member's socket is. Sockets therefore close only here, one
+ * at a time, under the group's lock (a dead member's socket stays open in
+ * the vault until then): the last socket L moves from n-1 into the freed
+ * position p; for the moment of the close the table gives L the value
+ * (n - 1) + n * p, which the kernel reduces modulo the number of sockets to
+ * n - 1 before the close and to p after it (n and n - 1 are coprime), so no
+ * packet of L's goes astray. What is about to happen is written in the
+ * registry first, so that a survivor finishes a close whose process died.
  */
 #include "group.h"
+#include "vault.h"
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <fcntl.h>
-#include <linux/sockios.h>
-#include <sched.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-/* this process's fds, per (registry, gid), valid for the ids recorded */
-static struct gk_fds {
-	const struct registry *r;
-	int gid;
-	uint32_t ids[GK_NOBJ];
-	int fds[GK_NOBJ];
-} fdcache[64];
+#define FLOWS_MAX 65536 /* steered flows a group remembers */
 
-static const char *const obj_names[GK_NOBJ] = {
-	"pfq_gprog", "pfq_members", "pfq_gstats", "pfq_gcounters", "pfq_glogs", "pfq_glogctl",
+static const char *const map_names[GK_NMAPS] = {
+	[GK_MEMBERS] = "pfq_members", [GK_STATS] = "pfq_gstats", [GK_COUNTERS] = "pfq_gcounters",
+	[GK_LOGS] = "pfq_glogs", [GK_LOGCTL] = "pfq_glogctl", [GK_FLOWS] = "pfq_gflows",
+	[GK_PROGS] = "pfq_gprog", [GK_TABLE0] = "pfq_mtable", [GK_TABLE0 + 1] = "pfq_mtable",
+	[GK_TABLE0 + 2] = "pfq_mtable", [GK_TABLE0 + 3] = "pfq_mtable",
 };
+_Static_assert(GK_NTABLES == 4, "a name for every member table");
 
-static uint32_t *ids_of(struct reg_group *g)
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gk *gk_list;
+static pid_t list_pid;
+
+static void close_fd(int *fd)
 {
-	return &g->prog_array_id; /* prog_array_id, members_id, ... logctl_id */
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-static void close_fds(struct gk_fds *c)
+static void drop_objects(struct gk *k)
 {
-	for (int k = 0; k < GK_NOBJ; k++)
-		if (c->fds[k] > 0)
-			close(c->fds[k]);
-	memset(c, 0, sizeof(*c));
+	close_fd(&k->vault[0]);
+	close_fd(&k->vault[1]);
+	close_fd(&k->sink);
+	for (int i = 0; i < GK_NMAPS; i++)
+		close_fd(&k->maps[i]);
+	k->vault_id = 0;
 }
 
-static struct gk_fds *slot(const struct registry *r, int gid)
+struct gk *gk_get(uint64_t netns, int gid, bool create, char *err, size_t errlen)
 {
-	struct gk_fds *free_slot = NULL;
+	struct gk *k;
+	int rc;
 
-	for (size_t i = 0; i < sizeof(fdcache) / sizeof(fdcache[0]); i++) {
-		if (fdcache[i].r == r && fdcache[i].gid == gid)
-			return &fdcache[i];
-		if (!fdcache[i].r && !free_slot)
-			free_slot = &fdcache[i];
+	pthread_mutex_lock(&list_lock);
+	if (list_pid != getpid()) {
+		/* a forked child: the parent's holds are not ours (our copies of
+		 * its descriptors close; its locks stay with it) */
+		while (gk_list) {
+			k = gk_list;
+			gk_list = k->next;
+			drop_objects(k);
+			reg_close(&k->f);
+			free(k);
+		}
+		list_pid = getpid();
 	}
-	if (!free_slot) {
-		free_slot = &fdcache[0];
-		close_fds(free_slot);
+	for (k = gk_list; k; k = k->next)
+		if (k->netns == netns && k->gid == gid)
+			break;
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		if (!k) {
+			snprintf(err, errlen, "out of memory");
+			pthread_mutex_unlock(&list_lock);
+			return NULL;
+		}
+		k->netns = netns;
+		k->gid = gid;
+		k->slot = -1;
+		k->vault[0] = k->vault[1] = k->sink = -1;
+		for (int i = 0; i < GK_NMAPS; i++)
+			k->maps[i] = -1;
+		pthread_mutex_init(&k->mu, NULL);
+		rc = reg_open(netns, gid, create, &k->f, err, errlen);
+		if (rc < 0) {
+			free(k);
+			errno = -rc;
+			pthread_mutex_unlock(&list_lock);
+			return NULL;
+		}
+		k->next = gk_list;
+		gk_list = k;
 	}
-	free_slot->r = r;
-	free_slot->gid = gid;
-	return free_slot;
+	pthread_mutex_unlock(&list_lock);
+	return k;
+}
+
+void gk_release(struct gk *k)
+{
+	struct gk **pp;
+
+	k->slot = -1;
+	drop_objects(k);
+	pthread_mutex_lock(&list_lock);
+	for (pp = &gk_list; *pp; pp = &(*pp)->next)
+		if (*pp == k) {
+			*pp = k->next;
+			break;
+		}
+	pthread_mutex_unlock(&list_lock);
+	/* closing the file drops our liveness lock */
+	reg_close(&k->f);
+	pthread_mutex_destroy(&k->mu);
+	free(k);
+}
+
+/* ---- objects ---- */
+
+static int map_by_id(uint32_t id, int k)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+	int fd = bpf_map_get_fd_by_id(id);
+
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	/* ids are reused: check it is the map we mean */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
+	    strncmp(info.name, map_names[k], sizeof(info.name)) != 0) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+int gk_map_fd(uint32_t id, int kind)
+{
+	return map_by_id(id, kind);
+}
+
+bool gk_any_dead(struct gk *k)
+{
+	for (int i = 0; i < REG_MAX_PROCS; i++)
+		if ((k->procs[i / 64] >> (i % 64) & 1) && i != k->slot && !reg_alive(&k->f, i))
+			return true;
+	return false;
 }
 
 static uint32_t map_id(int fd)
@@ -73,316 +174,509 @@ static uint32_t map_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
 }
 
-int gk_create(struct registry *r, int gid, char *err, size_t errlen)
+/* the sink: position 0 of the fanout; takes nothing (a classic "ret 0") and
+ * receives what no member does; its joining creates the fanout group */
+static int make_sink(int ref_fd, uint32_t *fanout_id, char *err, size_t errlen)
 {
-	struct reg_group *g = &r->g[gid];
-	struct gk_fds *c = slot(r, gid);
-	uint32_t *ids = ids_of(g);
+	struct sock_filter none[] = { { BPF_RET | BPF_K, 0, 0, 0 } };
+	struct sock_fprog fp = { 1, none };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int arg = (PACKET_FANOUT_EBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16, e;
+	socklen_t l = sizeof(arg);
+	int fd = ref_fd >= 0 ? pfq_packet_socket_like(ref_fd) : -EBADF;
 
-	close_fds(c);
-	c->r = r;
-	c->gid = gid;
-	c->fds[GK_PROGS] = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, obj_names[GK_PROGS], 4, 4, 1,
-					  NULL);
-	c->fds[GK_MEMBERS] = pfq_lang_members_map_create();
-	c->fds[GK_STATS] = pfq_lang_group_stats_map_create();
-	c->fds[GK_COUNTERS] = pfq_lang_group_counters_map_create();
-	c->fds[GK_LOGS] = pfq_lang_group_logs_map_create();
-	c->fds[GK_LOGCTL] = pfq_lang_group_logctl_map_create();
-	for (int k = 0; k < GK_NOBJ; k++) {
-		if (c->fds[k] < 0) {
-			int e = c->fds[k] == -1 ? errno : -c->fds[k];
-
-			c->fds[k] = 0;
-			close_fds(c);
-			snprintf(err, errlen, "cannot create the group's BPF maps: %s", strerror(e));
-			return -e;
-		}
-		ids[k] = map_id(c->fds[k]);
-		c->ids[k] = ids[k];
+	if (fd < 0) {
+		e = -fd;
+		snprintf(err, errlen, "cannot open the group's sink socket: %s%s", strerror(e),
+			 e == EPERM ? " (CAP_NET_RAW is needed)" : "");
+		return -e;
 	}
-	return 0;
-}
-
-int gk_fds(struct registry *r, int gid, int fds[GK_NOBJ], char *err, size_t errlen)
-{
-	struct reg_group *g = &r->g[gid];
-	struct gk_fds *c = slot(r, gid);
-	uint32_t *ids = ids_of(g);
-
-	if (memcmp(c->ids, ids, sizeof(c->ids)) != 0) {
-		/* not opened yet, or the group was made anew since */
-		close_fds(c);
-		c->r = r;
-		c->gid = gid;
-		for (int k = 0; k < GK_NOBJ; k++) {
-			struct bpf_map_info info;
-			uint32_t len = sizeof(info);
-			int fd = bpf_map_get_fd_by_id(ids[k]);
-
-			memset(&info, 0, sizeof(info));
-			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
-			    strncmp(info.name, obj_names[k], sizeof(info.name)) != 0) {
-				int e = fd < 0 ? errno : ESTALE;
-
-				if (fd >= 0)
-					close(fd);
-				close_fds(c);
-				snprintf(err, errlen, "group %d: its BPF map %u is gone (%s)", gid,
-					 ids[k], strerror(e));
-				return -e;
-			}
-			c->fds[k] = fd;
-			c->ids[k] = ids[k];
-		}
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0 ||
+	    getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &l) < 0) {
+		e = errno;
+		close(fd);
+		snprintf(err, errlen, "cannot make the group's fanout: %s", strerror(e));
+		return -e;
 	}
-	memcpy(fds, c->fds, sizeof(c->fds));
-	return 0;
+	*fanout_id = (uint32_t)arg & 0xffff;
+	return fd;
 }
 
-void gk_forget(const struct registry *r, int gid)
+/* a new group instance: its maps, vault and fanout (g keeps its
+ * configuration, reset by the caller when new) */
+static int create_objects(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(fdcache) / sizeof(fdcache[0]); i++)
-		if (fdcache[i].r == r && fdcache[i].gid == gid)
-			close_fds(&fdcache[i]);
-}
+	int fds[GK_NMAPS], rc = 0;
 
-int gk_push_members(struct registry *r, int gid, char *err, size_t errlen)
-{
-	struct reg_group *g = &r->g[gid];
-	struct pfq_member_table t;
-	int fds[GK_NOBJ], rc = gk_fds(r, gid, fds, err, errlen);
-
+	drop_objects(k);
+	fds[GK_MEMBERS] = pfq_lang_members_map_create();
+	fds[GK_STATS] = pfq_lang_group_stats_map_create();
+	fds[GK_COUNTERS] = pfq_lang_group_counters_map_create();
+	fds[GK_LOGS] = pfq_lang_group_logs_map_create();
+	fds[GK_LOGCTL] = pfq_lang_group_logctl_map_create();
+	fds[GK_FLOWS] = pfq_lang_group_flows_map_create(FLOWS_MAX);
+	fds[GK_PROGS] = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, map_names[GK_PROGS], 4, 4, 1, NULL);
+	if (fds[GK_PROGS] < 0)
+		fds[GK_PROGS] = -errno;
+	for (int i = 0; i < GK_NTABLES; i++)
+		fds[GK_TABLE0 + i] = pfq_lang_member_table_create();
+	for (int i = 0; i < GK_NMAPS; i++) {
+		if (fds[i] < 0 && !rc) {
+			rc = fds[i];
+			snprintf(err, errlen, "cannot create the group's BPF maps: %s%s",
+				 strerror(-rc), rc == -EPERM ? " (CAP_BPF is needed)" : "");
+		}
+		k->maps[i] = fds[i] < 0 ? -1 : fds[i];
+	}
+	if (!rc)
+		rc = vault_create(k->vault);
+	if (!rc)
+		rc = k->sink = make_sink(k->ref_fd, &g->fanout_id, err, errlen);
 	if (rc < 0) {
-		g->dirty = 1;
+		if (!err[0])
+			snprintf(err, errlen, "cannot make the group's objects: %s", strerror(-rc));
+		drop_objects(k);
 		return rc;
 	}
+	for (int i = 0; i < GK_NMAPS; i++)
+		g->map_id[i] = map_id(k->maps[i]);
+	g->vault[0] = sock_cookie(k->vault[0]);
+	g->vault[1] = sock_cookie(k->vault[1]);
+	g->sink = sock_cookie(k->sink);
+	k->vault_id = g->vault[0];
+	g->npos = 1;
+	g->pos_id[0] = 0;
+	g->nvault = 0;
+	g->tc_n = 0;
+	g->mode = PFQ_GROUP_MODE_FANOUT;
+	g->want_copies = 0;
+	memset(&g->closing, 0, sizeof(g->closing));
+	return 0;
+}
+
+/* fetch the objects of a living instance from process slot i */
+static int fetch_objects(struct gk *k, const struct reg_group *g, int i)
+{
+	const struct reg_proc *p = &g->proc[i];
+	int rc;
+
+	drop_objects(k);
+	rc = vault_fetch(p->pid, p->vault_fd, g->vault, k->vault);
+	if (!rc) {
+		k->sink = fd_fetch(p->pid, p->sink_fd, g->sink);
+		rc = k->sink < 0 ? k->sink : 0;
+	}
+	for (int m = 0; !rc && m < GK_NMAPS; m++) {
+		k->maps[m] = map_by_id(g->map_id[m], m);
+		rc = k->maps[m] < 0 ? k->maps[m] : 0;
+		if (rc)
+			k->maps[m] = -1;
+	}
+	if (rc) {
+		drop_objects(k);
+		return rc;
+	}
+	k->vault_id = g->vault[0];
+	return 0;
+}
+
+static bool proc_alive(struct gk *k, const struct reg_group *g, int i)
+{
+	return g->proc[i].pid && (i == k->slot || reg_alive(&k->f, i));
+}
+
+int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
+{
+	int rc = -ESRCH, live = 0;
+
+	if (g->used && k->vault_id && k->vault_id == g->vault[0])
+		return gk_recover(k, g) | gk_reap(k, g);
+	for (int i = 0; g->used && i < REG_MAX_PROCS; i++) {
+		if (!proc_alive(k, g, i))
+			continue;
+		live++;
+		rc = fetch_objects(k, g, i);
+		if (!rc)
+			break;
+	}
+	if (g->used && live && rc) {
+		snprintf(err, errlen, "group %d: cannot take hold of its kernel objects from its "
+			 "processes: %s%s", k->gid, strerror(-rc), rc == -EPERM ?
+			 " (joining a group needs root: CAP_SYS_PTRACE and CAP_SYS_ADMIN)" : "");
+		return rc;
+	}
+	if (!live) {
+		/* new, or every process of it died (its objects went with them) */
+		struct reg_group *fresh = calloc(1, sizeof(*fresh));
+
+		if (!fresh) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		fresh->used = 1;
+		fresh->owner_proc = -1;
+		fresh->gen = g->gen;
+		*g = *fresh;
+		free(fresh);
+		err[0] = '\0';
+		rc = create_objects(k, g, err, errlen);
+		if (rc)
+			return rc;
+		/* no computation: copy to the default class */
+		g->may_copy = 1;
+		g->classes = PFQ_CLASS_DEFAULT;
+		return 1;
+	}
+	gk_recover(k, g);
+	gk_reap(k, g);
+	return 1;
+}
+
+int gk_proc_add(struct gk *k, struct reg_group *g, bool holder, char *err, size_t errlen)
+{
+	int i, rc;
+
+	if (k->slot >= 0) {
+		g->proc[k->slot].holder |= holder;
+		return 0;
+	}
+	/* a free slot whose lock is free too (a process that just left may
+	 * hold it for a moment more) */
+	for (i = 0; i < REG_MAX_PROCS; i++)
+		if (!g->proc[i].pid && (rc = reg_alive_take(&k->f, i)) == 0)
+			break;
+	if (i == REG_MAX_PROCS) {
+		snprintf(err, errlen, "group %d has %d processes already", k->gid, REG_MAX_PROCS);
+		return -ENOSPC;
+	}
+	g->proc[i].pid = getpid();
+	g->proc[i].holder = holder;
+	g->proc[i].vault_fd[0] = k->vault[0];
+	g->proc[i].vault_fd[1] = k->vault[1];
+	g->proc[i].sink_fd = k->sink;
+	k->slot = i;
+	return 0;
+}
+
+/* ---- the vault, its order mirrored in the registry ---- */
+
+int gk_vault_put(struct gk *k, struct reg_group *g, int fd, uint32_t kind, uint64_t key)
+{
+	int rc;
+
+	if (g->nvault >= REG_MAX_VAULT)
+		return -ENOSPC;
+	rc = vault_put(k->vault, fd, kind, key);
+	if (rc < 0)
+		return rc;
+	g->vault_rec[g->nvault++] = (struct reg_vrec){ .kind = kind, .key = key };
+	return 0;
+}
+
+/* Take record {kind, key} out: the ones in front of it go to the end, one
+ * at a time. Its fd (the caller's), or -errno. */
+static int vault_take(struct gk *k, struct reg_group *g, uint32_t kind, uint64_t key)
+{
+	uint32_t j, kd;
+	uint64_t ky;
+	int fd;
+
+	for (j = 0; j < g->nvault; j++)
+		if (g->vault_rec[j].kind == kind && g->vault_rec[j].key == key)
+			break;
+	if (j == g->nvault)
+		return -ENOENT;
+	for (uint32_t i = 0; i < j; i++) {
+		struct reg_vrec r = g->vault_rec[0];
+
+		fd = vault_pop(k->vault, &kd, &ky);
+		if (fd < 0)
+			return fd;
+		memmove(&g->vault_rec[0], &g->vault_rec[1], (g->nvault - 1) * sizeof(r));
+		g->nvault--;
+		if (kd != r.kind || ky != r.key) {
+			/* the mirror is wrong: keep what is there */
+			r = (struct reg_vrec){ .kind = kd, .key = ky };
+		}
+		int rc = gk_vault_put(k, g, fd, r.kind, r.key);
+
+		close(fd);
+		if (rc < 0)
+			return rc;
+	}
+	fd = vault_pop(k->vault, &kd, &ky);
+	if (fd < 0)
+		return fd;
+	memmove(&g->vault_rec[0], &g->vault_rec[1], (g->nvault - 1) * sizeof(g->vault_rec[0]));
+	g->nvault--;
+	if (kd != kind || ky != key) {
+		/* not what the mirror said: put it back and report */
+		gk_vault_put(k, g, fd, kd, ky);
+		close(fd);
+		return -EBADMSG;
+	}
+	return fd;
+}
+
+/* The vault against its mirror: the byte count says whether a process died
+ * in the middle of a rotation; then read it all and believe what is there. */
+static bool vault_audit(struct gk *k, struct reg_group *g)
+{
+	int bytes = 0, fds[REG_MAX_VAULT], n = 0, fd;
+	struct reg_vrec recs[REG_MAX_VAULT];
+	uint32_t kd;
+	uint64_t ky;
+
+	if (ioctl(k->vault[0], FIONREAD, &bytes) < 0 || bytes == (int)(16 * g->nvault))
+		return false;
+	while (n < REG_MAX_VAULT && (fd = vault_pop(k->vault, &kd, &ky)) >= 0) {
+		fds[n] = fd;
+		recs[n++] = (struct reg_vrec){ .kind = kd, .key = ky };
+	}
+	g->nvault = 0;
+	for (int i = 0; i < n; i++) {
+		gk_vault_put(k, g, fds[i], recs[i].kind, recs[i].key);
+		close(fds[i]);
+	}
+	return true;
+}
+
+static bool in_vault(const struct reg_group *g, uint32_t kind, uint64_t key)
+{
+	for (uint32_t i = 0; i < g->nvault; i++)
+		if (g->vault_rec[i].kind == kind && g->vault_rec[i].key == key)
+			return true;
+	return false;
+}
+
+int gk_vault_take(struct gk *k, struct reg_group *g, uint32_t kind, uint64_t key)
+{
+	return vault_take(k, g, kind, key);
+}
+
+/* ---- the member table ---- */
+
+/* members of the active rows eligible for class mask mask */
+static int eligible(const struct reg_group *g, uint64_t mask)
+{
+	int n = 0;
+
+	for (int i = 0; i < REG_MAX_MEMBERS; i++)
+		n += g->m[i].id && g->m[i].active && (g->m[i].class_mask & mask);
+	return n;
+}
+
+/* can a decision name more than one active member? */
+static bool needs_copies(const struct reg_group *g)
+{
+	if (!g->may_copy && !g->may_double)
+		return false;
+	if (g->classes == PFQ_CLASS_ANY)
+		return eligible(g, PFQ_CLASS_ANY) > 1;
+	for (int b = 0; b < 64; b++)
+		if ((g->classes >> b & 1) && eligible(g, 1ull << b) > 1)
+			return true;
+	return false;
+}
+
+int gk_push_table(struct gk *k, struct reg_group *g, char *err, size_t errlen)
+{
+	struct pfq_member_table t;
+	bool ready = true;
+	int rc;
+
 	memset(&t, 0, sizeof(t));
-	/* the leader (side effects) is the first active member */
+	g->want_copies = needs_copies(g);
 	for (int i = 0; i < REG_MAX_MEMBERS; i++) {
 		const struct reg_member *m = &g->m[i];
+		struct pfq_member *row;
 
 		if (!m->id || !m->active)
 			continue;
-		if (!t.n)
+		row = &t.m[t.n++];
+		if (t.n == 1)
 			t.leader = m->id;
-		t.m[t.n].id = m->id;
-		t.m[t.n].class_mask = m->class_mask;
-		t.m[t.n].weight = m->weight;
-		t.n++;
+		row->id = m->id;
+		row->class_mask = m->class_mask;
+		row->weight = m->weight;
+		row->dirs = m->dirs;
+		/* a socket without a position yet is not in the fanout: 0 (the sink) */
+		row->pos = m->pos > 0 ? (uint32_t)m->pos : 0;
+		if (g->closing.active && g->closing.mover == m->id)
+			row->pos = (g->npos - 1) + g->npos * g->closing.pos;
+		ready &= m->copies != 0;
 	}
-	rc = pfq_lang_members_map_update(fds[GK_MEMBERS], &t);
-	/* the next process that can will do it (registry_reap) */
-	g->dirty = rc < 0;
+	/* copies are made by the members' own sockets, once all have hooked
+	 * them; until then the fanout keeps delivering */
+	g->mode = g->want_copies && ready ? PFQ_GROUP_MODE_MEMBERS : PFQ_GROUP_MODE_FANOUT;
+
+	t.mode = g->mode;
+	t.gen = ++g->table_gen;
+	/* the table not in use for the longest time (a program that looked up
+	 * the one before has long finished: they run for microseconds) */
+	g->table_slot = (g->table_slot + 1) % GK_NTABLES;
+	rc = pfq_lang_members_map_set(k->maps[GK_MEMBERS], k->maps[GK_TABLE0 + g->table_slot], &t);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot update the group's member table: %s", strerror(-rc));
 	return rc;
 }
 
-/* forwarding devices are named in the group's namespace, not the thread's */
-static int ifindex_in_group_ns(const char *dev, void *user)
+/* ---- fanout positions ---- */
+
+int gk_fanout_join(struct gk *k, struct reg_group *g, int fd, uint32_t id, char *err,
+		   size_t errlen)
 {
-	int fd = pfq_group_cur_fd();
+	int arg = (int)g->fanout_id | PACKET_FANOUT_EBPF << 16, rc;
 
-	(void)user;
-	return fd >= 0 ? pfq_dev_ifindex(fd, dev) : (int)if_nametoindex(dev);
-}
-
-/* ---- the TC program on the bound devices ---- */
-
-#define TC_HANDLE 1
-#define TC_PRIO_BASE 0x5000 /* + gid: one filter per group on a device */
-
-struct tc_op {
-	int ifindex, gid, prog_fd; /* prog_fd < 0: detach */
-};
-
-static int tc_op(void *arg)
-{
-	const struct tc_op *o = arg;
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = o->ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, to, .handle = TC_HANDLE, .priority = TC_PRIO_BASE + (uint32_t)o->gid);
-	int rc;
-
-	if (o->prog_fd < 0) {
-		rc = bpf_tc_detach(&hook, &to);
-		return rc == -ENOENT || rc == -EINVAL || rc == -ENODEV ? 0 : rc;
+	if (g->npos >= REG_MAX_POS) {
+		snprintf(err, errlen, "group %d: its fanout is full (%d sockets)", k->gid,
+			 REG_MAX_POS);
+		return -ENOSPC;
 	}
-	/* the clsact qdisc; libbpf would print the kernel's complaint when it
-	 * exists already, and a library does not print */
-	libbpf_print_fn_t old = libbpf_set_print(NULL);
-
-	rc = bpf_tc_hook_create(&hook);
-	libbpf_set_print(old);
-	if (rc && rc != -EEXIST)
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot join the group's fanout: %s", strerror(-rc));
 		return rc;
-	to.prog_fd = o->prog_fd;
-	to.flags = BPF_TC_F_REPLACE;
-	return bpf_tc_attach(&hook, &to);
-}
-
-/* run fn in the network namespace of the current group's socket (netlink
- * talks to the namespace of the calling thread) */
-static int in_group_ns(int (*fn)(void *), void *arg)
-{
-	int fd = pfq_group_cur_fd(), target, self, rc;
-
-	if (fd < 0)
-		return fn(arg);
-	target = ioctl(fd, SIOCGSKNS);
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (target < 0 || self < 0 || setns(target, CLONE_NEWNET) < 0) {
-		rc = target < 0 || self < 0 ? fn(arg) : -errno;
-	} else {
-		rc = fn(arg);
-		setns(self, CLONE_NEWNET);
 	}
-	if (target >= 0)
-		close(target);
-	if (self >= 0)
-		close(self);
+	/* appended: the next position */
+	g->pos_id[g->npos++] = id;
+	rc = gk_vault_put(k, g, fd, VAULT_FSOCK, sock_cookie(fd));
+	if (rc < 0)
+		snprintf(err, errlen, "cannot keep the socket in the group's vault: %s",
+			 strerror(-rc));
 	return rc;
 }
 
-int gk_tc_update(struct registry *r, int gid, int tc_prog_fd, char *err, size_t errlen)
+/* the row of member id, -1 */
+static struct reg_member *row_of(struct reg_group *g, uint32_t id)
 {
-	struct reg_group *g = &r->g[gid];
-	int32_t want[PFQ_GROUP_MAX_BINDINGS];
-	uint32_t nwant = 0;
+	int i = reg_find_member(g, id);
 
-	/* where it must run: every bound device ("any" has no device) */
-	for (uint32_t i = 0; tc_prog_fd >= 0 && i < g->nbind; i++) {
-		uint32_t k;
+	return i < 0 ? NULL : &g->m[i];
+}
 
-		if (g->bind[i].ifindex <= 0)
-			continue;
-		for (k = 0; k < nwant && want[k] != g->bind[i].ifindex; k++)
-			;
-		if (k == nwant)
-			want[nwant++] = g->bind[i].ifindex;
+/* after the close of position g->closing.pos: the last socket is there */
+static void close_done(struct gk *k, struct reg_group *g)
+{
+	uint32_t p = g->closing.pos, last = g->npos - 1;
+	struct reg_member *m = row_of(g, g->closing.mover);
+	char err[64];
+
+	if (p != last) {
+		g->pos_id[p] = g->pos_id[last];
+		if (m)
+			m->pos = (int32_t)p;
 	}
-	for (uint32_t i = 0; i < nwant; i++) {
-		struct tc_op o = { want[i], gid, tc_prog_fd };
-		int rc = in_group_ns(tc_op, &o);
+	g->pos_id[last] = 0;
+	g->npos--;
+	memset(&g->closing, 0, sizeof(g->closing));
+	gk_push_table(k, g, err, sizeof(err));
+}
 
-		if (rc < 0) {
-			snprintf(err, errlen, "cannot attach the group's TC program to ifindex %d: %s",
-				 want[i], strerror(-rc));
-			return rc;
-		}
+int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, int fd,
+		 char *err, size_t errlen)
+{
+	uint32_t last = g->npos - 1;
+	int vfd, rc;
+
+	if (pos <= 0 || (uint32_t)pos > last)
+		return 0;
+	/* write ahead: which socket goes, who moves */
+	g->closing.active = 1;
+	g->closing.pos = (uint32_t)pos;
+	g->closing.cookie = cookie;
+	g->closing.mover = (uint32_t)pos == last ? 0 : g->pos_id[last];
+	rc = gk_push_table(k, g, err, errlen); /* the mover's value for both sizes */
+	if (!rc)
+		rc = reg_write(&k->f, g);
+	if (rc < 0) {
+		memset(&g->closing, 0, sizeof(g->closing));
+		return rc;
 	}
-	/* detach where it no longer belongs */
-	for (uint32_t i = 0; i < g->tc_n; i++) {
-		uint32_t k;
-
-		for (k = 0; k < nwant && want[k] != g->tc_ifindex[i]; k++)
-			;
-		if (k == nwant) {
-			struct tc_op o = { g->tc_ifindex[i], gid, -1 };
-
-			in_group_ns(tc_op, &o);
-		}
-	}
-	g->tc_n = nwant;
-	memcpy(g->tc_ifindex, want, sizeof(want[0]) * nwant);
+	vfd = cookie ? vault_take(k, g, VAULT_FSOCK, cookie) : -ENOENT;
+	/* the last references go: the kernel moves the last socket to pos */
+	if (vfd >= 0)
+		close(vfd);
+	if (fd >= 0)
+		close(fd);
+	close_done(k, g);
 	return 0;
 }
 
-void gk_tc_clear(struct registry *r, int gid)
+bool gk_recover(struct gk *k, struct reg_group *g)
 {
-	char err[256];
+	bool changed = vault_audit(k, g);
 
-	gk_tc_update(r, gid, -1, err, sizeof(err));
+	if (!g->closing.active)
+		return changed;
+	if (g->closing.cookie && in_vault(g, VAULT_FSOCK, g->closing.cookie)) {
+		/* not closed yet: do it now (the mover's value is still right) */
+		int vfd = vault_take(k, g, VAULT_FSOCK, g->closing.cookie);
+
+		if (vfd >= 0)
+			close(vfd);
+	}
+	close_done(k, g);
+	return true;
 }
 
-/* load the group program of spec (socket or TC flavour) */
-static pfq_lang_bpf *load_flavour(const pfq_lang_program *prog,
-				  const struct pfq_lang_group_spec *spec, int gid, char *err,
-				  size_t errlen)
+/* the position of member id's socket, -1 */
+static int pos_of(const struct reg_group *g, uint32_t id)
 {
-	static __thread char log[1 << 16];
-	struct pfq_lang_diag diag;
-	struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec, .log = log,
-				       .log_size = sizeof(log), .ifindex_of = ifindex_in_group_ns };
-	pfq_lang_bpf *b;
-
-	log[0] = '\0';
-	b = pfq_lang_bpf_load(prog, &o, &diag);
-	if (!b) {
-		/* the verifier's last words say why */
-		size_t ll = strlen(log);
-		const char *tail = ll > 160 ? log + ll - 160 : log;
-
-		snprintf(err, errlen, "group %d %sprogram: %s%s%s", gid, spec->tc ? "TC " : "",
-			 diag.msg, *tail ? ": ..." : "", tail);
-	}
-	return b;
+	for (uint32_t p = 1; p < g->npos; p++)
+		if (g->pos_id[p] == id)
+			return (int)p;
+	return -1;
 }
 
-int gk_push_program(struct registry *r, int gid, char *err, size_t errlen)
+bool gk_reap(struct gk *k, struct reg_group *g)
 {
-	struct reg_group *g = &r->g[gid];
-	struct pfq_lang_group_spec *spec = calloc(1, sizeof(*spec));
-	struct pfq_lang_diag diag;
-	pfq_lang_program *prog = NULL;
-	pfq_lang_bpf *b = NULL, *tc = NULL;
-	int fds[GK_NOBJ], rc, pfd;
-	uint32_t key = 0;
+	struct { uint32_t id; uint64_t cookie; } dead[REG_MAX_MEMBERS];
+	int ndead = 0;
+	bool changed = false;
+	char err[128];
 
-	if (!spec) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	rc = gk_fds(r, gid, fds, err, errlen);
-	if (rc < 0)
-		goto out;
-	/* no computation: copy to the default class */
-	prog = pfq_lang_compile(g->source_len ? g->source : "unit", &diag);
-	if (!prog) {
-		snprintf(err, errlen, "group %d computation: %d:%d: %s", gid, diag.line, diag.col,
-			 diag.msg);
-		rc = -EINVAL;
-		goto out;
-	}
-	spec->members_map_fd = fds[GK_MEMBERS];
-	spec->stats_map_fd = fds[GK_STATS];
-	spec->counters_map_fd = fds[GK_COUNTERS];
-	spec->logs_map_fd = fds[GK_LOGS];
-	spec->logctl_map_fd = fds[GK_LOGCTL];
-	spec->nbind = (int)g->nbind;
-	memcpy(spec->bind, g->bind, sizeof(spec->bind));
-	if (g->fprog_len) {
-		spec->fprog_insns = g->fprog;
-		spec->fprog_len = g->fprog_len;
-	}
-	spec->vlan_on = (int)g->vlan_on;
-	memcpy(spec->vlan_vids, g->vlan_vids, sizeof(spec->vlan_vids));
-	b = load_flavour(prog, spec, gid, err, errlen);
-	if (!b) {
-		rc = -EINVAL;
-		goto out;
-	}
-	/* forwarding and host-stack decisions: a TC program on the devices */
-	if (pfq_lang_needs_tc(prog) && g->nbind) {
-		spec->tc = 1;
-		tc = load_flavour(prog, spec, gid, err, errlen);
-		if (!tc) {
-			rc = -EINVAL;
-			goto out;
+	for (int i = 0; i < REG_MAX_PROCS; i++) {
+		if (!g->proc[i].pid || proc_alive(k, g, i))
+			continue;
+		for (int r = 0; r < REG_MAX_MEMBERS; r++) {
+			struct reg_member *m = &g->m[r];
+
+			if (!m->id || m->proc != i)
+				continue;
+			if (m->pos > 0 && m->fsock)
+				dead[ndead++] = (typeof(dead[0])){ m->id, m->fsock };
+			memset(m, 0, sizeof(*m));
 		}
+		memset(&g->proc[i], 0, sizeof(g->proc[i]));
+		if (g->owner_proc == i)
+			g->owner_proc = -1;
+		changed = true;
 	}
-	pfd = pfq_lang_bpf_prog_fd(b);
-	/* one element replaced: every member runs the old program or the new */
-	if (bpf_map_update_elem(fds[GK_PROGS], &key, &pfd, BPF_ANY) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot install the group program: %s", strerror(errno));
-		goto out;
+	if (!changed || !k->vault_id)
+		return changed;
+	gk_push_table(k, g, err, sizeof(err));
+	/* their sockets close in the vault's order: the records rotated out of
+	 * the way of the next one are then never another dead member's */
+	while (ndead > 0) {
+		int best = -1;
+		uint32_t at = UINT32_MAX;
+
+		for (int d = 0; d < ndead; d++)
+			for (uint32_t j = 0; j < g->nvault && j < at; j++)
+				if (g->vault_rec[j].kind == VAULT_FSOCK &&
+				    g->vault_rec[j].key == dead[d].cookie) {
+					best = d;
+					at = j;
+				}
+		if (best < 0)
+			break; /* not in the vault: closed already */
+		/* positions shift as sockets close: look it up again */
+		gk_close_pos(k, g, pos_of(g, dead[best].id), dead[best].cookie, -1, err,
+			     sizeof(err));
+		dead[best] = dead[--ndead];
 	}
-	rc = gk_tc_update(r, gid, tc ? pfq_lang_bpf_prog_fd(tc) : -1, err, errlen);
-out:
-	pfq_lang_bpf_free(tc); /* the TC filters keep it */
-	pfq_lang_bpf_free(b); /* the program array keeps the program */
-	pfq_lang_free(prog);
-	free(spec);
-	return rc;
+	return true;
 }

@@ -13,10 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-_Static_assert(offsetof(struct reg_group, logctl_id) - offsetof(struct reg_group, prog_array_id) ==
-		       4 * (GK_NOBJ - 1),
-	       "the ids of a group's objects are in GK_* order");
+#include <unistd.h>
 
 static int by_seq(const void *a, const void *b)
 {
@@ -58,40 +55,31 @@ int pfq_group_log(int gid, struct pfq_log_line *out, int max, uint64_t *written,
 	struct pfq_group_log_entry *ents = calloc(PFQ_GROUP_LOG_SLOTS, sizeof(*ents));
 	struct pfq_group_log_ctl ctl = { 0 };
 	char err[256], *src = NULL;
-	struct registry *r;
+	struct reg_group *g = malloc(sizeof(*g));
 	pfq_lang_program *prog = NULL;
 	struct pfq_lang_diag diag;
-	int fds[GK_NOBJ], n = 0, rc = 0;
+	int fds[GK_NMAPS], n = 0, rc = 0;
 
-	if (gid < 0 || gid >= PFQ_MAX_GROUPS || (!out && max) || !ents) {
+	if (gid < 0 || gid >= PFQ_MAX_GROUPS || (!out && max) || !ents || !g) {
 		free(ents);
+		free(g);
 		pfq_groups_seterr("pfq_group_log: bad argument");
-		return ents ? -EINVAL : -ENOMEM;
+		return ents && g ? -EINVAL : -ENOMEM;
 	}
-	r = registry_lock(registry_netns_of_thread(), err, sizeof(err));
-	if (!r) {
-		rc = -errno;
+	rc = pfq_group_peek(registry_netns_of_thread(), gid, g, fds, err, sizeof(err));
+	if (rc < 0)
 		goto fail;
-	}
-	if (!r->g[gid].used) {
-		registry_unlock(r);
-		snprintf(err, sizeof(err), "group %d does not exist", gid);
-		rc = -ENOENT;
-		goto fail;
-	}
-	rc = gk_fds(r, gid, fds, err, sizeof(err));
-	if (!rc) {
+	{
 		uint32_t key = 0;
 
 		bpf_map_lookup_elem(fds[GK_LOGCTL], &key, &ctl);
 		for (key = 0; key < PFQ_GROUP_LOG_SLOTS; key++)
 			bpf_map_lookup_elem(fds[GK_LOGS], &key, &ents[key]);
-		if (r->g[gid].source_len)
-			src = strndup(r->g[gid].source, r->g[gid].source_len);
+		if (g->source_len)
+			src = strndup(g->source, g->source_len);
 	}
-	registry_unlock(r);
-	if (rc)
-		goto fail;
+	for (int i = 0; i < GK_NMAPS; i++)
+		close(fds[i]);
 	if (src)
 		prog = pfq_lang_compile(src, &diag);
 	qsort(ents, PFQ_GROUP_LOG_SLOTS, sizeof(*ents), by_seq);
@@ -126,9 +114,11 @@ int pfq_group_log(int gid, struct pfq_log_line *out, int max, uint64_t *written,
 	pfq_lang_free(prog);
 	free(src);
 	free(ents);
+	free(g);
 	return n;
 fail:
 	pfq_groups_seterr(err);
 	free(ents);
+	free(g);
 	return rc;
 }

@@ -11,7 +11,12 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int fill_ifreq(struct ifreq *ifr, const char *dev)
 {
@@ -70,4 +75,38 @@ bool pfq_dev_is_veth(int fd, const char *dev)
 	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
 		return false;
 	return strcmp(info.driver, "veth") == 0;
+}
+
+/* A new packet socket in the network namespace of socket fd (not the
+ * calling thread's: a program may create its sockets in one namespace and
+ * go on in another). -errno on failure. */
+int pfq_packet_socket_like(int fd)
+{
+	struct stat a, b;
+	int ns = ioctl(fd, SIOCGSKNS), self = -1, s, e = 0;
+
+	if (ns >= 0 && fstat(ns, &a) == 0 && stat("/proc/thread-self/ns/net", &b) == 0 &&
+	    a.st_ino == b.st_ino) {
+		close(ns);
+		ns = -1;
+	}
+	if (ns >= 0) {
+		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0 || setns(ns, CLONE_NEWNET) < 0) {
+			e = errno;
+			close(ns);
+			if (self >= 0)
+				close(self);
+			return -e;
+		}
+	}
+	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		e = errno;
+	if (ns >= 0) {
+		setns(self, CLONE_NEWNET);
+		close(self);
+		close(ns);
+	}
+	return s < 0 ? -e : s;
 }

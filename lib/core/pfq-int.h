@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct bpf_insn;
+
 #define PFQ_ERRBUF 256
 #define PFQ_MAX_BINDINGS 64
 
@@ -20,20 +22,18 @@ struct pfq_binding {
 	bool raw_queue; /* driver keeps the queue index as is (veth) */
 };
 
-/* The memory-mapped TPACKET_V3 receive ring. */
+/* A memory-mapped TPACKET_V3 receive ring. */
 struct pfq_ring {
+	int fd;               /* its socket */
 	uint8_t *map;
 	size_t map_len;
 	uint32_t block_size;
 	uint32_t block_nr;
 	uint32_t frame_size;
 	uint32_t cur;         /* block the reader looks at next */
-	uint8_t *held;        /* block handed to the user, released on next read */
-	/* cursor inside a block partially consumed by pfq_recv */
-	uint8_t *part_block;
-	uint8_t *part_next;
-	uint32_t part_left;
 };
+
+struct gk;
 
 struct pfq {
 	int fd;
@@ -54,6 +54,8 @@ struct pfq {
 	int npromisc;
 	int attached_ifindex; /* ifindex the AF_PACKET socket is bound to */
 	int prog_fd;          /* attached eBPF filter program, -1 if none */
+	struct bpf_insn *filter_insns; /* what prog_fd was loaded from */
+	int filter_n;
 	bool classic_attached; /* a classic filter is attached (no group) */
 	struct sock_filter *fprog; /* the private group's classic filter, NULL if none */
 	unsigned fprog_len;
@@ -65,10 +67,23 @@ struct pfq {
 	int gid;             /* the shared group joined, -1 if none */
 	uint32_t member_id;  /* registry id of the socket, 0 until it joins */
 	int group_progs_fd;  /* the group's program array (member filter), -1 */
-	uint64_t maintain_ns;  /* last registry check */
+	struct gk *gk;       /* this process's hold on the group */
+	int gfd;             /* its socket in the group's fanout, -1 */
+	bool in_fanout;      /* gfd joined the fanout (at the first enable) */
+	bool copies;         /* the main socket takes the group's copies */
+	uint64_t maintain_ns;  /* last look after the group */
 	uint64_t netns;        /* inode of the socket's network namespace (registry) */
 
-	struct pfq_ring ring;
+	int efd;              /* epoll over the sockets (pfq_get_fd) */
+	struct pfq_ring ring;  /* the main socket's */
+	struct pfq_ring gring; /* the fanout socket's */
+	/* block handed to the user (in ring or gring), released on next read */
+	struct pfq_ring *held_ring;
+	uint8_t *held;
+	/* cursor inside a block partially consumed by pfq_recv */
+	uint8_t *part_block;
+	uint8_t *part_next;
+	uint32_t part_left;
 	struct pfq_stats acc; /* counters accumulated across PACKET_STATISTICS reads */
 
 	char err[PFQ_ERRBUF];
@@ -91,13 +106,16 @@ void pfq_clearerr(pfq_t *q);
 int pfq_dev_ifindex(int fd, const char *dev);
 int pfq_dev_rx_queues(int fd, const char *dev);
 bool pfq_dev_is_veth(int fd, const char *dev);
+int pfq_packet_socket_like(int fd);
 
 /* bind.c */
 int pfq_make_binding(pfq_t *q, const char *dev, int queue, struct pfq_binding *b);
 
-/* ring.c */
-int pfq_ring_create(pfq_t *q);
-void pfq_ring_destroy(pfq_t *q);
+/* ring.c: a ring of socket fd (of r->fd after); its geometry is a function
+ * of the caplen and rx slots */
+int pfq_ring_create(pfq_t *q, struct pfq_ring *r, int fd);
+void pfq_ring_destroy(pfq_t *q, struct pfq_ring *r);
+/* the next block of either ring, waiting up to usec: 1, 0 or -errno */
 int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block);
 void pfq_ring_release_held(pfq_t *q);
 bool pfq_ring_ready(const pfq_t *q);
@@ -106,6 +124,7 @@ void pfq_net_queue_from_block(const pfq_t *q, struct pfq_net_queue *nq,
 			      uint8_t *block, uint8_t *first, uint32_t count);
 
 /* attach.c: keep the kernel side (bind + filter) in line with the settings */
+bool pfq_main_hooked(const pfq_t *q);
 int pfq_attach_update(pfq_t *q);
 int pfq_attach_stop(pfq_t *q);
 
@@ -113,7 +132,7 @@ int pfq_attach_stop(pfq_t *q);
  * (a group member's) */
 bool pfq_filter_needed(const pfq_t *q);
 bool pfq_any_queue_binding(const pfq_t *q); /* some binding names a hw queue */
-int pfq_filter_load(const pfq_t *q, char *log, size_t log_len);
+int pfq_filter_load(pfq_t *q, char *log, size_t log_len);
 /* sockfilter_classic.c: the classic filter of a socket with no group; with
  * with_bindings false only its computation, pcap filter and caplen (a
  * group member's private part) */
@@ -121,7 +140,7 @@ struct sock_fprog;
 int pfq_filter_classic(const pfq_t *q, bool with_bindings, struct sock_fprog *out, char *err,
 		       size_t errlen);
 /* would the kernel take the filter of the current settings? 0 or -errno */
-int pfq_filter_check(const pfq_t *q, char *log, size_t log_len);
+int pfq_filter_check(pfq_t *q, char *log, size_t log_len);
 /* attach.c: apply a filter setting (just check it while disabled) */
 int pfq_filter_apply(pfq_t *q, char *log, size_t log_len);
 

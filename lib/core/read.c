@@ -30,14 +30,13 @@ int pfq_poll(pfq_t *q, long usec)
  * whole, or the next ready block. Returns their count, 0 or -errno. */
 static int take_packets(pfq_t *q, long usec, uint8_t **block, uint8_t **first)
 {
-	struct pfq_ring *r = &q->ring;
 	int n;
 
-	if (r->part_left) {
-		*block = r->part_block;
-		*first = r->part_next;
-		n = (int)r->part_left;
-		r->part_left = 0;
+	if (q->part_left) {
+		*block = q->part_block;
+		*first = q->part_next;
+		n = (int)q->part_left;
+		q->part_left = 0;
 		return n;
 	}
 	n = pfq_ring_next_block(q, usec, block);
@@ -100,18 +99,18 @@ int pfq_recv(pfq_t *q, void *buf, size_t buflen, struct pfq_net_queue *nq,
 		p += span;
 	}
 	if (k == 0) {
-		q->ring.part_block = block;
-		q->ring.part_next = first;
-		q->ring.part_left = (uint32_t)n;
+		q->part_block = block;
+		q->part_next = first;
+		q->part_left = (uint32_t)n;
 		return pfq_seterr(q, ENOSPC, "pfq_recv: buffer of %zu bytes too "
 				  "small for one packet of %zu", buflen,
 				  frame_span((struct tpacket3_hdr *)first));
 	}
 	memcpy(buf, first, used);
 	if (k < n) {
-		q->ring.part_block = block;
-		q->ring.part_next = p;
-		q->ring.part_left = (uint32_t)(n - k);
+		q->part_block = block;
+		q->part_next = p;
+		q->part_left = (uint32_t)(n - k);
 	} else {
 		pfq_ring_release_held(q); /* all copied: give the block back now */
 	}

@@ -1,165 +1,46 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The group registry file: location, mapping, locking, liveness. */
+/* The group registry files: trusted directories, checked files, double-
+ * buffered records, OFD locks (see registry.h). */
 #include "registry.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
+#include <linux/sockios.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* flock excludes other processes; threads of this one share the open file
- * description, so they take this mutex too */
-static pthread_mutex_t reg_mutex = PTHREAD_MUTEX_INITIALIZER;
+#define HDR_SIZE 4096u
+#define SLOT_SIZE ((sizeof(struct reg_group) + 4095u) & ~4095u)
+#define STATS_OFF (HDR_SIZE + 2 * SLOT_SIZE)
+#define FILE_SIZE (STATS_OFF + REG_MAX_MEMBERS * sizeof(struct reg_mstats))
 
-/* one mapping per network namespace the process has used */
-#define REG_CACHE 4
-static struct {
-	ino_t netns;
-	int fd;
-	struct registry *map;
-} cache[REG_CACHE];
+struct reg_header {
+	uint32_t magic, version;
+	uint64_t record_size; /* sizeof(struct reg_group) of the writer */
+	uint64_t seq;         /* commits so far; the record is in slot seq % 2 */
+	uint64_t sum[2];      /* checksum of each slot's record */
+};
+
+static int errf(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static int errf(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	if (err && errlen)
+	if (err && errlen) {
+		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
-static int mkdirs(const char *path)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
+		va_end(ap);
 	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* open (creating) and map the registry of network namespace ino */
-static struct registry *open_registry(ino_t ino, int *fdp, char *err, size_t errlen)
-{
-	const char *dir = getenv("PFQ_RUN_DIR");
-	char path[512];
-	struct stat st;
-	struct registry *r;
-	int fd;
-
-	if (!dir || !*dir)
-		dir = "/run/pfq";
-	snprintf(path, sizeof(path), "%s/%ju", dir, (uintmax_t)ino);
-	if (mkdirs(path) < 0) {
-		errf(err, errlen, errno, "cannot create the run directory %s: %s", path,
-		     strerror(errno));
-		return NULL;
-	}
-	/* the name carries the layout: builds that differ never share a file */
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/groups-%u-%zu", REG_VERSION,
-		 sizeof(struct registry));
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		errf(err, errlen, errno, "cannot open the group registry %s: %s", path,
-		     strerror(errno));
-		return NULL;
-	}
-	/* size it under the lock, so that two first users do not race */
-	flock(fd, LOCK_EX);
-	if (fstat(fd, &st) == 0 && (size_t)st.st_size < sizeof(struct registry) &&
-	    ftruncate(fd, sizeof(struct registry)) < 0) {
-		int e = errno;
-
-		flock(fd, LOCK_UN);
-		close(fd);
-		errf(err, errlen, e, "cannot size the group registry %s: %s", path, strerror(e));
-		return NULL;
-	}
-	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (r == MAP_FAILED) {
-		int e = errno;
-
-		flock(fd, LOCK_UN);
-		close(fd);
-		errf(err, errlen, e, "cannot map the group registry %s: %s", path, strerror(e));
-		return NULL;
-	}
-	if (r->magic == 0) {
-		r->magic = REG_MAGIC;
-		r->version = REG_VERSION;
-		r->next_id = 1;
-		r->size = sizeof(*r);
-	}
-	flock(fd, LOCK_UN);
-	if (r->magic != REG_MAGIC || r->version != REG_VERSION || r->size != sizeof(*r)) {
-		munmap(r, sizeof(*r));
-		close(fd);
-		errf(err, errlen, EPROTO, "%s is not a group registry of this version "
-		     "(remove it when no PFQ program runs)", path);
-		return NULL;
-	}
-	*fdp = fd;
-	return r;
-}
-
-/* the process that opened the cached files */
-static pid_t cache_pid;
-
-static int cache_slot(ino_t ino, char *err, size_t errlen)
-{
-	int free_slot = -1;
-
-	/* after a fork the child shares the parent's open files, and flock
-	 * locks belong to the open file: it must open its own to be excluded */
-	if (cache_pid != getpid()) {
-		for (int i = 0; i < REG_CACHE; i++) {
-			if (cache[i].map) {
-				munmap(cache[i].map, sizeof(struct registry));
-				close(cache[i].fd);
-			}
-			cache[i].map = NULL;
-		}
-		cache_pid = getpid();
-	}
-
-	for (int i = 0; i < REG_CACHE; i++) {
-		if (cache[i].map && cache[i].netns == ino)
-			return i;
-		if (!cache[i].map && free_slot < 0)
-			free_slot = i;
-	}
-	if (free_slot < 0) {
-		/* more namespaces than slots: recycle the first */
-		munmap(cache[0].map, sizeof(struct registry));
-		close(cache[0].fd);
-		cache[0].map = NULL;
-		free_slot = 0;
-	}
-	cache[free_slot].map = open_registry(ino, &cache[free_slot].fd, err, errlen);
-	if (!cache[free_slot].map)
-		return -1;
-	cache[free_slot].netns = ino;
-	return free_slot;
+	return -e;
 }
 
 uint64_t registry_netns_of_thread(void)
@@ -184,97 +65,380 @@ uint64_t registry_netns_of_socket(int fd)
 	return st.st_ino;
 }
 
-struct registry *registry_lock(uint64_t netns, char *err, size_t errlen)
+/* a directory we may trust: ours (or root's), not writable by others */
+static int trusted_dir(int fd, const char *path, char *err, size_t errlen)
 {
-	int i;
+	struct stat st;
 
-	if (!netns) {
-		errf(err, errlen, ENOENT, "cannot identify the network namespace");
-		return NULL;
-	}
-	pthread_mutex_lock(&reg_mutex);
-	i = cache_slot((ino_t)netns, err, errlen);
-	if (i < 0) {
-		pthread_mutex_unlock(&reg_mutex);
-		return NULL;
-	}
-	while (flock(cache[i].fd, LOCK_EX) < 0 && errno == EINTR)
-		;
-	return cache[i].map;
+	if (fstat(fd, &st) < 0)
+		return errf(err, errlen, errno, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return errf(err, errlen, ENOTDIR, "%s is not a directory", path);
+	if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022))
+		return errf(err, errlen, EPERM, "the run directory %s is not safe: it must belong "
+			    "to root (or to uid %u) and not be writable by group or others "
+			    "(owner %u, mode %03o)", path, (unsigned)geteuid(), (unsigned)st.st_uid,
+			    (unsigned)(st.st_mode & 0777));
+	return 0;
 }
 
-void registry_unlock(struct registry *r)
+/* open (making when missing) directory name inside dirfd, checked */
+static int open_dir_at(int dirfd, const char *name, const char *shown, char *err, size_t errlen)
 {
-	for (int i = 0; i < REG_CACHE; i++)
-		if (cache[i].map == r) {
-			flock(cache[i].fd, LOCK_UN);
-			break;
-		}
-	pthread_mutex_unlock(&reg_mutex);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+			return errf(err, errlen, errno, "cannot create %s: %s", shown,
+				    strerror(errno));
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return errf(err, errlen, errno, "cannot open %s: %s%s", shown, strerror(errno),
+			    errno == ELOOP || errno == ENOTDIR ? " (a symbolic link or a file, "
+			    "not a directory)" : "");
+	rc = trusted_dir(fd, shown, err, errlen);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
-/* start time of a process (field 22 of /proc/pid/stat), 0 if none */
-static uint64_t proc_start(int pid)
+/* the run directory ($PFQ_RUN_DIR, made with its parents when missing) */
+static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
+	const char *dir = secure_getenv("PFQ_RUN_DIR");
+	char buf[512];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the command name may hold spaces: count fields after its ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	/* p is before field 3; move it before field 22 */
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		sscanf(p, " %llu", &start);
-	return start;
-}
-
-struct reg_proc registry_self(void)
-{
-	static __thread struct reg_proc self;
-	int pid = getpid();
-
-	/* cached per process (a fork gets a new pid) */
-	if (self.pid != pid) {
-		self.pid = pid;
-		self.start = proc_start(pid);
+	if (!dir || !*dir)
+		dir = "/run/pfq";
+	if (dir[0] != '/' || strlen(dir) >= sizeof(buf))
+		return errf(err, errlen, EINVAL, "PFQ_RUN_DIR '%s': not an absolute path "
+			    "(of at most %zu characters)", dir, sizeof(buf) - 1);
+	snprintf(path, pathlen, "%s", dir);
+	snprintf(buf, sizeof(buf), "%s", dir);
+	/* the parents: made if missing (0755), not checked (the last one is) */
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return errf(err, errlen, errno, "cannot create %s: %s", buf,
+				    strerror(errno));
+		*p = '/';
 	}
-	return self;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errf(err, errlen, errno, "cannot open the run directory %s: %s", dir,
+			    strerror(errno));
+	int rc = trusted_dir(fd, dir, err, errlen);
+
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
-bool registry_proc_alive(const struct reg_proc *p)
+/* the directory of netns's groups */
+static int open_ns_dir(uint64_t netns, char *err, size_t errlen)
 {
-	if (p->pid <= 0)
-		return false;
-	if (kill(p->pid, 0) < 0 && errno == ESRCH)
-		return false;
-	/* the pid may have been reused by another process */
-	return proc_start(p->pid) == p->start;
+	char run[512], name[32], shown[600];
+	int run_fd, fd;
+
+	if (!netns)
+		return errf(err, errlen, ENOENT, "cannot identify the network namespace");
+	run_fd = open_run_dir(run, sizeof(run), err, errlen);
+	if (run_fd < 0)
+		return run_fd;
+	snprintf(name, sizeof(name), "%" PRIu64, netns);
+	snprintf(shown, sizeof(shown), "%s/%s", run, name);
+	fd = open_dir_at(run_fd, name, shown, err, errlen);
+	close(run_fd);
+	return fd;
 }
 
-bool registry_same_proc(const struct reg_proc *a, const struct reg_proc *b)
+/* a group file we may trust: a regular file of ours, one link, 0600, sized */
+static int trusted_file(int fd, const char *shown, char *err, size_t errlen)
 {
-	return a->pid == b->pid && a->start == b->start;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return errf(err, errlen, errno, "%s: %s", shown, strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid() ||
+	    (st.st_mode & 077))
+		return errf(err, errlen, EPERM, "%s is not a registry file of ours (it must be a "
+			    "regular file of uid %u, mode 0600, with one link)", shown,
+			    (unsigned)geteuid());
+	if ((uint64_t)st.st_size != FILE_SIZE && st.st_size != 0)
+		return errf(err, errlen, EBADMSG, "%s has %lld bytes, not %zu: damaged or of "
+			    "another version", shown, (long long)st.st_size, (size_t)FILE_SIZE);
+	return 0;
+}
+
+int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err, size_t errlen)
+{
+	char name[16];
+	int dir, fd, rc;
+
+	f->fd = -1;
+	dir = open_ns_dir(netns, err, errlen);
+	if (dir < 0)
+		return dir;
+	snprintf(name, sizeof(name), "g%d", gid);
+	fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST) /* made meanwhile */
+			fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	}
+	rc = fd < 0 ? -errno : 0;
+	close(dir);
+	if (fd < 0)
+		return rc == -ENOENT ? errf(err, errlen, ENOENT, "group %d does not exist", gid) :
+			errf(err, errlen, -rc, "cannot open the registry of group %d: %s", gid,
+			     strerror(-rc));
+	snprintf(name, sizeof(name), "group %d", gid);
+	rc = trusted_file(fd, name, err, errlen);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	f->fd = fd;
+	f->gid = gid;
+	f->netns = netns;
+	return 0;
+}
+
+void reg_close(struct reg_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+int reg_list(uint64_t netns, uint64_t *gids, char *err, size_t errlen)
+{
+	int dir = open_ns_dir(netns, err, errlen);
+	struct dirent *de;
+	DIR *d;
+
+	*gids = 0;
+	if (dir < 0)
+		return dir;
+	d = fdopendir(dir);
+	if (!d) {
+		close(dir);
+		return errf(err, errlen, errno, "cannot list the registry: %s", strerror(errno));
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long gid;
+
+		if (de->d_name[0] != 'g')
+			continue;
+		gid = strtol(de->d_name + 1, &end, 10);
+		if (*end || end == de->d_name + 1 || gid < 0 || gid >= PFQ_MAX_GROUPS)
+			continue;
+		*gids |= 1ull << gid;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* ---- locks ---- */
+
+static int ofd_lock(int fd, short type, off_t start, bool wait)
+{
+	struct flock l = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = 1 };
+
+	while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &l) < 0) {
+		if (errno == EINTR && wait)
+			continue;
+		return errno == EAGAIN || errno == EACCES ? -EAGAIN : -errno;
+	}
+	return 0;
+}
+
+int reg_lock(struct reg_file *f, bool exclusive, bool try)
+{
+	return ofd_lock(f->fd, exclusive ? F_WRLCK : F_RDLCK, 0, !try);
+}
+
+void reg_unlock(struct reg_file *f)
+{
+	ofd_lock(f->fd, F_UNLCK, 0, false);
+}
+
+int reg_alive_take(struct reg_file *f, int slot)
+{
+	return ofd_lock(f->fd, F_WRLCK, REG_ALIVE + slot, false);
+}
+
+void reg_alive_drop(struct reg_file *f, int slot)
+{
+	ofd_lock(f->fd, F_UNLCK, REG_ALIVE + slot, false);
+}
+
+bool reg_alive(struct reg_file *f, int slot)
+{
+	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = REG_ALIVE + slot,
+			   .l_len = 1 };
+
+	/* another open file holds it (our own locks never conflict with us:
+	 * the caller knows its own slot) */
+	if (fcntl(f->fd, F_OFD_GETLK, &l) < 0)
+		return true; /* cannot tell: keep it */
+	return l.l_type != F_UNLCK;
+}
+
+/* ---- records ---- */
+
+static uint64_t checksum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int read_exact(int fd, void *p, size_t n, off_t off)
+{
+	ssize_t r = pread(fd, p, n, off);
+
+	if (r < 0)
+		return -errno;
+	return (size_t)r == n ? 0 : -EBADMSG;
+}
+
+static int write_exact(int fd, const void *p, size_t n, off_t off)
+{
+	ssize_t w = pwrite(fd, p, n, off);
+
+	if (w < 0)
+		return -errno;
+	return (size_t)w == n ? 0 : -EIO;
+}
+
+static int read_header(struct reg_file *f, struct reg_header *h)
+{
+	struct stat st;
+
+	if (fstat(f->fd, &st) < 0)
+		return -errno;
+	if (st.st_size == 0) {
+		memset(h, 0, sizeof(*h));
+		return 0; /* new */
+	}
+	if ((uint64_t)st.st_size != FILE_SIZE || read_exact(f->fd, h, sizeof(*h), 0) < 0 ||
+	    h->magic != REG_MAGIC || h->version != REG_VERSION ||
+	    h->record_size != sizeof(struct reg_group))
+		return -EBADMSG;
+	return 0;
+}
+
+uint64_t reg_seq(struct reg_file *f)
+{
+	struct reg_header h;
+
+	return read_header(f, &h) < 0 ? UINT64_MAX : h.seq;
+}
+
+int reg_read(struct reg_file *f, struct reg_group *g)
+{
+	struct reg_header h;
+	int rc = read_header(f, &h);
+
+	if (rc < 0)
+		return rc;
+	if (h.magic == 0) {
+		memset(g, 0, sizeof(*g));
+		return 0;
+	}
+	rc = read_exact(f->fd, g, sizeof(*g), HDR_SIZE + (off_t)(h.seq % 2) * SLOT_SIZE);
+	if (rc < 0)
+		return rc;
+	if (checksum(g, sizeof(*g)) != h.sum[h.seq % 2])
+		return -EBADMSG;
+	/* lengths are used as bounds: out of range is damage */
+	if (g->nbind > PFQ_GROUP_MAX_BINDINGS || g->tc_n > PFQ_GROUP_MAX_BINDINGS ||
+	    g->fprog_len > REG_MAX_FPROG || g->source_len >= REG_MAX_SOURCE ||
+	    g->npos > REG_MAX_POS || g->nvault > REG_MAX_VAULT ||
+	    g->closing.pos >= REG_MAX_POS)
+		return -EBADMSG;
+	g->source[REG_MAX_SOURCE - 1] = '\0';
+	for (int i = 0; i < PFQ_GROUP_MAX_BINDINGS; i++)
+		g->bind_dev[i][15] = '\0';
+	return 0;
+}
+
+int reg_write(struct reg_file *f, const struct reg_group *g)
+{
+	struct reg_header h;
+	int rc = read_header(f, &h);
+
+	if (rc < 0) {
+		/* damaged: start over */
+		memset(&h, 0, sizeof(h));
+	}
+	if (h.magic == 0) {
+		if (ftruncate(f->fd, (off_t)FILE_SIZE) < 0)
+			return -errno;
+		h.magic = REG_MAGIC;
+		h.version = REG_VERSION;
+		h.record_size = sizeof(struct reg_group);
+		h.seq = 0;
+	}
+	/* the slot not in use, then the header that points at it */
+	uint64_t next = h.seq + 1;
+
+	rc = write_exact(f->fd, g, sizeof(*g), HDR_SIZE + (off_t)(next % 2) * SLOT_SIZE);
+	if (rc < 0)
+		return rc;
+	h.sum[next % 2] = checksum(g, sizeof(*g));
+	h.seq = next;
+	return write_exact(f->fd, &h, sizeof(h), 0);
+}
+
+void reg_remove(struct reg_file *f)
+{
+	struct reg_group *g = calloc(1, sizeof(*g));
+
+	/* an empty record, not an unlink: a process waiting for the lock of
+	 * this file must never end up with a group in a file no one else sees */
+	if (g) {
+		reg_write(f, g);
+		free(g);
+	}
+}
+
+void reg_stats_put(struct reg_file *f, int row, uint32_t id, uint64_t recv, uint64_t lost)
+{
+	struct reg_mstats s = { .id = id, .recv = recv, .lost = lost };
+
+	if (row >= 0 && row < REG_MAX_MEMBERS)
+		write_exact(f->fd, &s, sizeof(s), (off_t)(STATS_OFF + row * sizeof(s)));
+}
+
+int reg_stats_get(struct reg_file *f, int row, struct reg_mstats *out)
+{
+	if (row < 0 || row >= REG_MAX_MEMBERS)
+		return -EINVAL;
+	return read_exact(f->fd, out, sizeof(*out), (off_t)(STATS_OFF + row * sizeof(*out)));
 }
 
 int reg_find_member(const struct reg_group *g, uint32_t id)
 {
-	for (int i = 0; i < REG_MAX_MEMBERS; i++)
-		if (g->m[i].id == id && id)
+	for (int i = 0; i < REG_MAX_MEMBERS && id; i++)
+		if (g->m[i].id == id)
 			return i;
 	return -1;
 }
@@ -288,88 +452,11 @@ int reg_count_members(const struct reg_group *g)
 	return n;
 }
 
-int reg_count_holders(const struct reg_group *g)
+int reg_count_procs(const struct reg_group *g)
 {
 	int n = 0;
 
-	for (int i = 0; i < REG_MAX_HOLDERS; i++)
-		n += g->holders[i].pid > 0;
+	for (int i = 0; i < REG_MAX_PROCS; i++)
+		n += g->proc[i].pid != 0;
 	return n;
-}
-
-void reg_free_group(struct reg_group *g)
-{
-	memset(g, 0, sizeof(*g));
-}
-
-/* The file is root's, but a bad length must never send a loop past an
- * array: lengths out of range are taken as empty. */
-static void sanitize(struct reg_group *g)
-{
-	if (g->nbind > PFQ_GROUP_MAX_BINDINGS)
-		g->nbind = 0;
-	if (g->tc_n > PFQ_GROUP_MAX_BINDINGS)
-		g->tc_n = 0;
-	if (g->fprog_len > REG_MAX_FPROG)
-		g->fprog_len = 0;
-	if (g->source_len >= REG_MAX_SOURCE)
-		g->source_len = 0;
-	g->source[REG_MAX_SOURCE - 1] = '\0';
-	for (int i = 0; i < PFQ_GROUP_MAX_BINDINGS; i++)
-		g->bind_dev[i][15] = '\0';
-}
-
-void registry_reap(struct registry *r, void (*changed)(struct registry *r, int gid))
-{
-	/* one liveness check per process, not per member */
-	struct reg_proc seen[64];
-	bool alive[64];
-	int nseen = 0;
-
-	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
-		struct reg_group *g = &r->g[gid];
-		bool change = false;
-
-		if (!g->used)
-			continue;
-		sanitize(g);
-		change = g->dirty != 0;
-		for (int i = 0; i < REG_MAX_MEMBERS + REG_MAX_HOLDERS; i++) {
-			bool member = i < REG_MAX_MEMBERS;
-			struct reg_proc *p = member ? &g->m[i].proc : &g->holders[i - REG_MAX_MEMBERS];
-			int k;
-
-			if (member ? !g->m[i].id : p->pid <= 0)
-				continue;
-			for (k = 0; k < nseen; k++)
-				if (registry_same_proc(&seen[k], p))
-					break;
-			if (k == nseen) {
-				bool a = registry_proc_alive(p);
-
-				if (nseen < 64) {
-					seen[nseen] = *p;
-					alive[nseen++] = a;
-				}
-				if (a)
-					continue;
-			} else if (alive[k]) {
-				continue;
-			}
-			if (member)
-				memset(&g->m[i], 0, sizeof(g->m[i]));
-			else
-				memset(p, 0, sizeof(*p));
-			change = true;
-		}
-		if (!change)
-			continue;
-		g->gen++;
-		/* the callback frees an empty group (after undoing its kernel
-		 * side); without one, free it here */
-		if (changed)
-			changed(r, gid);
-		else if (!reg_count_members(g) && !reg_count_holders(g))
-			reg_free_group(g);
-	}
 }

@@ -28,15 +28,15 @@ static uint32_t frame_size(uint32_t caplen)
 	return TPACKET_ALIGN(TPACKET_ALIGN(TPACKET3_HDRLEN + 16) + VLAN_TAG_LEN + caplen);
 }
 
-int pfq_ring_create(pfq_t *q)
+int pfq_ring_create(pfq_t *q, struct pfq_ring *r, int fd)
 {
-	struct pfq_ring *r = &q->ring;
 	struct tpacket_req3 req;
 	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
 	uint64_t total;
 	int ver = TPACKET_V3, reserve = VLAN_TAG_LEN;
 
 	memset(r, 0, sizeof(*r));
+	r->fd = fd;
 	r->frame_size = frame_size(q->caplen);
 	/* TPACKET_V3 packs packets by their real size: a slot is room for one
 	 * packet of up to SLOT_BYTES_MAX bytes (a full Ethernet frame); a larger
@@ -60,8 +60,8 @@ int pfq_ring_create(pfq_t *q)
 	if (r->block_nr < 2)
 		r->block_nr = 2;
 
-	if (setsockopt(q->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) < 0 ||
-	    setsockopt(q->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) < 0)
 		return pfq_seterr(q, errno, "cannot set TPACKET_V3: %s", strerror(errno));
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = r->block_size;
@@ -69,35 +69,37 @@ int pfq_ring_create(pfq_t *q)
 	req.tp_frame_size = r->frame_size;
 	req.tp_frame_nr = (r->block_size / r->frame_size) * r->block_nr;
 	req.tp_retire_blk_tov = 4; /* ms: bounds the latency of a quiet link */
-	if (setsockopt(q->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
 		return pfq_seterr(q, errno, "cannot create the rx ring (%u blocks of "
 				  "%u bytes): %s", r->block_nr, r->block_size,
 				  strerror(errno));
 	r->map_len = (size_t)r->block_size * r->block_nr;
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_POPULATE, q->fd, 0);
+		      MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (r->map == MAP_FAILED) {
 		int err = errno;
 
 		memset(&req, 0, sizeof(req));
-		setsockopt(q->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+		setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
 		r->map = NULL;
 		return pfq_seterr(q, err, "cannot map the rx ring: %s", strerror(err));
 	}
 	return 0;
 }
 
-void pfq_ring_destroy(pfq_t *q)
+void pfq_ring_destroy(pfq_t *q, struct pfq_ring *r)
 {
-	struct pfq_ring *r = &q->ring;
 	struct tpacket_req3 req;
 
 	if (!r->map)
 		return;
+	if (q->held_ring == r)
+		pfq_ring_release_held(q);
 	munmap(r->map, r->map_len);
 	memset(&req, 0, sizeof(req));
-	setsockopt(q->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+	setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
 	memset(r, 0, sizeof(*r));
+	r->fd = -1;
 }
 
 static struct tpacket_block_desc *block_at(const struct pfq_ring *r, uint32_t i)
@@ -107,22 +109,33 @@ static struct tpacket_block_desc *block_at(const struct pfq_ring *r, uint32_t i)
 
 void pfq_ring_release_held(pfq_t *q)
 {
-	struct pfq_ring *r = &q->ring;
-
-	if (!r->held)
+	if (!q->held)
 		return;
-	__atomic_store_n(&((struct tpacket_block_desc *)r->held)->hdr.bh1.block_status,
+	__atomic_store_n(&((struct tpacket_block_desc *)q->held)->hdr.bh1.block_status,
 			 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-	r->held = NULL;
-	r->part_block = NULL;
-	r->part_left = 0;
+	q->held = NULL;
+	q->held_ring = NULL;
+	q->part_block = NULL;
+	q->part_left = 0;
 }
 
-static int pfq_ring_wait_slice(pfq_t *q, long usec)
+/* the next block of r when the kernel handed it over, else NULL */
+static struct tpacket_block_desc *ready_block(const struct pfq_ring *r)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	struct tpacket_block_desc *bd;
+
+	if (!r->map)
+		return NULL;
+	bd = block_at(r, r->cur);
+	return __atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER ?
+		       bd : NULL;
+}
+
+static int wait_slice(pfq_t *q, long usec)
+{
+	struct pollfd pfd = { .fd = q->efd, .events = POLLIN };
 	struct timespec ts = { usec / 1000000, (usec % 1000000) * 1000 };
-	int n = ppoll(&pfd, 1, &ts, NULL);
+	int n = ppoll(&pfd, 1, usec >= 0 ? &ts : NULL, NULL);
 
 	if (n < 0 && errno != EINTR)
 		return pfq_seterr(q, errno, "poll: %s", strerror(errno));
@@ -139,56 +152,54 @@ static int pfq_ring_wait_slice(pfq_t *q, long usec)
 
 int pfq_ring_wait(pfq_t *q, long usec)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
-	struct timespec ts, *tsp = NULL;
 	int n;
 
 	while (q->gid >= 0 && (usec < 0 || usec > GROUP_WAKE_USEC)) {
-		n = pfq_ring_wait_slice(q, GROUP_WAKE_USEC);
+		n = wait_slice(q, GROUP_WAKE_USEC);
 		if (n != 0)
 			return n == 2 ? 0 : n;
 		pfq_group_maintain(q);
 		if (usec > 0)
 			usec -= GROUP_WAKE_USEC;
 	}
-	if (usec >= 0) {
-		ts.tv_sec = usec / 1000000;
-		ts.tv_nsec = (usec % 1000000) * 1000;
-		tsp = &ts;
-	}
-	n = ppoll(&pfd, 1, tsp, NULL);
-	if (n < 0 && errno != EINTR)
-		return pfq_seterr(q, errno, "poll: %s", strerror(errno));
-	if (n > 0 && (pfd.revents & (POLLERR | POLLNVAL)))
-		return pfq_seterr(q, EIO, "poll: socket error");
-	return n > 0 ? 1 : 0;
+	n = wait_slice(q, usec);
+	return n == 2 ? 0 : n;
 }
 
 bool pfq_ring_ready(const pfq_t *q)
 {
-	const struct pfq_ring *r = &q->ring;
+	return q->part_left > 0 || ready_block(&q->ring) || ready_block(&q->gring);
+}
 
-	return r->part_left > 0 ||
-	       (__atomic_load_n(&block_at(r, r->cur)->hdr.bh1.block_status,
-				__ATOMIC_ACQUIRE) & TP_STATUS_USER);
+/* of two ready blocks, the one that began first */
+static struct pfq_ring *older(pfq_t *q, struct tpacket_block_desc *a,
+			      struct tpacket_block_desc *b)
+{
+	const struct tpacket_hdr_v1 *x = &a->hdr.bh1, *y = &b->hdr.bh1;
+
+	if (x->ts_first_pkt.ts_sec != y->ts_first_pkt.ts_sec)
+		return x->ts_first_pkt.ts_sec < y->ts_first_pkt.ts_sec ? &q->ring : &q->gring;
+	return x->ts_first_pkt.ts_nsec <= y->ts_first_pkt.ts_nsec ? &q->ring : &q->gring;
 }
 
 /*
- * Release the block held by the reader and take the next one, waiting up to
- * usec for it. Returns 1 with *block set, 0 when none is ready, or -errno.
+ * Release the block held by the reader and take the next one of either
+ * ring, waiting up to usec for it. Returns 1 with *block set, 0 when none is
+ * ready, or -errno.
  */
 int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 {
-	struct pfq_ring *r = &q->ring;
-
 	pfq_ring_release_held(q);
 	pfq_group_maintain(q);
 	for (int tries = 0; tries < 2; tries++) {
-		struct tpacket_block_desc *bd = block_at(r, r->cur);
+		struct tpacket_block_desc *a = ready_block(&q->ring), *b = ready_block(&q->gring);
+		struct pfq_ring *r = a && b ? older(q, a, b) : a ? &q->ring : b ? &q->gring : NULL;
 
-		if (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
-		    TP_STATUS_USER) {
-			r->held = (uint8_t *)bd;
+		if (r) {
+			struct tpacket_block_desc *bd = r == &q->ring ? a : b;
+
+			q->held = (uint8_t *)bd;
+			q->held_ring = r;
 			r->cur = (r->cur + 1) % r->block_nr;
 			*block = (uint8_t *)bd;
 			return 1;

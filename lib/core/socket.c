@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,7 +133,25 @@ pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
 	q->attached_ifindex = -1;
 	q->gid = -1;
 	q->group_progs_fd = -1;
+	q->gfd = -1;
+	q->ring.fd = q->gring.fd = -1;
+	/* one pollable descriptor for the socket's two rings (the main
+	 * socket's and, in a group, the fanout socket's) */
+	q->efd = epoll_create1(EPOLL_CLOEXEC);
+	if (q->efd < 0 || epoll_ctl(q->efd, EPOLL_CTL_ADD, q->fd,
+				    &(struct epoll_event){ .events = EPOLLIN }) < 0) {
+		int err = errno;
+
+		if (q->efd >= 0)
+			close(q->efd);
+		close(q->fd);
+		free(q);
+		pfq_seterr(NULL, err, "cannot make the socket's poll set: %s", strerror(err));
+		errno = err;
+		return NULL;
+	}
 	if (live_add(q) < 0) {
+		close(q->efd);
 		close(q->fd);
 		free(q);
 		pfq_seterr(NULL, ENOMEM, "out of memory");
@@ -183,12 +202,14 @@ int pfq_close(pfq_t *q)
 	if (!live_remove(q))
 		return pfq_seterr(NULL, EBADF, "pfq_close: not an open PFQ socket "
 				  "(closed twice?)");
-	pfq_group_close(q);
 	if (q->enabled)
 		pfq_disable(q);
+	pfq_group_close(q);
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);
+	close(q->efd);
 	free(q->fprog);
+	free(q->filter_insns);
 	pfq_lang_free(q->computation);
 	memset(q, 0, sizeof(*q));
 	q->fd = -1;
@@ -203,7 +224,7 @@ int pfq_id(const pfq_t *q)
 
 int pfq_get_fd(const pfq_t *q)
 {
-	return q ? q->fd : -EINVAL;
+	return q ? q->efd : -EINVAL;
 }
 
 int pfq_enable(pfq_t *q)
@@ -213,9 +234,13 @@ int pfq_enable(pfq_t *q)
 	PFQ_NEED(q);
 	if (q->enabled)
 		return pfq_seterr(q, EALREADY, "socket already enabled");
-	err = pfq_ring_create(q);
-	if (err)
-		return err;
+	/* (a group member's main ring is made when its main socket takes
+	 * packets: pfq_attach_update) */
+	if (q->gid < 0) {
+		err = pfq_ring_create(q, &q->ring, q->fd);
+		if (err)
+			return err;
+	}
 	q->enabled = true;
 	err = pfq_attach_update(q);
 	/* a group member takes its share once its filter is in place */
@@ -223,7 +248,7 @@ int pfq_enable(pfq_t *q)
 		err = pfq_group_activate(q, true);
 	if (err) {
 		pfq_attach_stop(q);
-		pfq_ring_destroy(q);
+		pfq_ring_destroy(q, &q->ring);
 		q->enabled = false;
 		return err;
 	}
@@ -236,11 +261,12 @@ int pfq_disable(pfq_t *q)
 	PFQ_NEED(q);
 	if (!q->enabled)
 		return pfq_seterr(q, EALREADY, "socket not enabled");
-	/* out of the group's member table before the filter goes */
+	/* out of the group's member table before the filter goes; the fanout
+	 * socket keeps its ring and its place in the group's fanout */
 	pfq_group_activate(q, false);
 	pfq_attach_stop(q);
 	pfq_stats_collect(q);
-	pfq_ring_destroy(q);
+	pfq_ring_destroy(q, &q->ring);
 	q->enabled = false;
 	return 0;
 }

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define SKB_OFF(field) ((int16_t)offsetof(struct __sk_buff, field))
 #define CB_OFF(i) ((int16_t)(offsetof(struct __sk_buff, cb) + 4 * (i)))
@@ -148,8 +150,10 @@ static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errle
 	return insns;
 }
 
-/* Load the filter for the current settings: program fd or negative errno. */
-int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
+/* Load the filter for the current settings: program fd or negative errno.
+ * The same settings give the same program: the one loaded last is reused
+ * (a dup of it), so that a process without CAP_BPF can attach it again. */
+int pfq_filter_load(pfq_t *q, char *log, size_t log_len)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log,
 		    .log_size = (uint32_t)log_len, .log_level = 0);
@@ -165,6 +169,12 @@ int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
 			snprintf(log, log_len, "%s", err);
 		return -EINVAL;
 	}
+	if (q->prog_fd >= 0 && q->filter_n == n &&
+	    memcmp(q->filter_insns, insns, sizeof(*insns) * (size_t)n) == 0) {
+		free(insns);
+		fd = dup(q->prog_fd);
+		return fd < 0 ? -errno : fd;
+	}
 	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_sock", "GPL", insns,
 			   (size_t)n, &opts);
 	if (fd < 0 && log && log_len) {
@@ -174,6 +184,12 @@ int pfq_filter_load(const pfq_t *q, char *log, size_t log_len)
 				   insns, (size_t)n, &opts);
 	}
 	fd = fd < 0 ? (errno ? -errno : -EINVAL) : fd;
-	free(insns);
+	if (fd >= 0) {
+		free(q->filter_insns);
+		q->filter_insns = insns;
+		q->filter_n = n;
+	} else {
+		free(insns);
+	}
 	return fd;
 }

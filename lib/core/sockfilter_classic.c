@@ -151,7 +151,7 @@ int pfq_filter_classic(const pfq_t *q, bool with_bindings, struct sock_fprog *ou
 	return rc ? -EINVAL : 0;
 }
 
-int pfq_filter_check(const pfq_t *q, char *log, size_t log_len)
+int pfq_filter_check(pfq_t *q, char *log, size_t log_len)
 {
 	struct sock_fprog fp;
 	int fd, rc = 0;

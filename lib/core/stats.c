@@ -8,21 +8,25 @@
 #include <sys/socket.h>
 
 /* PACKET_STATISTICS resets the kernel counters on every read: fold them
- * into the socket's running totals. */
+ * into the socket's running totals (main socket and fanout socket). */
 int pfq_stats_collect(pfq_t *q)
 {
-	struct tpacket_stats_v3 st;
-	socklen_t len = sizeof(st);
+	const struct pfq_ring *rings[] = { &q->ring, &q->gring };
 
-	if (!q->ring.map)
-		return 0;
-	memset(&st, 0, sizeof(st));
-	if (getsockopt(q->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
-		return pfq_seterr(q, errno, "cannot read socket statistics: %s",
-				  strerror(errno));
-	/* with TPACKET_V3, tp_packets counts the dropped packets too */
-	q->acc.recv += st.tp_packets - st.tp_drops;
-	q->acc.lost += st.tp_drops;
+	for (int i = 0; i < 2; i++) {
+		struct tpacket_stats_v3 st;
+		socklen_t len = sizeof(st);
+
+		if (!rings[i]->map)
+			continue;
+		memset(&st, 0, sizeof(st));
+		if (getsockopt(rings[i]->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+			return pfq_seterr(q, errno, "cannot read socket statistics: %s",
+					  strerror(errno));
+		/* with TPACKET_V3, tp_packets counts the dropped packets too */
+		q->acc.recv += st.tp_packets - st.tp_drops;
+		q->acc.lost += st.tp_drops;
+	}
 	return 0;
 }
 

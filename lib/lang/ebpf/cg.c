@@ -498,6 +498,26 @@ int pfq_lang_members_map_create(void)
 	return fd < 0 ? -e : fd;
 }
 
+int pfq_lang_member_table_create(void)
+{
+	struct pfq_member_table empty = { 0 };
+	int fd = table_map(&empty);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_member_table *t)
+{
+	uint32_t key = 0;
+
+	if (!t || t->n > PFQ_MAX_MEMBERS)
+		return -EINVAL;
+	if (bpf_map_update_elem(table_fd, &key, t, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(map_fd, &key, &table_fd, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
 int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 {
 	uint32_t key = 0;

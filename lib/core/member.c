@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A group member's sockets. Besides its main socket, a member has a socket
+ * in the group's fanout, which receives what the fanout program hands it.
+ * That socket is opened when the member joins (it needs CAP_NET_RAW, which
+ * a program like tcpdump drops after opening its device), gets its ring and
+ * joins the fanout at the member's first enable, and keeps both until it
+ * leaves: the kernel moves a fanout socket to the end of the fanout whenever
+ * its ring changes, so it never does.
+ */
+#include "group.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int pfq_member_fsock_open(pfq_t *q)
+{
+	if (q->gfd >= 0)
+		return 0;
+	/* in the namespace of the socket, not of the calling thread */
+	q->gfd = pfq_packet_socket_like(q->fd);
+	if (q->gfd < 0) {
+		int e = -q->gfd;
+
+		q->gfd = -1;
+		return pfq_seterr(q, e, "cannot open the group socket: %s%s", strerror(e),
+				  e == EPERM ? " (CAP_NET_RAW is needed)" : "");
+	}
+	return 0;
+}
+
+/* Its ring, its caplen (a classic filter answering the caplen: the kernel
+ * copies no more), and its binding to every device, which the fanout needs. */
+int pfq_member_fsock_ring(pfq_t *q)
+{
+	struct sock_filter cap[] = { { BPF_RET | BPF_K, 0, 0, q->caplen } };
+	struct sock_fprog fp = { 1, cap };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int rc;
+
+	if (q->gring.map)
+		return 0;
+	rc = pfq_ring_create(q, &q->gring, q->gfd);
+	if (rc)
+		return rc;
+	if ((q->caplen < PFQ_CAPLEN_MAX &&
+	     setsockopt(q->gfd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0) ||
+	    bind(q->gfd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+	    epoll_ctl(q->efd, EPOLL_CTL_ADD, q->gfd, &(struct epoll_event){ .events = EPOLLIN }) < 0) {
+		rc = pfq_seterr(q, errno, "cannot set up the group socket: %s", strerror(errno));
+		pfq_ring_destroy(q, &q->gring);
+		return rc;
+	}
+	return 0;
+}
+
+/* The ring is unmapped without being freed: freeing a ring takes the
+ * socket out of the fanout and puts it back at the end, which would move
+ * it; the kernel frees it with the socket. */
+int pfq_member_fsock_detach(pfq_t *q)
+{
+	int fd = q->gfd;
+
+	if (q->held_ring == &q->gring)
+		pfq_ring_release_held(q);
+	if (q->gring.map)
+		munmap(q->gring.map, q->gring.map_len);
+	memset(&q->gring, 0, sizeof(q->gring));
+	q->gring.fd = -1;
+	if (fd >= 0)
+		epoll_ctl(q->efd, EPOLL_CTL_DEL, fd, NULL);
+	q->gfd = -1;
+	q->in_fanout = false;
+	return fd;
+}
+
+void pfq_member_fsock_close(pfq_t *q)
+{
+	int fd = pfq_member_fsock_detach(q);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+int pfq_member_copies(pfq_t *q, bool on)
+{
+	bool was = q->copies;
+	int rc;
+
+	if (was == on)
+		return 0;
+	q->copies = on;
+	rc = pfq_attach_update(q);
+	if (rc)
+		q->copies = was;
+	return rc;
+}
