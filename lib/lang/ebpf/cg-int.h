@@ -63,7 +63,10 @@ _Static_assert(offsetof(struct cg_scratch, L) == sizeof(struct cg_decision), "de
 
 #define SC(f) ((int16_t)offsetof(struct cg_scratch, f))
 /* the group program keeps the member table pointer here (fp-relative, in
- * the temporaries above the scratch area; helper keys use -8 to -24) */
+ * the temporaries above the scratch area; helper keys use -8 to -24). The
+ * computation writes nothing in the temporaries but a look-up key at -8:
+ * a store over part of the spilled pointer makes it a number for the
+ * verifier, which then refuses the dispatch's reads through it. */
 #define CG_TABLE_SLOT (-32)
 
 struct cg {

@@ -415,24 +415,23 @@ static void bloom_test_field(struct cg *cg, const struct node *n, int map_fd, in
 		E(BI_ALU_IMM(BPF_RSH, regs[i], 24 - 8 * i));
 		E(BI_ALU_IMM(BPF_AND, regs[i], 0xff));
 	}
-	/* store the 4 hashes on the stack, then test each bit */
+	/* each hash in r0, its bit tested at once through r5: nothing goes
+	 * to the stack, whose temporaries belong to the group program (a
+	 * 4-byte store over the member table pointer it keeps there made
+	 * that pointer a number for the verifier) */
 	static const int tri[4][3] = { { 0, 1, 2 }, { 0, 1, 3 }, { 0, 2, 3 }, { 1, 2, 3 } };
 	for (int h = 0; h < 4; h++) {
 		bloom_hash(cg, regs[tri[h][0]], regs[tri[h][1]], regs[tri[h][2]], BPF_REG_0);
 		E(BI_ALU_IMM(BPF_AND, BPF_REG_0, (int32_t)(b->mbits - 1)));
-		E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_0, (int16_t)(-16 - 4 * h)));
-	}
-	for (int h = 0; h < 4; h++) {
-		E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_10, (int16_t)(-16 - 4 * h)));
-		E(BI_MOV_REG(BPF_REG_1, BPF_REG_0));
-		E(BI_ALU_IMM(BPF_RSH, BPF_REG_1, 3));
-		E(BI_ALU_IMM(BPF_AND, BPF_REG_1, (int32_t)(b->mbits / 8 - 1)));
-		E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_9));
-		E(BI_LDX(BPF_B, BPF_REG_1, BPF_REG_1, 0));
+		E(BI_MOV_REG(BPF_REG_5, BPF_REG_0));
+		E(BI_ALU_IMM(BPF_RSH, BPF_REG_5, 3));
+		E(BI_ALU_IMM(BPF_AND, BPF_REG_5, (int32_t)(b->mbits / 8 - 1)));
+		E(BI_ALU_REG(BPF_ADD, BPF_REG_5, BPF_REG_9));
+		E(BI_LDX(BPF_B, BPF_REG_5, BPF_REG_5, 0));
 		E(BI_ALU_IMM(BPF_AND, BPF_REG_0, 7));
-		E(BI_ALU_REG(BPF_RSH, BPF_REG_1, BPF_REG_0));
-		E(BI_ALU_IMM(BPF_AND, BPF_REG_1, 1));
-		JI(BPF_JEQ, BPF_REG_1, 0, no);
+		E(BI_ALU_REG(BPF_RSH, BPF_REG_5, BPF_REG_0));
+		E(BI_ALU_IMM(BPF_AND, BPF_REG_5, 1));
+		JI(BPF_JEQ, BPF_REG_5, 0, no);
 	}
 	JA(yes);
 }

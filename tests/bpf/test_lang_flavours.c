@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Every program that type-checks loads in every flavour it is used in —
+ * read-back, filter, the group program (socket flavour) and its TC flavour
+ * — or is refused at once with one of the documented messages
+ * (docs/pfq-lang.md, "Limits"); the kernel's verifier never rejects one.
+ * Programs: a fixed list (each bloom function in a group, ...), then random
+ * well-typed ones drawn from the catalogue's signatures (tests/lib/langgen)
+ * for a fixed list of seeds. PFQ_LANGGEN_MORE=N adds N more seeds (from
+ * PFQ_LANGGEN_SEED, default the first after the fixed ones).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pfq/lang.h>
+
+#include "langgen.h"
+
+#include <linux/filter.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIXED_SEEDS 600
+
+/* the group's maps and settings, as lib/core/group_kernel.c gives them */
+static struct pfq_lang_group_spec spec;
+
+static bool always(const pfq_lang_program *p)
+{
+	(void)p;
+	return true;
+}
+
+static bool needs_tc(const pfq_lang_program *p)
+{
+	return pfq_lang_needs_tc(p);
+}
+
+static void readback(struct pfq_lang_bpf_opts *o) { (void)o; }
+static void filter(struct pfq_lang_bpf_opts *o) { o->filter_only = 1; }
+static void group_socket(struct pfq_lang_bpf_opts *o) { spec.tc = 0; o->group = &spec; }
+static void group_tc(struct pfq_lang_bpf_opts *o) { spec.tc = 1; o->group = &spec; }
+
+/* The flavours a computation is loaded in, and when: a new flavour (say a
+ * PACKET_FANOUT_EBPF group program) is one more line. */
+static const struct flavour {
+	const char *name;
+	bool (*used)(const pfq_lang_program *p);
+	void (*set)(struct pfq_lang_bpf_opts *o);
+} flavours[] = {
+	{ "read-back", always, readback },
+	{ "filter", always, filter },
+	{ "group socket", always, group_socket },
+	/* gk_push_program loads it for computations that forward or decide
+	 * for the host stack */
+	{ "group TC", needs_tc, group_tc },
+};
+
+#define NFLAVOURS (sizeof(flavours) / sizeof(flavours[0]))
+
+/* Refusals the compiler makes at once, by design (docs/pfq-lang.md): the
+ * message says which function. */
+static const char *const documented[] = {
+	"too large for the kernel's verifier", "nested more than",
+};
+
+struct tally {
+	int programs, loads[NFLAVOURS], refused, rejected;
+	double slowest;
+};
+
+static int fake_ifindex(const char *dev, void *user)
+{
+	(void)user;
+	return !strcmp(dev, "lo") ? 1 : 1000 + (int)strlen(dev);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* load src in every flavour it is used in; false (after a message) when the
+ * verifier rejected it or a refusal was not of the documented kind */
+static bool load_everywhere(const char *src, struct tally *t)
+{
+	static char log[1 << 16];
+	struct pfq_lang_diag diag;
+	pfq_lang_program *p = pfq_lang_compile(src, &diag);
+	bool ok = true;
+
+	if (!p) {
+		fprintf(stderr, "not well-typed (a generator bug): %s\n%s\n", diag.msg, src);
+		return false;
+	}
+	t->programs++;
+	for (size_t f = 0; f < NFLAVOURS && ok; f++) {
+		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .ifindex_of = fake_ifindex,
+					       .log = log, .log_size = sizeof(log) };
+		pfq_lang_bpf *b;
+		double t0, dt;
+
+		if (!flavours[f].used(p))
+			continue;
+		flavours[f].set(&o);
+		log[0] = '\0';
+		t0 = now();
+		b = pfq_lang_bpf_load(p, &o, &diag);
+		dt = now() - t0;
+		if (dt > t->slowest)
+			t->slowest = dt;
+		if (b) {
+			t->loads[f]++;
+			pfq_lang_bpf_free(b);
+			continue;
+		}
+		bool known = false;
+
+		for (size_t k = 0; k < sizeof(documented) / sizeof(documented[0]); k++)
+			known |= strstr(diag.msg, documented[k]) != NULL;
+		/* "at once": the compiler refuses before the kernel sees the
+		 * program (milliseconds); 3 s leaves room for a loaded VM */
+		if (known && dt < 3.0) {
+			t->refused++;
+			break; /* the same refusal in every flavour */
+		}
+		size_t ll = strlen(log);
+
+		fprintf(stderr, "%s flavour refused in %.2f s: %s\n... %s\nprogram:\n%s\n",
+			flavours[f].name, dt, diag.msg, ll > 400 ? log + ll - 400 : log, src);
+		t->rejected++;
+		ok = false;
+	}
+	pfq_lang_free(p);
+	return ok;
+}
+
+static void report(const char *what, const struct tally *t, double secs)
+{
+	printf("%s: %d programs, loads:", what, t->programs);
+	for (size_t f = 0; f < NFLAVOURS; f++)
+		printf(" %s %d,", flavours[f].name, t->loads[f]);
+	printf(" refused at once %d, verifier rejections %d; %.1f s (slowest load %.2f s)\n",
+	       t->refused, t->rejected, secs, t->slowest);
+}
+
+/* What the issues found, and one of each shape, in every flavour. */
+static void test_fixed_programs(void **state)
+{
+	static const char *programs[] = {
+		"bloom_filter 64 [\"10.0.0.1\"] 32",
+		"bloom_src_filter 1024 [\"10.0.0.1\", \"192.168.0.13\"] 24",
+		"bloom_dst_filter 8 [\"8.8.8.8\"] 8 >-> steer_flow",
+		"when (bloom 1024 [\"192.168.0.13\", \"192.168.0.42\"] 32) log_packet >-> kernel",
+		"when (bloom_src 128 [\"10.0.0.1\"] 32 .||. bloom_dst 8 [\"8.8.8.8\"] 8) (inc 2) >-> steer_ip",
+		"ip >-> steer_flow",
+	};
+	struct tally t = { 0 };
+	double t0 = now();
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(programs) / sizeof(programs[0]); k++)
+		if (!load_everywhere(programs[k], &t))
+			fail_msg("'%s' did not load", programs[k]);
+	report("fixed programs", &t, now() - t0);
+	assert_int_equal(t.refused, 0);
+}
+
+static int group_setup(void **state)
+{
+	static const struct sock_filter accept_all[] = { { BPF_RET | BPF_K, 0, 0, 0xffff } };
+
+	(void)state;
+	memset(&spec, 0, sizeof(spec));
+	spec.members_map_fd = pfq_lang_members_map_create();
+	spec.stats_map_fd = pfq_lang_group_stats_map_create();
+	spec.counters_map_fd = pfq_lang_group_counters_map_create();
+	spec.logs_map_fd = pfq_lang_group_logs_map_create();
+	spec.logctl_map_fd = pfq_lang_group_logctl_map_create();
+	if (spec.members_map_fd < 0 || spec.stats_map_fd < 0 || spec.counters_map_fd < 0 ||
+	    spec.logs_map_fd < 0 || spec.logctl_map_fd < 0)
+		return -1;
+	/* what a group of a capture usually has: two bindings (one on a hw
+	 * queue), a pcap filter and VLAN filters */
+	spec.nbind = 2;
+	spec.bind[0] = (struct pfq_group_binding){ 1, -1, 0 };
+	spec.bind[1] = (struct pfq_group_binding){ 2, 1, 1 };
+	spec.fprog_insns = accept_all;
+	spec.fprog_len = 1;
+	spec.vlan_on = 1;
+	spec.vlan_vids[0] = 1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	close(spec.members_map_fd);
+	close(spec.stats_map_fd);
+	close(spec.counters_map_fd);
+	close(spec.logs_map_fd);
+	close(spec.logctl_map_fd);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixed_programs),
+	};
+	return cmocka_run_group_tests_name("pfq-lang-flavours", tests, group_setup, group_teardown);
+}
