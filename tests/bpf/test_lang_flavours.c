@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FIXED_SEEDS 600
+#define FIXED_SEEDS 1000
 
 /* the group's maps and settings, as lib/core/group_kernel.c gives them */
 static struct pfq_lang_group_spec spec;
@@ -162,6 +162,12 @@ static void test_fixed_programs(void **state)
 		"when (bloom 1024 [\"192.168.0.13\", \"192.168.0.42\"] 32) log_packet >-> kernel",
 		"when (bloom_src 128 [\"10.0.0.1\"] 32 .||. bloom_dst 8 [\"8.8.8.8\"] 8) (inc 2) >-> steer_ip",
 		"ip >-> steer_flow",
+		/* issue 13, item 9: refused by the verifier after seconds */
+		"f x = par (filter x >-> steer_rtp) (gtp >-> steer_gtp_usr \"10.0.0.0\" 8)\n"
+		"main = f is_rtp >-> f is_rtcp >-> conditional is_gtp steer_voip (forward \"eth1\")",
+		"d = par3 (rtp >-> steer_rtp) (rtcp >-> steer_voip) (gtp_up >-> steer_flow)\n"
+		"main = d >-> par d (tee \"eth2\" is_udp) >-> d",
+		"link [\"lo\", \"eth1\", \"eth2\"] >-> when is_ip6 (detour_if is_icmp)",
 	};
 	struct tally t = { 0 };
 	double t0 = now();
@@ -172,6 +178,67 @@ static void test_fixed_programs(void **state)
 			fail_msg("'%s' did not load", programs[k]);
 	report("fixed programs", &t, now() - t0);
 	assert_int_equal(t.refused, 0);
+}
+
+static long env_long(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 0) : dflt;
+}
+
+/* random programs of seeds [from, from + n) */
+static void generated(const char *what, long from, long n, bool *seen)
+{
+	struct tally t = { 0 };
+	double t0 = now();
+	int failed = 0, too_long = 0;
+
+	for (long seed = from; seed < from + n; seed++) {
+		static char src[8192];
+		struct langgen g;
+
+		langgen_init(&g, (uint64_t)seed, seen);
+		if (!langgen_program(&g, src, sizeof(src))) {
+			too_long++;
+			continue;
+		}
+		if (!load_everywhere(src, &t)) {
+			fprintf(stderr, "(seed %ld)\n", seed);
+			failed++;
+		}
+	}
+	report(what, &t, now() - t0);
+	assert_int_equal(failed, 0);
+	assert_int_equal(t.rejected, 0);
+	assert_true(t.programs >= n * 9 / 10 - too_long);
+}
+
+static void test_generated(void **state)
+{
+	bool seen[512] = { false };
+	int missing = 0;
+
+	(void)state;
+	generated("generated programs", 1, FIXED_SEEDS, seen);
+	/* the seeds reach every function of the catalogue */
+	for (int i = 0; pfq_lang_functions()[i]; i++)
+		if (!seen[i]) {
+			fprintf(stderr, "no generated program uses '%s'\n", pfq_lang_functions()[i]);
+			missing++;
+		}
+	assert_int_equal(missing, 0);
+}
+
+/* PFQ_LANGGEN_MORE=N: N more seeds, from PFQ_LANGGEN_SEED */
+static void test_more_generated(void **state)
+{
+	long n = env_long("PFQ_LANGGEN_MORE", 0);
+
+	(void)state;
+	if (n <= 0)
+		skip();
+	generated("more generated programs", env_long("PFQ_LANGGEN_SEED", FIXED_SEEDS + 1), n, NULL);
 }
 
 static int group_setup(void **state)
@@ -215,6 +282,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed_programs),
+		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_more_generated),
 	};
 	return cmocka_run_group_tests_name("pfq-lang-flavours", tests, group_setup, group_teardown);
 }

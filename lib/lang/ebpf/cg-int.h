@@ -22,6 +22,13 @@
 #define CG_MAX_DEVS 16   /* devices named by forward/bridge/tee/tap/link */
 #define CG_MAX_LOGS 8
 #define CG_TEMPS 32      /* stack bytes above the scratch area, for helper keys */
+/* The largest program we hand to the kernel. The verifier's work grows with
+ * the size of our programs (see cg_parse.c, forget()): up to ~20 steps per
+ * instruction in the worst programs measured, so this stays well within its
+ * 1,000,000 steps and about a second; larger programs (a definition that
+ * doubles its argument at each use, xor nested in its second operand) are
+ * refused before the kernel sees them. It is also the reach of a jump. */
+#define CG_MAX_INSNS 32768
 
 /*
  * The scratch area lives on the program's stack (no map look-up per packet).
@@ -96,6 +103,8 @@ struct cg {
 	int vlan_fd;      /* the group's VLAN id bitmap, -1 if none */
 	int tc_not_ours;  /* TC flavour: label for packets of unbound queues */
 	bool general_decoding; /* never the LD_ABS fast path */
+	int *node_insns;  /* per node: instructions emitted for it (with its arguments) */
+	const struct node *too_large_at; /* what made the program too large, if known */
 };
 
 /* emission shorthands */

@@ -467,7 +467,7 @@ static void vlan_id_list(struct cg *cg, const struct arg *a, int yes, int no)
 }
 
 /* ---- predicates ---- */
-void cg_pred(struct cg *cg, const struct node *n, int yes, int no)
+static void pred(struct cg *cg, const struct node *n, int yes, int no)
 {
 	const char *nm = pfq_builtins[n->fid].name;
 	int t;
@@ -788,7 +788,7 @@ static void field(struct cg *cg, uint64_t off, uint64_t size, int dst, int dropl
 	E(BI_MOV_REG(dst, BPF_REG_0));
 }
 
-void cg_fun(struct cg *cg, const struct node *n)
+static void fun(struct cg *cg, const struct node *n)
 {
 	const char *nm = pfq_builtins[n->fid].name;
 	int done;
@@ -839,7 +839,9 @@ void cg_fun(struct cg *cg, const struct node *n)
 		int16_t s = (int16_t)(SC(save) + 24 * d);
 
 		if (d >= CG_PAR_DEPTH) {
-			cg_error(cg, "par nested more than %d deep", CG_PAR_DEPTH);
+			/* each level keeps the decision to put back on the stack */
+			cg_error(cg, "'%s' at line %d col %d: par nested more than %d deep "
+				 "(definitions expanded)", nm, n->line, n->col, CG_PAR_DEPTH);
 			return;
 		}
 		LDX(BPF_REG_2, fate);
@@ -1174,4 +1176,35 @@ void cg_fun(struct cg *cg, const struct node *n)
 	}
 	BIND(done);
 #undef IS
+}
+
+/* the instructions each function of the program (with what it calls)
+ * accounts for, to name the largest part of a program too large */
+static void count(struct cg *cg, const struct node *n, int from)
+{
+	const char *nm = pfq_builtins[n->fid].name;
+
+	/* (a filter is compiled as its predicate: the same node, copied) */
+	if (cg->node_insns && cg->prog->nodes[n->id] == n)
+		cg->node_insns[n->id] += cg->e.n - from;
+	/* stopped at the limit: the outermost function that compiles an
+	 * argument twice is where the size comes from */
+	if (cg->e.oom && (!strcmp(nm, ".^^.") || !strcmp(nm, "xor")))
+		cg->too_large_at = n;
+}
+
+void cg_fun(struct cg *cg, const struct node *n)
+{
+	int from = cg->e.n;
+
+	fun(cg, n);
+	count(cg, n, from);
+}
+
+void cg_pred(struct cg *cg, const struct node *n, int yes, int no)
+{
+	int from = cg->e.n;
+
+	pred(cg, n, yes, no);
+	count(cg, n, from);
 }
