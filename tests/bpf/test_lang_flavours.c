@@ -16,7 +16,10 @@
 
 #include <pfq/lang.h>
 
+#include "bigprog.h"
 #include "langgen.h"
+#include "smallstack.h"
+#include "../../lib/lang/lang-int.h" /* LANG_MAX_DEPTH */
 
 #include <linux/filter.h>
 #include <stdio.h>
@@ -180,6 +183,39 @@ static void test_fixed_programs(void **state)
 	assert_int_equal(t.refused, 0);
 }
 
+struct deep {
+	char *src;
+	struct tally t;
+	bool ok;
+};
+
+static void load_deep(void *arg)
+{
+	struct deep *d = arg;
+
+	d->ok = load_everywhere(d->src, &d->t);
+}
+
+/* The code generators recurse over the program too: the deepest programs
+ * load in every flavour from a thread with a 1 MB stack (issue 13, item 11). */
+static void test_deep_programs(void **state)
+{
+	size_t size = 64 * LANG_MAX_DEPTH + 1024;
+	struct deep d = { .src = malloc(size) };
+	double t0 = now();
+
+	(void)state;
+	assert_non_null(d.src);
+	for (int shape = 0; shape < BIGPROG_DEEP_SHAPES; shape++) {
+		bigprog_deep(d.src, size, shape, LANG_MAX_DEPTH - 2);
+		assert_int_equal(run_with_stack(1 << 20, load_deep, &d), 0);
+		if (!d.ok)
+			fail_msg("shape %d did not load", shape);
+	}
+	report("deep programs", &d.t, now() - t0);
+	free(d.src);
+}
+
 static long env_long(const char *name, long dflt)
 {
 	const char *v = getenv(name);
@@ -282,6 +318,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed_programs),
+		cmocka_unit_test(test_deep_programs),
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_more_generated),
 	};

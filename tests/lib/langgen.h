@@ -19,7 +19,7 @@ struct langgen {
 	uint64_t state;
 	int depth;     /* nesting left for the expression being drawn */
 	int ndefs;     /* definitions of the module being drawn */
-	char defs[4][8];
+	char defs[4][12];
 	char kind[4];  /* 'f' no parameter, 'p' a predicate one, 'g' a function one, 'n' a number */
 	int last;      /* the last prefix drawn (steer_local_net's two) */
 	bool *seen;    /* catalogue functions drawn (indexed like pfq_lang_functions()) */

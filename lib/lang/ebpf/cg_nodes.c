@@ -467,10 +467,14 @@ static void vlan_id_list(struct cg *cg, const struct arg *a, int yes, int no)
 }
 
 /* ---- predicates ---- */
-static void pred(struct cg *cg, const struct node *n, int yes, int no)
+/* predicate n, or (nm set) the predicate nm with n's arguments: a filter
+ * is compiled as the predicate of the same meaning */
+static void pred(struct cg *cg, const struct node *n, const char *nm, int yes, int no)
 {
-	const char *nm = pfq_builtins[n->fid].name;
 	int t;
+
+	if (!nm)
+		nm = pfq_builtins[n->fid].name;
 
 	if (cg->e.oom)
 		return; /* too large (xor copies its second operand): give up fast */
@@ -1165,11 +1169,9 @@ static void fun(struct cg *cg, const struct node *n)
 			return;
 		}
 		/* the same node, read as the predicate (same arguments and extra) */
-		struct node p = *n;
 		int yes = L(), no = L();
 
-		p.fid = builtin_find(filters[i].p);
-		cg_pred(cg, &p, yes, no);
+		pred(cg, n, filters[i].p, yes, no);
 		BIND(no);
 		drop(cg);
 		BIND(yes);
@@ -1184,8 +1186,7 @@ static void count(struct cg *cg, const struct node *n, int from)
 {
 	const char *nm = pfq_builtins[n->fid].name;
 
-	/* (a filter is compiled as its predicate: the same node, copied) */
-	if (cg->node_insns && cg->prog->nodes[n->id] == n)
+	if (cg->node_insns)
 		cg->node_insns[n->id] += cg->e.n - from;
 	/* stopped at the limit: the outermost function that compiles an
 	 * argument twice is where the size comes from */
@@ -1205,6 +1206,6 @@ void cg_pred(struct cg *cg, const struct node *n, int yes, int no)
 {
 	int from = cg->e.n;
 
-	pred(cg, n, yes, no);
+	pred(cg, n, NULL, yes, no);
 	count(cg, n, from);
 }
