@@ -7,6 +7,8 @@
  */
 #include "group.h"
 
+#include "../lang/source.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,36 +171,14 @@ int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src)
 int pfq_set_group_computation_from_file(pfq_t *q, int gid, const char *path)
 {
 	PFQ_NEED(q);
-	FILE *f;
-	char *buf;
+	char err[PFQ_ERRBUF];
 	size_t n;
+	char *buf = lang_read_source(path, REG_MAX_SOURCE - 1, &n, err, sizeof(err));
 	int rc;
 
-	if (!path)
-		return pfq_seterr(q, EINVAL, "computation: NULL file name");
-	f = fopen(path, "r");
-	if (!f)
-		return pfq_seterr(q, errno, "computation: cannot open %s: %s", path,
-				  strerror(errno));
-	buf = malloc(REG_MAX_SOURCE + 1);
-	if (!buf) {
-		fclose(f);
-		return pfq_seterr(q, ENOMEM, "out of memory");
-	}
-	n = fread(buf, 1, REG_MAX_SOURCE, f);
-	fclose(f);
-	if (n >= REG_MAX_SOURCE) {
-		free(buf);
-		return pfq_seterr(q, E2BIG, "computation: %s is too large (max %d bytes)", path,
-				  REG_MAX_SOURCE - 1);
-	}
-	buf[n] = '\0';
-	if (strlen(buf) != n) {
-		free(buf);
-		return pfq_seterr(q, EINVAL, "computation: %s is not a text file", path);
-	}
-	rc = n ? pfq_set_group_computation_from_string(q, gid, buf)
-	       : pfq_seterr(q, EINVAL, "computation: %s is empty", path);
+	if (!buf)
+		return pfq_seterr(q, errno, "computation: %s", err);
+	rc = pfq_set_group_computation_from_string(q, gid, buf);
 	free(buf);
 	return rc;
 }

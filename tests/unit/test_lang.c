@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* the frames of the vectors */
 enum { FU, FUR, FT, FI, FA, FV, FS, FF, F6, NFRAMES };
@@ -625,6 +626,42 @@ static void test_definitions(void **state)
 	free(src);
 }
 
+/* pfq_lang_compile_file: what is wrong with the file, said as such */
+static void test_source_files(void **state)
+{
+	char dir[] = "/tmp/pfq-lang-XXXXXX", path[64];
+	struct pfq_lang_diag diag;
+	pfq_lang_program *p;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* issue 13: a directory said "is empty" */
+	assert_null(pfq_lang_compile_file(dir, &diag));
+	assert_non_null(strstr(diag.msg, "Is a directory"));
+	snprintf(path, sizeof(path), "%s/prog.pfq", dir);
+	assert_null(pfq_lang_compile_file(path, &diag));
+	assert_non_null(strstr(diag.msg, "No such file"));
+	f = fopen(path, "w");
+	fclose(f);
+	assert_null(pfq_lang_compile_file(path, &diag));
+	assert_non_null(strstr(diag.msg, "is empty"));
+	f = fopen(path, "w");
+	fputs("ip\n", f);
+	fputc('\0', f);
+	fclose(f);
+	assert_null(pfq_lang_compile_file(path, &diag));
+	assert_non_null(strstr(diag.msg, "not a text file"));
+	f = fopen(path, "w");
+	fputs("-- a module\nmain = ip >-> steer_flow\n", f);
+	fclose(f);
+	p = pfq_lang_compile_file(path, &diag);
+	assert_non_null(p);
+	pfq_lang_free(p);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_fold(void **state)
 {
 	(void)state;
@@ -658,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_deep_programs),
 		cmocka_unit_test(test_long_chains),
 		cmocka_unit_test(test_definitions),
+		cmocka_unit_test(test_source_files),
 		cmocka_unit_test(test_fold),
 	};
 	return cmocka_run_group_tests_name("pfq-lang", tests, setup, NULL);
