@@ -7,6 +7,7 @@
  */
 #include "group.h"
 
+#include "../bpf/cbpf.h"
 #include "../lang/source.h"
 
 #include <stdio.h>
@@ -195,9 +196,13 @@ static int do_fprog(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 		g->fprog_len = 0;
 		return 0;
 	}
-	if (!f->filter || f->len == 0 || f->len > REG_MAX_FPROG)
+	char why[128];
+
+	if (f->len > REG_MAX_FPROG)
 		return pfq_seterr(q, EINVAL, "group %d BPF filter: %u instructions (1..%d)", gid,
 				  f->len, REG_MAX_FPROG);
+	if (cbpf_check(f, why, sizeof(why)) < 0)
+		return pfq_seterr(q, EINVAL, "group %d BPF filter: %s", gid, why);
 	if (g->fprog_len == f->len &&
 	    memcmp(g->fprog, f->filter, f->len * sizeof(struct sock_filter)) == 0)
 		return 1; /* the same filter again */
