@@ -273,8 +273,12 @@ static void test_null_socket(void **state)
 	assert_int_equal(pfq_read(NULL, &nq, 0), -EINVAL);
 	assert_int_equal(pfq_recv(NULL, buf, sizeof(buf), &nq, 0), -EINVAL);
 	assert_int_equal(pfq_get_stats(NULL, &st), -EINVAL);
+	/* each says so itself (pfq_id left the error of the call before) */
+	assert_int_equal(pfq_enable(NULL), -EINVAL);
 	assert_int_equal(pfq_id(NULL), -EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "pfq_id: NULL socket"));
 	assert_int_equal(pfq_get_fd(NULL), -EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "pfq_get_fd: NULL socket"));
 	assert_int_equal(pfq_net_queue_next(NULL, NULL, NULL), 0);
 }
 
