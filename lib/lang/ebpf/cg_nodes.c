@@ -843,9 +843,9 @@ static void fun(struct cg *cg, const struct node *n)
 		int16_t s = (int16_t)(SC(save) + 24 * d);
 
 		if (d >= CG_PAR_DEPTH) {
-			/* each level keeps the decision to put back on the stack */
-			cg_error(cg, "'%s' at line %d col %d: par nested more than %d deep "
-				 "(definitions expanded)", nm, n->line, n->col, CG_PAR_DEPTH);
+			cg_error(cg, "'%s' at line %d col %d: par nested more than %d deep (each "
+				 "level keeps the decision to put back on the 512-byte BPF stack)",
+				 nm, n->line, n->col, CG_PAR_DEPTH);
 			return;
 		}
 		LDX(BPF_REG_2, fate);
