@@ -28,30 +28,24 @@ void bigprog_doubling(char *buf, size_t size, int depth)
 
 void bigprog_deep(char *buf, size_t size, int shape, int depth)
 {
+	static const char *const nests[][4] = {
+		{ "", "(", "unit", ")" },
+		{ "filter ", "(not ", "is_tcp", ")" },
+		{ "", "when is_tcp (", "kernel", ")" },
+		{ "", "when is_udp $ ", "drop", "" },
+		{ "", "if is_tcp then drop else ", "unit", "" },
+	};
 	size_t n;
 
-	switch (shape) {
-	case 0:
-		bigprog_nest(buf, size, "", "(", "unit", ")", depth);
-		break;
-	case 1:
-		bigprog_nest(buf, size, "filter ", "(not ", "is_tcp", ")", depth);
-		break;
-	case 2:
-		bigprog_nest(buf, size, "", "when is_tcp (", "kernel", ")", depth);
-		break;
-	case 3:
-		bigprog_nest(buf, size, "", "when is_udp $ ", "drop", "", depth);
-		break;
-	case 4:
-		bigprog_nest(buf, size, "", "if is_tcp then drop else ", "unit", "", depth);
-		break;
-	default:
-		n = (size_t)snprintf(buf, size, "d0 = drop\n");
-		for (int i = 1; i <= depth && n < size; i++)
-			n += (size_t)snprintf(buf + n, size - n, "d%d = d%d\n", i, i - 1);
-		if (n < size)
-			snprintf(buf + n, size - n, "main = d%d\n", depth);
-		break;
+	if (shape < (int)(sizeof(nests) / sizeof(nests[0]))) {
+		bigprog_nest(buf, size, nests[shape][0], nests[shape][1], nests[shape][2],
+			     nests[shape][3], depth);
+		return;
 	}
+	/* a definition using the one before */
+	n = (size_t)snprintf(buf, size, "d0 = drop\n");
+	for (int i = 1; i <= depth && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "d%d = d%d\n", i, i - 1);
+	if (n < size)
+		snprintf(buf + n, size - n, "main = d%d\n", depth);
 }

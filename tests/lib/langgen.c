@@ -33,11 +33,7 @@ static void put(struct out *o, const char *fmt, ...)
 
 static uint32_t rnd(struct langgen *g)
 {
-	/* xorshift64* */
-	g->state ^= g->state >> 12;
-	g->state ^= g->state << 25;
-	g->state ^= g->state >> 27;
-	return (uint32_t)((g->state * 2685821657736338717ull) >> 32);
+	return framegen_rand(&g->rng);
 }
 
 static uint32_t pick(struct langgen *g, uint32_t n)
@@ -50,10 +46,8 @@ static uint32_t pick(struct langgen *g, uint32_t n)
 void langgen_init(struct langgen *g, uint64_t seed, bool *seen)
 {
 	memset(g, 0, sizeof(*g));
-	g->state = seed * 6364136223846793005ull + 1442695040888963407ull;
+	framegen_init(&g->rng, seed);
 	g->seen = seen;
-	for (int i = 0; i < 4; i++)
-		rnd(g);
 }
 
 static bool leaf(const struct builtin *b)
@@ -190,13 +184,9 @@ static void use_def(struct langgen *g, struct out *o, int k)
 {
 	switch (g->kind[k]) {
 	case 'p':
-		put(o, "(%s ", g->defs[k]);
-		gen(g, o, LT_PRED);
-		put(o, ")");
-		break;
 	case 'g':
 		put(o, "(%s ", g->defs[k]);
-		gen(g, o, LT_FUN);
+		gen(g, o, g->kind[k] == 'p' ? LT_PRED : LT_FUN);
 		put(o, ")");
 		break;
 	case 'n':
@@ -214,23 +204,16 @@ static void call(struct langgen *g, struct out *o, int fid)
 
 	if (g->seen)
 		g->seen[fid] = true;
-	if (!isalpha((unsigned char)b->name[0])) { /* operators, infix */
+	/* operators infix; any_bit and all_bit now and then between backquotes */
+	bool op = !isalpha((unsigned char)b->name[0]);
+
+	if (op || ((!strcmp(b->name, "any_bit") || !strcmp(b->name, "all_bit")) && pick(g, 2))) {
 		put(o, "(");
 		arg(g, o, b, 0);
-		put(o, " %s ", b->name);
+		put(o, op ? " %s " : " `%s` ", b->name);
 		arg(g, o, b, 1);
 		put(o, ")");
 		return;
-	}
-	if (!strcmp(b->name, "any_bit") || !strcmp(b->name, "all_bit")) {
-		if (pick(g, 2)) {
-			put(o, "(");
-			arg(g, o, b, 0);
-			put(o, " `%s` ", b->name);
-			arg(g, o, b, 1);
-			put(o, ")");
-			return;
-		}
 	}
 	if (!strcmp(b->name, "conditional") && pick(g, 2)) {
 		put(o, "(if ");

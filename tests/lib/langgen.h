@@ -15,8 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "framegen.h"
+
 struct langgen {
-	uint64_t state;
+	struct framegen rng;
 	int depth;     /* nesting left for the expression being drawn */
 	int ndefs;     /* definitions of the module being drawn */
 	char defs[4][12];
