@@ -114,6 +114,97 @@ static int32_t rel_off(int32_t k, bool mac_rel)
 	return mac_rel && k >= 0 ? k + SKF_LL_OFF : k;
 }
 
+/* is code one of the classic instructions the kernel knows (size and
+ * mode bits included)? */
+static bool known_code(uint16_t code)
+{
+	static const uint16_t codes[] = {
+		BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_H | BPF_ABS, BPF_LD | BPF_B | BPF_ABS,
+		BPF_LD | BPF_W | BPF_IND, BPF_LD | BPF_H | BPF_IND, BPF_LD | BPF_B | BPF_IND,
+		BPF_LD | BPF_W | BPF_LEN, BPF_LD | BPF_IMM, BPF_LD | BPF_MEM,
+		BPF_LDX | BPF_W | BPF_LEN, BPF_LDX | BPF_B | BPF_MSH, BPF_LDX | BPF_IMM,
+		BPF_LDX | BPF_MEM, BPF_ST, BPF_STX, BPF_ALU | BPF_NEG,
+		BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA, BPF_RET | BPF_K, BPF_RET | BPF_A,
+		BPF_JMP | BPF_JA,
+	};
+	static const uint16_t alu[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND,
+					BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH };
+	static const uint16_t jmp[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET };
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (code == codes[i])
+			return true;
+	for (int src = 0; src <= BPF_X; src += BPF_X) {
+		for (size_t i = 0; i < sizeof(alu) / sizeof(alu[0]); i++)
+			if (code == (BPF_ALU | alu[i] | src))
+				return true;
+		for (size_t i = 0; i < sizeof(jmp) / sizeof(jmp[0]); i++)
+			if (code == (BPF_JMP | jmp[i] | src))
+				return true;
+	}
+	return false;
+}
+
+int cbpf_check(const struct sock_fprog *prog, char *err, size_t errlen)
+{
+	int n = prog ? prog->len : 0, rc = 0;
+	const struct sock_filter *f = prog ? prog->filter : NULL;
+	uint16_t *into, written = 0; /* memory words written: bit m for M[m] */
+
+	if (!f || n <= 0 || n > BPF_MAXINSNS)
+		return fail(err, errlen, "classic program of %d instructions (1..%d)", n, BPF_MAXINSNS);
+	/* into[i]: the words written on every jump to i */
+	into = malloc((size_t)n * sizeof(*into));
+	if (!into)
+		return fail(err, errlen, "out of memory");
+	memset(into, 0xff, (size_t)n * sizeof(*into));
+	for (int i = 0; i < n && !rc; i++) {
+		uint16_t code = f[i].code, op = BPF_OP(code);
+		uint32_t k = f[i].k;
+		bool mem = code == (BPF_LD | BPF_MEM) || code == (BPF_LDX | BPF_MEM);
+
+		/* what is written when i is reached: by the instruction before
+		 * (unless it jumped) and by every jump to i */
+		written &= into[i];
+		if (!known_code(code))
+			rc = fail(err, errlen, "instruction %d: unknown code 0x%04x", i, code);
+		else if (BPF_CLASS(code) == BPF_ALU && BPF_SRC(code) == BPF_K &&
+			 (op == BPF_DIV || op == BPF_MOD) && k == 0)
+			rc = fail(err, errlen, "instruction %d: division by 0", i);
+		else if (BPF_CLASS(code) == BPF_ALU && BPF_SRC(code) == BPF_K &&
+			 (op == BPF_LSH || op == BPF_RSH) && k >= 32)
+			rc = fail(err, errlen, "instruction %d: shift by %u", i, k);
+		else if ((mem || code == BPF_ST || code == BPF_STX) && k >= BPF_MEMWORDS)
+			rc = fail(err, errlen, "instruction %d: memory word %u (0..%d)", i, k,
+				  BPF_MEMWORDS - 1);
+		else if (mem && !(written & (1u << k)))
+			rc = fail(err, errlen, "instruction %d: memory word %u read before it is "
+				  "written", i, k);
+		else if (code == (BPF_JMP | BPF_JA) && k >= (uint32_t)(n - i - 1))
+			rc = fail(err, errlen, "instruction %d: jump beyond the program", i);
+		else if (BPF_CLASS(code) == BPF_JMP && op != BPF_JA &&
+			 (i + 1 + f[i].jt >= n || i + 1 + f[i].jf >= n))
+			rc = fail(err, errlen, "instruction %d: jump beyond the program", i);
+		if (rc)
+			break;
+		if (code == BPF_ST || code == BPF_STX) {
+			written |= (uint16_t)(1u << k);
+		} else if (code == (BPF_JMP | BPF_JA)) {
+			into[i + 1 + k] &= written;
+			written = 0xffff; /* no way on from here but the jump */
+		} else if (BPF_CLASS(code) == BPF_JMP) {
+			into[i + 1 + f[i].jt] &= written;
+			into[i + 1 + f[i].jf] &= written;
+			written = 0xffff;
+		}
+	}
+	free(into);
+	if (!rc && BPF_CLASS(f[n - 1].code) != BPF_RET)
+		rc = fail(err, errlen, "the program does not end with a return (instruction %d)",
+			  n - 1);
+	return rc;
+}
+
 int cbpf_translate(struct emit *e, const struct sock_fprog *prog, int ret_label,
 		   int stack_off, char *err, size_t errlen)
 {
@@ -126,8 +217,8 @@ int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_la
 	int n = prog ? prog->len : 0, *labels, zero_x;
 	const struct sock_filter *f = prog ? prog->filter : NULL;
 
-	if (!f || n <= 0 || n > BPF_MAXINSNS)
-		return fail(err, errlen, "classic program of %d instructions (1..%d)", n, BPF_MAXINSNS);
+	if (cbpf_check(prog, err, errlen) < 0)
+		return -1;
 	labels = calloc((size_t)n, sizeof(int));
 	if (!labels)
 		return fail(err, errlen, "out of memory");
@@ -173,8 +264,6 @@ int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_la
 				emit(e, BI_ALU32_IMM(BPF_MOV, RA, k));
 				break;
 			case BPF_MEM:
-				if (x->k >= BPF_MEMWORDS)
-					goto bad;
 				emit(e, BI_LDX(BPF_W, RA, BPF_REG_10, mem));
 				break;
 			case BPF_LEN:
@@ -190,8 +279,6 @@ int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_la
 				emit(e, BI_ALU32_IMM(BPF_MOV, RX, k));
 				break;
 			case BPF_MEM:
-				if (x->k >= BPF_MEMWORDS)
-					goto bad;
 				emit(e, BI_LDX(BPF_W, RX, BPF_REG_10, mem));
 				break;
 			case BPF_LEN:
@@ -209,8 +296,6 @@ int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_la
 			break;
 		case BPF_ST:
 		case BPF_STX:
-			if (x->k >= BPF_MEMWORDS)
-				goto bad;
 			emit(e, BI_STX(BPF_W, BPF_REG_10, BPF_CLASS(code) == BPF_ST ? RA : RX, mem));
 			break;
 		case BPF_ALU: {
@@ -230,10 +315,6 @@ int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_la
 					emit_jmp_imm(e, BPF_JEQ, RX, 0, zero_x);
 				emit(e, BI_ALU32_REG(op, RA, RX));
 			} else {
-				if ((op == BPF_DIV || op == BPF_MOD) && k == 0)
-					goto bad;
-				if ((op == BPF_LSH || op == BPF_RSH) && (uint32_t)k >= 32)
-					goto bad;
 				emit(e, BI_ALU32_IMM(op, RA, k));
 			}
 			break;
@@ -242,15 +323,9 @@ int cbpf_translate_rel(struct emit *e, const struct sock_fprog *prog, int ret_la
 			int op = BPF_OP(code);
 
 			if (op == BPF_JA) {
-				if (i + 1 + (int64_t)x->k >= n)
-					goto bad;
 				emit_ja(e, labels[i + 1 + (int)x->k]);
 				break;
 			}
-			if (op != BPF_JEQ && op != BPF_JGT && op != BPF_JGE && op != BPF_JSET)
-				goto bad;
-			if (i + 1 + x->jt >= n || i + 1 + x->jf >= n)
-				goto bad;
 			/* 32-bit compares: classic registers are 32 bits */
 			emit_jmp_to(e, BPF_SRC(code) == BPF_X ?
 				bi_make((uint8_t)(BPF_JMP32 | op | BPF_X), RA, RX, 0, 0) :
@@ -284,10 +359,6 @@ bad:
 		free(labels);
 		return fail(err, errlen, "classic instruction %d (code 0x%04x, k %u) is not valid",
 			    i, code, x->k);
-	}
-	if (BPF_CLASS(f[n - 1].code) != BPF_RET) {
-		free(labels);
-		return fail(err, errlen, "the classic program does not end with a return");
 	}
 	emit_bind(e, zero_x);
 	emit(e, BI_MOV_IMM(BPF_REG_0, 0));

@@ -15,6 +15,15 @@
  * (Usable beside <pcap/bpf.h>: this part needs no eBPF headers.) */
 int cbpf_load(const struct sock_fprog *prog, char *err, size_t errlen);
 
+/* The checks the kernel makes of a classic program it is given
+ * (SO_ATTACH_FILTER), for programs that reach it only inside a larger one:
+ * 1..4096 instructions of known codes, no division by a constant 0 nor
+ * shift by 32 or more, memory words 0..15 each read only once written on
+ * every path to the read, jumps within the program, and a return as the
+ * last instruction (jumps only go forward: so every path returns).
+ * 0, or -1 with err ("instruction N: ..."). */
+int cbpf_check(const struct sock_fprog *prog, char *err, size_t errlen);
+
 #ifdef PFQ_BPF_EMIT_H
 /*
  * Append the translation of prog to e. The classic program's "return K/A"

@@ -23,7 +23,7 @@ void emit(struct emit *e, struct bpf_insn i)
 {
 	/* as many as the kernel takes in a program, and no more, whatever the
 	 * generator is doing (emit_finish fails) */
-	if (e->n >= EMIT_MAX_INSNS)
+	if (e->n >= (e->limit ? e->limit : EMIT_MAX_INSNS))
 		e->oom = true;
 	if (e->oom || !bpf_grow((void **)&e->insns, &e->cap, e->n + 1, sizeof(i))) {
 		e->oom = true;

@@ -21,7 +21,8 @@ struct emit {
 	int nlabels, caplabels;
 	struct { int insn, label; } *fix;
 	int nfix, capfix;
-	bool oom; /* out of memory or over EMIT_MAX_INSNS: emit_finish fails */
+	bool oom; /* out of memory or over the limit: emit_finish fails */
+	int limit; /* at most this many instructions (0: EMIT_MAX_INSNS) */
 };
 
 void emit_init(struct emit *e);

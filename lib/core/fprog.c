@@ -2,6 +2,8 @@
 /* The classic BPF filter of a socket's private group. */
 #include "pfq-int.h"
 
+#include "../bpf/cbpf.h"
+
 #include <linux/filter.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +16,13 @@ int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog)
 	int err;
 
 	if (prog) {
-		if (!prog->filter || prog->len == 0 || prog->len > BPF_MAXINSNS)
-			return pfq_seterr(q, EINVAL, "BPF filter: %u instructions (1..%d)",
-					  prog ? prog->len : 0, BPF_MAXINSNS);
+		char why[128];
+
+		/* checked as the kernel checks it: it reaches the kernel inside
+		 * the socket's own filter, where a path that does not return
+		 * would fall into what comes next */
+		if (cbpf_check(prog, why, sizeof(why)) < 0)
+			return pfq_seterr(q, EINVAL, "BPF filter: %s", why);
 		copy = malloc(prog->len * sizeof(*copy));
 		if (!copy)
 			return pfq_seterr(q, ENOMEM, "out of memory");

@@ -7,6 +7,9 @@
  */
 #include "group.h"
 
+#include "../bpf/cbpf.h"
+#include "../lang/source.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,36 +207,14 @@ int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src)
 int pfq_set_group_computation_from_file(pfq_t *q, int gid, const char *path)
 {
 	PFQ_NEED(q);
-	FILE *f;
-	char *buf;
+	char err[PFQ_ERRBUF];
 	size_t n;
+	char *buf = lang_read_source(path, REG_MAX_SOURCE - 1, &n, err, sizeof(err));
 	int rc;
 
-	if (!path)
-		return pfq_seterr(q, EINVAL, "computation: NULL file name");
-	f = fopen(path, "r");
-	if (!f)
-		return pfq_seterr(q, errno, "computation: cannot open %s: %s", path,
-				  strerror(errno));
-	buf = malloc(REG_MAX_SOURCE + 1);
-	if (!buf) {
-		fclose(f);
-		return pfq_seterr(q, ENOMEM, "out of memory");
-	}
-	n = fread(buf, 1, REG_MAX_SOURCE, f);
-	fclose(f);
-	if (n >= REG_MAX_SOURCE) {
-		free(buf);
-		return pfq_seterr(q, E2BIG, "computation: %s is too large (max %d bytes)", path,
-				  REG_MAX_SOURCE - 1);
-	}
-	buf[n] = '\0';
-	if (strlen(buf) != n) {
-		free(buf);
-		return pfq_seterr(q, EINVAL, "computation: %s is not a text file", path);
-	}
-	rc = n ? pfq_set_group_computation_from_string(q, gid, buf)
-	       : pfq_seterr(q, EINVAL, "computation: %s is empty", path);
+	if (!buf)
+		return pfq_seterr(q, errno, "computation: %s", err);
+	rc = pfq_set_group_computation_from_string(q, gid, buf);
 	free(buf);
 	return rc;
 }
@@ -250,9 +231,13 @@ static int do_fprog(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 		g->fprog_len = 0;
 		return 0;
 	}
-	if (!f->filter || f->len == 0 || f->len > REG_MAX_FPROG)
+	char why[128];
+
+	if (f->len > REG_MAX_FPROG)
 		return pfq_seterr(q, EINVAL, "group %d BPF filter: %u instructions (1..%d)", gid,
 				  f->len, REG_MAX_FPROG);
+	if (cbpf_check(f, why, sizeof(why)) < 0)
+		return pfq_seterr(q, EINVAL, "group %d BPF filter: %s", gid, why);
 	if (g->fprog_len == f->len &&
 	    memcmp(g->fprog, f->filter, f->len * sizeof(struct sock_filter)) == 0)
 		return 1; /* the same filter again */

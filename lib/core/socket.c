@@ -219,12 +219,14 @@ int pfq_close(pfq_t *q)
 
 int pfq_id(const pfq_t *q)
 {
-	return q ? q->id : -EINVAL;
+	PFQ_NEED(q);
+	return q->id;
 }
 
 int pfq_get_fd(const pfq_t *q)
 {
-	return q ? q->efd : -EINVAL;
+	PFQ_NEED(q);
+	return q->efd;
 }
 
 int pfq_enable(pfq_t *q)

@@ -39,9 +39,17 @@ enum ast_kind {
 	A_IF,    /* if p then f else g */
 };
 
+/* Nesting of a program: its syntax tree, and its functions once the
+ * definitions are expanded, are at most this deep. Every stage (parser,
+ * type checker, interpreter, both code generators, dumps) recurses over
+ * them, within one 1 MB stack (tested in a thread of that size). Chains
+ * of .||. .&&. >-> nest only log2(n) deep (parse.c). */
+#define LANG_MAX_DEPTH 500
+
 struct ast {
 	enum ast_kind kind;
 	int line, col;
+	int height;          /* 1 + the height of the highest child */
 	char *name;          /* A_VAR, A_STR (text) */
 	uint64_t ival;       /* A_INT (two's complement when neg) */
 	bool neg;            /* A_INT literal was negative */

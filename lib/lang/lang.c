@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* PFQ/lang entry points: compile (parse + type check), free, dump. */
 #include "impl.h"
+#include "source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,36 +50,15 @@ pfq_lang_program *pfq_lang_compile(const char *src, struct pfq_lang_diag *diag)
 pfq_lang_program *pfq_lang_compile_file(const char *path, struct pfq_lang_diag *diag)
 {
 	struct pfq_lang_diag local;
-	FILE *f;
-	char *buf;
 	size_t n;
+	char *buf;
 
 	if (!diag)
 		diag = &local;
 	memset(diag, 0, sizeof(*diag));
-	f = fopen(path, "r");
-	if (!f) {
-		diag_set(diag, 0, 0, "cannot read '%s': %s", path, strerror(errno));
+	buf = lang_read_source(path, MAX_SOURCE, &n, diag->msg, sizeof(diag->msg));
+	if (!buf)
 		return NULL;
-	}
-	buf = malloc(MAX_SOURCE + 2);
-	n = buf ? fread(buf, 1, MAX_SOURCE + 1, f) : 0;
-	fclose(f);
-	if (!buf) {
-		diag_set(diag, 0, 0, "out of memory");
-		return NULL;
-	}
-	if (n > MAX_SOURCE) {
-		free(buf);
-		diag_set(diag, 0, 0, "'%s' is longer than %d bytes", path, MAX_SOURCE);
-		return NULL;
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n)) {
-		free(buf);
-		diag_set(diag, 0, 0, "'%s' is not a text file (NUL byte)", path);
-		return NULL;
-	}
 	pfq_lang_program *p = pfq_lang_compile(buf, diag);
 
 	free(buf);

@@ -135,6 +135,17 @@ static char *dup_range(const char *s, size_t n)
 	return r;
 }
 
+/* room for element n of array p (elements of size bytes) appended one at a
+ * time: p itself, or p grown (NULL when out of memory; p is left as it was).
+ * The room doubles at each power of two, so that a list of a hundred
+ * thousand items is not copied a hundred thousand times. */
+static void *grown(void *p, int n, size_t size)
+{
+	if (n & (n - 1))
+		return p; /* not a power of two: there is room */
+	return realloc(p, (size_t)(n ? 2 * n : 1) * size);
+}
+
 /* skip blanks and comments ("--" to end of line, nested "{- -}") */
 static void skip_space(struct lexer *L)
 {
@@ -372,7 +383,9 @@ struct parser {
 	int depth;
 };
 
-#define MAX_DEPTH 1000
+/* parse_expr calls nested (one per parenthesis, `$`, if, list): between
+ * two, parse_binary recurses once per precedence level at most */
+#define MAX_DEPTH LANG_MAX_DEPTH
 
 static struct tok *cur(struct parser *P)
 {
@@ -414,6 +427,7 @@ static struct ast *mk(enum ast_kind k, const struct tok *t)
 		a->kind = k;
 		a->line = t->line;
 		a->col = t->col;
+		a->height = 1;
 	}
 	return a;
 }
@@ -443,7 +457,27 @@ static struct ast *mk_var(const struct tok *t, const char *name)
 	return a;
 }
 
-static struct ast *mk_app(const struct tok *t, struct ast *f, struct ast *x)
+/* a node of P is one level above its highest child: refuse it (and what
+ * it holds) past LANG_MAX_DEPTH, before any stage recurses over it */
+static struct ast *bounded(struct parser *P, struct ast *a)
+{
+	if (a && a->height > LANG_MAX_DEPTH) {
+		diag_set(P->diag, a->line, a->col, "expression nested too deeply (more than %d "
+			 "levels)", LANG_MAX_DEPTH);
+		ast_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int higher(const struct ast *a, const struct ast *b)
+{
+	int ha = a ? a->height : 0, hb = b ? b->height : 0;
+
+	return 1 + (ha > hb ? ha : hb);
+}
+
+static struct ast *mk_app(struct parser *P, const struct tok *t, struct ast *f, struct ast *x)
 {
 	struct ast *a = mk(A_APP, t);
 
@@ -455,7 +489,8 @@ static struct ast *mk_app(const struct tok *t, struct ast *f, struct ast *x)
 	}
 	a->a = f;
 	a->b = x;
-	return a;
+	a->height = higher(f, x);
+	return bounded(P, a);
 }
 
 static bool is_kw(const struct tok *t, const char *kw)
@@ -526,20 +561,22 @@ static struct ast *parse_atom(struct parser *P)
 		while (cur(P)->k != T_RB) {
 			if (a->nitems && !expect(P, T_COMMA, "',' or ']' in list"))
 				goto bad_list;
-			struct ast *it = parse_expr(P);
-			struct ast **n = realloc(a->items, (size_t)(a->nitems + 1) * sizeof(*n));
+			struct ast *it = parse_expr(P), **items;
 
-			if (!it || !n) {
+			items = it ? grown(a->items, a->nitems, sizeof(*items)) : NULL;
+			if (!items) {
+				if (it)
+					diag_set(P->diag, 0, 0, "out of memory");
 				ast_free(it);
-				if (n)
-					a->items = n;
 				goto bad_list;
 			}
-			a->items = n;
+			a->items = items;
 			a->items[a->nitems++] = it;
+			if (it->height >= a->height)
+				a->height = it->height + 1;
 		}
 		P->i++;
-		return a;
+		return bounded(P, a);
 bad_list:
 		ast_free(a);
 		return NULL;
@@ -570,6 +607,7 @@ bad_list:
 				ast_free(a);
 				return NULL;
 			}
+			a->height = 2;
 			return a;
 		}
 		P->i++;
@@ -610,14 +648,17 @@ static struct ast *parse_app(struct parser *P)
 			ast_free(a);
 			return NULL;
 		}
-		return a;
+		a->height = 1 + (a->a->height > a->b->height ? a->a->height : a->b->height);
+		if (a->c->height >= a->height)
+			a->height = a->c->height + 1;
+		return bounded(P, a);
 	}
 	struct ast *f = parse_atom(P);
 
 	while (f && starts_atom(cur(P))) {
 		struct tok *at = cur(P);
 
-		f = mk_app(at, f, parse_atom(P));
+		f = mk_app(P, at, f, parse_atom(P));
 	}
 	return f;
 }
@@ -625,16 +666,16 @@ static struct ast *parse_app(struct parser *P)
 struct opinfo {
 	const char *op;
 	int prec;
-	char assoc;          /* 'l', 'r', 'n' */
+	char assoc;          /* 'l', 'r', 'n', or 'c': associative, see parse_chain */
 	const char *name;    /* builtin it stands for */
 	bool swap;           /* number on the left: swap the operands */
 };
 
 static const struct opinfo ops[] = {
-	{ ">->", 1, 'r', ">->", false },
-	{ ".||.", 5, 'l', ".||.", false },
-	{ ".^^.", 6, 'l', ".^^.", false },
-	{ ".&&.", 7, 'l', ".&&.", false },
+	{ ">->", 1, 'c', ">->", false },
+	{ ".||.", 5, 'c', ".||.", false },
+	{ ".^^.", 6, 'l', ".^^.", false }, /* (its code has its second operand twice) */
+	{ ".&&.", 7, 'c', ".&&.", false },
 	{ ".<", 4, 'n', ".<", false }, { ".<=", 4, 'n', ".<=", false },
 	{ ".==", 4, 'n', ".==", false }, { "./=", 4, 'n', "./=", false },
 	{ ".>", 4, 'n', ".>", false }, { ".>=", 4, 'n', ".>=", false },
@@ -660,16 +701,85 @@ static const struct opinfo *find_op(const struct tok *t)
 	return NULL;
 }
 
+static struct ast *parse_binary(struct parser *P, int min_prec);
+
+/* the operands items[lo, hi) of a chain, joined by the operators at the
+ * token indexes at[] (at[k] precedes items[k]) into a balanced tree */
+static struct ast *balance(struct parser *P, const struct opinfo *op, struct ast **items,
+			   const int *at, int lo, int hi)
+{
+	if (hi - lo == 1)
+		return items[lo];
+	int mid = lo + (hi - lo) / 2;
+	struct ast *l = balance(P, op, items, at, lo, mid);
+	struct ast *r = balance(P, op, items, at, mid, hi);
+	const struct tok *t = &P->t[at[mid]];
+
+	return mk_app(P, t, mk_app(P, t, mk_var(t, op->name), l), r);
+}
+
+/*
+ * A run of one associative operator (a .||. b .||. c ..., the same for .&&.
+ * and >->) becomes a balanced tree with its operands in their order: the
+ * meaning is the same whichever way it is grouped (the left operand is
+ * evaluated first, the right one only when needed), and a long list of
+ * alternatives (a thousand addresses) nests 10 levels deep instead of a
+ * thousand.
+ */
+static struct ast *parse_chain(struct parser *P, const struct opinfo *op, struct ast *first)
+{
+	struct ast **items = NULL;
+	int *at = NULL, n = 0, cap = 0;
+	struct ast *r = NULL;
+	bool oom = false;
+
+	for (;;) {
+		if (n == cap) {
+			int ncap = cap ? 2 * cap : 8;
+			struct ast **ni = realloc(items, (size_t)ncap * sizeof(*ni));
+			int *na = ni ? realloc(at, (size_t)ncap * sizeof(*na)) : NULL;
+
+			if (ni)
+				items = ni;
+			if (na)
+				at = na;
+			if (!ni || !na) {
+				oom = true;
+				break;
+			}
+			cap = ncap;
+		}
+		if (!n) {
+			items[n++] = first;
+			first = NULL;
+			continue;
+		}
+		if (cur(P)->k != T_OP || strcmp(cur(P)->text, op->op) != 0) {
+			r = balance(P, op, items, at, 0, n);
+			oom = !r;
+			n = 0; /* balance took them */
+			break;
+		}
+		at[n] = P->i++;
+		items[n] = parse_binary(P, op->prec + 1);
+		if (!items[n])
+			break;
+		n++;
+	}
+	if (oom)
+		diag_set(P->diag, 0, 0, "out of memory"); /* (unless there is an error already) */
+	ast_free(first);
+	for (int k = 0; k < n; k++)
+		ast_free(items[k]);
+	free(items);
+	free(at);
+	return r;
+}
+
 /* precedence climbing over the binary operators */
 static struct ast *parse_binary(struct parser *P, int min_prec)
 {
-	struct ast *lhs;
-
-	if (++P->depth > MAX_DEPTH) {
-		diag_set(P->diag, cur(P)->line, cur(P)->col, "expression nested too deeply");
-		return NULL;
-	}
-	lhs = parse_app(P);
+	struct ast *lhs = parse_app(P);
 
 	while (lhs) {
 		struct tok *t = cur(P);
@@ -688,6 +798,10 @@ static struct ast *parse_binary(struct parser *P, int min_prec)
 		}
 		if (op->prec < min_prec)
 			break;
+		if (op->assoc == 'c') {
+			lhs = parse_chain(P, op, lhs);
+			continue;
+		}
 		P->i++;
 		struct ast *rhs = parse_binary(P, op->assoc == 'r' ? op->prec : op->prec + 1);
 
@@ -697,7 +811,8 @@ static struct ast *parse_binary(struct parser *P, int min_prec)
 		}
 		struct ast *fn = mk_var(t, op->name);
 
-		lhs = op->swap ? mk_app(t, mk_app(t, fn, rhs), lhs) : mk_app(t, mk_app(t, fn, lhs), rhs);
+		lhs = op->swap ? mk_app(P, t, mk_app(P, t, fn, rhs), lhs) :
+				 mk_app(P, t, mk_app(P, t, fn, lhs), rhs);
 		if (lhs && op->assoc == 'n') {
 			const struct opinfo *next = find_op(cur(P));
 
@@ -710,7 +825,6 @@ static struct ast *parse_binary(struct parser *P, int min_prec)
 			}
 		}
 	}
-	P->depth--;
 	return lhs;
 }
 
@@ -719,7 +833,8 @@ static struct ast *parse_expr(struct parser *P)
 	struct ast *lhs;
 
 	if (++P->depth > MAX_DEPTH) {
-		diag_set(P->diag, cur(P)->line, cur(P)->col, "expression nested too deeply");
+		diag_set(P->diag, cur(P)->line, cur(P)->col, "expression nested too deeply (more "
+			 "than %d levels)", LANG_MAX_DEPTH);
 		return NULL;
 	}
 	lhs = parse_binary(P, 0);
@@ -728,7 +843,7 @@ static struct ast *parse_expr(struct parser *P)
 		struct tok *t = cur(P);
 
 		P->i++;
-		lhs = mk_app(t, lhs, parse_expr(P));
+		lhs = mk_app(P, t, lhs, parse_expr(P));
 	}
 	P->depth--;
 	return lhs;
@@ -770,10 +885,21 @@ static struct ast *parse_whole(struct parser *P, int from, int to)
 	return a;
 }
 
+/* definitions by name, then by place */
+static int def_order(const void *x, const void *y)
+{
+	const struct ast *a = *(struct ast *const *)x, *b = *(struct ast *const *)y;
+	int c = strcmp(a->name, b->name);
+
+	if (c)
+		return c;
+	return a->line != b->line ? (a->line < b->line ? -1 : 1) : (a->col > b->col) - (a->col < b->col);
+}
+
 /*
- * Parse a program. Returns main's expression; *defs gets the definitions as
- * A_VAR nodes named after the definition, with ->items = parameters
- * (A_VAR) and ->a = body.
+ * Parse a program. Returns main's expression; *defs gets the definitions,
+ * sorted by name, as A_VAR nodes named after the definition, with ->items =
+ * parameters (A_VAR) and ->a = body.
  */
 struct ast *lang_parse(const char *src, struct pfq_lang_diag *diag,
 		       struct ast ***defs_out, int *ndefs_out)
@@ -822,20 +948,18 @@ struct ast *lang_parse(const char *src, struct pfq_lang_diag *diag,
 				 "(continuation lines must be indented)");
 			goto fail;
 		}
-		struct ast *d = mk_var(&P.t[i], P.t[i].text);
-		struct ast **nd = realloc(defs, (size_t)(ndefs + 1) * sizeof(*nd));
+		struct ast *d = mk_var(&P.t[i], P.t[i].text), **nd;
 
-		if (!d || !nd) {
+		nd = d ? grown(defs, ndefs, sizeof(*defs)) : NULL;
+		if (!nd) {
 			ast_free(d);
-			if (nd)
-				defs = nd;
 			diag_set(diag, 0, 0, "out of memory");
 			goto fail;
 		}
 		defs = nd;
 		defs[ndefs++] = d;
 		for (int k = i + 1; k < eq; k++) {
-			struct ast **pi = realloc(d->items, (size_t)(d->nitems + 1) * sizeof(*pi));
+			struct ast **pi = grown(d->items, d->nitems, sizeof(*pi));
 
 			if (!pi) {
 				diag_set(diag, 0, 0, "out of memory");
@@ -856,14 +980,17 @@ struct ast *lang_parse(const char *src, struct pfq_lang_diag *diag,
 		d->a = parse_whole(&P, eq + 1, end);
 		if (!d->a)
 			goto fail;
-		for (int k = 0; k < ndefs - 1; k++)
-			if (strcmp(defs[k]->name, d->name) == 0) {
-				diag_set(diag, d->line, d->col, "'%s' is defined twice (first on line %d)",
-					 d->name, defs[k]->line);
-				goto fail;
-			}
 		i = end;
 	}
+	/* sorted by name (the type checker looks them up by halving), so a
+	 * name defined twice is two neighbours */
+	qsort(defs, (size_t)ndefs, sizeof(*defs), def_order);
+	for (int k = 0; k + 1 < ndefs; k++)
+		if (strcmp(defs[k]->name, defs[k + 1]->name) == 0) {
+			diag_set(diag, defs[k + 1]->line, defs[k + 1]->col, "'%s' is defined twice "
+				 "(first on line %d)", defs[k]->name, defs[k]->line);
+			goto fail;
+		}
 	for (int k = 0; k < ndefs; k++)
 		if (strcmp(defs[k]->name, "main") == 0) {
 			if (defs[k]->nitems) {
@@ -873,7 +1000,8 @@ struct ast *lang_parse(const char *src, struct pfq_lang_diag *diag,
 			main_expr = defs[k]->a;
 			defs[k]->a = NULL;
 			ast_free(defs[k]);
-			defs[k] = defs[--ndefs];
+			memmove(&defs[k], &defs[k + 1], (size_t)(ndefs - k - 1) * sizeof(*defs));
+			ndefs--;
 			break;
 		}
 	if (!main_expr) {

@@ -9,33 +9,49 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_EXPAND 64
 /* functions in the expanded program: a definition that uses its parameter
  * twice doubles its argument at each call, so nesting such calls grows the
  * program exponentially; far more than any real computation needs */
 #define MAX_NODES 20000
+/* syntax nodes copied while expanding definitions: a definition can double
+ * its argument before any function is made of it (f x = g (x >-> x)) */
+#define MAX_COPIES 1000000
 
 struct tc {
 	struct pfq_lang_program *prog;
-	struct ast **defs;
+	struct ast **defs; /* sorted by name */
 	int ndefs;
 	struct pfq_lang_diag *diag;
-	int depth;
-	int expand; /* definitions being expanded, nested */
+	int depth;         /* tc_expr calls nested: functions, and definitions expanded */
+	long copies;       /* syntax nodes copied so far */
 };
 
 static struct node *tc_expr(struct tc *T, struct ast *e, enum lt want);
 
+static int by_name(const void *key, const void *def)
+{
+	return strcmp(key, (*(struct ast *const *)def)->name);
+}
+
+/* the index of definition name, or -1 */
+static int def_index(struct tc *T, const char *name)
+{
+	struct ast **d = T->ndefs ? bsearch(name, T->defs, (size_t)T->ndefs, sizeof(*T->defs),
+					   by_name) : NULL;
+
+	return d ? (int)(d - T->defs) : -1;
+}
+
 static struct ast *find_def(struct tc *T, const char *name)
 {
-	for (int i = 0; i < T->ndefs; i++)
-		if (strcmp(T->defs[i]->name, name) == 0)
-			return T->defs[i];
-	return NULL;
+	int k = def_index(T, name);
+
+	return k < 0 ? NULL : T->defs[k];
 }
 
 static struct node *new_node(struct tc *T, int fid, const struct ast *at)
@@ -124,30 +140,62 @@ static const char *describe(struct tc *T, const struct ast *e)
 	return "?";
 }
 
-/* copy of e with the parameters replaced by the arguments */
-static struct ast *subst(const struct ast *e, const struct ast *def, struct ast **args)
+/* copy of e with the parameters of def replaced by args; NULL when out of
+ * memory, too large or nested too deeply (T->diag says which) */
+static struct ast *subst(struct tc *T, const struct ast *e, const struct ast *def,
+			 struct ast **args)
 {
 	struct ast *r;
+	bool ok = true;
 
-	if (!e)
-		return NULL;
 	if (def && e->kind == A_VAR)
 		for (int i = 0; i < def->nitems; i++)
 			if (strcmp(def->items[i]->name, e->name) == 0)
-				return subst(args[i], NULL, NULL);
-	r = calloc(1, sizeof(*r));
-	if (!r)
+				return subst(T, args[i], NULL, NULL);
+	if (++T->copies > MAX_COPIES) {
+		diag_set(T->diag, e->line, e->col, "program too large: over %d syntax nodes copied "
+			 "while expanding definitions", MAX_COPIES);
 		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		diag_set(T->diag, 0, 0, "out of memory");
+		return NULL;
+	}
 	*r = *e;
-	r->name = e->name ? strdup(e->name) : NULL;
-	r->a = e->a ? subst(e->a, def, args) : NULL;
-	r->b = e->b ? subst(e->b, def, args) : NULL;
-	r->c = e->c ? subst(e->c, def, args) : NULL;
+	r->a = r->b = r->c = NULL;
 	r->items = NULL;
-	if (e->nitems) {
+	r->nitems = 0;
+	r->height = 1;
+	r->name = e->name ? strdup(e->name) : NULL;
+	if (e->name && !r->name)
+		ok = false;
+	struct ast **kids[3] = { &r->a, &r->b, &r->c };
+	const struct ast *from[3] = { e->a, e->b, e->c };
+
+	for (int k = 0; ok && k < 3; k++)
+		if (from[k] && !(*kids[k] = subst(T, from[k], def, args)))
+			ok = false;
+	if (ok && e->nitems) {
 		r->items = calloc((size_t)e->nitems, sizeof(*r->items));
-		for (int i = 0; r->items && i < e->nitems; i++)
-			r->items[i] = subst(e->items[i], def, args);
+		ok = r->items != NULL;
+		for (int i = 0; ok && i < e->nitems; i++, r->nitems++)
+			ok = (r->items[i] = subst(T, e->items[i], def, args)) != NULL;
+	}
+	for (int k = 0; ok && k < 3; k++)
+		if (*kids[k] && (*kids[k])->height >= r->height)
+			r->height = (*kids[k])->height + 1;
+	for (int i = 0; ok && i < r->nitems; i++)
+		if (r->items[i]->height >= r->height)
+			r->height = r->items[i]->height + 1;
+	if (!ok || r->height > LANG_MAX_DEPTH) {
+		if (ok)
+			diag_set(T->diag, e->line, e->col, "program nested too deeply once definitions "
+				 "are expanded (more than %d levels)", LANG_MAX_DEPTH);
+		else
+			diag_set(T->diag, 0, 0, "out of memory"); /* (unless said already) */
+		ast_free(r);
+		return NULL;
 	}
 	return r;
 }
@@ -232,7 +280,7 @@ static bool valid_ifname(const char *s)
 /* literal behind a name defined without parameters (n = 53) */
 static const struct ast *resolve_const(struct tc *T, const struct ast *e)
 {
-	for (int k = 0; k < MAX_EXPAND && e->kind == A_VAR; k++) {
+	for (int k = 0; k < LANG_MAX_DEPTH && e->kind == A_VAR; k++) {
 		const struct ast *d = find_def(T, e->name);
 
 		if (!d || d->nitems)
@@ -247,14 +295,22 @@ struct argctx {
 	int index; /* 1-based */
 };
 
-#define ARGERR(T, e, ac, ...)                                                     \
-	do {                                                                      \
-		char m_[256];                                                     \
-		snprintf(m_, sizeof(m_), __VA_ARGS__);                            \
-		diag_set((T)->diag, (e)->line, (e)->col, "argument %d of '%s': %s", \
-			 (ac)->index, (ac)->fname, m_);                           \
-		return false;                                                     \
-	} while (0)
+/* (not inlined: its buffer stays out of tc_arg's frame, which is on the
+ * stack once per level of the program) */
+static __attribute__((noinline, format(printf, 4, 5))) bool
+argerr(struct tc *T, const struct ast *e, const struct argctx *ac, const char *fmt, ...)
+{
+	char m[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	diag_set(T->diag, e->line, e->col, "argument %d of '%s': %s", ac->index, ac->fname, m);
+	return false;
+}
+
+#define ARGERR(T, e, ac, ...) return argerr(T, e, ac, __VA_ARGS__)
 
 static bool number(struct tc *T, const struct ast *e, enum lt type, struct arg *a,
 		   const struct argctx *ac)
@@ -297,20 +353,15 @@ static bool number(struct tc *T, const struct ast *e, enum lt type, struct arg *
 	return false;
 }
 
-static bool tc_arg(struct tc *T, struct ast *e0, enum lt type, struct arg *a,
-		   const struct argctx *ac)
+/* an argument that is not a function (numbers, strings, lists); not
+ * inlined, as argerr */
+static __attribute__((noinline)) bool tc_scalar(struct tc *T, struct ast *e0, enum lt type,
+						struct arg *a, const struct argctx *ac)
 {
 	const struct ast *e = resolve_const(T, e0);
 
 	a->type = type;
 	switch (type) {
-	case LT_FUN:
-	case LT_PRED:
-	case LT_PROP:
-		if (e0->kind == A_INT || e0->kind == A_STR || e0->kind == A_LIST || e0->kind == A_CIDR)
-			ARGERR(T, e0, ac, "expected a %s, found %s", lt_name(type), describe(T, e0));
-		a->fn = tc_expr(T, e0, type);
-		return a->fn != NULL;
 	case LT_INT: case LT_W8: case LT_W16: case LT_W32: case LT_W64:
 		return number(T, e, type, a, ac);
 	case LT_STR: case LT_DEV: case LT_MAC: case LT_IPV4:
@@ -359,7 +410,7 @@ static bool tc_arg(struct tc *T, struct ast *e0, enum lt type, struct arg *a,
 		for (int i = 0; i < e->nitems; i++) {
 			struct arg x = { 0 };
 
-			if (!tc_arg(T, e->items[i], el, &x, ac)) {
+			if (!tc_scalar(T, e->items[i], el, &x, ac)) {
 				free_arg(&x);
 				return false;
 			}
@@ -378,6 +429,18 @@ static bool tc_arg(struct tc *T, struct ast *e0, enum lt type, struct arg *a,
 	}
 }
 
+static bool tc_arg(struct tc *T, struct ast *e0, enum lt type, struct arg *a,
+		   const struct argctx *ac)
+{
+	if (type != LT_FUN && type != LT_PRED && type != LT_PROP)
+		return tc_scalar(T, e0, type, a, ac);
+	a->type = type;
+	if (e0->kind == A_INT || e0->kind == A_STR || e0->kind == A_LIST || e0->kind == A_CIDR)
+		ARGERR(T, e0, ac, "expected a %s, found %s", lt_name(type), describe(T, e0));
+	a->fn = tc_expr(T, e0, type);
+	return a->fn != NULL;
+}
+
 static void type_mismatch(struct tc *T, const struct ast *e, enum lt want, enum lt got,
 			  const char *name)
 {
@@ -393,6 +456,21 @@ static void type_mismatch(struct tc *T, const struct ast *e, enum lt want, enum 
 		 name, lt_name(got), hint);
 }
 
+/* (not inlined, as argerr) */
+static __attribute__((noinline)) void arity_error(struct tc *T, const struct ast *head,
+						  const struct builtin *b, int nargs)
+{
+	char sig[256] = "";
+
+	for (int i = 0; i < b->nargs; i++) {
+		strncat(sig, i ? ", " : "", sizeof(sig) - strlen(sig) - 1);
+		strncat(sig, lt_name(b->args[i]), sizeof(sig) - strlen(sig) - 1);
+	}
+	diag_set(T->diag, head->line, head->col, "'%s' takes %d argument%s%s%s%s, given %d",
+		 b->name, b->nargs, b->nargs == 1 ? "" : "s", b->nargs ? " (" : "", sig,
+		 b->nargs ? ")" : "", nargs);
+}
+
 static struct node *tc_builtin(struct tc *T, const struct ast *head, int fid,
 			       struct ast **args, int nargs, enum lt want)
 {
@@ -404,20 +482,12 @@ static struct node *tc_builtin(struct tc *T, const struct ast *head, int fid,
 		return NULL;
 	}
 	if (nargs != b->nargs) {
-		char sig[256] = "";
-
-		for (int i = 0; i < b->nargs; i++) {
-			strncat(sig, i ? ", " : "", sizeof(sig) - strlen(sig) - 1);
-			strncat(sig, lt_name(b->args[i]), sizeof(sig) - strlen(sig) - 1);
-		}
-		diag_set(T->diag, head->line, head->col, "'%s' takes %d argument%s%s%s%s, given %d",
-			 b->name, b->nargs, b->nargs == 1 ? "" : "s", b->nargs ? " (" : "", sig,
-			 b->nargs ? ")" : "", nargs);
+		arity_error(T, head, b, nargs);
 		return NULL;
 	}
 	if (T->prog->nnodes >= MAX_NODES) {
 		diag_set(T->diag, head->line, head->col,
-			 "program too large: over %d functions once definitions are expanded",
+			 "program too large: over %d functions (a definition counts at each use)",
 			 MAX_NODES);
 		return NULL;
 	}
@@ -443,98 +513,233 @@ static struct node *tc_builtin(struct tc *T, const struct ast *head, int fid,
 	return n;
 }
 
+/* def applied to args (at least its parameters): its body with them in
+ * place, applied to the arguments beyond (f x = ...; f 1 2) */
+static struct ast *expand(struct tc *T, const struct ast *head, const struct ast *def,
+			  struct ast **args, int nargs)
+{
+	struct ast *body = subst(T, def->a, def, args);
+
+	for (int i = def->nitems; body && i < nargs; i++) {
+		struct ast *app = calloc(1, sizeof(*app));
+		struct ast *arg = subst(T, args[i], NULL, NULL);
+
+		if (!app || !arg) {
+			if (!app)
+				diag_set(T->diag, 0, 0, "out of memory");
+			free(app);
+			ast_free(arg);
+			ast_free(body);
+			return NULL;
+		}
+		app->kind = A_APP;
+		app->line = head->line;
+		app->col = head->col;
+		app->a = body;
+		app->b = arg;
+		app->height = 1 + (body->height > arg->height ? body->height : arg->height);
+		body = app;
+		if (body->height > LANG_MAX_DEPTH) {
+			diag_set(T->diag, head->line, head->col, "program nested too deeply once "
+				 "definitions are expanded (more than %d levels)", LANG_MAX_DEPTH);
+			ast_free(body);
+			return NULL;
+		}
+	}
+	return body;
+}
+
+/* (the frames of tc_expr, tc_builtin and tc_arg are on the stack once per
+ * level of the program: nothing big in them) */
 static struct node *tc_expr(struct tc *T, struct ast *e, enum lt want)
 {
-	struct ast *args[64];
+	struct ast **args = NULL;
 	const struct ast *head;
-	int nargs;
+	struct node *n = NULL;
+	int nargs, count = 0;
 
-	if (++T->depth > 2000) {
-		diag_set(T->diag, e->line, e->col, "program nested too deeply");
-		return NULL;
+	if (++T->depth > LANG_MAX_DEPTH) {
+		diag_set(T->diag, e->line, e->col, "program nested too deeply (more than %d levels, "
+			 "counting the definitions being expanded)", LANG_MAX_DEPTH);
+		goto out;
 	}
 	if (e->kind == A_IF) {
 		struct ast *parts[3] = { e->a, e->b, e->c };
-		struct node *n = tc_builtin(T, e, builtin_find("conditional"), parts, 3, want);
 
-		T->depth--;
-		return n;
+		n = tc_builtin(T, e, builtin_find("conditional"), parts, 3, want);
+		goto out;
 	}
 	if (e->kind != A_VAR && e->kind != A_APP) {
 		diag_set(T->diag, e->line, e->col, "expected a %s, found %s", lt_name(want),
 			 describe(T, e));
-		return NULL;
+		goto out;
 	}
-	int count = 0;
-
 	for (const struct ast *x = e; x->kind == A_APP; x = x->a)
 		count++;
 	if (count > 64) {
 		diag_set(T->diag, e->line, e->col, "too many arguments");
-		return NULL;
+		goto out;
+	}
+	args = malloc((size_t)(count + 1) * sizeof(*args));
+	if (!args) {
+		diag_set(T->diag, 0, 0, "out of memory");
+		goto out;
 	}
 	head = spine(e, args, &nargs);
 	if (head->kind != A_VAR) {
 		diag_set(T->diag, head->line, head->col, "%s cannot be applied to arguments",
 			 describe(T, head));
-		return NULL;
+		goto out;
 	}
 	struct ast *def = find_def(T, head->name);
-	struct node *n = NULL;
 
 	if (def) {
 		if (nargs < def->nitems) {
 			diag_set(T->diag, head->line, head->col, "'%s' takes %d argument%s, given %d",
 				 def->name, def->nitems, def->nitems == 1 ? "" : "s", nargs);
-			return NULL;
+			goto out;
 		}
-		if (T->expand >= MAX_EXPAND) {
-			diag_set(T->diag, head->line, head->col,
-				 "'%s' is recursive (definitions cannot call themselves)", def->name);
-			return NULL;
-		}
-		struct ast *body = subst(def->a, def, args);
+		/* (no definition is recursive: lang_typecheck made sure) */
+		struct ast *body = expand(T, head, def, args, nargs);
 
-		for (int i = def->nitems; body && i < nargs; i++) {
-			struct ast *app = calloc(1, sizeof(*app));
-			struct ast *arg = subst(args[i], NULL, NULL);
-
-			if (!app || !arg) {
-				free(app);
-				ast_free(arg);
-				ast_free(body);
-				body = NULL;
-				break;
-			}
-			app->kind = A_APP;
-			app->line = head->line;
-			app->col = head->col;
-			app->a = body;
-			app->b = arg;
-			body = app;
+		free(args);
+		args = NULL;
+		if (body) {
+			n = tc_expr(T, body, want);
+			ast_free(body);
 		}
-		if (!body) {
-			diag_set(T->diag, 0, 0, "out of memory");
-			return NULL;
-		}
-		T->expand++;
-		n = tc_expr(T, body, want);
-		T->expand--;
-		ast_free(body);
 	} else {
 		int fid = builtin_find(head->name);
 
 		if (fid < 0) {
-			const char *s = builtin_suggest(head->name);
+			const char *sg = builtin_suggest(head->name);
 
 			diag_set(T->diag, head->line, head->col, "unknown function '%s'%s%s%s",
-				 head->name, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
-			return NULL;
+				 head->name, sg ? " (did you mean '" : "", sg ? sg : "", sg ? "'?)" : "");
+			goto out;
 		}
 		n = tc_builtin(T, head, fid, args, nargs, want);
 	}
+out:
+	free(args);
 	T->depth--;
 	return n;
+}
+
+/* ---- recursion: a definition that uses itself, through others or not ---- */
+
+struct refs {
+	int *to; /* definitions used by each definition, as indexes */
+	int n, cap;
+};
+
+/* the definitions e names (but the parameters of def, which hide them) */
+static bool collect(struct tc *T, const struct ast *e, const struct ast *def, struct refs *r)
+{
+	if (!e)
+		return true;
+	if (e->kind == A_VAR) {
+		for (int i = 0; i < def->nitems; i++)
+			if (!strcmp(def->items[i]->name, e->name))
+				return true;
+		int k = def_index(T, e->name);
+
+		if (k < 0)
+			return true;
+		if (r->n == r->cap) {
+			int cap = r->cap ? 2 * r->cap : 8, *to = realloc(r->to, (size_t)cap * sizeof(*to));
+
+			if (!to)
+				return false;
+			r->to = to;
+			r->cap = cap;
+		}
+		r->to[r->n++] = k;
+		return true;
+	}
+	if (!collect(T, e->a, def, r) || !collect(T, e->b, def, r) || !collect(T, e->c, def, r))
+		return false;
+	for (int i = 0; i < e->nitems; i++)
+		if (!collect(T, e->items[i], def, r))
+			return false;
+	return true;
+}
+
+/* the cycle stack[from..top] -> stack[from], as "f -> g -> f" */
+static void say_cycle(struct tc *T, const int *stack, int from, int top)
+{
+	const struct ast *d = T->defs[stack[from]];
+	char path[300] = "";
+	size_t n = 0;
+
+	for (int k = from; k <= top + 1 && n < sizeof(path); k++) {
+		const char *nm = T->defs[stack[k <= top ? k : from]]->name;
+
+		if (n + strlen(nm) + 8 >= sizeof(path)) {
+			snprintf(path + n, sizeof(path) - n, " -> ...");
+			break;
+		}
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "%s%s", k > from ? " -> " : "", nm);
+	}
+	diag_set(T->diag, d->line, d->col, "'%s' is recursive (%s): definitions cannot call "
+		 "themselves", d->name, path);
+}
+
+/* 0, or -1 (T->diag says why): walking the uses of each definition depth
+ * first, one met again while its own uses are being walked calls itself */
+static int check_recursion(struct tc *T)
+{
+	int n = T->ndefs, rc = 0;
+	struct refs *uses = calloc((size_t)n + 1, sizeof(*uses));
+	int *stack = calloc((size_t)n + 1, sizeof(int)), *next = calloc((size_t)n + 1, sizeof(int));
+	char *state = calloc((size_t)n + 1, 1); /* 0 not seen, 1 being walked, 2 done */
+
+	if (!uses || !stack || !next || !state)
+		rc = -1;
+	for (int k = 0; !rc && k < n; k++)
+		if (!collect(T, T->defs[k]->a, T->defs[k], &uses[k]))
+			rc = -1;
+	if (rc)
+		diag_set(T->diag, 0, 0, "out of memory");
+	for (int root = 0; !rc && root < n; root++) {
+		int top = 0;
+
+		if (state[root])
+			continue;
+		stack[0] = root;
+		next[0] = 0;
+		state[root] = 1;
+		while (top >= 0 && !rc) {
+			int k = stack[top];
+
+			if (next[top] == uses[k].n) {
+				state[k] = 2;
+				top--;
+				continue;
+			}
+			int d = uses[k].to[next[top]++];
+
+			if (state[d] == 1) {
+				int from = top;
+
+				while (stack[from] != d)
+					from--;
+				say_cycle(T, stack, from, top);
+				rc = -1;
+			} else if (!state[d]) {
+				stack[++top] = d;
+				next[top] = 0;
+				state[d] = 1;
+			}
+		}
+	}
+	for (int k = 0; uses && k < n; k++)
+		free(uses[k].to);
+	free(uses);
+	free(stack);
+	free(next);
+	free(state);
+	return rc;
 }
 
 struct node *lang_typecheck(struct pfq_lang_program *p, struct ast *main_expr,
@@ -562,5 +767,7 @@ struct node *lang_typecheck(struct pfq_lang_program *p, struct ast *main_expr,
 			}
 		}
 	}
+	if (check_recursion(&T) < 0)
+		return NULL;
 	return tc_expr(&T, main_expr, LT_FUN);
 }

@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MARK_TTL 77
@@ -546,6 +547,11 @@ static void test_counters_once(void **s)
 	assert_non_null(strstr(pfq_error(mgr), "1:"));
 	unlink(path);
 	assert_int_equal(pfq_set_group_computation_from_file(mgr, gid, path), -ENOENT);
+	/* a directory is not an empty file (issue 13) */
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(pfq_set_group_computation_from_file(mgr, gid, path), -EISDIR);
+	assert_non_null(strstr(pfq_error(mgr), "Is a directory"));
+	rmdir(path);
 	pfq_close(mgr);
 }
 

@@ -90,6 +90,35 @@ static void test_errors_before_enable(void **state)
 	assert_int_equal(pfq_close(q), 0);
 }
 
+/* classic programs the kernel refuses, and why (not const: a sock_fprog
+ * points to writable instructions) */
+static struct {
+	unsigned short len;
+	struct sock_filter insns[4];
+	const char *why;
+} malformed[] = {
+	/* ld #1 (and then?) */
+	{ 1, { { BPF_LD | BPF_IMM, 0, 0, 1 } }, "does not end with a return" },
+	/* jeq #1, ret, (falls off the end) */
+	{ 3, { { BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 1 }, { BPF_RET | BPF_K, 0, 0, 1 },
+	       { BPF_LD | BPF_IMM, 0, 0, 1 } }, "does not end with a return" },
+	{ 2, { { BPF_LD | BPF_MEM, 0, 0, 3 }, { BPF_RET | BPF_A, 0, 0, 0 } },
+	  "memory word 3 read before it is written" },
+	/* M[2] written on one path only */
+	{ 4, { { BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0 }, { BPF_ST, 0, 0, 2 },
+	       { BPF_LDX | BPF_MEM, 0, 0, 2 }, { BPF_RET | BPF_K, 0, 0, 1 } },
+	  "memory word 2 read before" },
+	{ 2, { { BPF_ST, 0, 0, 16 }, { BPF_RET | BPF_K, 0, 0, 1 } }, "memory word 16" },
+	{ 2, { { BPF_ALU | BPF_DIV | BPF_K, 0, 0, 0 }, { BPF_RET | BPF_A, 0, 0, 0 } },
+	  "division by 0" },
+	{ 2, { { BPF_ALU | BPF_LSH | BPF_K, 0, 0, 32 }, { BPF_RET | BPF_A, 0, 0, 0 } },
+	  "shift by 32" },
+	{ 2, { { BPF_JMP | BPF_JA, 0, 0, 1 }, { BPF_RET | BPF_K, 0, 0, 1 } }, "beyond" },
+	{ 2, { { BPF_LD | BPF_H | BPF_IMM, 0, 0, 1 }, { BPF_RET | BPF_A, 0, 0, 0 } },
+	  "unknown code 0x0008" },
+	{ 1, { { BPF_RET | BPF_X, 0, 0, 0 } }, "unknown code" },
+};
+
 static void test_fprog(void **state)
 {
 	pfq_t *q = pfq_open(64, 64, 0, 0), *g = pfq_open_nogroup(64, 64, 0, 0);
@@ -106,6 +135,28 @@ static void test_fprog(void **state)
 	assert_true(pfq_set_fprog(q, &p_nj) < 0);   /* jump out of the program */
 	assert_int_equal(pfq_set_fprog(q, &p_empty), -EINVAL);
 	assert_int_equal(pfq_set_fprog(NULL, &p_ok), -EINVAL);
+	/* checked as the kernel checks a filter (issue 13: a program with no
+	 * return was taken, and then dropped every packet) */
+	for (size_t k = 0; k < sizeof(malformed) / sizeof(malformed[0]); k++) {
+		struct sock_fprog fp = { malformed[k].len, malformed[k].insns };
+
+		assert_int_equal(pfq_set_fprog(q, &fp), -EINVAL);
+		if (!strstr(pfq_error(q), malformed[k].why))
+			fail_msg("malformed filter %zu: '%s', expected '%s'", k, pfq_error(q),
+				 malformed[k].why);
+	}
+	/* the same checks for a group's filter */
+	int gid = pfq_join_group(q, 17, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED);
+
+	assert_true(gid >= 0);
+	for (size_t k = 0; k < sizeof(malformed) / sizeof(malformed[0]); k++) {
+		struct sock_fprog fp = { malformed[k].len, malformed[k].insns };
+
+		assert_int_equal(pfq_group_fprog(q, gid, &fp), -EINVAL);
+		assert_non_null(strstr(pfq_error(q), malformed[k].why));
+	}
+	assert_int_equal(pfq_group_fprog(q, gid, &p_ok), 0);
+	assert_int_equal(pfq_leave_group(q, gid), 0);
 	assert_int_equal(pfq_set_fprog(q, NULL), 0);
 	/* without a group, a socket opened with no group has nothing to bind */
 	assert_int_equal(pfq_bind(g, "lo", PFQ_ANY_QUEUE), -EINVAL);
@@ -222,8 +273,12 @@ static void test_null_socket(void **state)
 	assert_int_equal(pfq_read(NULL, &nq, 0), -EINVAL);
 	assert_int_equal(pfq_recv(NULL, buf, sizeof(buf), &nq, 0), -EINVAL);
 	assert_int_equal(pfq_get_stats(NULL, &st), -EINVAL);
+	/* each says so itself (pfq_id left the error of the call before) */
+	assert_int_equal(pfq_enable(NULL), -EINVAL);
 	assert_int_equal(pfq_id(NULL), -EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "pfq_id: NULL socket"));
 	assert_int_equal(pfq_get_fd(NULL), -EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "pfq_get_fd: NULL socket"));
 	assert_int_equal(pfq_net_queue_next(NULL, NULL, NULL), 0);
 }
 

@@ -13,6 +13,8 @@
 
 #include "bigprog.h"
 #include "pktgen.h"
+#include "smallstack.h"
+#include "../../lib/lang/lang-int.h" /* LANG_MAX_DEPTH */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* the frames of the vectors */
 enum { FU, FUR, FT, FI, FA, FV, FS, FF, F6, NFRAMES };
@@ -455,6 +459,209 @@ static void test_explosive_programs(void **state)
 	pfq_lang_free(p);
 }
 
+/* what one thread does with a program: everything that walks it */
+struct walk {
+	const char *src;
+	bool compiled, classic;
+	char msg[512];
+};
+
+static void walk(void *arg)
+{
+	struct walk *w = arg;
+	struct pfq_lang_diag diag;
+	struct pfq_lang_decision d;
+	struct sock_fprog fp;
+	pfq_lang_program *p = pfq_lang_compile(w->src, &diag);
+	FILE *null = fopen("/dev/null", "w");
+
+	snprintf(w->msg, sizeof(w->msg), "%s", diag.msg);
+	w->compiled = p != NULL;
+	if (p) {
+		for (int f = 0; f < NFRAMES; f++)
+			pfq_lang_run(p, frames[f], lens[f], NULL, &d);
+		pfq_lang_dump(p, null);
+		w->classic = pfq_lang_classic_compile(p, 1, &fp, &diag) == 0;
+		if (w->classic)
+			free(fp.filter);
+	}
+	pfq_lang_free(p);
+	if (null)
+		fclose(null);
+}
+
+/* compile, run, dump, classic-compile and free src on a thread with a 1 MB
+ * stack (a stack overflow kills the test) */
+static struct walk walk_small(const char *src)
+{
+	struct walk w = { .src = src };
+
+	assert_int_equal(run_with_stack(1 << 20, walk, &w), 0);
+	return w;
+}
+
+/* Every stage recurses over the program: nesting is bounded so that the
+ * deepest program accepted fits a 1 MB stack, with every sanitizer on,
+ * and anything deeper is refused with a message (issue 13, item 11: a 16 KB
+ * chain of .||. crashed tcpdump with a 2 MB stack). */
+static void test_deep_programs(void **state)
+{
+	size_t size = 64 * LANG_MAX_DEPTH + 1024;
+	char *src = malloc(size);
+
+	(void)state;
+	for (int shape = 0; shape < BIGPROG_DEEP_SHAPES; shape++) {
+		struct walk w;
+
+		bigprog_deep(src, size, shape, LANG_MAX_DEPTH - 2);
+		w = walk_small(src);
+		if (!w.compiled)
+			fail_msg("shape %d, %d deep, refused: %s", shape, LANG_MAX_DEPTH - 2, w.msg);
+		bigprog_deep(src, size, shape, LANG_MAX_DEPTH + 1);
+		w = walk_small(src);
+		if (w.compiled || !strstr(w.msg, "nested too deeply"))
+			fail_msg("shape %d, %d deep: '%s'", shape, LANG_MAX_DEPTH + 1, w.msg);
+		bigprog_deep(src, size, shape, 100000);
+		assert_false(walk_small(src).compiled);
+	}
+	free(src);
+}
+
+/* Chains of .||. .&&. >-> nest log2(n) deep: a thousand alternatives are
+ * a program like any other. */
+static void test_long_chains(void **state)
+{
+	static const char *const terms[] = { " .||. is_udp", " .&&. has_port 53", " >-> ip" };
+	static const char *const first[] = { "filter (is_tcp", "filter (is_tcp", "unit" };
+	size_t size = 1 << 20;
+	char *src = malloc(size);
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		size_t n = (size_t)snprintf(src, size, "%s", first[k]);
+
+		/* 60 KB of terms and more (16 KB crashed tcpdump) */
+		for (int i = 0; i < 5000; i++)
+			n += (size_t)snprintf(src + n, size - n, "%s", terms[k]);
+		snprintf(src + n, size - n, "%s", k < 2 ? ")" : "");
+		struct walk w = walk_small(src);
+
+		if (!w.compiled)
+			fail_msg("chain %d refused: %s", k, w.msg);
+	}
+	/* the same meaning whichever way they are grouped */
+	expect("filter (is_udp .||. is_tcp .||. is_icmp .||. is_ip6)", FT, PFQ_FATE_COPY, C0);
+	expect("filter (is_udp .||. is_icmp .||. is_ip6 .||. is_tcp)", FU, PFQ_FATE_COPY, C0);
+	expect("filter (is_udp .||. is_icmp .||. is_ip6 .||. has_vlan)", FT, PFQ_FATE_DROP, 0);
+	expect("filter (is_ip .&&. is_udp .&&. has_port 53 .&&. is_ip)", FU, PFQ_FATE_COPY, C0);
+	expect("filter (is_ip .&&. is_udp .&&. has_port 54 .&&. is_ip)", FU, PFQ_FATE_DROP, 0);
+	expect("ip >-> classify 1 >-> udp >-> classify 2 >-> drop >-> classify 3", FU,
+	       PFQ_FATE_DROP, 0);
+	expect("ip >-> classify 1 >-> udp >-> classify 2 >-> unit >-> classify 3", FU,
+	       PFQ_FATE_COPY, 1u << 3);
+	expect("ip >-> classify 1 >-> tcp >-> classify 2", FU, PFQ_FATE_DROP, 0);
+	free(src);
+}
+
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Definitions: recursion is found as such (with the cycle), not as a
+ * nesting limit; long chains of them are fine; programs that multiply when
+ * expanded, or have very many definitions, are answered at once. */
+static void test_definitions(void **state)
+{
+	size_t size = 1 << 20, n;
+	char *src = malloc(size);
+	struct pfq_lang_diag diag;
+	pfq_lang_program *p;
+	double t0;
+
+	(void)state;
+	/* issue 13, item 12: 65 deep said "is recursive" */
+	for (int depth = 65; depth <= 160; depth += 95) {
+		n = (size_t)snprintf(src, size, "d0 = unit\n");
+		for (int i = 1; i <= depth; i++)
+			n += (size_t)snprintf(src + n, size - n, "d%d = d%d >-> ip\n", i, i - 1);
+		snprintf(src + n, size - n, "main = d%d >-> classify 3", depth);
+		expect(src, FU, PFQ_FATE_COPY, 1u << 3);
+		expect(src, FA, PFQ_FATE_DROP, 0);
+	}
+	expect_error("f = g\ng = h\nh = f\nmain = f", 1, 1, "'f' is recursive (f -> g -> h -> f)");
+	expect_error("f x = when x (f x)\nmain = f is_tcp", 1, 1, "'f' is recursive (f -> f)");
+	expect_error("a = b\nb = a\nc = ip\nmain = c", 1, 1, "'a' is recursive (a -> b -> a)");
+	expect("f f = f\nmain = f ip", FU, PFQ_FATE_COPY, C0); /* the parameter hides f */
+	/* a definition that doubles what it is given (f x = g (x >-> x)) */
+	n = (size_t)snprintf(src, size, "a0 x = x\n");
+	for (int i = 1; i <= 40; i++)
+		n += (size_t)snprintf(src + n, size - n, "a%d x = a%d (x >-> x)\n", i, i - 1);
+	snprintf(src + n, size - n, "main = a40 unit");
+	t0 = seconds();
+	assert_null(pfq_lang_compile(src, &diag));
+	assert_non_null(strstr(diag.msg, "program too large"));
+	/* ... or uses itself twice (2^40 uses of the identity, no function) */
+	n = (size_t)snprintf(src, size, "a0 x = x\n");
+	for (int i = 1; i <= 40; i++)
+		n += (size_t)snprintf(src + n, size - n, "a%d x = a%d (a%d x)\n", i, i - 1, i - 1);
+	snprintf(src + n, size - n, "main = a40 unit");
+	assert_null(pfq_lang_compile(src, &diag));
+	/* 50,000 definitions (looked up by name, not one by one), one used */
+	n = 0;
+	for (int i = 0; i < 50000; i++)
+		n += (size_t)snprintf(src + n, size - n, "d%d = unit\n", i);
+	snprintf(src + n, size - n, "main = d49999 >-> d0");
+	p = pfq_lang_compile(src, &diag);
+	assert_non_null(p);
+	pfq_lang_free(p);
+	snprintf(src + n, size - n, "d7 = ip\nmain = d0");
+	assert_null(pfq_lang_compile(src, &diag));
+	assert_non_null(strstr(diag.msg, "'d7' is defined twice (first on line 8)"));
+	/* (milliseconds here; 3 s is room for a busy 2-core VM under ASan) */
+	assert_true(seconds() - t0 < 3.0);
+	free(src);
+}
+
+/* pfq_lang_compile_file: what is wrong with the file, said as such */
+static void test_source_files(void **state)
+{
+	char dir[] = "/tmp/pfq-lang-XXXXXX", path[64];
+	struct pfq_lang_diag diag;
+	pfq_lang_program *p;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* issue 13: a directory said "is empty" */
+	assert_null(pfq_lang_compile_file(dir, &diag));
+	assert_non_null(strstr(diag.msg, "Is a directory"));
+	snprintf(path, sizeof(path), "%s/prog.pfq", dir);
+	assert_null(pfq_lang_compile_file(path, &diag));
+	assert_non_null(strstr(diag.msg, "No such file"));
+	f = fopen(path, "w");
+	fclose(f);
+	assert_null(pfq_lang_compile_file(path, &diag));
+	assert_non_null(strstr(diag.msg, "is empty"));
+	f = fopen(path, "w");
+	fputs("ip\n", f);
+	fputc('\0', f);
+	fclose(f);
+	assert_null(pfq_lang_compile_file(path, &diag));
+	assert_non_null(strstr(diag.msg, "not a text file"));
+	f = fopen(path, "w");
+	fputs("-- a module\nmain = ip >-> steer_flow\n", f);
+	fclose(f);
+	p = pfq_lang_compile_file(path, &diag);
+	assert_non_null(p);
+	pfq_lang_free(p);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_fold(void **state)
 {
 	(void)state;
@@ -485,6 +692,10 @@ int main(void)
 		cmocka_unit_test(test_truncated_frames),
 		cmocka_unit_test(test_mangled_programs),
 		cmocka_unit_test(test_explosive_programs),
+		cmocka_unit_test(test_deep_programs),
+		cmocka_unit_test(test_long_chains),
+		cmocka_unit_test(test_definitions),
+		cmocka_unit_test(test_source_files),
 		cmocka_unit_test(test_fold),
 	};
 	return cmocka_run_group_tests_name("pfq-lang", tests, setup, NULL);

@@ -228,6 +228,8 @@ int main(int argc, char **argv)
 		if (!dumper) {
 			fprintf(stderr, "pfq-dump: cannot write '%s': %s\n", wfile,
 				dead ? pcap_geterr(dead) : "out of memory");
+			if (dead)
+				pcap_close(dead);
 			pfq_close(q);
 			return 1;
 		}

@@ -121,10 +121,12 @@ int main(int argc, char **argv)
 	uint8_t **frames = calloc((size_t)flows, sizeof(*frames));
 	size_t *lens = calloc((size_t)flows, sizeof(*lens));
 	uint8_t *mem = calloc((size_t)flows, 9216);
+	long sent = -1;
+	int rc = 1;
 
 	if (!frames || !lens || !mem) {
 		fprintf(stderr, "pfq-gen: out of memory\n");
-		return 1;
+		goto out;
 	}
 	pkt_spec_udp4(&s, src ? src : "10.200.0.1", dst ? dst : "10.200.0.2",
 		      1024, 5001, (size_t)len);
@@ -138,7 +140,8 @@ int main(int argc, char **argv)
 	} else if ((src && inet_pton(AF_INET, src, s.src_ip) != 1) ||
 		   (dst && inet_pton(AF_INET, dst, s.dst_ip) != 1)) {
 		fprintf(stderr, "pfq-gen: invalid IPv4 address\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	for (long i = 0; i < flows; i++) {
 		/* flows differ in source port and low source address byte,
@@ -158,28 +161,30 @@ int main(int argc, char **argv)
 	fd = sender_open(dev, bypass);
 	if (fd < 0) {
 		fprintf(stderr, "pfq-gen: cannot send on '%s': %s\n", dev, strerror(-fd));
-		return 1;
+		goto out;
 	}
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	uint64_t deadline = (uint64_t)(t0.tv_sec + seconds) * 1000000000ull +
 			    (uint64_t)t0.tv_nsec;
-	long sent = sender_bulk(fd, frames, lens, (size_t)flows, count, deadline);
 
+	sent = sender_bulk(fd, frames, lens, (size_t)flows, count, deadline);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sender_close(fd);
 	if (sent < 0) {
 		fprintf(stderr, "pfq-gen: send failed: %s\n", strerror((int)-sent));
-		return 1;
+		goto out;
 	}
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 	if (!quiet)
 		printf("sent %ld frames of %ld bytes in %.3f s (%.0f pps)\n", sent, len,
 		       secs, secs > 0 ? (double)sent / secs : 0.0);
+	rc = sent == count ? 0 : 1;
+out:
 	free(frames);
 	free(lens);
 	free(mem);
-	return sent == count ? 0 : 1;
+	return rc;
 }

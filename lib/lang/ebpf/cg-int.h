@@ -22,6 +22,13 @@
 #define CG_MAX_DEVS 16   /* devices named by forward/bridge/tee/tap/link */
 #define CG_MAX_LOGS 8
 #define CG_TEMPS 48      /* stack bytes above the scratch area, for helper keys */
+/* The largest program we hand to the kernel. The verifier's work grows with
+ * the size of our programs (see cg_parse.c, forget()): up to ~20 steps per
+ * instruction in the worst programs measured, so this stays well within its
+ * 1,000,000 steps and about a second; larger programs (a definition that
+ * doubles its argument at each use, xor nested in its second operand) are
+ * refused before the kernel sees them. It is also the reach of a jump. */
+#define CG_MAX_INSNS 32768
 
 /*
  * The scratch area lives on the program's stack (no map look-up per packet).
@@ -63,7 +70,10 @@ _Static_assert(offsetof(struct cg_scratch, L) == sizeof(struct cg_decision), "de
 
 #define SC(f) ((int16_t)offsetof(struct cg_scratch, f))
 /* the group program keeps the member table pointer here (fp-relative, in
- * the temporaries above the scratch area; helper keys use -8 to -24) */
+ * the temporaries above the scratch area; helper keys use -8 to -24). The
+ * computation writes nothing in the temporaries but a look-up key at -8:
+ * a store over part of the spilled pointer makes it a number for the
+ * verifier, which then refuses the dispatch's reads through it. */
 #define CG_TABLE_SLOT (-32)
 
 struct cg {
@@ -98,6 +108,8 @@ struct cg {
 	 * the frame is made relative to the MAC header */
 	bool fanout;
 	bool sticky;      /* fanout flavour: steered flows keep their member */
+	int *node_insns;  /* per node: instructions emitted for it (with its arguments) */
+	const struct node *too_large_at; /* what made the program too large, if known */
 };
 
 /* emission shorthands */

@@ -116,6 +116,37 @@ static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
 	return 0;
 }
 
+/* Name the part of the program that makes it too large: what the code
+ * generator found (xor compiles its second operand twice), or else, from
+ * main down, the deepest function with three quarters of the code. */
+static void too_large(struct cg *cg)
+{
+	const struct node *n = cg->prog->main;
+	long total = cg->node_insns[n->id];
+
+	if (cg->e.oom && cg->e.n < cg->e.limit) {
+		cg_error(cg, "out of memory");
+		return;
+	}
+	for (bool deeper = !cg->too_large_at; deeper;) {
+		deeper = false;
+		for (int i = 0; i < n->nargs; i++) {
+			const struct node *c = n->args[i].fn;
+
+			if (c && (long)cg->node_insns[c->id] * 4 >= total * 3) {
+				n = c;
+				deeper = true;
+				break;
+			}
+		}
+	}
+	if (cg->too_large_at)
+		n = cg->too_large_at;
+	cg_error(cg, "program too large for the kernel's verifier: more than %d instructions, "
+		 "most of them for '%s' at line %d col %d", CG_MAX_INSNS,
+		 pfq_builtins[n->fid].name, n->line, n->col);
+}
+
 void pfq_lang_bpf_free(pfq_lang_bpf *b)
 {
 	if (!b)
@@ -173,7 +204,9 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	 * slower path through the skb */
 	cg->cache = cg->level <= 2 ? 48 : cg->level == 3 ? 80 : CG_CACHE;
 	emit_init(&cg->e);
-	if (make_maps(cg, b) < 0)
+	cg->e.limit = CG_MAX_INSNS + 1; /* one more: too large, and no need to go on */
+	cg->node_insns = calloc((size_t)prog->nnodes + 1, sizeof(int));
+	if (!cg->node_insns || make_maps(cg, b) < 0)
 		goto fail;
 	exit_l = emit_label(&cg->e);
 	if (group) {
@@ -237,9 +270,12 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	E(BI_EXIT());
 	if (cg->err[0])
 		goto fail;
+	if (cg->e.oom || cg->e.n > CG_MAX_INSNS) {
+		too_large(cg);
+		goto fail;
+	}
 	if (!emit_finish(&cg->e)) {
-		cg_error(cg, "program too large to compile (over %d instructions, or a jump out "
-			 "of range)", EMIT_MAX_INSNS);
+		cg_error(cg, "out of memory");
 		goto fail;
 	}
 	{
@@ -272,11 +308,13 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	memcpy(b->devs, cg->devs, sizeof(b->devs));
 	b->ndevs = cg->ndevs;
 	emit_free(&cg->e);
+	free(cg->node_insns);
 	free(cg);
 	return b;
 fail:
 	diag_set(diag, 0, 0, "%s", cg->err[0] ? cg->err : "out of memory");
 	emit_free(&cg->e);
+	free(cg->node_insns);
 	free(cg);
 	pfq_lang_bpf_free(b);
 	return NULL;

@@ -415,24 +415,23 @@ static void bloom_test_field(struct cg *cg, const struct node *n, int map_fd, in
 		E(BI_ALU_IMM(BPF_RSH, regs[i], 24 - 8 * i));
 		E(BI_ALU_IMM(BPF_AND, regs[i], 0xff));
 	}
-	/* store the 4 hashes on the stack, then test each bit */
+	/* each hash in r0, its bit tested at once through r5: nothing goes
+	 * to the stack, whose temporaries belong to the group program (a
+	 * 4-byte store over the member table pointer it keeps there made
+	 * that pointer a number for the verifier) */
 	static const int tri[4][3] = { { 0, 1, 2 }, { 0, 1, 3 }, { 0, 2, 3 }, { 1, 2, 3 } };
 	for (int h = 0; h < 4; h++) {
 		bloom_hash(cg, regs[tri[h][0]], regs[tri[h][1]], regs[tri[h][2]], BPF_REG_0);
 		E(BI_ALU_IMM(BPF_AND, BPF_REG_0, (int32_t)(b->mbits - 1)));
-		E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_0, (int16_t)(-16 - 4 * h)));
-	}
-	for (int h = 0; h < 4; h++) {
-		E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_10, (int16_t)(-16 - 4 * h)));
-		E(BI_MOV_REG(BPF_REG_1, BPF_REG_0));
-		E(BI_ALU_IMM(BPF_RSH, BPF_REG_1, 3));
-		E(BI_ALU_IMM(BPF_AND, BPF_REG_1, (int32_t)(b->mbits / 8 - 1)));
-		E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_9));
-		E(BI_LDX(BPF_B, BPF_REG_1, BPF_REG_1, 0));
+		E(BI_MOV_REG(BPF_REG_5, BPF_REG_0));
+		E(BI_ALU_IMM(BPF_RSH, BPF_REG_5, 3));
+		E(BI_ALU_IMM(BPF_AND, BPF_REG_5, (int32_t)(b->mbits / 8 - 1)));
+		E(BI_ALU_REG(BPF_ADD, BPF_REG_5, BPF_REG_9));
+		E(BI_LDX(BPF_B, BPF_REG_5, BPF_REG_5, 0));
 		E(BI_ALU_IMM(BPF_AND, BPF_REG_0, 7));
-		E(BI_ALU_REG(BPF_RSH, BPF_REG_1, BPF_REG_0));
-		E(BI_ALU_IMM(BPF_AND, BPF_REG_1, 1));
-		JI(BPF_JEQ, BPF_REG_1, 0, no);
+		E(BI_ALU_REG(BPF_RSH, BPF_REG_5, BPF_REG_0));
+		E(BI_ALU_IMM(BPF_AND, BPF_REG_5, 1));
+		JI(BPF_JEQ, BPF_REG_5, 0, no);
 	}
 	JA(yes);
 }
@@ -468,10 +467,14 @@ static void vlan_id_list(struct cg *cg, const struct arg *a, int yes, int no)
 }
 
 /* ---- predicates ---- */
-void cg_pred(struct cg *cg, const struct node *n, int yes, int no)
+/* predicate n, or (nm set) the predicate nm with n's arguments: a filter
+ * is compiled as the predicate of the same meaning */
+static void pred(struct cg *cg, const struct node *n, const char *nm, int yes, int no)
 {
-	const char *nm = pfq_builtins[n->fid].name;
 	int t;
+
+	if (!nm)
+		nm = pfq_builtins[n->fid].name;
 
 	if (cg->e.oom)
 		return; /* too large (xor copies its second operand): give up fast */
@@ -789,7 +792,7 @@ static void field(struct cg *cg, uint64_t off, uint64_t size, int dst, int dropl
 	E(BI_MOV_REG(dst, BPF_REG_0));
 }
 
-void cg_fun(struct cg *cg, const struct node *n)
+static void fun(struct cg *cg, const struct node *n)
 {
 	const char *nm = pfq_builtins[n->fid].name;
 	int done;
@@ -840,7 +843,9 @@ void cg_fun(struct cg *cg, const struct node *n)
 		int16_t s = (int16_t)(SC(save) + 24 * d);
 
 		if (d >= CG_PAR_DEPTH) {
-			cg_error(cg, "par nested more than %d deep", CG_PAR_DEPTH);
+			cg_error(cg, "'%s' at line %d col %d: par nested more than %d deep (each "
+				 "level keeps the decision to put back on the 512-byte BPF stack)",
+				 nm, n->line, n->col, CG_PAR_DEPTH);
 			return;
 		}
 		LDX(BPF_REG_2, fate);
@@ -1164,15 +1169,43 @@ void cg_fun(struct cg *cg, const struct node *n)
 			return;
 		}
 		/* the same node, read as the predicate (same arguments and extra) */
-		struct node p = *n;
 		int yes = L(), no = L();
 
-		p.fid = builtin_find(filters[i].p);
-		cg_pred(cg, &p, yes, no);
+		pred(cg, n, filters[i].p, yes, no);
 		BIND(no);
 		drop(cg);
 		BIND(yes);
 	}
 	BIND(done);
 #undef IS
+}
+
+/* the instructions each function of the program (with what it calls)
+ * accounts for, to name the largest part of a program too large */
+static void count(struct cg *cg, const struct node *n, int from)
+{
+	const char *nm = pfq_builtins[n->fid].name;
+
+	if (cg->node_insns)
+		cg->node_insns[n->id] += cg->e.n - from;
+	/* stopped at the limit: the outermost function that compiles an
+	 * argument twice is where the size comes from */
+	if (cg->e.oom && (!strcmp(nm, ".^^.") || !strcmp(nm, "xor")))
+		cg->too_large_at = n;
+}
+
+void cg_fun(struct cg *cg, const struct node *n)
+{
+	int from = cg->e.n;
+
+	fun(cg, n);
+	count(cg, n, from);
+}
+
+void cg_pred(struct cg *cg, const struct node *n, int yes, int no)
+{
+	int from = cg->e.n;
+
+	pred(cg, n, NULL, yes, no);
+	count(cg, n, from);
 }

@@ -14,6 +14,47 @@
 
 #define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
 
+/*
+ * Verifier complexity. The kernel's verifier follows every path through the
+ * program, and stops following one only where it meets a path it already
+ * checked and nothing it knows tells them apart: registers or stack slots
+ * holding different constants, or ranges narrowed differently by earlier
+ * tests. The decoder splits into many paths (a tag in the frame or not,
+ * frames shorter than the cache, IPv4 or IPv6, each extension header) that
+ * differ in just such values (offsets, lengths, flags), and every one of them
+ * went on alone through the rest of the decoder and the whole computation
+ * after it: decoding up to the TCP header took 200,000 of the verifier's
+ * 1,000,000 steps, and computations with a few branches more were refused
+ * after seconds (issue 13). So, where the decoder's paths join, forget()
+ * makes the verifier forget the values that tell them apart and the paths
+ * meet again (`tcp` now takes 9,000 steps): r ^= u; r ^= u leaves r as it
+ * was, but u is read from the packet's metadata, a value the verifier does
+ * not know, so it cannot tell what r holds any more. Every later use of
+ * these values checks them first (as it must: they come from packets).
+ * mask (0: none) then says which bits r can have; it must keep r's value.
+ */
+static void forget(struct cg *cg, int reg, int32_t mask)
+{
+	int merge = emit_label(&cg->e);
+
+	E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_6, SKB(len)));
+	E(BI_ALU_REG(BPF_XOR, (uint8_t)reg, BPF_REG_5));
+	E(BI_ALU_REG(BPF_XOR, (uint8_t)reg, BPF_REG_5));
+	if (mask)
+		E(BI_ALU_IMM(BPF_AND, (uint8_t)reg, mask));
+	/* a jump target, where the verifier compares paths */
+	emit_ja(&cg->e, merge);
+	emit_bind(&cg->e, merge);
+}
+
+/* forget() a field of the scratch area (clobbers r2, r5) */
+static void forget_field(struct cg *cg, int16_t off)
+{
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, off));
+	forget(cg, BPF_REG_2, 0);
+	E(BI_STX(BPF_W, BPF_REG_7, BPF_REG_2, off));
+}
+
 static void be(struct cg *cg, int reg, int size)
 {
 	if (size > 1)
@@ -270,6 +311,9 @@ static void parse_ipv6(struct cg *cg, int done)
 		int ext = emit_label(&cg->e), frag = emit_label(&cg->e), ah = emit_label(&cg->e);
 		int next = emit_label(&cg->e);
 
+		/* each header starts alike, whatever came before (r9 is a byte) */
+		forget(cg, BPF_REG_8, 0);
+		forget(cg, BPF_REG_9, 0xff);
 		if_ext(cg, BPF_REG_9, ext);
 		emit_ja(&cg->e, out);
 		emit_bind(&cg->e, ext);
@@ -687,6 +731,8 @@ void cg_prologue(struct cg *cg, int exit_label)
 		E(BI_ST(BPF_DW, BPF_REG_7, (int16_t)(SC(cache) + off), 0));
 	emit_bind(&cg->e, cached);
 	parse_vlan(cg);
+	/* the frame's length, narrowed by the cache's tests and one less tag */
+	forget_field(cg, SC(len));
 	/* L2: at least an Ethernet header */
 	LDX(BPF_REG_2, len);
 	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_2, 14, parsed);
@@ -740,6 +786,8 @@ void cg_prologue(struct cg *cg, int exit_label)
 	emit_bind(&cg->e, v6);
 	parse_ipv6(cg, parsed);
 	emit_bind(&cg->e, l3done);
+	/* the IP version: 4 and 6 go on as one */
+	forget_field(cg, SC(ipv));
 	if (cg->level >= 4)
 		parse_l4(cg, parsed);
 	emit_bind(&cg->e, parsed);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "source.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static __attribute__((format(printf, 4, 5))) char *fail(int e, char *err, size_t errlen,
+							  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return NULL;
+}
+
+char *lang_read_source(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+	int e;
+
+	if (!path)
+		return fail(EINVAL, err, errlen, "no file name");
+	f = fopen(path, "r");
+	if (!f)
+		return fail(errno, err, errlen, "cannot read '%s': %s", path, strerror(errno));
+	buf = malloc(max + 2);
+	if (!buf) {
+		fclose(f);
+		return fail(ENOMEM, err, errlen, "out of memory");
+	}
+	n = fread(buf, 1, max + 1, f);
+	/* a directory opens, and then fails to read (EISDIR): not "empty" */
+	e = ferror(f) ? errno : 0;
+	fclose(f);
+	if (e || n > max || memchr(buf, '\0', n) || !n) {
+		free(buf);
+		if (e)
+			return fail(e, err, errlen, "cannot read '%s': %s", path, strerror(e));
+		if (n > max)
+			return fail(E2BIG, err, errlen, "'%s' is longer than %zu bytes", path, max);
+		if (n)
+			return fail(EINVAL, err, errlen, "'%s' is not a text file (a NUL byte)", path);
+		return fail(EINVAL, err, errlen, "'%s' is empty", path);
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
