@@ -179,7 +179,7 @@ int pfqh_activate(struct pfqh *h)
 			    "one, PFQ_COMPUTATION='vlan_id_filter [...]' selects VLANs");
 	/* as stock: no monitor mode on anything but 802.11 */
 	if (h->rfmon)
-		return fail(h, PCAP_ERROR_RFMON_NOTSUP, "%s", "");
+		return fail(h, PCAP_ERROR_RFMON_NOTSUP, "%s", "That device doesn't support monitor mode");
 	/* as stock: 0, negative or too large is the largest (262144) */
 	caplen = (size_t)(h->cfg.caplen > 0 ? h->cfg.caplen : h->snaplen);
 	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
