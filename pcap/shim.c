@@ -105,13 +105,18 @@ __attribute__((constructor(101))) static void shim_init(void)
 	__atomic_sub_fetch(&pfq_table_live, 1, __ATOMIC_RELEASE);
 }
 
+__attribute__((noinline, cold)) static struct pfqh *ours_slow(const pcap_t *p)
+{
+	pthread_once(&resolved, resolve_all);
+	return pfq_table_find(p);
+}
+
 /* The pfq state behind p, or NULL: then REAL() is ready too. */
 static inline struct pfqh *ours(const pcap_t *p)
 {
 	if (__builtin_expect(__atomic_load_n(&pfq_table_live, __ATOMIC_ACQUIRE) == 0, 1))
 		return NULL;
-	pthread_once(&resolved, resolve_all);
-	return pfq_table_find(p);
+	return ours_slow(p);
 }
 
 /* for calls that take no pcap_t */
