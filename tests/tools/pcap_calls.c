@@ -9,7 +9,7 @@
  * run on a pfq device (through pfq-run or the drop-in) can be compared
  * line by line. Linked against the system libpcap only.
  *
- *   pcap_calls COMMAND DEVICE [ARG]    (DEVICE is printed as "DEV")
+ *   pcap_calls COMMAND DEVICE [ARG [MODE]]    (DEVICE is printed as "DEV")
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -72,6 +72,8 @@ static void start_watchdog(long seconds)
 	pthread_detach(t);
 }
 
+static int immediate;
+
 static pcap_t *open_dev(int nonblock, int timeout_ms)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
@@ -82,6 +84,7 @@ static pcap_t *open_dev(int nonblock, int timeout_ms)
 		die("pcap_create", anon(err));
 	pcap_set_snaplen(p, 65535);
 	pcap_set_timeout(p, timeout_ms);
+	pcap_set_immediate_mode(p, immediate);
 	st = pcap_activate(p);
 	if (st < 0)
 		die("pcap_activate", anon(pcap_geterr(p)));
@@ -243,12 +246,14 @@ static int cmd_lookupnet(void)
 	return 0;
 }
 
-/* --- select/poll: readable means a packet to read --- */
-static int cmd_selpoll(int want)
+/* --- select/poll: readable means a packet to read (MODE "t0": read
+ * timeout 0, "imm": immediate mode) --- */
+static int cmd_selpoll(int want, const char *mode)
 {
 	int fd, got = 0, empty = 0, wakeups = 0;
 
-	pd = open_dev(1, 1000);
+	immediate = !strcmp(mode, "imm");
+	pd = open_dev(1, !strcmp(mode, "t0") ? 0 : 1000);
 	fd = pcap_get_selectable_fd(pd);
 	if (fd < 0)
 		die("pcap_get_selectable_fd", "none");
@@ -429,7 +434,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "lookupnet"))
 		return cmd_lookupnet();
 	if (!strcmp(cmd, "selpoll"))
-		return cmd_selpoll(arg);
+		return cmd_selpoll(arg, argc > 4 ? argv[4] : "");
 	if (!strcmp(cmd, "rfmon"))
 		return cmd_rfmon();
 	if (!strcmp(cmd, "dlt"))

@@ -83,6 +83,11 @@ selpoll $RUN "$C" selpoll b0 60
 selpoll $DROP "$C" selpoll b0 60
 selpoll $RUN "$C" selpoll pfq:b0 60
 selpoll $DROP "$C" selpoll pfq:b0 60
+# pfq delivers within a few ms whatever the read timeout, so with timeout
+# 0 (stock: a block is handed out only when full) and in immediate mode
+# (stock: a TPACKET_V2 ring) every packet comes: differences, in the README
+selpoll $RUN "$C" selpoll pfq:b0 60 t0
+selpoll $RUN "$C" selpoll pfq:b0 60 imm
 
 # 5. tcpdump without -i takes stock's default device (b0 here) and captures there
 for how in "" "$RUN" "$DROP"; do
