@@ -318,6 +318,13 @@ static int cmd_dlt(void)
 	       pcap_datalink_val_to_name(pcap_datalink(pd)));
 	r = pcap_set_datalink(pd, DLT_EN10MB);
 	printf("dlt: set EN10MB %d, now %s\n", r, pcap_datalink_val_to_name(pcap_datalink(pd)));
+	n = pcap_list_tstamp_types(pd, &list);
+	printf("dlt: %d time stamp types:", n);
+	for (int i = 0; i < n; i++)
+		printf(" %s", pcap_tstamp_type_val_to_name(list[i]));
+	printf("\n");
+	if (n > 0)
+		pcap_free_tstamp_types(list);
 	pcap_close(pd);
 	return 0;
 }

@@ -40,6 +40,9 @@ calls dlt           # EN10MB and DOCSIS
 calls snaplen       # 262144 by default, and in the filter's ret
 calls notact        # calls before activation
 calls breakthread   # a blocked reader woken by pcap_breakloop from another thread
+# pfq without devices or group: no network, as stock says for "any"
+out=$($NSB "$RUN" "$C" lookupnet pfq 2>&1)
+[ "$out" = "lookupnet: 0 net 0.0.0.0 mask 0.0.0.0" ] && ok || bad "lookupnet pfq: $out"
 # a name that is not pfq's: stock's own errors, in every way
 ref=$($NSB "$C" open nosuch 2>&1)
 for how in "$RUN" "$DROP"; do
@@ -152,5 +155,19 @@ stats_vs_stock "vlan" vlan
 stats_vs_stock "vlan 7" vlan 7
 stats_vs_stock "-Q in" -Q in
 stats_vs_stock "-Q out" -Q out
+
+# 9. a capability-raised program (AT_SECURE) ignores the PFQ_* variables and
+#    reads only config files its real user may read
+cp "$B/tests/pcap_calls_dropin" "$W/secure"
+setcap cap_net_raw,cap_net_admin,cap_bpf,cap_dac_read_search+ep "$W/secure"
+NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+out=$($NSB env PFQ_CAPLEN=abc "$B/tests/pcap_calls_dropin" open pfq:b0 2>&1)
+echo "$out" | grep -q "PFQ_CAPLEN=abc" && ok || bad "PFQ_CAPLEN=abc not read: $out"
+out=$($NSB env PFQ_CAPLEN=abc $NOBODY "$W/secure" open pfq:b0 2>&1)
+echo "$out" | grep -q "activate 0 " && ok || bad "PFQ_CAPLEN read by a capability-raised program: $out"
+printf 'caplen = 64\n' >"$W/root.conf"; chmod 600 "$W/root.conf"
+out=$($NSB $NOBODY "$W/secure" open "pfq/$W/root.conf:b0" 2>&1)
+echo "$out" | grep -q "Permission denied (for the user who started this privileged program)" && ok ||
+    bad "a root-only config file read by a capability-raised program: $out"
 
 finish
