@@ -115,6 +115,19 @@ $NSB "$RUN" tcpdump -d -i pfq:b0 2>&1 | grep -q "ret *#262144" && ok || bad "tcp
 a=$($NSB tcpdump -d -s 70000 -i b0 ip 2>&1); b=$($NSB "$RUN" tcpdump -d -s 70000 -i pfq:b0 ip 2>&1)
 [ "$a" = "$b" ] && ok || { bad "tcpdump -d -s 70000 differs"; diff <(echo "$a") <(echo "$b"); }
 
+# tcpdump -L and -I say what stock says (the device name aside)
+for o in -L -I; do
+    a=$($NSB tcpdump $o -i b0 -c 1 2>&1 | sed 's/b0/DEV/'); b=$($NSB "$RUN" tcpdump $o -i pfq:b0 -c 1 2>&1 | sed 's/pfq:b0/DEV/')
+    [ "$a" = "$b" ] && ok || { bad "tcpdump $o differs from stock"; diff <(echo "$a") <(echo "$b"); }
+done
+# -y DOCSIS: the link type of the capture and of the file
+$NSB timeout -s INT 30 "$RUN" tcpdump -y DOCSIS -i pfq:b0 -c 2 -w "$W/docsis.pcap" 2>"$W/docsis.err" & P=$!
+wait_listening "$W/docsis.err"; sleep 0.3
+gen -i a0 -n 2
+wait $P
+lt=$(od -An -tu4 -j20 -N4 "$W/docsis.pcap" | tr -d ' ')
+[ "$lt" = 143 ] && grep -q "link-type DOCSIS" "$W/docsis.err" && ok || { bad "-y DOCSIS: file link type $lt"; cat "$W/docsis.err"; }
+
 # 7. lo: each packet once (stock skips the outgoing copy), a 65,549-byte
 #    frame (65,507 bytes of UDP) whole
 $NSB timeout -s INT 30 tcpdump -n -i lo -w "$W/lo-s.pcap" udp 2>"$W/lo-s.err" & TD=$!
