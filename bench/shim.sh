@@ -10,22 +10,9 @@
 # --count: packets in the file (default 1000000); --calls: pcap_datalink
 # calls per run (default 10000000; idle device reads: 1/50 of it).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=$HERE/../build
 COUNT=1000000 CALLS=10000000 ROUNDS=3
-while [ $# -gt 0 ]; do
-    case $1 in
-        --count) COUNT=$2; shift 2 ;;
-        --calls) CALLS=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        --build) BUILD=$2; shift 2 ;;
-        -h|--help) awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 0 ;;
-        *) echo "shim.sh: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-[[ $COUNT =~ ^[0-9]+$ && $COUNT -ge 1000 ]] || { echo "shim.sh: --count >= 1000" >&2; exit 2; }
-[[ $CALLS =~ ^[0-9]+$ && $CALLS -ge 1000 ]] || { echo "shim.sh: --calls >= 1000" >&2; exit 2; }
-[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || { echo "shim.sh: --rounds 1..20" >&2; exit 2; }
+# shellcheck source=bench/options.sh
+. "$(dirname "$0")/options.sh"
 BENCH=$BUILD/bench/shim-bench
 for f in "$BENCH" "$BUILD/tools/pfq-run" "$BUILD/pcap/dropin/libpcap.so.0.8"; do
     [ -e "$f" ] || { echo "shim.sh: $f missing (build first)" >&2; exit 1; }

@@ -26,6 +26,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#define UNUSED __attribute__((unused))
+
 static const char *dev;
 static pcap_t *pd;
 
@@ -121,11 +123,13 @@ static void *kick(void *arg)
 	return NULL;
 }
 
-static int cmd_breaksig(int runs)
+static int cmd_breaksig(int runs, const char *mode UNUSED)
 {
 	struct sigaction sa = { .sa_handler = on_sigint }; /* no SA_RESTART */
 	int broken = 0, other = 0;
 
+	if (runs <= 0)
+		runs = 50;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	start_watchdog(60);
@@ -159,7 +163,7 @@ static void *break_later(void *arg)
 	return NULL;
 }
 
-static int cmd_breakthread(void)
+static int cmd_breakthread(int arg UNUSED, const char *mode UNUSED)
 {
 	pthread_t t;
 	int n = 0, st, zeros = 0;
@@ -178,7 +182,7 @@ static int cmd_breakthread(void)
 }
 
 /* --- non-blocking mode, as nonblocktest checks it --- */
-static int cmd_nonblock(void)
+static int cmd_nonblock(int arg UNUSED, const char *mode UNUSED)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
 	struct rlimit rl;
@@ -216,7 +220,7 @@ static int cmd_nonblock(void)
 }
 
 /* --- the device list and the default device --- */
-static int cmd_devs(void)
+static int cmd_devs(int arg UNUSED, const char *mode UNUSED)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	pcap_if_t *all, *d;
@@ -231,7 +235,7 @@ static int cmd_devs(void)
 	return 0;
 }
 
-static int cmd_lookupnet(void)
+static int cmd_lookupnet(int arg UNUSED, const char *mode UNUSED)
 {
 	char err[PCAP_ERRBUF_SIZE] = "", a[32], m[32];
 	bpf_u_int32 net = 0, mask = 0;
@@ -282,7 +286,7 @@ static int cmd_selpoll(int want, const char *mode)
 }
 
 /* --- monitor mode on a wired device --- */
-static int cmd_rfmon(void)
+static int cmd_rfmon(int arg UNUSED, const char *mode UNUSED)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
 	int r;
@@ -298,19 +302,26 @@ static int cmd_rfmon(void)
 	return 0;
 }
 
+/* a list libpcap made: its length and names, then freed */
+static void print_list(const char *what, int n, int *list, const char *(*name)(int),
+		       void (*release)(int *))
+{
+	printf("dlt: %d %s:", n, what);
+	for (int i = 0; i < n; i++)
+		printf(" %s", name(list[i]));
+	printf("\n");
+	if (n > 0)
+		release(list);
+}
+
 /* --- link types --- */
-static int cmd_dlt(void)
+static int cmd_dlt(int arg UNUSED, const char *mode UNUSED)
 {
 	int *list, n, r;
 
 	pd = open_dev(0, 1000);
 	n = pcap_list_datalinks(pd, &list);
-	printf("dlt: %d link types:", n);
-	for (int i = 0; i < n; i++)
-		printf(" %s", pcap_datalink_val_to_name(list[i]));
-	printf("\n");
-	if (n > 0)
-		pcap_free_datalinks(list);
+	print_list("link types", n, list, pcap_datalink_val_to_name, pcap_free_datalinks);
 	r = pcap_set_datalink(pd, DLT_DOCSIS);
 	printf("dlt: set DOCSIS %d, now %s\n", r, pcap_datalink_val_to_name(pcap_datalink(pd)));
 	r = pcap_set_datalink(pd, DLT_IEEE802_11);
@@ -319,18 +330,14 @@ static int cmd_dlt(void)
 	r = pcap_set_datalink(pd, DLT_EN10MB);
 	printf("dlt: set EN10MB %d, now %s\n", r, pcap_datalink_val_to_name(pcap_datalink(pd)));
 	n = pcap_list_tstamp_types(pd, &list);
-	printf("dlt: %d time stamp types:", n);
-	for (int i = 0; i < n; i++)
-		printf(" %s", pcap_tstamp_type_val_to_name(list[i]));
-	printf("\n");
-	if (n > 0)
-		pcap_free_tstamp_types(list);
+	print_list("time stamp types", n, list, pcap_tstamp_type_val_to_name,
+		   pcap_free_tstamp_types);
 	pcap_close(pd);
 	return 0;
 }
 
 /* --- snapshot length: the default, and what the filter returns --- */
-static int cmd_snaplen(void)
+static int cmd_snaplen(int arg UNUSED, const char *mode UNUSED)
 {
 	static const int asked[] = { 0, 262144, 70000, 300000, 100 };
 	char err[PCAP_ERRBUF_SIZE];
@@ -356,7 +363,7 @@ static int cmd_snaplen(void)
 }
 
 /* --- calls on a handle that is not activated yet --- */
-static int cmd_notact(void)
+static int cmd_notact(int arg UNUSED, const char *mode UNUSED)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_stat st;
@@ -381,7 +388,7 @@ static int cmd_notact(void)
 }
 
 /* --- opening: the messages of a failed open --- */
-static int cmd_open(void)
+static int cmd_open(int arg UNUSED, const char *mode UNUSED)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_open_live(dev, 65535, 0, 1000, err);
@@ -402,7 +409,7 @@ static int cmd_open(void)
 }
 
 /* --- one UDP datagram of SIZE bytes to 127.0.0.1 (a big loopback frame) --- */
-static int cmd_sendudp(int size)
+static int cmd_sendudp(int size, const char *mode UNUSED)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -417,43 +424,31 @@ static int cmd_sendudp(int size)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(int arg, const char *mode);
+} commands[] = {
+	{ "breaksig", cmd_breaksig }, { "breakthread", cmd_breakthread },
+	{ "nonblock", cmd_nonblock }, { "devs", cmd_devs }, { "lookupnet", cmd_lookupnet },
+	{ "selpoll", cmd_selpoll }, { "rfmon", cmd_rfmon }, { "dlt", cmd_dlt },
+	{ "snaplen", cmd_snaplen }, { "notact", cmd_notact }, { "open", cmd_open },
+	{ "sendudp", cmd_sendudp },
+};
+
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : "";
-	int arg = argc > 3 ? atoi(argv[3]) : 0;
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: pcap_calls COMMAND DEVICE [ARG]\n"
-				"commands: breaksig breakthread nonblock devs lookupnet selpoll "
-				"rfmon dlt snaplen notact open sendudp\n");
+		fprintf(stderr, "usage: pcap_calls COMMAND DEVICE [ARG [MODE]]\ncommands:");
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			fprintf(stderr, " %s", commands[i].name);
+		fprintf(stderr, "\n");
 		return 2;
 	}
 	dev = argv[2];
-	if (!strcmp(cmd, "breaksig"))
-		return cmd_breaksig(arg > 0 ? arg : 50);
-	if (!strcmp(cmd, "breakthread"))
-		return cmd_breakthread();
-	if (!strcmp(cmd, "nonblock"))
-		return cmd_nonblock();
-	if (!strcmp(cmd, "devs"))
-		return cmd_devs();
-	if (!strcmp(cmd, "lookupnet"))
-		return cmd_lookupnet();
-	if (!strcmp(cmd, "selpoll"))
-		return cmd_selpoll(arg, argc > 4 ? argv[4] : "");
-	if (!strcmp(cmd, "rfmon"))
-		return cmd_rfmon();
-	if (!strcmp(cmd, "dlt"))
-		return cmd_dlt();
-	if (!strcmp(cmd, "snaplen"))
-		return cmd_snaplen();
-	if (!strcmp(cmd, "notact"))
-		return cmd_notact();
-	if (!strcmp(cmd, "open"))
-		return cmd_open();
-	if (!strcmp(cmd, "sendudp"))
-		return cmd_sendudp(arg);
-	fprintf(stderr, "pcap_calls: unknown command '%s'\n", cmd);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc > 3 ? atoi(argv[3]) : 0, argc > 4 ? argv[4] : "");
+	fprintf(stderr, "pcap_calls: unknown command '%s'\n", argv[1]);
 	return 2;
 }
