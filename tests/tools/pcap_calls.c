@@ -404,6 +404,17 @@ static int cmd_open(int arg UNUSED, const char *mode UNUSED)
 	}
 	r = pcap_activate(p);
 	printf("open: activate %d (%s) [%s]\n", r, pcap_statustostr(r), anon(pcap_geterr(p)));
+	if (r == 0) {
+		/* as reactivatetest: a second activation, and a second handle */
+		pcap_t *q = pcap_create(dev, err);
+
+		r = pcap_activate(p);
+		printf("open: activate again %d (%s)\n", r, pcap_statustostr(r));
+		r = q ? pcap_activate(q) : -100;
+		printf("open: a second handle on the device: %d\n", r);
+		if (q)
+			pcap_close(q);
+	}
 	pcap_close(p);
 	return 0;
 }

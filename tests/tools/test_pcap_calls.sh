@@ -40,6 +40,7 @@ calls dlt           # EN10MB and DOCSIS
 calls snaplen       # 262144 by default, and in the filter's ret
 calls notact        # calls before activation
 calls breakthread   # a blocked reader woken by pcap_breakloop from another thread
+calls open          # open_live, activate, activate again, a second handle
 # pfq without devices or group: no network, as stock says for "any"
 out=$($NSB "$RUN" "$C" lookupnet pfq 2>&1)
 [ "$out" = "lookupnet: 0 net 0.0.0.0 mask 0.0.0.0" ] && ok || bad "lookupnet pfq: $out"
