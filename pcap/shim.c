@@ -91,23 +91,33 @@ static void *real_sym(const char *name)
 static struct { SYSTEM(SLOT) } real;
 #define REAL(name) (real.name)
 
+static int resolved_all; /* set once every pointer of real is in place */
+
 static void resolve_all(void)
 {
 #define RESOLVE(name) real.name = (__typeof__(&name))real_sym(#name);
 	SYSTEM(RESOLVE)
+	__atomic_store_n(&resolved_all, 1, __ATOMIC_RELEASE);
 }
 
 static pthread_once_t resolved = PTHREAD_ONCE_INIT;
 
+static void resolve(void)
+{
+	if (!__atomic_load_n(&resolved_all, __ATOMIC_ACQUIRE))
+		pthread_once(&resolved, resolve_all);
+}
+
 __attribute__((constructor(101))) static void shim_init(void)
 {
-	pthread_once(&resolved, resolve_all);
+	resolve();
 	__atomic_sub_fetch(&pfq_table_live, 1, __ATOMIC_RELEASE);
 }
 
-__attribute__((noinline, cold)) static struct pfqh *ours_slow(const pcap_t *p)
+/* with pfq handles open (or before the constructor): the table */
+__attribute__((noinline)) static struct pfqh *ours_slow(const pcap_t *p)
 {
-	pthread_once(&resolved, resolve_all);
+	resolve();
 	return pfq_table_find(p);
 }
 
@@ -123,7 +133,7 @@ static inline struct pfqh *ours(const pcap_t *p)
 static void ready(void)
 {
 	if (__atomic_load_n(&pfq_table_live, __ATOMIC_ACQUIRE) != 0)
-		pthread_once(&resolved, resolve_all);
+		resolve();
 }
 
 int shim_offline_filter(const struct bpf_program *fp, const struct pcap_pkthdr *h,
