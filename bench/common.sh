@@ -1,23 +1,10 @@
 # Shared by bench/run.sh and bench/groups.sh (sourced, not run): their
-# options --count N, --rounds R, --build DIR and --help (the script's
-# leading comment), checked; the readers they need, built (and tcpdump when
+# options (bench/options.sh); the readers they need, built (and tcpdump when
 # NEED_TCPDUMP is set); a private test host removed on exit, with the
 # readers; busy_ticks. Expects COUNT, ROUNDS and NAME (a prefix) set; sets
 # HERE, TOP, BUILD, WORK, NSA, NSB, NCPU and RX_CPU.
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/.." && pwd)
-BUILD=$TOP/build
-while [ $# -gt 0 ]; do
-    case $1 in
-        --count) COUNT=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        --build) BUILD=$2; shift 2 ;;
-        -h|--help) awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 0 ;;
-        *) echo "bench: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-[[ $COUNT =~ ^[0-9]+$ && $COUNT -ge 1000 ]] || { echo "bench: --count >= 1000" >&2; exit 2; }
-[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || { echo "bench: --rounds 1..20" >&2; exit 2; }
+# shellcheck source=bench/options.sh
+. "$(dirname "$0")/options.sh"
 for b in pfq-rx pcap-rx cpu-run; do
     [ -x "$BUILD/bench/$b" ] || { echo "bench: $BUILD/bench/$b missing (build first)" >&2; exit 1; }
 done

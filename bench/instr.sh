@@ -27,7 +27,7 @@ trap '"$TOP/scripts/testhost.sh" destroy "$NAME"; rm -rf "$W"' EXIT
 measure() {
     local reader=$1 n=$2 cmd
     case $reader in
-        pfq) cmd=("$BUILD/bench/pfq-rx" b0 65535 65536) ;;
+        pfq) cmd=("$BUILD/bench/pfq-rx" b0 262144 65536) ;;
         libpcap) cmd=("$BUILD/bench/pcap-rx" b0 65535) ;;
     esac
     ip netns exec "$NAME-b" valgrind --tool=callgrind --callgrind-out-file="$W/cg" \

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pfq-rx DEV [CAPLEN] [SLOTS] [GID]\n");
 		return 2;
 	}
-	size_t caplen = argc > 2 ? strtoul(argv[2], NULL, 10) : 65535;
+	size_t caplen = argc > 2 ? strtoul(argv[2], NULL, 10) : PFQ_CAPLEN_MAX;
 	size_t slots = argc > 3 ? strtoul(argv[3], NULL, 10) : 32768;
 
 	if (argc > 4) {

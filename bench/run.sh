@@ -26,7 +26,7 @@ run_one() {
     local reader=$1 out=$WORK/$1.$2
     local cmd
     case $reader in
-        pfq) cmd=("$BUILD/bench/pfq-rx" b0 65535 1024) ;;
+        pfq) cmd=("$BUILD/bench/pfq-rx" b0 262144 1024) ;;
         libpcap) cmd=("$BUILD/bench/pcap-rx" b0 65535) ;;
         tcpdump) cmd=("$TCPDUMP" -n -i b0 -w /dev/null) ;;
     esac

@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_FILE (1 << 20)
 #define MAX_LINE 4096
@@ -170,7 +174,7 @@ static int parse_vlans(struct pfq_pcap_config *c, const char *v, char *msg, size
 static int apply(struct pfq_pcap_config *c, const char *key, const char *val, char *msg, size_t n)
 {
 	static const struct { const char *key; long lo, hi; } nums[] = {
-		{ "group", 0, PFQ_PCAP_GROUP_MAX }, { "caplen", 1, 65535 },
+		{ "group", 0, PFQ_PCAP_GROUP_MAX }, { "caplen", 1, PFQ_PCAP_CAPLEN_MAX },
 		{ "rx_slots", 1, 4L << 20 }, { "tx_slots", 0, 4L << 20 },
 		{ "tx_queue", -1, 65535 }, { "tx_node", -1, 4095 }, { "tx_batch", 1, 65535 },
 	};
@@ -300,18 +304,59 @@ int pfq_pcap_config_text(struct pfq_pcap_config *c, const char *text, const char
 	return 0;
 }
 
+/* what a path names, for messages about files that are not config files */
+static const char *kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
+}
+
 int pfq_pcap_config_file(struct pfq_pcap_config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), r;
+	struct stat st;
+	size_t n = 0;
 	char *buf;
-	size_t n;
-	int r;
 
-	if (!f)
+	if (fd < 0)
 		return fail(err, errlen, "cannot read config file '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		r = errno;
+		close(fd);
+		return fail(err, errlen, "cannot read config file '%s': %s", path, strerror(r));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, "config file '%s' is %s, not a regular file", path,
+			    kind(st.st_mode));
+	}
+	/* a set-user-ID or capability-raised program reads only what the user
+	 * who started it may read (access() checks with the real ids) */
+	if (getauxval(AT_SECURE) && access(path, R_OK) < 0) {
+		r = errno;
+		close(fd);
+		return fail(err, errlen, "cannot read config file '%s': %s (for the user who "
+			    "started this privileged program)", path, strerror(r));
+	}
 	buf = malloc(MAX_FILE + 1);
-	n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
-	fclose(f);
+	while (buf && n <= MAX_FILE) {
+		ssize_t k = read(fd, buf + n, MAX_FILE + 1 - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = errno;
+			close(fd);
+			free(buf);
+			return fail(err, errlen, "cannot read config file '%s': %s", path,
+				    strerror(r));
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
 	if (!buf)
 		return fail(err, errlen, "out of memory");
 	if (n > MAX_FILE) {

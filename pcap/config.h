@@ -15,6 +15,7 @@
 #define PFQ_PCAP_MAX_DEVS 32
 #define PFQ_PCAP_MAX_VLANS 64
 #define PFQ_PCAP_GROUP_MAX 63 /* PFQ_MAX_GROUPS - 1 */
+#define PFQ_PCAP_CAPLEN_MAX 262144 /* PFQ_CAPLEN_MAX, libpcap's largest snapshot length */
 
 struct pfq_pcap_dev {
 	char name[16];
@@ -52,7 +53,9 @@ int pfq_pcap_config_env(struct pfq_pcap_config *c, const char *(*get)(const char
 /* Apply a config file's text (name is for messages: "name:line: ..."). */
 int pfq_pcap_config_text(struct pfq_pcap_config *c, const char *text, const char *name,
 			 char *err, size_t errlen);
-/* Read and apply the config file at path. */
+/* Read and apply the config file at path: a regular file (a directory, a
+ * FIFO, ... is an error, and never blocks); in a set-user-ID program one
+ * the real user may read. */
 int pfq_pcap_config_file(struct pfq_pcap_config *c, const char *path, char *err, size_t errlen);
 
 #endif

@@ -44,7 +44,6 @@ void *shim_system_libpcap(void);
 	X(pcap_init) \
 	X(pcap_lib_version) \
 	X(pcap_lookupdev) \
-	X(pcap_lookupnet) \
 	X(pcap_nametoaddr) \
 	X(pcap_nametoaddrinfo) \
 	X(pcap_nametoeproto) \

@@ -38,6 +38,10 @@ struct pfqh *pfqh_new(const char *device, pcap_t *dead, char *errbuf)
 	h->buffer_size = 2 << 20;
 	h->precision = PCAP_TSTAMP_PRECISION_MICRO;
 	h->tx_fd = -1;
+	h->wake_fd = -1;
+	h->dlt = DLT_EN10MB;
+	h->direction = PCAP_D_INOUT;
+	h->lo_ifindex = -1;
 	pfq_pcap_config_init(&h->cfg);
 	return h;
 }
@@ -48,22 +52,28 @@ void pfqh_free(struct pfqh *h)
 		pfq_close(h->q);
 	if (h->tx_fd >= 0)
 		close(h->tx_fd);
+	if (h->wake_fd >= 0)
+		close(h->wake_fd);
+	free(h->oneshot);
 	if (h->has_filter)
 		free(h->filter.bf_insns);
 	pfq_pcap_config_free(&h->cfg);
 	free(h);
 }
 
+/* In a set-user-ID or capability-raised program (AT_SECURE) the PFQ_*
+ * variables are ignored: they come from the user who started it, and would
+ * let that user choose groups, computations and forwarding. */
 static const char *env(const char *name)
 {
-	return getenv(name);
+	return secure_getenv(name);
 }
 
 /* Silent unless PFQ_PCAP_DEBUG is set (to anything but 0): then what the
  * library decides goes to stderr, prefixed "libpfq-pcap:". */
 void pfq_debug(const char *fmt, ...)
 {
-	const char *d = getenv("PFQ_PCAP_DEBUG");
+	const char *d = secure_getenv("PFQ_PCAP_DEBUG");
 	va_list ap;
 
 	if (!d || !*d || !strcmp(d, "0"))
@@ -89,10 +99,43 @@ static int fail(struct pfqh *h, int code, const char *fmt, const char *arg)
 static int pcap_code(int err)
 {
 	switch (-err) {
-	case ENODEV: return PCAP_ERROR_NO_SUCH_DEVICE;
+	case ENODEV: case ERANGE: return PCAP_ERROR_NO_SUCH_DEVICE; /* device, or queue */
 	case EPERM: case EACCES: return PCAP_ERROR_PERM_DENIED;
 	default: return PCAP_ERROR;
 	}
+}
+
+/* the settings of a pfq device name: 0, or -1 with msg */
+static int configure(struct pfq_pcap_config *c, const char *name, char *msg, size_t len)
+{
+	if (pfq_pcap_parse_device(name, c, msg, len) < 0 ||
+	    pfq_pcap_config_env(c, env, msg, len) < 0 ||
+	    (c->config_path[0] && pfq_pcap_config_file(c, c->config_path, msg, len) < 0))
+		return -1;
+	return 0;
+}
+
+int pfqh_first_device(const char *name, char dev[16], char *errbuf)
+{
+	struct pfq_pcap_config c;
+	struct pfq_group_info *groups = NULL;
+	int n, r = 0;
+
+	dev[0] = '\0';
+	pfq_pcap_config_init(&c);
+	if (configure(&c, name, errbuf, PCAP_ERRBUF_SIZE) < 0)
+		r = -1;
+	else if (c.ndevs > 0)
+		snprintf(dev, 16, "%s", c.devs[0].name);
+	else if (c.group >= 0 && (groups = calloc(PFQ_MAX_GROUPS, sizeof(*groups)))) {
+		n = pfq_groups_info(groups, PFQ_MAX_GROUPS);
+		for (int i = 0; i < n && i < PFQ_MAX_GROUPS; i++)
+			if (groups[i].gid == c.group && groups[i].nbind > 0)
+				snprintf(dev, 16, "%s", groups[i].bind[0].dev);
+	}
+	free(groups);
+	pfq_pcap_config_free(&c);
+	return r;
 }
 
 /* join the configured group and give it the computation and VLAN filters */
@@ -123,10 +166,8 @@ int pfqh_activate(struct pfqh *h)
 
 	if (h->activated)
 		return PCAP_ERROR_ACTIVATED;
-	if (pfq_pcap_parse_device(h->device, &h->cfg, msg, sizeof(msg)) < 0 ||
-	    pfq_pcap_config_env(&h->cfg, env, msg, sizeof(msg)) < 0 ||
-	    (h->cfg.config_path[0] &&
-	     pfq_pcap_config_file(&h->cfg, h->cfg.config_path, msg, sizeof(msg)) < 0))
+	h->err[0] = '\0';
+	if (configure(&h->cfg, h->device, msg, sizeof(msg)) < 0)
 		return fail(h, PCAP_ERROR, "%s", msg);
 	if (h->cfg.group < 0 && h->cfg.ndevs == 0)
 		return fail(h, PCAP_ERROR_NO_SUCH_DEVICE, "%s",
@@ -136,6 +177,10 @@ int pfqh_activate(struct pfqh *h)
 		return fail(h, PCAP_ERROR, "%s",
 			    "pfq: VLAN filters (PFQ_VLAN) need a group (PFQ_GROUP); without "
 			    "one, PFQ_COMPUTATION='vlan_id_filter [...]' selects VLANs");
+	/* as stock: no monitor mode on anything but 802.11 */
+	if (h->rfmon)
+		return fail(h, PCAP_ERROR_RFMON_NOTSUP, "%s", "That device doesn't support monitor mode");
+	/* as stock: 0, negative or too large is the largest (262144) */
 	caplen = (size_t)(h->cfg.caplen > 0 ? h->cfg.caplen : h->snaplen);
 	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
 		caplen = PFQ_CAPLEN_MAX;
@@ -151,7 +196,7 @@ int pfqh_activate(struct pfqh *h)
 		h->q = pfq_open_nogroup(caplen, slots, 0,
 					h->cfg.tx_slots > 0 ? (size_t)h->cfg.tx_slots : 0);
 	if (!h->q)
-		return fail(h, PCAP_ERROR, "pfq: %s", pfq_error(NULL));
+		return fail(h, pcap_code(-errno), "pfq: %s", pfq_error(NULL));
 	pfq_timestamping_enable(h->q, 1);
 	if (h->cfg.group >= 0) {
 		err = join_group(h);
@@ -183,122 +228,14 @@ int pfqh_activate(struct pfqh *h)
 		snprintf(msg, sizeof(msg), "pfq: %s", pfq_error(h->q));
 		return fail(h, pcap_code(err), "%s", msg);
 	}
+	h->lo_ifindex = pfq_ifindex(h->q, "lo");
+	h->oneshot = malloc(caplen);
+	if (!h->oneshot || (!h->nonblock && pfqh_wake_open(h) < 0))
+		return fail(h, PCAP_ERROR, "%s", h->oneshot ? h->err : "out of memory");
 	h->activated = 1;
 	pfq_debug("%s: socket %d, group %d, %d device(s), caplen %zu, %zu slots", h->device,
 		  pfq_id(h->q), pfq_group_id(h->q), h->cfg.ndevs, caplen, slots);
 	return 0;
-}
-
-static long wait_usec(const struct pfqh *h)
-{
-	if (h->nonblock)
-		return 0;
-	return h->timeout_ms > 0 ? (long)h->timeout_ms * 1000 : -1;
-}
-
-/* the next packet of the batch that passes the filter, as a pcap header */
-static const u_char *next_packet(struct pfqh *h, struct pcap_pkthdr *ph)
-{
-	struct pfq_pkthdr hdr;
-	const uint8_t *data;
-
-	while (pfq_net_queue_next(&h->nq, &hdr, &data)) {
-		ph->ts.tv_sec = (time_t)(hdr.tstamp_ns / 1000000000ull);
-		ph->ts.tv_usec = (suseconds_t)(hdr.tstamp_ns % 1000000000ull);
-		if (h->precision == PCAP_TSTAMP_PRECISION_MICRO)
-			ph->ts.tv_usec /= 1000;
-		ph->caplen = hdr.caplen < (uint32_t)h->snaplen ? hdr.caplen : (uint32_t)h->snaplen;
-		ph->len = hdr.len;
-		if (h->has_filter && !shim_offline_filter(&h->filter, ph, data))
-			continue;
-		return data;
-	}
-	return NULL;
-}
-
-/* a new batch: 1, 0 on timeout, -1 on error */
-static int refill(struct pfqh *h)
-{
-	int n = pfq_read(h->q, &h->nq, wait_usec(h));
-
-	if (n < 0) {
-		snprintf(h->err, sizeof(h->err), "pfq: %s", pfq_error(h->q));
-		return -1;
-	}
-	return n > 0;
-}
-
-int pfqh_dispatch(struct pfqh *h, int cnt, pcap_handler cb, u_char *user)
-{
-	struct pcap_pkthdr ph;
-	const u_char *data;
-	int n = 0;
-
-	if (!h->activated) {
-		snprintf(h->err, sizeof(h->err), "this handle has not been activated");
-		return PCAP_ERROR_NOT_ACTIVATED;
-	}
-	if (h->break_loop) {
-		h->break_loop = 0;
-		return PCAP_ERROR_BREAK;
-	}
-	if (h->nq.left_ == 0) {
-		int r = refill(h);
-
-		if (r <= 0)
-			return r < 0 ? PCAP_ERROR : (h->break_loop ? (h->break_loop = 0, PCAP_ERROR_BREAK) : 0);
-	}
-	while ((cnt <= 0 || n < cnt) && (data = next_packet(h, &ph))) {
-		cb(user, &ph, data);
-		n++;
-		if (h->break_loop)
-			break;
-	}
-	if (h->break_loop && n == 0) {
-		h->break_loop = 0;
-		return PCAP_ERROR_BREAK;
-	}
-	return n;
-}
-
-int pfqh_loop(struct pfqh *h, int cnt, pcap_handler cb, u_char *user)
-{
-	int total = 0;
-
-	for (;;) {
-		int r = pfqh_dispatch(h, cnt > 0 ? cnt - total : -1, cb, user);
-
-		if (r < 0)
-			return r;
-		total += r;
-		if (cnt > 0 && total >= cnt)
-			return 0;
-		if (h->break_loop) {
-			h->break_loop = 0;
-			return PCAP_ERROR_BREAK;
-		}
-	}
-}
-
-int pfqh_next_ex(struct pfqh *h, struct pcap_pkthdr **hdr, const u_char **data)
-{
-	if (!h->activated) {
-		snprintf(h->err, sizeof(h->err), "this handle has not been activated");
-		return PCAP_ERROR_NOT_ACTIVATED;
-	}
-	for (;;) {
-		const u_char *d = next_packet(h, &h->hdr);
-
-		if (d) {
-			*hdr = &h->hdr;
-			*data = d;
-			return 1;
-		}
-		int r = refill(h);
-
-		if (r <= 0)
-			return r < 0 ? PCAP_ERROR : 0;
-	}
 }
 
 /* Does the program look for VLAN tags inside the frame? pcap_compile on our
@@ -388,32 +325,15 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 
 int pfqh_setdirection(struct pfqh *h, pcap_direction_t d)
 {
-	int dirs = d == PCAP_D_IN ? PFQ_DIR_IN : d == PCAP_D_OUT ? PFQ_DIR_OUT : PFQ_DIR_INOUT;
-
-	if (!h->q) {
-		snprintf(h->err, sizeof(h->err), "setdirection: the handle is not activated");
+	if (!h->activated)
+		return pfqh_not_activated(h);
+	if (d != PCAP_D_IN && d != PCAP_D_OUT && d != PCAP_D_INOUT) {
+		snprintf(h->err, sizeof(h->err), "Invalid direction");
 		return -1;
 	}
-	if (pfq_set_direction(h->q, dirs) < 0) {
-		snprintf(h->err, sizeof(h->err), "setdirection: %s", pfq_error(h->q));
-		return -1;
-	}
-	return 0;
-}
-
-int pfqh_stats(struct pfqh *h, struct pcap_stat *ps)
-{
-	struct pfq_stats st;
-
-	if (!h->q || pfq_get_stats(h->q, &st) < 0) {
-		snprintf(h->err, sizeof(h->err), "stats: %s", h->q ? pfq_error(h->q) : "not activated");
-		return -1;
-	}
-	/* as libpcap on Linux: everything the socket accepted, and what the
-	 * full ring lost */
-	ps->ps_recv = (u_int)(st.recv + st.lost);
-	ps->ps_drop = (u_int)st.lost;
-	ps->ps_ifdrop = 0;
+	/* applied when reading (read.c), as stock does: the kernel still
+	 * takes both directions and counts them in ps_recv */
+	h->direction = d;
 	return 0;
 }
 

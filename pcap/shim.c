@@ -16,16 +16,17 @@
  */
 #include "config.h"
 #include "handle.h"
+#include "table.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define API __attribute__((visibility("default")))
-#define REAL(name) ((__typeof__(&name))real_sym(#name))
 
 #ifndef PFQ_SYSTEM_LIBPCAP
 #define PFQ_SYSTEM_LIBPCAP "libpcap.so.0.8"
@@ -49,8 +50,11 @@ void *shim_system_libpcap(void)
 
 static void *real_sym(const char *name)
 {
-	void *f = dlsym(RTLD_NEXT, name), *lib;
+	void *f = NULL, *lib;
 
+#ifndef PFQ_DROPIN
+	f = dlsym(RTLD_NEXT, name);
+#endif
 	if (!f && (lib = shim_system_libpcap()))
 		f = dlsym(lib, name);
 	if (!f) {
@@ -61,52 +65,86 @@ static void *real_sym(const char *name)
 	return f;
 }
 
+/*
+ * Every system function we call, resolved once, before main (or at the
+ * first call, for a library that calls libpcap from its own constructor).
+ * Until then pfq_table_live holds an extra 1, so that the lock-free
+ * "is it ours" (table.h) takes its slow path, which resolves first: the
+ * fast path, for handles that are not ours, is one load and a jump.
+ */
+#define SYSTEM(X) X(pcap_create) X(pcap_open_live) X(pcap_open_dead) \
+	X(pcap_open_dead_with_tstamp_precision) X(pcap_activate) X(pcap_close) \
+	X(pcap_set_snaplen) X(pcap_set_promisc) X(pcap_set_timeout) X(pcap_set_buffer_size) \
+	X(pcap_set_immediate_mode) X(pcap_set_rfmon) X(pcap_can_set_rfmon) \
+	X(pcap_set_tstamp_precision) X(pcap_get_tstamp_precision) X(pcap_set_tstamp_type) \
+	X(pcap_set_protocol_linux) X(pcap_dispatch) X(pcap_loop) X(pcap_next_ex) X(pcap_next) \
+	X(pcap_breakloop) X(pcap_setfilter) X(pcap_setdirection) X(pcap_stats) \
+	X(pcap_get_selectable_fd) X(pcap_fileno) X(pcap_get_required_select_timeout) \
+	X(pcap_setnonblock) X(pcap_getnonblock) X(pcap_snapshot) X(pcap_bufsize) \
+	X(pcap_datalink) X(pcap_datalink_ext) X(pcap_set_datalink) X(pcap_geterr) X(pcap_perror) \
+	X(pcap_inject) X(pcap_sendpacket) X(pcap_dump_open) X(pcap_dump_open_append) \
+	X(pcap_dump_fopen) X(pcap_findalldevs) X(pcap_compile) X(pcap_is_swapped) \
+	X(pcap_major_version) X(pcap_minor_version) X(pcap_file) X(pcap_list_datalinks) \
+	X(pcap_list_tstamp_types) X(pcap_offline_filter) X(pcap_lookupnet) \
+	X(pcap_datalink_val_to_name) X(pcap_statustostr)
+#define SLOT(name) __typeof__(&name) name;
+static struct { SYSTEM(SLOT) } real;
+#define REAL(name) (real.name)
+
+static int resolved_all; /* set once every pointer of real is in place */
+
+static void resolve_all(void)
+{
+#define RESOLVE(name) real.name = (__typeof__(&name))real_sym(#name);
+	SYSTEM(RESOLVE)
+	__atomic_store_n(&resolved_all, 1, __ATOMIC_RELEASE);
+}
+
+static pthread_once_t resolved = PTHREAD_ONCE_INIT;
+
+static void resolve(void)
+{
+	if (!__atomic_load_n(&resolved_all, __ATOMIC_ACQUIRE))
+		pthread_once(&resolved, resolve_all);
+}
+
+__attribute__((constructor(101))) static void shim_init(void)
+{
+	resolve();
+	__atomic_sub_fetch(&pfq_table_live, 1, __ATOMIC_RELEASE);
+}
+
+/* with pfq handles open (or before the constructor): the table */
+__attribute__((noinline)) static struct pfqh *ours_slow(const pcap_t *p)
+{
+	resolve();
+	return pfq_table_find(p);
+}
+
+/* The pfq state behind p, or NULL: then REAL() is ready too. */
+static inline struct pfqh *ours(const pcap_t *p)
+{
+	if (__builtin_expect(__atomic_load_n(&pfq_table_live, __ATOMIC_ACQUIRE) == 0, 1))
+		return NULL;
+	return ours_slow(p);
+}
+
+/* for calls that take no pcap_t */
+static void ready(void)
+{
+	if (__atomic_load_n(&pfq_table_live, __ATOMIC_ACQUIRE) != 0)
+		resolve();
+}
+
 int shim_offline_filter(const struct bpf_program *fp, const struct pcap_pkthdr *h,
 			const u_char *data)
 {
 	return REAL(pcap_offline_filter)(fp, h, data);
 }
 
-/* ---- the table of our handles ---- */
-#define MAX_HANDLES 256
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pfqh *handles[MAX_HANDLES];
-
-static struct pfqh *ours(pcap_t *p)
+const char *shim_datalink_name(int dlt)
 {
-	struct pfqh *h = NULL;
-
-	if (!p)
-		return NULL;
-	pthread_mutex_lock(&lock);
-	for (int i = 0; i < MAX_HANDLES && !h; i++)
-		if (handles[i] && handles[i]->p == p)
-			h = handles[i];
-	pthread_mutex_unlock(&lock);
-	return h;
-}
-
-static int track(struct pfqh *h)
-{
-	int ok = -1;
-
-	pthread_mutex_lock(&lock);
-	for (int i = 0; i < MAX_HANDLES && ok < 0; i++)
-		if (!handles[i]) {
-			handles[i] = h;
-			ok = 0;
-		}
-	pthread_mutex_unlock(&lock);
-	return ok;
-}
-
-static void untrack(struct pfqh *h)
-{
-	pthread_mutex_lock(&lock);
-	for (int i = 0; i < MAX_HANDLES; i++)
-		if (handles[i] == h)
-			handles[i] = NULL;
-	pthread_mutex_unlock(&lock);
+	return REAL(pcap_datalink_val_to_name)(dlt);
 }
 
 /* ---- creating handles ---- */
@@ -114,12 +152,13 @@ API pcap_t *pcap_create(const char *source, char *errbuf)
 {
 	struct pfqh *h;
 
+	ready();
 	if (!pfq_pcap_is_device(source))
 		return REAL(pcap_create)(source, errbuf);
-	h = pfqh_new(source, REAL(pcap_open_dead)(DLT_EN10MB, 262144), errbuf);
+	h = pfqh_new(source, REAL(pcap_open_dead)(DLT_EN10MB, PFQ_CAPLEN_MAX), errbuf);
 	if (!h)
 		return NULL;
-	if (track(h) < 0) {
+	if (pfq_table_add(h->p, h) < 0) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "too many pfq handles");
 		REAL(pcap_close)(h->p);
 		pfqh_free(h);
@@ -128,11 +167,24 @@ API pcap_t *pcap_create(const char *source, char *errbuf)
 	return h->p;
 }
 
+/* a message in an error buffer, cut at its size as libpcap's are */
+static void say(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(char *errbuf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, PCAP_ERRBUF_SIZE, fmt, ap);
+	va_end(ap);
+}
+
 API pcap_t *pcap_open_live(const char *device, int snaplen, int promisc, int to_ms, char *errbuf)
 {
 	pcap_t *p;
 	struct pfqh *h;
+	int status;
 
+	ready();
 	if (!pfq_pcap_is_device(device))
 		return REAL(pcap_open_live)(device, snaplen, promisc, to_ms, errbuf);
 	p = pcap_create(device, errbuf);
@@ -142,8 +194,15 @@ API pcap_t *pcap_open_live(const char *device, int snaplen, int promisc, int to_
 	h->snaplen = snaplen;
 	h->promisc = promisc;
 	h->timeout_ms = to_ms;
-	if (pfqh_activate(h) < 0) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", h->err);
+	status = pfqh_activate(h);
+	if (status < 0) {
+		/* worded as stock pcap_open_live words it */
+		if (status == PCAP_ERROR)
+			say(errbuf, "%s: %s", device, h->err);
+		else if (status == PCAP_ERROR_NO_SUCH_DEVICE || status == PCAP_ERROR_PERM_DENIED)
+			say(errbuf, "%s: %s (%s)", device, REAL(pcap_statustostr)(status), h->err);
+		else
+			say(errbuf, "%s: %s", device, REAL(pcap_statustostr)(status));
 		pcap_close(p);
 		return NULL;
 	}
@@ -162,7 +221,7 @@ API void pcap_close(pcap_t *p)
 	struct pfqh *h = ours(p);
 
 	if (h) {
-		untrack(h);
+		pfq_table_remove(p);
 		pfqh_free(h);
 	}
 	REAL(pcap_close)(p);
@@ -185,19 +244,15 @@ SETTER(pcap_set_promisc, promisc)
 SETTER(pcap_set_timeout, timeout_ms)
 SETTER(pcap_set_buffer_size, buffer_size)
 SETTER(pcap_set_immediate_mode, immediate)
+SETTER(pcap_set_rfmon, rfmon) /* refused at activation, as on a wired device */
 
-API int pcap_set_rfmon(pcap_t *p, int v)
+API int pcap_can_set_rfmon(pcap_t *p)
 {
 	struct pfqh *h = ours(p);
 
 	if (!h)
-		return REAL(pcap_set_rfmon)(p, v);
-	return h->activated ? PCAP_ERROR_ACTIVATED : 0; /* applied (refused) at activation */
-}
-
-API int pcap_can_set_rfmon(pcap_t *p)
-{
-	return ours(p) ? 0 : REAL(pcap_can_set_rfmon)(p);
+		return REAL(pcap_can_set_rfmon)(p);
+	return h->activated ? PCAP_ERROR_ACTIVATED : 0;
 }
 
 API int pcap_set_tstamp_precision(pcap_t *p, int v)
@@ -278,12 +333,13 @@ API const u_char *pcap_next(pcap_t *p, struct pcap_pkthdr *hdr)
 	return data;
 }
 
+/* async-signal-safe, as stock's: no lock, no allocation */
 API void pcap_breakloop(pcap_t *p)
 {
 	struct pfqh *h = ours(p);
 
 	if (h)
-		h->break_loop = 1;
+		pfqh_breakloop(h);
 	else
 		REAL(pcap_breakloop)(p);
 }
@@ -292,7 +348,9 @@ API int pcap_setfilter(pcap_t *p, struct bpf_program *fp)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? pfqh_setfilter(h, fp) : REAL(pcap_setfilter)(p, fp);
+	if (!h)
+		return REAL(pcap_setfilter)(p, fp);
+	return h->activated ? pfqh_setfilter(h, fp) : pfqh_not_activated(h);
 }
 
 API int pcap_setdirection(pcap_t *p, pcap_direction_t d)
@@ -313,14 +371,14 @@ API int pcap_get_selectable_fd(pcap_t *p)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? (h->q ? pfq_get_fd(h->q) : -1) : REAL(pcap_get_selectable_fd)(p);
+	return h ? (h->activated ? pfq_get_fd(h->q) : -1) : REAL(pcap_get_selectable_fd)(p);
 }
 
 API int pcap_fileno(pcap_t *p)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? (h->q ? pfq_get_fd(h->q) : -1) : REAL(pcap_fileno)(p);
+	return h ? (h->activated ? pfq_get_fd(h->q) : -1) : REAL(pcap_fileno)(p);
 }
 
 API const struct timeval *pcap_get_required_select_timeout(pcap_t *p)
@@ -332,52 +390,75 @@ API int pcap_setnonblock(pcap_t *p, int nb, char *errbuf)
 {
 	struct pfqh *h = ours(p);
 
-	if (!h)
-		return REAL(pcap_setnonblock)(p, nb, errbuf);
-	h->nonblock = nb != 0;
-	return 0;
+	return h ? pfqh_setnonblock(h, nb, errbuf) : REAL(pcap_setnonblock)(p, nb, errbuf);
 }
 
 API int pcap_getnonblock(pcap_t *p, char *errbuf)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? h->nonblock : REAL(pcap_getnonblock)(p, errbuf);
+	return h ? pfqh_getnonblock(h, errbuf) : REAL(pcap_getnonblock)(p, errbuf);
 }
 
 API int pcap_snapshot(pcap_t *p)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? h->snaplen : REAL(pcap_snapshot)(p);
+	if (!h)
+		return REAL(pcap_snapshot)(p);
+	return h->activated ? h->snaplen : pfqh_not_activated(h);
 }
 
 API int pcap_bufsize(pcap_t *p)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? h->buffer_size : REAL(pcap_bufsize)(p);
+	if (!h)
+		return REAL(pcap_bufsize)(p);
+	return h->activated ? h->buffer_size : pfqh_not_activated(h);
 }
 
 API int pcap_datalink(pcap_t *p)
 {
-	return ours(p) ? DLT_EN10MB : REAL(pcap_datalink)(p);
+	struct pfqh *h = ours(p);
+
+	if (!h)
+		return REAL(pcap_datalink)(p);
+	return h->activated ? h->dlt : pfqh_not_activated(h);
 }
 
 API int pcap_datalink_ext(pcap_t *p)
 {
-	return ours(p) ? DLT_EN10MB : REAL(pcap_datalink_ext)(p);
+	struct pfqh *h = ours(p);
+
+	if (!h)
+		return REAL(pcap_datalink_ext)(p);
+	return h->activated ? h->dlt : pfqh_not_activated(h);
 }
+
+/* An Ethernet device offers DLT_EN10MB and DLT_DOCSIS (Ethernet frames
+ * that a DOCSIS cable modem passes on), as with stock libpcap. */
+static const int dlts[] = { DLT_EN10MB, DLT_DOCSIS };
 
 API int pcap_set_datalink(pcap_t *p, int dlt)
 {
 	struct pfqh *h = ours(p);
+	const char *name;
 
 	if (!h)
 		return REAL(pcap_set_datalink)(p, dlt);
-	if (dlt == DLT_EN10MB)
-		return 0;
-	snprintf(h->err, sizeof(h->err), "pfq devices are Ethernet only (DLT_EN10MB)");
+	for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++)
+		if (h->activated && dlt == dlts[i]) {
+			h->dlt = dlt;
+			return 0;
+		}
+	name = dlt >= 0 ? shim_datalink_name(dlt) : NULL;
+	if (name)
+		snprintf(h->err, sizeof(h->err),
+			 "%s is not one of the DLTs supported by this device", name);
+	else
+		snprintf(h->err, sizeof(h->err),
+			 "DLT %d is not one of the DLTs supported by this device", dlt);
 	return -1;
 }
 
@@ -417,7 +498,7 @@ API int pcap_sendpacket(pcap_t *p, const u_char *buf, int len)
 /* ---- files: a dumper with our precision and snap length ---- */
 static pcap_t *dump_template(struct pfqh *h)
 {
-	return REAL(pcap_open_dead_with_tstamp_precision)(DLT_EN10MB, h->snaplen, h->precision);
+	return REAL(pcap_open_dead_with_tstamp_precision)(h->dlt, h->snaplen, h->precision);
 }
 
 #define DUMPER(name, arg_t)                                                           \
@@ -428,6 +509,10 @@ static pcap_t *dump_template(struct pfqh *h)
 		pcap_dumper_t *d;                                                     \
 		if (!h)                                                               \
 			return REAL(name)(p, a);                                      \
+		if (!h->activated) {                                                  \
+			pfqh_not_activated(h);                                        \
+			return NULL;                                                  \
+		}                                                                     \
 		t = dump_template(h);                                                 \
 		if (!t) {                                                             \
 			snprintf(h->err, sizeof(h->err), "out of memory");            \
@@ -443,12 +528,17 @@ DUMPER(pcap_dump_open, const char *)
 DUMPER(pcap_dump_open_append, const char *)
 DUMPER(pcap_dump_fopen, FILE *)
 
-/* ---- devices: the pfq pseudo-device is listed first ---- */
+/* ---- devices ---- */
+/* The pfq pseudo-device comes last, after stock's own pseudo-devices
+ * ("any", ...): the first device is the default one (tcpdump without -i,
+ * pcap_lookupdev) and the indexes of tcpdump -D stay what they were. */
 API int pcap_findalldevs(pcap_if_t **all, char *errbuf)
 {
-	int r = REAL(pcap_findalldevs)(all, errbuf);
-	pcap_if_t *d;
+	int r;
+	pcap_if_t *d, **end;
 
+	ready();
+	r = REAL(pcap_findalldevs)(all, errbuf);
 	if (r < 0)
 		return r;
 	d = calloc(1, sizeof(*d));
@@ -463,8 +553,27 @@ API int pcap_findalldevs(pcap_if_t **all, char *errbuf)
 		return 0;
 	}
 	d->flags = PCAP_IF_UP | PCAP_IF_RUNNING | PCAP_IF_CONNECTION_STATUS_NOT_APPLICABLE;
-	d->next = *all;
-	*all = d;
+	for (end = all; *end; end = &(*end)->next)
+		;
+	*end = d;
+	return 0;
+}
+
+/* A pfq device's network is its first device's; a group's, that of the
+ * first device the group is bound to; with neither, none (0, as stock
+ * answers for "any"). */
+API int pcap_lookupnet(const char *device, bpf_u_int32 *net, bpf_u_int32 *mask, char *errbuf)
+{
+	char dev[16];
+
+	ready();
+	if (!pfq_pcap_is_device(device))
+		return REAL(pcap_lookupnet)(device, net, mask, errbuf);
+	if (pfqh_first_device(device, dev, errbuf) < 0)
+		return PCAP_ERROR;
+	if (dev[0])
+		return REAL(pcap_lookupnet)(dev, net, mask, errbuf);
+	*net = *mask = 0;
 	return 0;
 }
 
@@ -474,10 +583,16 @@ API int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int opt
 		     bpf_u_int32 netmask)
 {
 	struct pfqh *h = ours(p);
-	/* compiled for the dead Ethernet handle: the frames we hand out carry
-	 * their VLAN tags inline, as that code expects */
-	int r = REAL(pcap_compile)(p, fp, str, optimize, netmask);
+	int r;
 
+	if (h && !h->activated) {
+		snprintf(h->err, sizeof(h->err), "not-yet-activated pcap_t passed to pcap_compile");
+		return PCAP_ERROR;
+	}
+	/* compiled for the dead Ethernet handle (libpcap asks us its link
+	 * type and snapshot length): the frames we hand out carry their
+	 * VLAN tags inline, as that code expects */
+	r = REAL(pcap_compile)(p, fp, str, optimize, netmask);
 	if (h && r < 0)
 		snprintf(h->err, sizeof(h->err), "%s", REAL(pcap_geterr)(p));
 	return r;
@@ -503,28 +618,31 @@ API FILE *pcap_file(pcap_t *p)
 	return ours(p) ? NULL : REAL(pcap_file)(p);
 }
 
-/* a list of one value, freed by the application with pcap_free_* (free) */
-static int one_value(struct pfqh *h, int **list, int value)
+/* a list for the application to free with pcap_free_* (free) */
+static int list_of(struct pfqh *h, int **list, const int *values, int n)
 {
-	*list = malloc(sizeof(int));
+	if (!h->activated)
+		return pfqh_not_activated(h);
+	*list = malloc(sizeof(int) * (size_t)n);
 	if (!*list) {
 		snprintf(h->err, sizeof(h->err), "out of memory");
 		return PCAP_ERROR;
 	}
-	**list = value;
-	return 1;
+	memcpy(*list, values, sizeof(int) * (size_t)n);
+	return n;
 }
 
-API int pcap_list_datalinks(pcap_t *p, int **dlts)
+API int pcap_list_datalinks(pcap_t *p, int **list)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? one_value(h, dlts, DLT_EN10MB) : REAL(pcap_list_datalinks)(p, dlts);
+	return h ? list_of(h, list, dlts, 2) : REAL(pcap_list_datalinks)(p, list);
 }
 
 API int pcap_list_tstamp_types(pcap_t *p, int **types)
 {
+	static const int host = PCAP_TSTAMP_HOST;
 	struct pfqh *h = ours(p);
 
-	return h ? one_value(h, types, PCAP_TSTAMP_HOST) : REAL(pcap_list_tstamp_types)(p, types);
+	return h ? list_of(h, types, &host, 1) : REAL(pcap_list_tstamp_types)(p, types);
 }

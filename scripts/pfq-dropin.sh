@@ -4,31 +4,52 @@
 # search path (a file in /etc/ld.so.conf.d, then ldconfig); and undo it.
 #
 #   pfq-dropin.sh enable  [DIR]   DIR: where the drop-in is installed
-#                                 (default: PREFIX/lib/<multiarch>/pfq)
+#                                 (default: PREFIX/lib/<multiarch>/pfq,
+#                                 PREFIX/lib/pfq or PREFIX/lib64/pfq, PREFIX
+#                                 being where this script is installed)
 #   pfq-dropin.sh disable
 #   pfq-dropin.sh status
 #
 # With it enabled, the seed's commands run as written:
 #   tcpdump -n -i pfq:eth0:eth1
 # Every other device, and files, still go to the system libpcap.
+# (For tests: PFQ_DROPIN_CONF names the loader file, PFQ_LDCONFIG the
+# command run after changing it.)
 set -euo pipefail
-CONF=/etc/ld.so.conf.d/000-pfq-pcap.conf
+CONF=${PFQ_DROPIN_CONF:-/etc/ld.so.conf.d/000-pfq-pcap.conf}
+LDCONFIG=${PFQ_LDCONFIG:-ldconfig}
+die() { echo "pfq-dropin: $*" >&2; exit 1; }
+# the drop-in's directory: the one given, or where the install put it
+find_dir() {
+    local prefix arch c
+    if [ -n "${1:-}" ]; then
+        [ -d "$1" ] || die "$1: no such directory"
+        [ -f "$1/libpcap.so.0.8" ] || die "no libpcap.so.0.8 in $1"
+        readlink -f "$1"
+        return
+    fi
+    prefix=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+    arch=$(gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null ||
+           echo x86_64-linux-gnu)
+    for c in "$prefix/lib/$arch/pfq" "$prefix/lib/pfq" "$prefix/lib64/pfq"; do
+        [ -f "$c/libpcap.so.0.8" ] && { echo "$c"; return; }
+    done
+    die "no libpcap.so.0.8 in $prefix/lib/$arch/pfq, $prefix/lib/pfq or $prefix/lib64/pfq; give its directory: $0 enable DIR"
+}
 cmd=${1:-status}
 case $cmd in
     enable)
-        dir=${2:-$(dirname "$(readlink -f "$0")")/../lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/pfq}
-        dir=$(readlink -f "$dir")
-        [ -f "$dir/libpcap.so.0.8" ] || { echo "pfq-dropin: no libpcap.so.0.8 in $dir" >&2; exit 1; }
-        echo "$dir" >"$CONF"
-        ldconfig
+        dir=$(find_dir "${2:-}") || exit 1
+        echo "$dir" >"$CONF" 2>/dev/null || die "cannot write $CONF (root is needed)"
+        $LDCONFIG || die "$LDCONFIG failed"
         echo "pfq-dropin: enabled ($dir first in the loader path; undo: $0 disable)" ;;
     disable)
-        rm -f "$CONF"
-        ldconfig
+        rm -f "$CONF" 2>/dev/null || die "cannot remove $CONF (root is needed)"
+        $LDCONFIG || die "$LDCONFIG failed"
         echo "pfq-dropin: disabled" ;;
     status)
         if [ -f "$CONF" ]; then echo "enabled: $(cat "$CONF")"; else echo "disabled"; fi ;;
     -h|--help)
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+        awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0" ;;
     *) echo "pfq-dropin: enable [DIR], disable or status" >&2; exit 2 ;;
 esac

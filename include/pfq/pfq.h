@@ -51,7 +51,7 @@ enum pfq_group_policy {
 };
 
 /* Limits of the settings. */
-#define PFQ_CAPLEN_MAX 65535u
+#define PFQ_CAPLEN_MAX 262144u /* libpcap's largest snapshot length */
 #define PFQ_RX_SLOTS_MAX (4u << 20)
 #define PFQ_TX_SLOTS_MAX (4u << 20)
 #define PFQ_WEIGHT_MAX 16

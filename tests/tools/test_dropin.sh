@@ -44,5 +44,20 @@ ldconfig -f "$W/ld.so.conf" -C "$W/ld.so.cache" 2>/dev/null
 first=$(ldconfig -p -C "$W/ld.so.cache" | grep 'libpcap.so.0.8 ' | head -1)
 echo "$first" | grep -q "$D" && ok || bad "ldconfig order: $first"
 "$S/scripts/pfq-dropin.sh" --help | grep -q "enable" && ok || bad "pfq-dropin.sh --help"
+# enable from the installed script of a non-/usr prefix finds its drop-in
+# (the loader file goes to the work dir, no ldconfig: the machine is left alone)
+DS=$(find "$W/stage" -name pfq-dropin.sh | head -1)
+out=$(PFQ_DROPIN_CONF=$W/dropin.conf PFQ_LDCONFIG=true "$DS" enable 2>&1) &&
+    [ "$(cat "$W/dropin.conf")" = "$(readlink -f "$D")" ] && ok || bad "pfq-dropin.sh enable from /opt/pfq: $out"
+out=$(PFQ_DROPIN_CONF=$W/dropin.conf PFQ_LDCONFIG=true "$DS" status 2>&1)
+[ "$out" = "enabled: $(readlink -f "$D")" ] && ok || bad "pfq-dropin.sh status: $out"
+out=$(PFQ_DROPIN_CONF=$W/dropin.conf PFQ_LDCONFIG=true "$DS" enable "$W/nowhere" 2>&1) &&
+    bad "enable with a bad directory succeeded" || { echo "$out" | grep -q "no such directory" && ok || bad "enable DIR: $out"; }
+mv "$D/libpcap.so.0.8" "$D/x.so"
+out=$(PFQ_DROPIN_CONF=$W/dropin.conf PFQ_LDCONFIG=true "$DS" enable 2>&1) &&
+    bad "enable without a drop-in succeeded" || { echo "$out" | grep -q "give its directory" && ok || bad "enable, nothing installed: $out"; }
+mv "$D/x.so" "$D/libpcap.so.0.8"
+PFQ_DROPIN_CONF=$W/dropin.conf PFQ_LDCONFIG=true "$DS" disable >/dev/null && [ ! -e "$W/dropin.conf" ] && ok ||
+    bad "pfq-dropin.sh disable"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -75,6 +75,15 @@ expect_err "not a valid device name" $NSB "$RUN" tcpdump -i 'pfq:b0::b1' -c 1
 expect_err "queue" $NSB "$RUN" tcpdump -i 'pfq:b0@x' -c 1
 expect_err "out of range" $NSB "$RUN" tcpdump -i 'pfq:b0@9' -c 1
 expect_err "cannot read config file" $NSB "$RUN" tcpdump -i "pfq/$W/none.conf:b0" -c 1
+# a directory or a FIFO as config file: an error at once (a FIFO used to block)
+expect_err "config file '/tmp' is a directory" $NSB "$RUN" tcpdump -i "pfq//tmp:b0" -c 1
+expect_err "config file '/' is a directory" $NSB "$RUN" tcpdump -i "pfq//:b0" -c 1
+mkfifo "$W/fifo.conf"
+expect_err "is a FIFO, not a regular file" $NSB "$RUN" tcpdump -i "pfq/$W/fifo.conf:b0" -c 1
+# without CAP_NET_RAW: PCAP_ERROR_PERM_DENIED, as stock says on b0
+a=$($NSB setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/tests/pcap_calls" open b0 2>&1 | grep activate)
+b=$($NSB setpriv --reuid=nobody --regid=nogroup --clear-groups "$RUN" "$B/tests/pcap_calls" open pfq:b0 2>&1 | grep activate)
+echo "$a" | grep -q "activate -8 " && [ "${a%% \[*}" = "${b%% \[*}" ] && ok || bad "unprivileged activate: stock '$a', pfq '$b'"
 printf 'caplen = 64\nfrobnicate = 1\n' >"$W/bad.conf"
 expect_err "bad.conf:2: frobnicate: unknown key" $NSB "$RUN" tcpdump -i "pfq/$W/bad.conf:b0" -c 1
 expect_err "steer_flow does more than filter" env PFQ_COMPUTATION=steer_flow $NSB "$RUN" tcpdump -i pfq:b0 -c 1

@@ -26,6 +26,9 @@ for i in 1 2 3; do
 done
 sleep 0.3
 $NSB "$B/tools/pfq-stat" --json --once >"$W/stat.json" 2>&1
+# pcap_lookupnet on a group's pfq device: the network of its first bound device
+out=$(PFQ_GROUP=42 $NSB "$RUN" "$B/tests/pcap_calls" lookupnet pfq 2>&1)
+[ "$out" = "lookupnet: 0 net 10.77.0.0 mask 255.255.255.0" ] && ok || bad "lookupnet of group 42: $out"
 gen -i a0 -n 2000 -f 400
 gen -i a1 -n 1000 -f 200 -p tcp
 sleep 1

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char err[512];
@@ -117,7 +118,7 @@ static void test_environment(void **state)
 	assert_int_equal(with_env(&c, "PFQ_GORUP", "7"), 0);
 	assert_int_equal(c.group, 7);
 	static const char *bad[][2] = {
-		{ "PFQ_CAPLEN", "abc" }, { "PFQ_CAPLEN", "0" }, { "PFQ_CAPLEN", "70000" },
+		{ "PFQ_CAPLEN", "abc" }, { "PFQ_CAPLEN", "0" }, { "PFQ_CAPLEN", "300000" },
 		{ "PFQ_RX_SLOTS", "-5" }, { "PFQ_RX_SLOTS", "" }, { "PFQ_GROUP", "4096" },
 		{ "PFQ_GROUP", "12x" }, { "PFQ_TX_BATCH", "0" }, { "PFQ_VLAN", "5000" },
 		{ "PFQ_VLAN", "," }, { "PFQ_COMPUTATION", "   " }, { "PFQ_TX_QUEUE", "-2" },
@@ -178,6 +179,30 @@ static void test_config_text(void **state)
 	unlink(path);
 	assert_int_equal(pfq_pcap_config_file(&c, path, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cannot read config file"));
+	/* a directory, and a FIFO with no writer: errors, at once */
+	assert_int_equal(pfq_pcap_config_file(&c, "/tmp", err, sizeof(err)), -1);
+	assert_string_equal(err, "config file '/tmp' is a directory, not a regular file");
+	assert_int_equal(pfq_pcap_config_file(&c, "/", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is a directory"));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(pfq_pcap_config_file(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is a FIFO, not a regular file"));
+	unlink(path);
+	pfq_pcap_config_free(&c);
+}
+
+/* caplen goes up to libpcap's largest snapshot length */
+static void test_caplen_range(void **state)
+{
+	struct pfq_pcap_config c;
+	char msg[256];
+
+	(void)state;
+	pfq_pcap_config_init(&c);
+	assert_int_equal(pfq_pcap_config_text(&c, "caplen = 262144\n", "x", msg, sizeof(msg)), 0);
+	assert_int_equal(c.caplen, 262144);
+	assert_int_equal(pfq_pcap_config_text(&c, "caplen = 262145\n", "x", msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "1..262144"));
 	pfq_pcap_config_free(&c);
 }
 
@@ -188,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_device_names),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_config_text),
+		cmocka_unit_test(test_caplen_range),
 	};
 	return cmocka_run_group_tests_name("pcap-config", tests, NULL, NULL);
 }

@@ -42,7 +42,7 @@ static void usage(FILE *f)
 "      --class MASK      classes to join with (default 0x1, the default class)\n"
 "      --weight N        this member's share of steered traffic, 1..16 (default 1)\n"
 "  -c, --count N         stop after N packets\n"
-"  -s, --snaplen N       capture length, 1..65535 (default 65535)\n"
+"  -s, --snaplen N       capture length, 1..262144 (default 262144)\n"
 "  -S, --slots N         rx ring slots (default 65536)\n"
 "  -t, --seconds S       stop after S seconds\n"
 "  -d, --direction D     in, out or inout (default inout)\n"
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 	long gid = -1, weight = 1, class_mask = 1;
 	const char *computation = NULL;
 	const char *devs = NULL, *wfile = NULL;
-	long count = -1, snaplen = 65535, slots = 65536, seconds = -1;
+	long count = -1, snaplen = PFQ_CAPLEN_MAX, slots = 65536, seconds = -1;
 	int dirs = PFQ_DIR_INOUT, promisc = 1, quiet = 0, c, rc = 0;
 	pcap_t *dead = NULL;
 	pcap_dumper_t *dumper = NULL;
