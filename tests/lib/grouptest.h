@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Group tests: members are forked processes with their own PFQ sockets on
+ * side B of the test host gt_th; the test process manages the group with a
+ * control-class socket (as pfqd would) and sends the traffic.
+ *
+ * Traffic: flow f sends one packet forward on a0 (arrives on b0) and one
+ * back out of b1, so each flow is seen in both directions on two devices of
+ * the group. Every packet carries a unique IPv4 id and TTL GT_MARK_TTL.
+ */
+#ifndef PFQ_TEST_GROUPTEST_H
+#define PFQ_TEST_GROUPTEST_H
+
+#include <pfq/pfq.h>
+
+#include "testhost.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define GT_MARK_TTL 77
+#define GT_MAX_IDS 65536
+
+/* a libpfq call on q that must succeed, with pfq_error on failure */
+#define OK(q, call)                                                              \
+	do {                                                                     \
+		int rc_ = (call);                                                \
+		if (rc_ < 0)                                                     \
+			fail_msg("%s: %d: %s", #call, rc_, pfq_error(q));        \
+	} while (0)
+
+/* the test host (made by the test's setup) */
+extern struct testhost gt_th;
+
+struct gt_member_cfg {
+	int gid;
+	unsigned long long class_mask;
+	int weight;
+	int policy;
+};
+struct gt_member {
+	pid_t pid;
+	int ctl;  /* parent -> child */
+	int res;  /* child -> parent */
+	int join_err;
+	uint32_t n;
+	uint32_t *ids;
+};
+struct gt_got {
+	uint32_t n;
+	uint32_t ids[GT_MAX_IDS];
+};
+
+/* children die with the test process */
+void gt_child_init(void);
+uint64_t gt_mix64(uint64_t x);
+/* packet id 2f (forward) or 2f+1 (reverse) of flow f */
+size_t gt_flow_frame(uint32_t id, int vlan, uint8_t *buf);
+bool gt_is_tcp_id(uint32_t id);
+/* send the packets with ids [first, last) */
+void gt_send_ids(uint32_t first, uint32_t last, int vlan);
+/* a pfq callback collecting the ids into a struct gt_got */
+void gt_on_pkt(void *user, const struct pfq_pkthdr *h, const uint8_t *d);
+void gt_write_all(int fd, const void *p, size_t n);
+int gt_read_all(int fd, void *p, size_t n);
+/* a member: fork, join, enable, receive until told to stop */
+void gt_spawn(struct gt_member *m, const struct gt_member_cfg *cfg);
+/* stop a member and collect what it received */
+void gt_finish(struct gt_member *m);
+void gt_release(struct gt_member *m);
+/* the manager: a control-class socket of the test process, computation
+ * set, the group bound to b0 and b1 */
+pfq_t *gt_manager(int gid, const char *computation);
+/* which member got each id (-1 none); fails on a duplicate */
+void gt_owners(struct gt_member *m, int n, int *owner, uint32_t first, uint32_t last);
+/* the groups of side B's namespace */
+int gt_groups_in_b(struct pfq_group_info *info);
+/* UDP datagrams waiting on a socket */
+int gt_drain_udp(int fd);
+/* n frames from a0 to mac and 192.168.77.2, UDP to dport */
+void gt_send_to_host(const uint8_t *mac, uint16_t dport, int n);
+
+#endif
