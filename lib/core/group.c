@@ -87,7 +87,18 @@ static int begin(struct gsession *s, uint64_t netns, int gid, bool create, bool 
 		return rc;
 	}
 	rc = reg_read(&s->k->f, s->g);
-	if (rc == -EBADMSG) {
+	if (!rc && s->k->last && s->g->used && s->g->vault[0] == s->k->last->vault[0] &&
+	    s->g->gen < s->k->last->gen) {
+		/* repaired by a process whose copy was older than ours: ours */
+		*s->g = *s->k->last;
+		s->dirty = true;
+	} else if (rc == -EBADMSG && s->k->last) {
+		/* damaged (cut, overwritten): our copy of the last record we saw
+		 * is what the kernel runs, or was a moment ago */
+		*s->g = *s->k->last;
+		s->dirty = true;
+		rc = 0;
+	} else if (rc == -EBADMSG) {
 		bool alive = false;
 
 		for (int i = 0; i < REG_MAX_PROCS && !alive; i++)
@@ -105,7 +116,8 @@ static int begin(struct gsession *s, uint64_t netns, int gid, bool create, bool 
 		free(s->g);
 		s->g = NULL;
 		snprintf(err, errlen, "the registry of group %d is damaged%s", gid,
-			 rc == -EBADMSG ? " while processes use it: they leave the group" : "");
+			 rc == -EBADMSG ? " (its processes repair it when they next look after "
+			 "the group)" : "");
 		return rc;
 	}
 	s->k->seen_seq = reg_seq(&s->k->f);
@@ -119,8 +131,17 @@ static int end(struct gsession *s)
 
 	if (!s->g)
 		return 0;
-	if (s->dirty)
+	if (s->dirty) {
+		s->g->gen++;
 		rc = reg_write(&s->k->f, s->g);
+	}
+	/* what we leave behind, to repair the record with should it be damaged */
+	if (!rc && s->k->refs > 0) {
+		if (!s->k->last)
+			s->k->last = malloc(sizeof(*s->k->last));
+		if (s->k->last)
+			*s->k->last = *s->g;
+	}
 	s->k->seen_seq = reg_seq(&s->k->f);
 	s->k->procs[0] = s->k->procs[1] = 0;
 	for (int i = 0; i < REG_MAX_PROCS; i++)

@@ -46,6 +46,7 @@ struct gk {
 	pthread_mutex_t mu;  /* threads of this process share the file's locks */
 	uint64_t seen_seq;   /* registry commit last looked at */
 	uint64_t procs[2];   /* proc slots in use when we last looked */
+	struct reg_group *last; /* the record as we last left it (repairs) */
 	struct gk *next;
 };
 

@@ -78,6 +78,7 @@ struct gk *gk_get(uint64_t netns, int gid, bool create, char *err, size_t errlen
 			gk_list = k->next;
 			drop_objects(k);
 			reg_close(&k->f);
+			free(k->last);
 			free(k);
 		}
 		list_pid = getpid();
@@ -128,6 +129,7 @@ void gk_release(struct gk *k)
 	pthread_mutex_unlock(&list_lock);
 	/* closing the file drops our liveness lock */
 	reg_close(&k->f);
+	free(k->last);
 	pthread_mutex_destroy(&k->mu);
 	free(k);
 }

@@ -174,9 +174,7 @@ static int trusted_file(int fd, const char *shown, char *err, size_t errlen)
 		return errf(err, errlen, EPERM, "%s is not a registry file of ours (it must be a "
 			    "regular file of uid %u, mode 0600, with one link)", shown,
 			    (unsigned)geteuid());
-	if ((uint64_t)st.st_size != FILE_SIZE && st.st_size != 0)
-		return errf(err, errlen, EBADMSG, "%s has %lld bytes, not %zu: damaged or of "
-			    "another version", shown, (long long)st.st_size, (size_t)FILE_SIZE);
+	/* (a wrong size is damage, which the reader reports and repairs) */
 	return 0;
 }
 
@@ -193,8 +191,23 @@ int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err
 	fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST) /* made meanwhile */
+		if (fd >= 0) {
+			/* an empty record at once: an empty file is a damaged one */
+			struct reg_group *g = calloc(1, sizeof(*g));
+			struct reg_file nf = { .fd = fd, .gid = gid, .netns = netns };
+
+			if (!g || reg_write(&nf, g) < 0) {
+				free(g);
+				close(fd);
+				unlinkat(dir, name, 0);
+				close(dir);
+				return errf(err, errlen, ENOMEM, "cannot make the registry of group %d",
+					    gid);
+			}
+			free(g);
+		} else if (errno == EEXIST) { /* made meanwhile */
 			fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		}
 	}
 	rc = fd < 0 ? -errno : 0;
 	close(dir);
@@ -334,10 +347,8 @@ static int read_header(struct reg_file *f, struct reg_header *h)
 
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
-	if (st.st_size == 0) {
-		memset(h, 0, sizeof(*h));
-		return 0; /* new */
-	}
+	/* (a new file gets its first record when it is made: a shorter one,
+	 * even an empty one, was cut) */
 	if ((uint64_t)st.st_size != FILE_SIZE || read_exact(f->fd, h, sizeof(*h), 0) < 0 ||
 	    h->magic != REG_MAGIC || h->version != REG_VERSION ||
 	    h->record_size != sizeof(struct reg_group))
@@ -359,10 +370,6 @@ int reg_read(struct reg_file *f, struct reg_group *g)
 
 	if (rc < 0)
 		return rc;
-	if (h.magic == 0) {
-		memset(g, 0, sizeof(*g));
-		return 0;
-	}
 	rc = read_exact(f->fd, g, sizeof(*g), HDR_SIZE + (off_t)(h.seq % 2) * SLOT_SIZE);
 	if (rc < 0)
 		return rc;
@@ -385,11 +392,9 @@ int reg_write(struct reg_file *f, const struct reg_group *g)
 	struct reg_header h;
 	int rc = read_header(f, &h);
 
-	if (rc < 0) {
-		/* damaged: start over */
+	if (rc < 0 || h.magic == 0) {
+		/* new or damaged: the file starts over at its size */
 		memset(&h, 0, sizeof(h));
-	}
-	if (h.magic == 0) {
 		if (ftruncate(f->fd, (off_t)FILE_SIZE) < 0)
 			return -errno;
 		h.magic = REG_MAGIC;

@@ -10,6 +10,7 @@
 #include "sender.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,11 +39,18 @@ uint64_t gt_mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+uint32_t gt_nflows;
+
+uint32_t gt_flow_of(uint32_t id)
+{
+	return gt_nflows ? id / 2 % gt_nflows : id / 2;
+}
+
 /* packet id 2f (forward) or 2f+1 (reverse) of flow f: clients spread over
  * 10.0.0.0/8 with random ports, talking to a few servers on port 80 */
 size_t gt_flow_frame(uint32_t id, int vlan, uint8_t *buf)
 {
-	uint32_t f = id / 2;
+	uint32_t f = gt_flow_of(id);
 	uint64_t r = gt_mix64(f);
 	uint16_t port = (uint16_t)(1024 + (r >> 40) % 60000);
 	struct pkt_spec s;
@@ -64,7 +72,7 @@ size_t gt_flow_frame(uint32_t id, int vlan, uint8_t *buf)
 
 bool gt_is_tcp_id(uint32_t id)
 {
-	return (id / 2) % 2 == 1;
+	return gt_flow_of(id) % 2 == 1;
 }
 
 /* send the packets with ids [first, last) */
@@ -157,6 +165,9 @@ void gt_member_main(const struct gt_member_cfg *cfg, int ctl, int res)
 		fprintf(stderr, "member: enable: %s\n", pfq_error(q));
 		_exit(4);
 	}
+	if (cfg->unprivileged && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+		_exit(5);
+	gt_child_init(); /* (a change of credentials clears the death signal) */
 	gt_write_all(res, "R", 1);
 	fcntl(ctl, F_SETFL, O_NONBLOCK);
 	for (;;) {

@@ -39,6 +39,7 @@ struct gt_member_cfg {
 	unsigned long long class_mask;
 	int weight;
 	int policy;
+	bool unprivileged; /* drop to nobody once enabled, as tcpdump does */
 };
 struct gt_member {
 	pid_t pid;
@@ -56,7 +57,10 @@ struct gt_got {
 /* children die with the test process */
 void gt_child_init(void);
 uint64_t gt_mix64(uint64_t x);
-/* packet id 2f (forward) or 2f+1 (reverse) of flow f */
+/* packet id 2f (forward) or 2f+1 (reverse) of flow f; with gt_nflows set,
+ * flow f mod gt_nflows (ids [2 r N, 2 (r + 1) N) send the N flows again) */
+extern uint32_t gt_nflows;
+uint32_t gt_flow_of(uint32_t id);
 size_t gt_flow_frame(uint32_t id, int vlan, uint8_t *buf);
 bool gt_is_tcp_id(uint32_t id);
 /* send the packets with ids [first, last) */
