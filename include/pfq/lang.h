@@ -192,27 +192,26 @@ struct pfq_lang_group_spec {
 	 * the packet, or 0 (the sink) when none does. It works while the member
 	 * table's mode is PFQ_GROUP_MODE_FANOUT, and answers 0 otherwise. */
 	int fanout;
-	/* fanout flavour: an LRU hash (struct pfq_flow_key -> struct
-	 * pfq_flow_entry) that keeps each steered flow with the member that
-	 * took its first packet for as long as that member stays in the table
-	 * and eligible; -1 or 0: steering without memory (then a change of
-	 * members moves flows). Round-robin steering never uses it. */
+	/* fanout flavour: an array of PFQ_FLOW_SLOTS flows (pfq_lang_group_
+	 * flows_map_create) that keeps each steered flow with the member that
+	 * took its first packet, for as long as that member is in the table and
+	 * eligible; -1 or 0: steering without memory (a change of members then
+	 * moves flows). Round-robin steering never uses it. */
 	int flows_map_fd;
 };
 
-/* a steered flow (fanout flavour): the steering hash and the class mask
- * (its two halves xor-ed) it was steered among */
-struct pfq_flow_key {
-	uint32_t hash;
-	uint32_t classes;
-};
+/* The flows a group remembers (fanout flavour): a flow's tag is its hash
+ * xor its class mask (folded to 32 bits, times a large odd constant); the
+ * tag picks a bucket of PFQ_FLOW_WAYS ways, and a way holds, in one 64-bit
+ * word written at once, the tag in its high half and the member's row + 1
+ * in its low half (0: empty). A new flow takes an empty way, or evicts one
+ * the tag picks: memory for about as many flows as ways, at the cost of one
+ * array look-up (which the verifier inlines) per packet. */
+#define PFQ_FLOW_BUCKETS 65536
+#define PFQ_FLOW_WAYS 4
 
-/* ... and its member */
-struct pfq_flow_entry {
-	uint32_t id;         /* the member */
-	uint32_t gen;        /* the member table's gen when row was right */
-	uint32_t row;        /* the member's row in that table */
-	uint32_t pad;
+struct pfq_flow_bucket {
+	uint64_t way[PFQ_FLOW_WAYS];
 };
 
 /* ---- the classic BPF back end ----
@@ -248,7 +247,7 @@ PFQ_API int pfq_lang_needs_tc(const pfq_lang_program *prog);
 
 /* Create the maps a group spec names (-errno on failure). */
 PFQ_API int pfq_lang_group_stats_map_create(void);
-PFQ_API int pfq_lang_group_flows_map_create(uint32_t max_flows);
+PFQ_API int pfq_lang_group_flows_map_create(void);
 PFQ_API int pfq_lang_group_counters_map_create(void);
 PFQ_API int pfq_lang_group_logs_map_create(void);
 PFQ_API int pfq_lang_group_logctl_map_create(void);
@@ -281,11 +280,15 @@ enum pfq_group_mode {
 
 /* The members of a group, in dispatch order. */
 struct pfq_member_table {
-	uint32_t n;
+	uint32_t n;          /* rows; a row whose id is 0 is no member */
 	uint32_t leader;     /* id of the member that performs side effects */
 	uint32_t mode;       /* enum pfq_group_mode */
 	uint32_t gen;        /* changes with every change of the rows */
 	struct pfq_member m[PFQ_MAX_MEMBERS];
+	/* the members' rows in order (steer_to n is member order[n]); filled
+	 * by the update calls from the rows */
+	uint32_t nmembers;
+	uint8_t order[PFQ_MAX_MEMBERS];
 };
 
 /* The map holding a group's member table: a one-slot array of maps whose
@@ -334,7 +337,7 @@ PFQ_API uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b);
 /* Reference dispatch of the fanout flavour (one receiver): the row of the
  * member that receives a packet with decision d, or -1. Copy: the first
  * eligible member; steer and double steer: the member hash[0] picks;
- * steer-to n: member n when eligible. */
+ * steer-to n: member n (the n-th row that has a member) when eligible. */
 PFQ_API int pfq_lang_dispatch_one(const struct pfq_lang_decision *d,
 				  const struct pfq_member_table *t);
 

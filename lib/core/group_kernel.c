@@ -33,7 +33,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define FLOWS_MAX 65536 /* steered flows a group remembers */
 
 static const char *const map_names[GK_NMAPS] = {
 	[GK_MEMBERS] = "pfq_members", [GK_STATS] = "pfq_gstats", [GK_COUNTERS] = "pfq_gcounters",
@@ -218,7 +217,7 @@ static int create_objects(struct gk *k, struct reg_group *g, char *err, size_t e
 	fds[GK_COUNTERS] = pfq_lang_group_counters_map_create();
 	fds[GK_LOGS] = pfq_lang_group_logs_map_create();
 	fds[GK_LOGCTL] = pfq_lang_group_logctl_map_create();
-	fds[GK_FLOWS] = pfq_lang_group_flows_map_create(FLOWS_MAX);
+	fds[GK_FLOWS] = pfq_lang_group_flows_map_create();
 	fds[GK_PROGS] = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, map_names[GK_PROGS], 4, 4, 1, NULL);
 	if (fds[GK_PROGS] < 0)
 		fds[GK_PROGS] = -errno;
@@ -495,10 +494,14 @@ int gk_push_table(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 		const struct reg_member *m = &g->m[i];
 		struct pfq_member *row;
 
+		/* row i is registry slot i, for as long as its member stays:
+		 * flows remember rows (a slot without an active member is a row
+		 * without id and classes, which nothing picks) */
 		if (!m->id || !m->active)
 			continue;
-		row = &t.m[t.n++];
-		if (t.n == 1)
+		row = &t.m[i];
+		t.n = (uint32_t)i + 1;
+		if (!t.leader)
 			t.leader = m->id;
 		row->id = m->id;
 		row->class_mask = m->class_mask;

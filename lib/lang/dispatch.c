@@ -29,6 +29,17 @@ static int pick(const struct pfq_member_table *t, uint64_t mask, uint32_t h)
 	return -1;
 }
 
+/* the row of the n-th member (rows without a member skipped), or -1 */
+static int nth_member(const struct pfq_member_table *t, uint32_t nth)
+{
+	uint32_t n = t->n < PFQ_MAX_MEMBERS ? t->n : PFQ_MAX_MEMBERS;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (t->m[i].id && nth-- == 0)
+			return (int)i;
+	return -1;
+}
+
 int pfq_lang_dispatch(const struct pfq_lang_decision *d, const struct pfq_member_table *t,
 		      uint32_t id)
 {
@@ -49,8 +60,8 @@ int pfq_lang_dispatch(const struct pfq_lang_decision *d, const struct pfq_member
 		b = pick(t, d->class_mask, d->hash[1]);
 		return (a >= 0 && t->m[a].id == id) || (b >= 0 && t->m[b].id == id);
 	case PFQ_FATE_STEER_TO:
-		return d->hash[0] < n && eligible(&t->m[d->hash[0]], d->class_mask) &&
-		       t->m[d->hash[0]].id == id;
+		a = nth_member(t, d->hash[0]);
+		return a >= 0 && eligible(&t->m[a], d->class_mask) && t->m[a].id == id;
 	default:
 		return 0;
 	}
@@ -69,9 +80,11 @@ int pfq_lang_dispatch_one(const struct pfq_lang_decision *d, const struct pfq_me
 	case PFQ_FATE_STEER:
 	case PFQ_FATE_DOUBLE_STEER:
 		return pick(t, d->class_mask, d->hash[0]);
-	case PFQ_FATE_STEER_TO:
-		return d->hash[0] < n && eligible(&t->m[d->hash[0]], d->class_mask) ?
-			       (int)d->hash[0] : -1;
+	case PFQ_FATE_STEER_TO: {
+		int a = nth_member(t, d->hash[0]);
+
+		return a >= 0 && eligible(&t->m[a], d->class_mask) ? a : -1;
+	}
 	default:
 		return -1;
 	}

@@ -371,7 +371,7 @@ static int group_setup(void **state)
 	spec.counters_map_fd = pfq_lang_group_counters_map_create();
 	spec.logs_map_fd = pfq_lang_group_logs_map_create();
 	spec.logctl_map_fd = pfq_lang_group_logctl_map_create();
-	spec.flows_map_fd = pfq_lang_group_flows_map_create(1024);
+	spec.flows_map_fd = pfq_lang_group_flows_map_create();
 	if (spec.members_map_fd < 0 || spec.stats_map_fd < 0 || spec.counters_map_fd < 0 ||
 	    spec.logs_map_fd < 0 || spec.logctl_map_fd < 0 || spec.flows_map_fd < 0)
 		return -1;

@@ -544,13 +544,28 @@ int pfq_lang_member_table_create(void)
 	return fd < 0 ? -errno : fd;
 }
 
-int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_member_table *t)
+/* t with its order filled in from its rows (the steer_to index) */
+static int table_complete(const struct pfq_member_table *t, struct pfq_member_table *out)
 {
-	uint32_t key = 0;
-
 	if (!t || t->n > PFQ_MAX_MEMBERS)
 		return -EINVAL;
-	if (bpf_map_update_elem(table_fd, &key, t, BPF_ANY) < 0 ||
+	*out = *t;
+	out->nmembers = 0;
+	memset(out->order, 0, sizeof(out->order));
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->m[i].id)
+			out->order[out->nmembers++] = (uint8_t)i;
+	return 0;
+}
+
+int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_member_table *t)
+{
+	struct pfq_member_table full;
+	uint32_t key = 0;
+
+	if (table_complete(t, &full) < 0)
+		return -EINVAL;
+	if (bpf_map_update_elem(table_fd, &key, &full, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(map_fd, &key, &table_fd, BPF_ANY) < 0)
 		return -errno;
 	return 0;
@@ -558,12 +573,13 @@ int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_member_t
 
 int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 {
+	struct pfq_member_table full;
 	uint32_t key = 0;
 	int inner, rc = 0;
 
-	if (!t || t->n > PFQ_MAX_MEMBERS)
+	if (table_complete(t, &full) < 0)
 		return -EINVAL;
-	inner = table_map(t);
+	inner = table_map(&full);
 	if (inner < 0)
 		return -errno;
 	if (bpf_map_update_elem(map_fd, &key, &inner, BPF_ANY) < 0)
@@ -582,10 +598,10 @@ int pfq_lang_needs_tc(const pfq_lang_program *prog)
 
 /* ---- group maps ---- */
 
-int pfq_lang_group_flows_map_create(uint32_t max_flows)
+int pfq_lang_group_flows_map_create(void)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "pfq_gflows", sizeof(struct pfq_flow_key),
-				sizeof(struct pfq_flow_entry), max_flows ? max_flows : 1, NULL);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_gflows", 4,
+				sizeof(struct pfq_flow_bucket), PFQ_FLOW_BUCKETS, NULL);
 
 	return fd < 0 ? -errno : fd;
 }

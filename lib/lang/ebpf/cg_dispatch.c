@@ -150,11 +150,9 @@ static void steer_pick(struct cg *cg, int16_t hoff, int found, int none)
 	emit_ja(&cg->e, none);
 }
 
-/* steer to member n (scratch hash0): r1 = its row, r3 = n, then found;
- * none when there is no such member or it is not eligible */
-static void steer_to_row(struct cg *cg, int found, int none)
+/* r1 = the row of index r3 (bounded: jumps to none unless r3 < n) */
+static void row_of(struct cg *cg, int none)
 {
-	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_7, SC(hash0)));
 	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
 	emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_3, BPF_REG_4, none);
 	emit_jmp_imm(&cg->e, BPF_JGE, BPF_REG_3, PFQ_MAX_MEMBERS, none);
@@ -162,6 +160,21 @@ static void steer_to_row(struct cg *cg, int found, int none)
 	E(BI_ALU_IMM(BPF_MUL, BPF_REG_1, (int32_t)sizeof(struct pfq_member)));
 	E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_9));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_1, ROW(0)));
+}
+
+/* steer to member n (scratch hash0), the n-th row that has a member: r1 =
+ * its row, r3 = its index, then found; none when there is no such member
+ * or it is not eligible */
+static void steer_to_row(struct cg *cg, int found, int none)
+{
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_7, SC(hash0)));
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(nmembers)));
+	emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_3, BPF_REG_4, none);
+	emit_jmp_imm(&cg->e, BPF_JGE, BPF_REG_3, PFQ_MAX_MEMBERS, none);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_9));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_3));
+	E(BI_LDX(BPF_B, BPF_REG_3, BPF_REG_1, MT(order)));
+	row_of(cg, none);
 	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
 	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, none);
@@ -221,94 +234,95 @@ static void deliver(struct cg *cg, int exit_label)
 	emit_ja(&cg->e, exit_label);
 }
 
-/* r1 = the row of index r3 (bounded: jumps to none unless r3 < n) */
-static void row_of(struct cg *cg, int none)
-{
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
-	emit_jmp_reg(&cg->e, BPF_JGE, BPF_REG_3, BPF_REG_4, none);
-	emit_jmp_imm(&cg->e, BPF_JGE, BPF_REG_3, PFQ_MAX_MEMBERS, none);
-	E(BI_MOV_REG(BPF_REG_1, BPF_REG_3));
-	E(BI_ALU_IMM(BPF_MUL, BPF_REG_1, (int32_t)sizeof(struct pfq_member)));
-	E(BI_ALU_REG(BPF_ADD, BPF_REG_1, BPF_REG_9));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_1, ROW(0)));
-}
-
-#define FE(f) ((int16_t)offsetof(struct pfq_flow_entry, f))
+/* stack: the pointer to the flow's bucket (0: none), its tag, and the
+ * offset of the way its pick goes to */
+#define FLOW_PTR FLOW_VAL
+#define FLOW_TAG (FLOW_VAL + 8)
+#define FLOW_WAY (FLOW_VAL + 16)
+#define GOLDEN ((int32_t)0x9e3779b1)
 
 /*
  * Fanout flavour, steering with memory: a flow stays with the member that
- * took its first packet while that member is in the table and eligible
- * (the flows map, keyed by the hash and the class mask). An entry written
- * under an older table finds its member's new row by id. Anything else is
- * picked as without memory, and remembered. Ends at found, r1 = the row.
+ * took its first packet while that member's row has it and it is eligible
+ * (the flows map, struct pfq_flow_bucket in pfq/lang.h). Rows are stable
+ * (one per registry slot), so a flow's way stays right across joins and
+ * leaves of other members. Anything else is picked as without memory, and
+ * remembered in the flow's way, an empty one, or one the tag picks. Ends
+ * at found, r1 = the row.
  */
 static void steer_remembered(struct cg *cg, int found, int none)
 {
 	int fd = cg->group->flows_map_fd, pick = emit_label(&cg->e), picked = emit_label(&cg->e);
-	int same = emit_label(&cg->e), moved = emit_label(&cg->e), check = emit_label(&cg->e);
+	int noslot = emit_label(&cg->e), have = emit_label(&cg->e), check = emit_label(&cg->e);
 
-	/* key {hash, class mask folded to 32 bits} */
+	/* tag = hash ^ (class mask folded) * GOLDEN; bucket from its top bits */
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
+	E(BI_ALU_REG(BPF_XOR, BPF_REG_3, BPF_REG_8));
+	E(BI_ALU32_IMM(BPF_MUL, BPF_REG_3, GOLDEN));
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(hash0)));
+	E(BI_ALU32_REG(BPF_XOR, BPF_REG_2, BPF_REG_3));
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_2, FLOW_TAG));
+	E(BI_ALU32_IMM(BPF_MUL, BPF_REG_2, GOLDEN));
+	E(BI_ALU32_IMM(BPF_RSH, BPF_REG_2, 16));
+	E(BI_ALU32_IMM(BPF_AND, BPF_REG_2, PFQ_FLOW_BUCKETS - 1));
 	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_2, FLOW_KEY));
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_8));
-	E(BI_ALU_IMM(BPF_RSH, BPF_REG_2, 32));
-	E(BI_ALU_REG(BPF_XOR, BPF_REG_2, BPF_REG_8));
-	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_2, FLOW_KEY + 4));
 	emit_ld_map(&cg->e, BPF_REG_1, fd);
 	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
 	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, FLOW_KEY));
 	E(BI_CALL(BPF_FUNC_map_lookup_elem));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, pick);
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, FE(gen)));
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(gen)));
-	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_2, BPF_REG_4, same);
-	/* recorded under another table: its member's row now, by id */
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0, FE(id)));
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
-	for (int i = 0; i < PFQ_MAX_MEMBERS; i++) {
-		int next = emit_label(&cg->e);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, noslot);
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_0, FLOW_PTR));
+	E(BI_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, FLOW_TAG));
+	/* r5 = the way to evict: the tag's low bits, or an empty way */
+	E(BI_MOV_REG(BPF_REG_5, BPF_REG_4));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_5, PFQ_FLOW_WAYS - 1));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_5, 3));
+	for (int w = 0; w < PFQ_FLOW_WAYS; w++) {
+		int next = emit_label(&cg->e), notempty = emit_label(&cg->e);
 
-		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, i, pick);
-		E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_9, MEM(i, id)));
-		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_5, BPF_REG_2, next);
-		E(BI_MOV_IMM(BPF_REG_3, i));
-		emit_ja(&cg->e, moved);
+		E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_0, (int16_t)(8 * w)));
+		E(BI_MOV_REG(BPF_REG_3, BPF_REG_2));
+		E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
+		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_4, notempty);
+		/* the flow's way: r3 = its row (empty: 0 - 1, out of range) */
+		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
+		E(BI_ALU32_REG(BPF_MOV, BPF_REG_3, BPF_REG_2));
+		E(BI_ALU32_IMM(BPF_SUB, BPF_REG_3, 1));
+		emit_ja(&cg->e, check);
+		emit_bind(&cg->e, notempty);
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, next);
+		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
 		emit_bind(&cg->e, next);
 	}
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_5, FLOW_WAY));
 	emit_ja(&cg->e, pick);
-	/* still there: the entry learns the new row (one writer wins, with
-	 * the same values) */
-	emit_bind(&cg->e, moved);
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(gen)));
-	E(BI_STX(BPF_W, BPF_REG_0, BPF_REG_4, FE(gen)));
-	E(BI_STX(BPF_W, BPF_REG_0, BPF_REG_3, FE(row)));
-	emit_ja(&cg->e, check);
-	emit_bind(&cg->e, same);
-	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_0, FE(row)));
 	emit_bind(&cg->e, check);
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_5, FLOW_WAY));
 	row_of(cg, pick);
 	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
 	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, found);
+	emit_ja(&cg->e, pick);
+	emit_bind(&cg->e, noslot);
+	E(BI_ST(BPF_DW, BPF_REG_10, FLOW_PTR, 0));
 	emit_bind(&cg->e, pick);
 	steer_pick(cg, SC(hash0), picked, none);
-	/* remember the pick {id, gen, row}; the update clobbers r1-r5 */
+	/* remember the pick (r1 = row, r3 = its index); one 64-bit store, so
+	 * that a reader on another CPU sees the old entry or the new one */
 	emit_bind(&cg->e, picked);
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_1, RF(id)));
-	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_4, (int16_t)(FLOW_VAL + FE(id))));
-	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(gen)));
-	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_4, (int16_t)(FLOW_VAL + FE(gen))));
-	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_3, (int16_t)(FLOW_VAL + FE(row))));
-	E(BI_ST(BPF_W, BPF_REG_10, (int16_t)(FLOW_VAL + FE(pad)), 0));
-	emit_ld_map(&cg->e, BPF_REG_1, fd);
-	E(BI_MOV_REG(BPF_REG_2, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_2, FLOW_KEY));
-	E(BI_MOV_REG(BPF_REG_3, BPF_REG_10));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, FLOW_VAL));
-	E(BI_MOV_IMM(BPF_REG_4, BPF_ANY));
-	E(BI_CALL(BPF_FUNC_map_update_elem));
-	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_10, (int16_t)(FLOW_VAL + FE(row))));
-	row_of(cg, none);
+	E(BI_LDX(BPF_DW, BPF_REG_0, BPF_REG_10, FLOW_PTR));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, have);
+	E(BI_LDX(BPF_DW, BPF_REG_5, BPF_REG_10, FLOW_WAY));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_5, 8 * (PFQ_FLOW_WAYS - 1)));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_0, BPF_REG_5));
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FLOW_TAG));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_2, 32));
+	E(BI_ALU32_REG(BPF_MOV, BPF_REG_4, BPF_REG_3));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_4, 1));
+	E(BI_ALU_REG(BPF_OR, BPF_REG_2, BPF_REG_4));
+	E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_2, 0));
+	emit_bind(&cg->e, have);
 	emit_ja(&cg->e, found);
 }
 
