@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Group benchmark: the same bulk traffic (64-byte frames, 256 flows) over a
-# veth pair of a private test host, received by N = 1, 2, 4 readers at once:
-#   pfq      N members of one PFQ group with `steer_flow` (each gets a share)
-#   libpcap  N stock libpcap readers on the device (each gets everything)
+# veth pair of a private test host, received by N readers at once:
+#   pfq N      N members of one PFQ group with `steer_flow` (each gets a share)
+#   libpcap N  N stock libpcap readers on the device (each gets everything)
 # plus a round with no reader at all (the generator and the stack alone).
-# Reported per setup (medians over the rounds): packets delivered in total
-# and per reader, lost, and the kernel receive-path cost per packet: the
-# whole machine's busy CPU minus the no-reader baseline minus the readers'
-# own CPU (what the filters, ring copies and wake-ups add per packet).
+# All readers share one core (the kernel cost per packet is measured, not
+# the readers' speed). Reported per setup (medians over the rounds):
+# packets delivered in total and the least and most one reader got, lost,
+# and the kernel receive-path cost per packet: the whole machine's busy CPU
+# minus the no-reader baseline minus the readers' own CPU (what the
+# filters, programs, ring copies and wake-ups add per packet). Then the
+# ratios the group design is judged by: pfq N=1 against one stock reader,
+# pfq N against pfq N=1, pfq N against N stock readers; and a PNG of kernel
+# ns/packet against N (gnuplot), next to the table.
 #
-# Usage: bench/groups.sh [--count N] [--rounds R] [--build DIR]
+# Usage: bench/groups.sh [--count N] [--rounds R] [--members "1 2 4 8 16"]
+#                        [--plot FILE.png] [--build DIR]
 set -euo pipefail
 
-COUNT=1000000
-ROUNDS=3
+COUNT=2000000
+ROUNDS=5
+MEMBERS="1 2 4 8 16"
+PLOT=groups.png
 NAME=pfqgbench
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
@@ -67,40 +75,77 @@ run_one() {
     echo "$kind $n $recv $lost $cpu $((t1 - t0)) $per" >>"$WORK/results"
 }
 
-echo "bench: $COUNT frames of 60 bytes per setup, 256 flows, $ROUNDS rounds, $NCPU cores, $(uname -r)"
+echo "bench: $COUNT frames of 60 bytes per setup, 256 flows, $ROUNDS rounds, N = $MEMBERS," \
+     "$NCPU cores, $(uname -r)"
 for r in $(seq "$ROUNDS"); do
     run_one none 0 "$r"
-    for n in 1 2 4; do
+    run_one libpcap 1 "$r"
+    for n in $MEMBERS; do
         run_one pfq "$n" "$r"
-        run_one libpcap "$n" "$r"
+        [ "$n" -eq 1 ] || run_one libpcap "$n" "$r"
     done
 done
 
-python3 - "$WORK/results" "$COUNT" "$HZ" <<'PY'
+python3 - "$WORK/results" "$COUNT" "$HZ" "$MEMBERS" "$WORK/plot.dat" <<'PY'
 import sys, statistics
 count, hz = int(sys.argv[2]), int(sys.argv[3])
+members = sorted({int(x) for x in sys.argv[4].split()})
 rows = {}
 for line in open(sys.argv[1]):
     f = line.split()
     kind, n, recv, lost, cpu, ticks = f[0], int(f[1]), int(f[2]), int(f[3]), float(f[4]), int(f[5])
-    per = f[6] if len(f) > 6 else ""
+    per = [int(x) for x in f[6].split("/")] if len(f) > 6 else [0]
     rows.setdefault((kind, n), []).append((recv, lost, cpu, ticks / hz, per))
 base = statistics.median(x[3] for x in rows[("none", 0)]) / count * 1e9
 print(f"baseline (generator + stack, no reader): {base:.0f} ns/pkt of machine CPU")
-print(f"{'readers':<12} {'delivered':>10} {'per reader':>26} {'lost':>7} {'kernel ns/pkt':>14} {'vs N=1':>7}")
+print(f"{'readers':<12} {'delivered':>10} {'least':>9} {'most':>9} {'lost':>8} {'kernel ns/pkt':>14}")
 res = {}
 for kind in ("pfq", "libpcap"):
-    for n in (1, 2, 4):
+    for n in [1] + members:
         v = rows.get((kind, n))
-        if not v: continue
+        if not v or (kind, n) in res:
+            continue
         recv = statistics.median(x[0] for x in v)
         lost = statistics.median(x[1] for x in v)
+        least = statistics.median(min(x[4]) for x in v)
+        most = statistics.median(max(x[4]) for x in v)
         kern = statistics.median((x[3] - x[2]) / count * 1e9 - base for x in v)
         res[(kind, n)] = kern
-        per = v[len(v) // 2][4]
-        rel = kern / res[(kind, 1)] if res.get((kind, 1)) else float("nan")
-        print(f"{kind + ' N=' + str(n):<12} {recv:>10.0f} {per:>26} {lost:>7.0f} {kern:>14.0f} {rel:>7.2f}")
-for n in (1, 2, 4):
-    if (("pfq", n) in res) and (("libpcap", n) in res) and res[("libpcap", n)] > 0:
-        print(f"N={n}: pfq/libpcap kernel cost {res[('pfq', n)] / res[('libpcap', n)]:.2f}")
+        print(f"{kind + ' N=' + str(n):<12} {recv:>10.0f} {least:>9.0f} {most:>9.0f} {lost:>8.0f} {kern:>14.0f}")
+
+def ratio(a, b):
+    # too little CPU measured for a ratio (a short run): say so
+    if a not in res or b not in res or res[b] <= 0:
+        return "n/a (too little CPU measured; raise --count)"
+    return f"{res[a] / res[b]:.2f}"
+
+print(f"pfq N=1 / 1 stock reader: {ratio(('pfq', 1), ('libpcap', 1))} (goal <= 1.10)")
+for n in members:
+    if n > 1:
+        print(f"pfq N={n} / pfq N=1: {ratio(('pfq', n), ('pfq', 1))} (goal <= 1.15); "
+              f"pfq N={n} / {n} stock readers: {ratio(('pfq', n), ('libpcap', n))}")
+with open(sys.argv[5], "w") as out:
+    for n in members:
+        out.write(f"{n} {res.get(('pfq', n), 0):.1f} {res.get(('libpcap', n), 0):.1f} "
+                  f"{res.get(('libpcap', 1), 0):.1f}\n")
 PY
+if [ -n "$PLOT" ]; then
+    if command -v gnuplot >/dev/null; then
+        gnuplot <<GP
+set terminal pngcairo size 800,500 noenhanced
+set output "$PLOT"
+set title "Kernel receive-path cost per packet, $(nproc) cores, $(uname -r), $(date +%Y-%m-%d)"
+set xlabel "readers N"
+set ylabel "kernel ns/packet"
+set logscale x 2
+set key top left
+set grid
+plot "$WORK/plot.dat" using 1:2 with linespoints lw 2 title "pfq group of N (steer_flow)", \
+     "$WORK/plot.dat" using 1:3 with linespoints lw 2 title "N stock libpcap readers", \
+     "$WORK/plot.dat" using 1:4 with lines dt 2 title "one stock libpcap reader"
+GP
+        echo "plot: $PLOT"
+    else
+        echo "plot: gnuplot not installed (scripts/deps.sh), none written"
+    fi
+fi

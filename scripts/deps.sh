@@ -7,6 +7,7 @@ PACKAGES=(
     gcc make cmake pkg-config clang
     libbpf-dev libxdp-dev libpcap-dev libcmocka-dev libelf-dev zlib1g-dev
     iproute2 ethtool tcpdump tshark netsniff-ng tcpreplay bpftool libcap2-bin util-linux
+    gnuplot-nox
 )
 
 missing=()

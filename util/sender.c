@@ -66,19 +66,43 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* at pps, wait until frame sent is due (since start) */
+static void pace(uint64_t start, long sent, uint64_t pps)
+{
+	uint64_t due = start + (uint64_t)((__uint128_t)sent * 1000000000u / pps), now = now_ns();
+
+	if (now >= due)
+		return;
+	/* sleep for the long waits, spin the last stretch (a sleep's wake-up
+	 * is late by tens of microseconds) */
+	if (due - now > 100000) {
+		uint64_t d = due - now - 50000;
+		struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
+
+		nanosleep(&ts, NULL);
+	}
+	while (now_ns() < due)
+		;
+}
+
 long sender_bulk(int fd, uint8_t *const *frames, const size_t *lens,
-		 size_t nframes, long count, uint64_t deadline_ns)
+		 size_t nframes, long count, uint64_t pps, uint64_t deadline_ns)
 {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	long sent = 0;
 	size_t next = 0;
+	uint64_t start = now_ns();
+	/* batches short enough to keep a low rate smooth */
+	long batch = pps && pps < 100000 * BATCH ? (long)(pps / 100000) + 1 : BATCH;
 
 	if (nframes == 0 || count < 0)
 		return -EINVAL;
 	while (sent < count) {
-		int n = (int)((count - sent) < BATCH ? (count - sent) : BATCH), r;
+		int n = (int)((count - sent) < batch ? (count - sent) : batch), r;
 
+		if (pps)
+			pace(start, sent, pps);
 		for (int i = 0; i < n; i++) {
 			size_t f = (next + (size_t)i) % nframes;
 

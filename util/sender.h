@@ -17,10 +17,11 @@ void sender_close(int fd);
 int sender_send(int fd, const uint8_t *frame, size_t len);
 /*
  * Send count frames, cycling through nframes templates, in batches of
- * sendmmsg. Stops after count frames or when deadline_ns (CLOCK_MONOTONIC,
+ * sendmmsg, at pps frames per second (0: as fast as the device takes
+ * them). Stops after count frames or when deadline_ns (CLOCK_MONOTONIC,
  * 0 = none) passes. Returns frames sent or -errno.
  */
 long sender_bulk(int fd, uint8_t *const *frames, const size_t *lens,
-		 size_t nframes, long count, uint64_t deadline_ns);
+		 size_t nframes, long count, uint64_t pps, uint64_t deadline_ns);
 
 #endif

@@ -263,7 +263,7 @@ static void test_ring_overflow(void **state)
 	assert_int_equal(pfq_enable(q), 0);
 	fd = th_sender(&th, "a0", 1);
 	assert_true(fd >= 0);
-	assert_int_equal(sender_bulk(fd, frames, len, 1, sent_n, 0), sent_n);
+	assert_int_equal(sender_bulk(fd, frames, len, 1, sent_n, 0, 0), sent_n);
 	sender_close(fd);
 	usleep(200 * 1000); /* let the last block retire */
 	assert_int_equal(pfq_get_stats(q, &st), 0);

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 "      --vlan VID        add an 802.1Q tag with this VLAN id (0..4095)\n"
 "      --src IP --dst IP addresses (default 10.200.0.1 -> 10.200.0.2)\n"
 "      --dst-mac MAC     destination MAC (default 02:00:00:00:00:02)\n"
+"  -r, --rate PPS        frames per second (default: as fast as the device\n"
+"                        takes them), 1..100000000\n"
 "  -t, --seconds S       stop after S seconds even if frames remain (default 60)\n"
 "      --no-bypass       go through the qdisc, so that captures of DEV's\n"
 "                        outgoing traffic see the frames (slower)\n"
@@ -70,17 +72,18 @@ int main(int argc, char **argv)
 		{ "dst", required_argument, NULL, 'D' },
 		{ "dst-mac", required_argument, NULL, 'M' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "no-bypass", no_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
 	const char *dev = NULL, *src = NULL, *dst = NULL;
-	long count = 1000, len = 60, flows = 1, vlan = -1, seconds = 60;
+	long count = 1000, len = 60, flows = 1, vlan = -1, seconds = 60, rate = 0;
 	int l4 = IPPROTO_UDP, v6 = 0, bypass = 1, quiet = 0, c, fd;
 	uint8_t dst_mac[6] = { 2, 0, 0, 0, 0, 2 };
 	struct pkt_spec s;
 
-	while ((c = getopt_long(argc, argv, "i:n:l:f:p:6t:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:n:l:f:p:6t:r:qh", opts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
 		case 'f': bad = cli_parse_long(optarg, 1, MAX_FLOWS, &flows); break;
 		case 'V': bad = cli_parse_long(optarg, 0, 4095, &vlan); break;
 		case 't': bad = cli_parse_long(optarg, 1, 86400, &seconds); break;
+		case 'r': bad = cli_parse_long(optarg, 1, 100000000L, &rate); break;
 		case 'S': src = optarg; break;
 		case 'D': dst = optarg; break;
 		case 'M': bad = parse_mac(optarg, dst_mac); break;
@@ -169,7 +173,7 @@ int main(int argc, char **argv)
 	uint64_t deadline = (uint64_t)(t0.tv_sec + seconds) * 1000000000ull +
 			    (uint64_t)t0.tv_nsec;
 
-	sent = sender_bulk(fd, frames, lens, (size_t)flows, count, deadline);
+	sent = sender_bulk(fd, frames, lens, (size_t)flows, count, (uint64_t)rate, deadline);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sender_close(fd);
 	if (sent < 0) {
