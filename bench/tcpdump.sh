@@ -2,8 +2,9 @@
 # The seed's promise, measured with the real program: the same generated
 # packets (64-byte frames, 256 flows, at the generator's maximum rate or
 # --rate) over a veth pair of a private test host, captured by
-#   stock      one Debian `tcpdump -nn -i b0 > /dev/null` (decoding every
-#              packet to text) on stock libpcap
+#   stock      one Debian `tcpdump -nn -B 8192 -i b0 > /dev/null` (decoding
+#              every packet to text) on stock libpcap, its buffer as large
+#              as a pfq instance's ring (4096 slots of 2 KiB)
 #   pfq K=k    k instances of the same tcpdump on `-i pfq` (through
 #              pfq-run), members of one group that splits the traffic with
 #              `ip >-> steer_flow`
@@ -64,7 +65,7 @@ run_one() {
     for ((i = 0; i < k; i++)); do
         local cpu=${CPU_LIST[$((i % ${#CPU_LIST[@]}))]} out=$WORK/$kind.$k.$r.$i
         if [ "$kind" = stock ]; then
-            start_td "$out" "$cpu" -- "$TCPDUMP" -i b0
+            start_td "$out" "$cpu" -- "$TCPDUMP" -B 8192 -i b0
         elif [ "$i" -eq 0 ]; then
             start_td "$out" "$cpu" PFQ_GROUP=$GID "PFQ_COMPUTATION=ip >-> steer_flow" -- \
                 "$BUILD/tools/pfq-run" "$TCPDUMP" -i pfq:b0
