@@ -292,8 +292,12 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 {
 	int rc = -ESRCH, live = 0;
 
-	if (g->used && k->vault_id && k->vault_id == g->vault[0])
-		return gk_recover(k, g) | gk_reap(k, g);
+	if (g->used && k->vault_id && k->vault_id == g->vault[0]) {
+		/* both, whatever the first finds */
+		bool recovered = gk_recover(k, g), reaped = gk_reap(k, g);
+
+		return recovered || reaped;
+	}
 	for (int i = 0; g->used && i < REG_MAX_PROCS; i++) {
 		if (!proc_alive(k, g, i))
 			continue;

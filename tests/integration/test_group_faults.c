@@ -18,7 +18,6 @@
 #include <pfq/pfq.h>
 
 #include "grouptest.h"
-#include "test_registry.h"
 #include "testhost.h"
 
 #include <bpf/bpf.h>
@@ -282,6 +281,8 @@ static void test_kill_anywhere(void **s)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	mgr = gt_manager(G_STAY, computations[0]);
 	stayer_start(&st);
+	if (getenv("PFQ_FAULT_ROUNDS"))
+		rounds = atoi(getenv("PFQ_FAULT_ROUNDS"));
 	for (int r = 0; r < rounds; r++) {
 		char comp[512];
 		int m;
@@ -337,30 +338,11 @@ static void test_kill_anywhere(void **s)
 	assert_int_equal(count_objects(), before);
 }
 
-static int setup(void **s)
-{
-	(void)s;
-	if (getenv("PFQ_FAULT_ROUNDS"))
-		rounds = atoi(getenv("PFQ_FAULT_ROUNDS"));
-	return th_create(&gt_th, 2, 1);
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	th_destroy(&gt_th);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill_anywhere),
 	};
-	char dir[] = "/tmp/pfq-faults-XXXXXX";
 
-	if (test_registry_enter(dir) < 0)
-		return 1;
-	return test_registry_leave(dir, cmocka_run_group_tests_name("group-faults", tests, setup,
-								  teardown));
+	return gt_run("group-faults", tests, sizeof(tests) / sizeof(tests[0]));
 }

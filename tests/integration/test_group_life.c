@@ -16,7 +16,6 @@
 
 #include "grouptest.h"
 #include "sender.h"
-#include "test_registry.h"
 #include "testhost.h"
 
 #include <arpa/inet.h>
@@ -448,19 +447,6 @@ static void test_change_does_not_stall_others(void **s)
 	pfq_close(my);
 }
 
-static int setup(void **s)
-{
-	(void)s;
-	return th_create(&gt_th, 2, 1);
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	th_destroy(&gt_th);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,12 +455,6 @@ int main(void)
 		cmocka_unit_test(test_objects_go_with_the_group),
 		cmocka_unit_test(test_change_does_not_stall_others),
 	};
-	char dir[] = "/tmp/pfq-life-XXXXXX";
 
-	if (test_registry_enter(dir) < 0)
-		return 1;
-	if (getenv("PFQ_TEST_FILTER"))
-		cmocka_set_test_filter(getenv("PFQ_TEST_FILTER"));
-	return test_registry_leave(dir, cmocka_run_group_tests_name("group-life", tests, setup,
-								  teardown));
+	return gt_run("group-life", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -13,7 +13,6 @@
 
 #include "pktgen.h"
 #include "sender.h"
-#include "test_registry.h"
 #include "testhost.h"
 #include "grouptest.h"
 
@@ -676,19 +675,6 @@ static void test_many_processes(void **s)
 	free(info);
 }
 
-static int setup(void **s)
-{
-	(void)s;
-	return th_create(&gt_th, 2, 1);
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	th_destroy(&gt_th);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,11 +693,6 @@ int main(void)
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_many_processes),
 	};
-	char dir[] = "/tmp/pfq-groups-XXXXXX";
 
-	if (test_registry_enter(dir) < 0)
-		return 1;
-	if (getenv("PFQ_TEST_FILTER"))
-		cmocka_set_test_filter(getenv("PFQ_TEST_FILTER"));
-	return test_registry_leave(dir, cmocka_run_group_tests(tests, setup, teardown));
+	return gt_run("groups", tests, sizeof(tests) / sizeof(tests[0]));
 }

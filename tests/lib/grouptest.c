@@ -7,6 +7,7 @@
 #include "grouptest.h"
 
 #include "pktgen.h"
+#include "test_registry.h"
 #include "sender.h"
 
 #include <fcntl.h>
@@ -22,6 +23,32 @@
 #include <unistd.h>
 
 struct testhost gt_th;
+
+static int gt_setup(void **s)
+{
+	(void)s;
+	return th_create(&gt_th, 2, 1);
+}
+
+static int gt_teardown(void **s)
+{
+	(void)s;
+	th_destroy(&gt_th);
+	return 0;
+}
+
+int gt_run(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/pfq-%s-XXXXXX", name);
+	if (test_registry_enter(dir) < 0)
+		return 1;
+	if (getenv("PFQ_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("PFQ_TEST_FILTER"));
+	return test_registry_leave(dir, _cmocka_run_group_tests(name, tests, n, gt_setup,
+								 gt_teardown));
+}
 
 /* children die with the test process */
 void gt_child_init(void)

@@ -54,6 +54,13 @@ struct gt_got {
 	uint32_t ids[GT_MAX_IDS];
 };
 
+struct CMUnitTest;
+
+/* Run n cmocka tests as group name on a test host gt_th of two veth pairs,
+ * with a registry of their own (PFQ_RUN_DIR); PFQ_TEST_FILTER selects
+ * tests by name. Returns what main returns. */
+int gt_run(const char *name, const struct CMUnitTest *tests, size_t n);
+
 /* children die with the test process */
 void gt_child_init(void);
 uint64_t gt_mix64(uint64_t x);
