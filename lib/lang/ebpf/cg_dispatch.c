@@ -19,8 +19,8 @@
 #define MEM(i, f) ((int16_t)(ROW(i) + offsetof(struct pfq_member, f)))
 /* a field of the row r1 points to */
 #define RF(f) ((int16_t)offsetof(struct pfq_member, f))
-/* stack slots of the fanout dispatch (temporaries above the scratch
- * area; -8 is the key of cg_lookup) */
+/* stack slots of the fanout dispatch, in the temporaries above the scratch
+ * area: -8 is the key of cg_lookup, -32 the member table (CG_TABLE_SLOT) */
 #define FLOW_KEY (-16)
 #define FLOW_VAL (-48)
 
@@ -238,7 +238,7 @@ static void deliver(struct cg *cg, int exit_label)
  * offset of the way its pick goes to */
 #define FLOW_PTR FLOW_VAL
 #define FLOW_TAG (FLOW_VAL + 8)
-#define FLOW_WAY (FLOW_VAL + 16)
+#define FLOW_WAY (-24)
 #define GOLDEN ((int32_t)0x9e3779b1)
 
 /*
