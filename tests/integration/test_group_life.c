@@ -409,7 +409,7 @@ static void test_change_does_not_stall_others(void **s)
 	/* meanwhile X's member reads what is sent; no read waits for Y */
 	{
 		int fd = th_sender(&gt_th, "a0", 1);
-		uint8_t buf[128];
+		uint8_t buf[GT_FRAME_MAX];
 		struct timespec t0, tr;
 
 		assert_true(fd >= 0);

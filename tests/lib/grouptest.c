@@ -94,7 +94,7 @@ size_t gt_flow_frame(uint32_t id, int vlan, uint8_t *buf)
 	s.ttl = GT_MARK_TTL;
 	s.ip_id = (uint16_t)id;
 	s.vlan_outer = vlan;
-	return pkt_build(&s, buf, 1600);
+	return pkt_build(&s, buf, GT_FRAME_MAX);
 }
 
 bool gt_is_tcp_id(uint32_t id)

@@ -22,6 +22,7 @@
 
 #define GT_MARK_TTL 77
 #define GT_MAX_IDS 65536
+#define GT_FRAME_MAX 1600 /* the buffer gt_flow_frame wants */
 
 /* a libpfq call on q that must succeed, with pfq_error on failure */
 #define OK(q, call)                                                              \
@@ -68,6 +69,7 @@ uint64_t gt_mix64(uint64_t x);
  * flow f mod gt_nflows (ids [2 r N, 2 (r + 1) N) send the N flows again) */
 extern uint32_t gt_nflows;
 uint32_t gt_flow_of(uint32_t id);
+/* (buf: GT_FRAME_MAX bytes) */
 size_t gt_flow_frame(uint32_t id, int vlan, uint8_t *buf);
 bool gt_is_tcp_id(uint32_t id);
 /* send the packets with ids [first, last) */
