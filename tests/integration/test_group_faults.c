@@ -116,34 +116,6 @@ static void stayer_stop(struct stayer *st)
 
 /* ---- what the kernel holds ---- */
 
-static int count_objects(void)
-{
-	uint32_t id = 0;
-	int n = 0;
-
-	while (bpf_prog_get_next_id(id, &id) == 0) {
-		struct bpf_prog_info info = { 0 };
-		uint32_t len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		n += bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && !strncmp(info.name, "pfq_", 4);
-		close(fd);
-	}
-	id = 0;
-	while (bpf_map_get_next_id(id, &id) == 0) {
-		struct bpf_map_info info = { 0 };
-		uint32_t len = sizeof(info);
-		int fd = bpf_map_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		n += bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && !strncmp(info.name, "pfq_", 4);
-		close(fd);
-	}
-	return n;
-}
 
 static int tcx_count(void *arg)
 {
@@ -272,7 +244,7 @@ static int members_become(int gid, int n, char *computation, size_t len)
 static void test_kill_anywhere(void **s)
 {
 	unsigned seed = 1234;
-	int before = count_objects(), tc_bad = 0;
+	int before = gt_count_objects(), tc_bad = 0;
 	pfq_t *mgr;
 	struct stayer st;
 	struct timespec t0, t1;
@@ -328,14 +300,14 @@ static void test_kill_anywhere(void **s)
 	pfq_close(mgr);
 	assert_int_equal(tc_programs(), 0);
 	/* programs go after an RCU grace period, their maps with them */
-	for (int i = 0; i < 200 && count_objects() != before; i++)
+	for (int i = 0; i < 200 && gt_count_objects() != before; i++)
 		usleep(10000);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("  %d rounds of kill -9 in a change, a join/leave and a join: %d TC "
 	       "mismatches, BPF objects %d before and %d after, %.1f s\n", rounds, tc_bad, before,
-	       count_objects(), (double)(t1.tv_sec - t0.tv_sec));
+	       gt_count_objects(), (double)(t1.tv_sec - t0.tv_sec));
 	assert_int_equal(tc_bad, 0);
-	assert_int_equal(count_objects(), before);
+	assert_int_equal(gt_count_objects(), before);
 }
 
 int main(void)

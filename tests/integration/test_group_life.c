@@ -194,37 +194,6 @@ static void test_two_die_at_once(void **s)
 
 /* ---- kernel objects ---- */
 
-/* BPF programs and maps of ours in the whole system */
-static int count_objects(void)
-{
-	uint32_t id = 0;
-	int n = 0;
-
-	while (bpf_prog_get_next_id(id, &id) == 0) {
-		struct bpf_prog_info info = { 0 };
-		uint32_t len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && !strncmp(info.name, "pfq_", 4))
-			n++;
-		close(fd);
-	}
-	id = 0;
-	while (bpf_map_get_next_id(id, &id) == 0) {
-		struct bpf_map_info info = { 0 };
-		uint32_t len = sizeof(info);
-		int fd = bpf_map_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && !strncmp(info.name, "pfq_", 4))
-			n++;
-		close(fd);
-	}
-	return n;
-}
 
 struct tcx_query {
 	const char *dev;
@@ -307,7 +276,7 @@ static void test_objects_go_with_the_group(void **s)
 	uint8_t mac[6];
 
 	(void)s;
-	before = count_objects();
+	before = gt_count_objects();
 	assert_int_equal(th_exec(&gt_th, 'b', "ip addr add 192.168.77.2/24 dev b0"), 0);
 	h = th_enter(&gt_th, 'b');
 	u = socket(AF_INET, SOCK_DGRAM, 0);
@@ -329,10 +298,10 @@ static void test_objects_go_with_the_group(void **s)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		/* the kernel frees it all with the last descriptor: at once */
 		assert_int_equal(tc_programs("b0"), 0);
-		for (int i = 0; i < 100 && count_objects() != before; i++)
+		for (int i = 0; i < 100 && gt_count_objects() != before; i++)
 			usleep(10000);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		assert_int_equal(count_objects(), before);
+		assert_int_equal(gt_count_objects(), before);
 		printf("  round %d: TC program and %s gone %.0f ms after the process\n", round,
 		       "maps", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 			       (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);

@@ -10,6 +10,7 @@
 #include "test_registry.h"
 #include "sender.h"
 
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -336,3 +337,31 @@ void gt_send_to_host(const uint8_t *mac, uint16_t dport, int n)
 	usleep(200000);
 }
 
+
+/* how many BPF programs and maps of ours (named pfq_...) the system has */
+static int count_ours(int (*next)(uint32_t, uint32_t *), int (*get)(uint32_t), bool prog)
+{
+	uint32_t id = 0;
+	int n = 0;
+
+	while (next(id, &id) == 0) {
+		struct bpf_prog_info pi = { 0 };
+		struct bpf_map_info mi = { 0 };
+		uint32_t len = prog ? sizeof(pi) : sizeof(mi);
+		int fd = get(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, prog ? (void *)&pi : (void *)&mi, &len) == 0 &&
+		    !strncmp(prog ? pi.name : mi.name, "pfq_", 4))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+int gt_count_objects(void)
+{
+	return count_ours(bpf_prog_get_next_id, bpf_prog_get_fd_by_id, true) +
+	       count_ours(bpf_map_get_next_id, bpf_map_get_fd_by_id, false);
+}

@@ -62,6 +62,9 @@ struct CMUnitTest;
  * tests by name. Returns what main returns. */
 int gt_run(const char *name, const struct CMUnitTest *tests, size_t n);
 
+/* BPF programs and maps of ours (named pfq_...) in the whole system */
+int gt_count_objects(void);
+
 /* children die with the test process */
 void gt_child_init(void);
 uint64_t gt_mix64(uint64_t x);

@@ -163,6 +163,9 @@ int cg_group_entry(struct cg *cg, int reject);
 void cg_group_stat(struct cg *cg, int field);
 /* jump to skip unless this run is the leader's; clobbers r2 */
 void cg_group_if_not_leader(struct cg *cg, int skip);
+/* r2 = directions (enum pfq_dir, 0: any): jump to take when the packet
+ * goes the way they take, else exit with r0 = 0 (clobbers r0, r3) */
+void cg_group_directions(struct cg *cg, int take, int exit_label);
 /* the member takes the packet: direction check, then its caplen */
 void cg_group_accept(struct cg *cg, int exit_label);
 #define CG_STAT_RECV 0

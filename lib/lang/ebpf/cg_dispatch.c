@@ -217,18 +217,10 @@ static void dispatch_start(struct cg *cg, int map_fd, int reject)
  */
 static void deliver(struct cg *cg, int exit_label)
 {
-	int take = emit_label(&cg->e), not_out = emit_label(&cg->e);
+	int take = emit_label(&cg->e);
 
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_1, RF(dirs)));
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, take);
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_INOUT, take);
-	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, pkt_type)));
-	E(BI_MOV_IMM(BPF_REG_0, 0));
-	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, PACKET_OUTGOING, not_out);
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_OUT, take);
-	emit_ja(&cg->e, exit_label);
-	emit_bind(&cg->e, not_out);
-	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_DIR_IN, exit_label);
+	cg_group_directions(cg, take, exit_label);
 	emit_bind(&cg->e, take);
 	E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_1, RF(pos)));
 	emit_ja(&cg->e, exit_label);

@@ -317,21 +317,30 @@ void cg_group_log(struct cg *cg)
 	emit_bind(&cg->e, skip);
 }
 
-void cg_group_accept(struct cg *cg, int exit_label)
+void cg_group_directions(struct cg *cg, int take, int exit_label)
 {
-	int take = emit_label(&cg->e), not_out = emit_label(&cg->e);
+	int not_out = emit_label(&cg->e);
 
-	/* the member's directions: IN takes all but outgoing, OUT only those */
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, CB(PFQ_CB_DIRS)));
+	/* IN takes all but outgoing, OUT only those; 0 (the table's "any") and
+	 * INOUT everything */
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, take);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_INOUT, take);
 	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB(pkt_type)));
 	E(BI_MOV_IMM(BPF_REG_0, 0));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, PACKET_OUTGOING, not_out);
-	/* outgoing */
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_OUT, take);
 	emit_ja(&cg->e, exit_label);
 	emit_bind(&cg->e, not_out);
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_DIR_IN, exit_label);
+}
+
+void cg_group_accept(struct cg *cg, int exit_label)
+{
+	int take = emit_label(&cg->e);
+
+	/* the member's directions */
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, CB(PFQ_CB_DIRS)));
+	cg_group_directions(cg, take, exit_label);
 	emit_bind(&cg->e, take);
 	E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_6, CB(PFQ_CB_CAPLEN)));
 	emit_ja(&cg->e, exit_label);
