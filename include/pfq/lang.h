@@ -86,6 +86,9 @@ typedef struct pfq_lang_bpf pfq_lang_bpf;
 struct pfq_lang_group_spec;
 
 struct pfq_lang_bpf_opts {
+	/* sizeof(struct pfq_lang_bpf_opts) as the caller knows it (required):
+	 * fields past it read as 0, so that a program built against an older
+	 * header keeps working; fields this library does not know must be 0 */
 	size_t sz;
 	/* resolve a forwarding device to an ifindex (NULL: the calling thread's
 	 * network namespace); return <= 0 when it does not exist */

@@ -680,9 +680,30 @@ static int setup(void **state)
 	return 0;
 }
 
+/* the options' size is checked before anything is made (libbpf's way) */
+static void test_bpf_opts_size(void **state)
+{
+	pfq_lang_program *p = pfq_lang_compile("ip", NULL);
+	struct {
+		struct pfq_lang_bpf_opts o;
+		uint64_t newer; /* a field of a newer header */
+	} big = { .o = { .sz = sizeof(big) }, .newer = 1 };
+	struct pfq_lang_bpf_opts zero = { 0 };
+	struct pfq_lang_diag d;
+
+	(void)state;
+	assert_non_null(p);
+	assert_null(pfq_lang_bpf_load(p, &zero, &d));
+	assert_non_null(strstr(d.msg, "opts.sz is 0"));
+	assert_null(pfq_lang_bpf_load(p, &big.o, &d));
+	assert_non_null(strstr(d.msg, "does not know"));
+	pfq_lang_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bpf_opts_size),
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_vlan_views),
 		cmocka_unit_test(test_examples),

@@ -164,19 +164,54 @@ void pfq_lang_bpf_free(pfq_lang_bpf *b)
 	free(b);
 }
 
+/*
+ * The caller's options as this library knows them (as libbpf takes its
+ * opts): a caller built against an older header passes a smaller sz, and
+ * the fields it does not have read as 0; a newer one a larger sz, whose
+ * fields unknown here must be 0, since they cannot be honoured. NULL: all 0.
+ */
+static bool opts_take(const struct pfq_lang_bpf_opts *in, struct pfq_lang_bpf_opts *out,
+		      struct pfq_lang_diag *diag)
+{
+	memset(out, 0, sizeof(*out));
+	if (!in)
+		return true;
+	if (in->sz < offsetof(struct pfq_lang_bpf_opts, ifindex_of)) {
+		diag_set(diag, 0, 0, "opts.sz is %zu: set it to sizeof(struct pfq_lang_bpf_opts)",
+			 in->sz);
+		return false;
+	}
+	for (size_t i = sizeof(*out); i < in->sz; i++) {
+		if (((const unsigned char *)in)[i]) {
+			diag_set(diag, 0, 0, "opts: a field this library does not know is set "
+				 "(opts.sz %zu, known %zu)", in->sz, sizeof(*out));
+			return false;
+		}
+	}
+	memcpy(out, in, in->sz < sizeof(*out) ? in->sz : sizeof(*out));
+	return true;
+}
+
 pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
-				const struct pfq_lang_bpf_opts *opts,
+				const struct pfq_lang_bpf_opts *caller_opts,
 				struct pfq_lang_diag *diag)
 {
 	struct pfq_lang_diag local;
-	struct pfq_lang_bpf *b = calloc(1, sizeof(*b));
-	struct cg *cg = calloc(1, sizeof(*cg));
-	const struct pfq_lang_group_spec *group = opts ? opts->group : NULL;
+	struct pfq_lang_bpf_opts taken;
+	const struct pfq_lang_bpf_opts *opts = &taken;
+	struct pfq_lang_bpf *b;
+	struct cg *cg;
+	const struct pfq_lang_group_spec *group;
 	int exit_l, reject = -1;
 
 	if (!diag)
 		diag = &local;
 	memset(diag, 0, sizeof(*diag));
+	if (!opts_take(caller_opts, &taken, diag))
+		return NULL;
+	group = opts->group;
+	b = calloc(1, sizeof(*b));
+	cg = calloc(1, sizeof(*cg));
 	if (!b || !cg || !prog) {
 		free(b);
 		free(cg);
