@@ -9,7 +9,7 @@
  * following the interpreter's semantics (actions.c). It over-approximates:
  * a fate it does not report cannot happen.
  */
-#include "impl.h"
+#include "lang-int.h"
 
 #include <errno.h>
 #include <string.h>
@@ -21,79 +21,57 @@ struct afs {
 	bool any_class;   /* broadcast: every class */
 };
 
-/* steering functions that may also broadcast (their *_bcast_rule) or
- * double-steer, besides steering */
-static bool may_broadcast(fun_impl f)
-{
-	return f == f_steer_p2p || f == f_steer_link || f == f_steer_local_link ||
-	       f == f_steer_local_ip || f == f_steer_local_net || f == f_steer_voip ||
-	       f == f_double_steer_ip || f == f_double_steer_mac;
-}
-
-static bool may_double(fun_impl f)
-{
-	return f == f_double_steer_ip || f == f_double_steer_mac || f == f_double_steer_field ||
-	       f == f_steer_local_link || f == f_steer_local_ip || f == f_steer_local_net;
-}
-
-static bool steers(fun_impl f)
-{
-	return f == f_steer_flow || f == f_steer_ip || f == f_steer_vlan || f == f_steer_field ||
-	       f == f_steer_field_symmetric || f == f_steer_rrobin || f == f_steer_rss ||
-	       f == f_steer_gtp_usr || f == f_steer_rtp || f == f_steer_to || may_broadcast(f) ||
-	       may_double(f);
-}
-
 /* the fates a packet may leave n with, entering it with fates `in` */
 static unsigned run(const struct node *n, unsigned in, struct afs *s, int depth)
 {
-	fun_impl f = pfq_builtins[n->fid].fun;
+	const struct builtin *b = &pfq_builtins[n->fid];
 	unsigned a, out = 0;
 
 	if (depth > 1000)
 		return AF_DROP | AF_COPY | AF_STEER | AF_DOUBLE; /* (cannot happen: bounded) */
-	if (f == f_drop)
+	if (b->fx & FX_STEER) {
+		out = AF_DROP | AF_STEER;
+		if (b->fx & FX_BROADCAST) {
+			s->any_class = true;
+			out |= AF_COPY;
+		}
+		if (b->fx & FX_DOUBLE)
+			out |= AF_DOUBLE;
+		return out;
+	}
+	switch (n->fid) {
+	case B_DROP:
 		return AF_DROP;
-	if (f == f_broadcast) {
+	case B_BROADCAST:
 		s->any_class = true;
 		return AF_COPY;
-	}
-	if (f == f_classify) {
+	case B_CLASSIFY:
+	case B_CLASS:
 		s->classes |= 1ull << (n->args[0].i & 63);
 		return in;
-	}
-	if (f == f_kleisli) {
+	case B_KLEISLI:
 		a = run(n->args[0].fn, in, s, depth + 1);
 		out = a & AF_DROP;
 		if (a & ~AF_DROP)
 			out |= run(n->args[1].fn, a & ~AF_DROP, s, depth + 1);
 		return out;
-	}
-	if (f == f_when || f == f_unless)
+	case B_WHEN:
+	case B_UNLESS:
 		return in | run(n->args[1].fn, in, s, depth + 1);
-	if (f == f_conditional)
+	case B_CONDITIONAL:
 		return run(n->args[1].fn, in, s, depth + 1) | run(n->args[2].fn, in, s, depth + 1);
-	if (f == f_par) {
+	case B_PAR: case B_PAR3: case B_PAR4: case B_PAR5: case B_PAR6: case B_PAR7: case B_PAR8:
 		for (int i = 0; i < n->nargs; i++)
 			out |= run(n->args[i].fn, in, s, depth + 1);
 		return out;
-	}
-	if (f == f_inv) {
+	case B_INV:
 		a = run(n->args[0].fn, in, s, depth + 1);
 		return (a & AF_DROP ? AF_COPY : 0) | (a & ~AF_DROP ? AF_DROP : 0);
+	default:
+		/* filters, forwarding, state, counters, logs: pass as they came,
+		 * or drop */
+		return in | AF_DROP;
 	}
-	if (steers(f)) {
-		out = AF_DROP | AF_STEER;
-		if (may_broadcast(f)) {
-			s->any_class = true;
-			out |= AF_COPY;
-		}
-		if (may_double(f))
-			out |= AF_DOUBLE;
-		return out;
-	}
-	/* filters, forwarding, state, counters, logs: pass as they came, or drop */
-	return in | AF_DROP;
 }
 
 int pfq_lang_fates(const pfq_lang_program *prog, struct pfq_lang_fates *out)

@@ -101,6 +101,39 @@ struct node {
 };
 
 /* ---- the catalogue ---- */
+
+/* every builtin's id: its row in pfq_builtins (builtins.def) */
+enum builtin_id {
+#define B(id) B_##id,
+#include "builtins.def"
+#undef B
+	B_COUNT
+};
+
+/* the IP header fields a function reads (LF_*), so that only those are
+ * decoded */
+#define LF_PROTO 1u  /* protocol / next header */
+#define LF_FRAG 2u   /* fragment flags and offset */
+#define LF_ADDR 4u   /* addresses */
+#define LF_MISC 8u   /* TOS, total length, id, TTL */
+#define LF_PORTS 16u /* TCP/UDP ports */
+#define LF_TRANSPORT (LF_PROTO | LF_FRAG)           /* is the transport header there */
+#define LF_FLOW (LF_PROTO | LF_FRAG | LF_ADDR | LF_PORTS) /* and what a flow is */
+
+/* what a function does besides deciding the fate (FX_*) */
+#define FX_TC 1u         /* forwarding or the host stack: needs the TC program */
+#define FX_MARK 2u       /* reads the packet mark */
+#define FX_STATE 4u      /* reads the computation state */
+#define FX_LOG 8u        /* writes to the log */
+#define FX_NO_FAST 16u   /* reads bytes the eBPF fast decoding does not keep (MAC
+			  * addresses, fields at any offset, EtherTypes by name) */
+#define FX_PER_PACKET 32u /* steers packets, not flows: no flow memory */
+#define FX_TWICE 64u     /* compiles an argument twice (xor): where a too large
+			  * program's size comes from */
+#define FX_STEER 128u    /* steers (or drops) */
+#define FX_BROADCAST 256u /* ... or may broadcast (a broadcast address, SIP) */
+#define FX_DOUBLE 512u   /* ... or may double-steer */
+
 struct pctx;
 typedef void (*fun_impl)(struct pctx *c, const struct node *n);
 typedef bool (*pred_impl)(struct pctx *c, const struct node *n);
@@ -113,14 +146,20 @@ struct builtin {
 	enum lt result;
 	int nargs;
 	enum lt args[MAX_ARGS];
-	fun_impl fun;
+	fun_impl fun;       /* the interpreter's entry, by result type */
 	pred_impl pred;
 	prop_impl prop;
 	check_impl check;
 	const char *doc;
+	/* facts for the back ends */
+	uint8_t depth;      /* how deep it looks: 0, 2 (Ethernet, VLAN), 3 (IP), 4 (transport) */
+	uint8_t fields;     /* LF_*: the IP header fields it reads (depth 3 and 4) */
+	uint16_t fx;        /* FX_* */
+	uint16_t twin;      /* a filter: the predicate of the same meaning (0: none) */
+	uint32_t konst;     /* a constant of the function (is_eth_*: the EtherType) */
 };
 
-extern const struct builtin pfq_builtins[];
+extern const struct builtin pfq_builtins[B_COUNT];
 extern const int pfq_nbuiltins;
 int builtin_find(const char *name);
 const char *builtin_suggest(const char *name);

@@ -566,7 +566,7 @@ static struct node *tc_expr(struct tc *T, struct ast *e, enum lt want)
 	if (e->kind == A_IF) {
 		struct ast *parts[3] = { e->a, e->b, e->c };
 
-		n = tc_builtin(T, e, builtin_find("conditional"), parts, 3, want);
+		n = tc_builtin(T, e, B_CONDITIONAL, parts, 3, want);
 		goto out;
 	}
 	if (e->kind != A_VAR && e->kind != A_APP) {

@@ -15,6 +15,7 @@
 
 enum kind {
 	K_NONE,
+	K_NO_FORM, K_ACTION, /* no classic form (below) */
 	/* functions */
 	K_UNIT, K_DROP, K_KLEISLI, K_WHEN, K_UNLESS, K_COND, K_INV, K_PAR, K_FILTER,
 	K_NO_FRAG, K_NO_MORE_FRAG,
@@ -27,78 +28,59 @@ enum kind {
 	R_IP4, R_TCP, R_UDP, R_ICMP, R_MARK, R_STATE,
 };
 
-static const struct entry {
-	const char *name;
+/* what classic BPF makes of a builtin: a kind, the decoding it needs, and
+ * for properties the field's offset in its header and size; or no form */
+struct entry {
 	enum kind kind;
 	unsigned need;
-	int off; /* properties: the field's offset in its header, and size */
+	int off;
 	int size;
-} table[] = {
-	{ "unit", K_UNIT, 0 }, { "drop", K_DROP, 0 }, { ">->", K_KLEISLI, 0 },
-	{ "when", K_WHEN, 0 }, { "unless", K_UNLESS, 0 }, { "conditional", K_COND, 0 },
-	{ "inv", K_INV, 0 }, { "par", K_PAR, 0 }, { "par3", K_PAR, 0 }, { "par4", K_PAR, 0 },
-	{ "par5", K_PAR, 0 }, { "par6", K_PAR, 0 }, { "par7", K_PAR, 0 }, { "par8", K_PAR, 0 },
-	{ "filter", K_FILTER, 0 }, { "no_frag", K_NO_FRAG, N_L4 | N_V6 },
-	{ "no_more_frag", K_NO_MORE_FRAG, N_L4 | N_V6 },
-	{ "not", P_NOT, 0 }, { "and", P_AND, 0 }, { ".&&.", P_AND, 0 }, { "or", P_OR, 0 },
-	{ ".||.", P_OR, 0 }, { "xor", P_XOR, 0 }, { ".^^.", P_XOR, 0 },
-	{ "ip", P_IP, N_IP }, { "is_ip", P_IP, N_IP },
-	{ "ip6", P_IP6, N_IP | N_V6 }, { "is_ip6", P_IP6, N_IP | N_V6 },
-	{ "tcp", P_TCP, N_L4 | N_V6 }, { "is_tcp", P_TCP, N_L4 | N_V6 },
-	{ "udp", P_UDP, N_L4 | N_V6 }, { "is_udp", P_UDP, N_L4 | N_V6 },
-	{ "icmp", P_ICMP, N_L4 | N_V6 }, { "is_icmp", P_ICMP, N_L4 | N_V6 },
-	{ "flow", P_FLOW, N_L4 | N_V6 }, { "is_flow", P_FLOW, N_L4 | N_V6 },
-	{ "vlan", P_HAS_VLAN, N_VID }, { "has_vlan", P_HAS_VLAN, N_VID },
-	{ "has_vid", P_HAS_VID, N_VID },
-	{ "vlan_id_filter", P_VLAN_ID, N_VID }, { "vlan_id", P_VLAN_ID, N_VID },
-	{ "is_frag", P_FRAG, N_L4 | N_V6 }, { "is_first_frag", P_FIRST_FRAG, N_L4 | N_V6 },
-	{ "is_more_frag", P_MORE_FRAG, N_L4 | N_V6 },
-	{ "l3_proto", P_L3, N_TYPE }, { "is_l3_proto", P_L3, N_TYPE },
-	{ "l4_proto", P_L4, N_L4 | N_V6 }, { "is_l4_proto", P_L4, N_L4 | N_V6 },
-	{ "port", P_PORT, N_PORTS | N_V6 }, { "has_port", P_PORT, N_PORTS | N_V6 },
-	{ "src_port", P_SPORT, N_PORTS | N_V6 }, { "has_src_port", P_SPORT, N_PORTS | N_V6 },
-	{ "dst_port", P_DPORT, N_PORTS | N_V6 }, { "has_dst_port", P_DPORT, N_PORTS | N_V6 },
-	{ "addr", P_ADDR, N_ADDR }, { "has_addr", P_ADDR, N_ADDR },
-	{ "src_addr", P_SADDR, N_ADDR }, { "has_src_addr", P_SADDR, N_ADDR },
-	{ "dst_addr", P_DADDR, N_ADDR }, { "has_dst_addr", P_DADDR, N_ADDR },
-	{ "mac_broadcast", P_BCAST, 0 }, { "is_broadcast", P_BCAST, 0 },
-	{ "mac_multicast", P_MCAST, 0 }, { "is_multicast", P_MCAST, 0 },
-	{ "ip_broadcast", P_IP_BCAST, N_ADDR }, { "is_ip_broadcast", P_IP_BCAST, N_ADDR },
-	{ "ip_multicast", P_IP_MCAST, N_ADDR | N_V6MC | N_V6 },
-	{ "is_ip_multicast", P_IP_MCAST, N_ADDR | N_V6MC | N_V6 },
-	/* the mark and state on entry (a filtering program changes neither) */
-	{ "has_mark", P_MARK, 0 }, { "has_state", P_STATE, 0 },
-	{ ".<", P_CMP, 0 }, { ".<=", P_CMP, 0 }, { ".>", P_CMP, 0 }, { ".>=", P_CMP, 0 },
-	{ ".==", P_CMP, 0 }, { "./=", P_CMP, 0 }, { "less", P_CMP, 0 }, { "less_eq", P_CMP, 0 },
-	{ "greater", P_CMP, 0 }, { "greater_eq", P_CMP, 0 }, { "equal", P_CMP, 0 },
-	{ "not_equal", P_CMP, 0 }, { "any_bit", P_CMP, 0 }, { "all_bit", P_CMP, 0 },
-	{ "ip_tos", R_IP4, N_IP | N_OFFS, 1, 1 }, { "ip_tot_len", R_IP4, N_IP | N_OFFS, 2, 2 },
-	{ "ip_id", R_IP4, N_IP | N_OFFS, 4, 2 }, { "ip_frag", R_IP4, N_IP | N_OFFS, 6, 2 },
-	{ "ip_ttl", R_IP4, N_IP | N_OFFS, 8, 1 },
-	{ "tcp_source", R_TCP, N_L4 | N_OFFS | N_V6, 0, 2 },
-	{ "tcp_dest", R_TCP, N_L4 | N_OFFS | N_V6, 2, 2 },
-	{ "tcp_hdrlen", R_TCP, N_L4 | N_OFFS | N_V6, 12, 0 }, /* size 0: data offset * 4 */
-	{ "udp_source", R_UDP, N_L4 | N_OFFS | N_V6, 0, 2 },
-	{ "udp_dest", R_UDP, N_L4 | N_OFFS | N_V6, 2, 2 },
-	{ "udp_len", R_UDP, N_L4 | N_OFFS | N_V6, 4, 2 },
-	{ "icmp_type", R_ICMP, N_L4 | N_OFFS | N_V6, 0, 1 },
-	{ "icmp_code", R_ICMP, N_L4 | N_OFFS | N_V6, 1, 1 },
-	{ "get_mark", R_MARK, 0 }, { "get_state", R_STATE, 0 },
+};
+/* a filter classic BPF cannot express (payload heuristics, maps, the
+ * device's addresses) / a function that does more than filter */
+#define CL_NO_FORM { K_NO_FORM, 0 }
+#define CL_ACTION { K_ACTION, 0 }
+
+/* the comparisons (P_CMP; entry.off) */
+enum { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE, CMP_ANY_BIT, CMP_ALL_BIT };
+
+/* every builtin (builtins.def), by id: CL_<id> in cl-forms.h, without
+ * which it does not compile */
+#include "cl-forms.h"
+
+static const struct entry table[B_COUNT] = {
+#define B(id) [B_##id] = CL_##id,
+#include "../builtins.def"
+#undef B
 };
 
+/* n's entry, or NULL when it has no classic form */
 static const struct entry *lookup(const struct node *n)
 {
-	const char *name = pfq_builtins[n->fid].name;
+	const struct entry *e = &table[n->fid];
 
-	if (!strncmp(name, "is_eth_", 7)) {
-		static const struct entry eth = { "is_eth_*", P_ETH, N_TYPE };
+	return e->kind == K_NO_FORM || e->kind == K_ACTION ? NULL : e;
+}
 
-		return &eth;
+int lang_classic_forms_check(char *err, size_t errlen)
+{
+	for (int id = 0; id < B_COUNT; id++) {
+		enum kind k = table[id].kind;
+		enum lt r = pfq_builtins[id].result;
+		bool fun = k >= K_UNIT && k <= K_NO_MORE_FRAG, test = k >= P_NOT && k <= P_CMP;
+		bool value = k >= R_IP4 && k <= R_STATE;
+		/* a filter function has its predicate's form (it passes when that
+		 * holds); only functions do more than filter */
+		bool ok = k == K_NO_FORM || (r == LT_FUN && (fun || test || k == K_ACTION)) ||
+			  (r == LT_PRED && test) || (r == LT_PROP && value);
+
+		if (!ok) {
+			snprintf(err, errlen, "'%s' (id %d): its classic entry does not fit a %s",
+				 pfq_builtins[id].name, id, lt_name(r));
+			return -1;
+		}
 	}
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (!strcmp(table[i].name, name))
-			return &table[i];
-	return NULL;
+	return 0;
 }
 
 static bool passes_only_flows(const struct node *n)
@@ -270,7 +252,7 @@ static bool fast_pred(struct gen *G, enum kind k, const struct node *n, int yes,
 		return true;
 	case P_L3: casm_ja(A_, a0->u == 0x0800 ? yes : no); return true;
 	case P_ETH:
-		casm_ja(A_, strtoul(pfq_builtins[n->fid].doc, NULL, 16) == 0x0800 ? yes : no);
+		casm_ja(A_, pfq_builtins[n->fid].konst == 0x0800 ? yes : no);
 		return true;
 	case P_L4:
 		CASM_LD_ABS(A_, BPF_B, 23);
@@ -369,28 +351,35 @@ static void prop(struct gen *G, const struct node *n, int absent)
  * (every property fits 32 bits) */
 static void compare(struct gen *G, const struct node *n, int yes, int no)
 {
-	const char *op = pfq_builtins[n->fid].name;
+	int op = table[n->fid].off;
 	uint64_t x = n->args[1].u;
 	uint32_t k = (uint32_t)x;
 	bool big = x > 0xffffffffu;
 
-#define OP(a, b) (!strcmp(op, a) || !strcmp(op, b))
 	prop(G, n->args[0].fn, no);
-	if (OP(".<", "less"))
+	switch (op) {
+	case CMP_LT:
 		big ? casm_ja(A_, yes) : casm_jmp(A_, BPF_JGE | BPF_K, k, no, yes);
-	else if (OP(".<=", "less_eq"))
+		break;
+	case CMP_LE:
 		big ? casm_ja(A_, yes) : casm_jmp(A_, BPF_JGT | BPF_K, k, no, yes);
-	else if (OP(".>", "greater"))
+		break;
+	case CMP_GT:
 		big ? casm_ja(A_, no) : casm_jmp(A_, BPF_JGT | BPF_K, k, yes, no);
-	else if (OP(".>=", "greater_eq"))
+		break;
+	case CMP_GE:
 		big ? casm_ja(A_, no) : casm_jmp(A_, BPF_JGE | BPF_K, k, yes, no);
-	else if (OP(".==", "equal"))
+		break;
+	case CMP_EQ:
 		big ? casm_ja(A_, no) : casm_jmp(A_, BPF_JEQ | BPF_K, k, yes, no);
-	else if (OP("./=", "not_equal"))
+		break;
+	case CMP_NE:
 		big ? casm_ja(A_, yes) : casm_jmp(A_, BPF_JEQ | BPF_K, k, no, yes);
-	else if (!strcmp(op, "any_bit"))
+		break;
+	case CMP_ANY_BIT:
 		casm_jmp(A_, BPF_JSET | BPF_K, k, yes, no);
-	else { /* all_bit */
+		break;
+	default: /* all_bit */
 		if (big) {
 			casm_ja(A_, no);
 		} else {
@@ -398,7 +387,6 @@ static void compare(struct gen *G, const struct node *n, int yes, int no)
 			casm_jmp(A_, BPF_JEQ | BPF_K, k, yes, no);
 		}
 	}
-#undef OP
 }
 
 static void pred_node(struct gen *G, const struct node *n, int yes, int no)
@@ -475,7 +463,7 @@ static void pred(struct gen *G, enum kind k, const struct node *n, int yes, int 
 		break;
 	case P_L3: slot_is(G, M_TYPE, (uint32_t)a0->u, yes, no); break;
 	case P_ETH:
-		slot_is(G, M_TYPE, (uint32_t)strtoul(pfq_builtins[n->fid].doc, NULL, 16), yes, no);
+		slot_is(G, M_TYPE, pfq_builtins[n->fid].konst, yes, no);
 		break;
 	case P_L4:
 		slot_is(G, M_IPV, 0, no, CASM_NEXT);
@@ -612,22 +600,13 @@ static int program_needs(const pfq_lang_program *prog, char *why, size_t whylen)
 		return need;
 	if (why && whylen) {
 		int fid = builtin_find(bad);
-		enum lt type = fid >= 0 ? pfq_builtins[fid].result : LT_FUN;
-		/* filters that read more than classic BPF can (payload heuristics,
-		 * maps, the device's addresses) */
-		static const char *eBPF_only[] = { "rtp", "rtcp", "sip", "voip", "gtp", "gtp_cp",
-			"gtp_up", "bloom_filter", "bloom_src_filter", "bloom_dst_filter", "ip_host",
-			"incoming_host", NULL };
-		bool filter = type == LT_PRED || type == LT_PROP;
 
-		for (int i = 0; eBPF_only[i] && !filter; i++)
-			filter = !strcmp(bad, eBPF_only[i]);
-		if (filter)
-			snprintf(why, whylen, "%s has no classic BPF form (VoIP and GTP heuristics, "
-				 "blooms and host addresses): it needs a group", bad);
-		else
+		if (fid >= 0 && table[fid].kind == K_ACTION)
 			snprintf(why, whylen, "%s does more than filter: it needs a group (classes, "
 				 "steering, state, counters, logs and forwarding do)", bad);
+		else
+			snprintf(why, whylen, "%s has no classic BPF form (VoIP and GTP heuristics, "
+				 "blooms and host addresses): it needs a group", bad);
 	}
 	return -1;
 }

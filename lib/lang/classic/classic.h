@@ -27,4 +27,8 @@ int lang_classic_check(const pfq_lang_program *prog, char *why, size_t whylen);
 int lang_classic_emit(const pfq_lang_program *prog, struct casm *a, int pass, int drop,
 		      int64_t fast_accept, char *why, size_t whylen);
 
+/* every builtin's classic entry agrees with its result type (a property's
+ * is a value, a predicate's a test, ...): 0, or -1 with err (for the tests) */
+int lang_classic_forms_check(char *err, size_t errlen);
+
 #endif

@@ -23,7 +23,7 @@
 #define CG_MAX_LOGS 8
 #define CG_TEMPS 48      /* stack bytes above the scratch area, for helper keys */
 /* The largest program we hand to the kernel. The verifier's work grows with
- * the size of our programs (see cg_parse.c, forget()): up to ~20 steps per
+ * the size of our programs (see cg_decode.c, forget()): up to ~20 steps per
  * instruction in the worst programs measured, so this stays well within its
  * 1,000,000 steps and about a second; larger programs (a definition that
  * doubles its argument at each use, xor nested in its second operand) are
@@ -118,14 +118,15 @@ struct cg {
 #define STX(f, reg) E(BI_STX(BPF_W, BPF_REG_7, reg, SC(f)))
 #define STI(f, imm) E(BI_ST(BPF_W, BPF_REG_7, SC(f), imm))
 
-/* cg_parse.c */
+/* cg_decode.c */
 /* IP header fields, by group: decode only the groups a program reads */
-#define CG_F_PROTO 1u /* protocol / next header */
-#define CG_F_FRAG 2u  /* fragment flags and offset */
-#define CG_F_ADDR 4u  /* addresses */
-#define CG_F_MISC 8u  /* TOS, total length, id, TTL */
-#define CG_F_PORTS 16u /* TCP/UDP ports */
-#define CG_F_ALL 31u
+/* (the catalogue's LF_* field groups) */
+#define CG_F_PROTO LF_PROTO
+#define CG_F_FRAG LF_FRAG
+#define CG_F_ADDR LF_ADDR
+#define CG_F_MISC LF_MISC
+#define CG_F_PORTS LF_PORTS
+#define CG_F_ALL (LF_FLOW | LF_MISC)
 int cg_needs(const struct pfq_lang_program *p, unsigned *fields);
 void cg_prologue(struct cg *cg, int exit_label);
 /* r0 = the n (1..4) bytes at offset r1 (kernel view), big-endian;
@@ -177,11 +178,14 @@ void cg_group_log(struct cg *cg);
 /* the TC flavour's end: forward the copies, answer for the host stack */
 void cg_group_tc_tail(struct cg *cg, int exit_label);
 
-/* cg_nodes.c */
+/* cg_emitters.c (through the tables of cg_funs.c, cg_preds.c) */
 void cg_fun(struct cg *cg, const struct node *n);
 void cg_pred(struct cg *cg, const struct node *n, int yes, int no);
 /* r0 = property value, or jump to absent */
 void cg_prop(struct cg *cg, const struct node *n, int absent);
 int cg_error(struct cg *cg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* every builtin has an emitter of its result type (cg_emitters.c): 0, or -1
+ * with err (for the tests) */
+int cg_emitters_check(char *err, size_t errlen);
 
 #endif

@@ -40,27 +40,23 @@ static int default_ifindex(const char *dev, void *user)
 	return (int)if_nametoindex(dev);
 }
 
-static bool uses(const pfq_lang_program *p, const char *const *names)
+/* does a function of p have any of the facts fx */
+static bool uses(const pfq_lang_program *p, unsigned fx)
 {
 	for (int i = 0; i < p->nnodes; i++)
-		for (int k = 0; names[k]; k++)
-			if (!strcmp(pfq_builtins[p->nodes[i]->fid].name, names[k]))
-				return true;
+		if (pfq_builtins[p->nodes[i]->fid].fx & fx)
+			return true;
 	return false;
 }
 
 /* which decision fields the prologue must initialise */
 static void decision_needs(struct cg *cg, bool all)
 {
-	static const char *mark[] = { "has_mark", "get_mark", NULL };
-	static const char *state[] = { "has_state", "get_state", NULL };
-	static const char *logs[] = { "log_msg", "log_buff", "log_packet", "trace", NULL };
-
 	cg->init_class = all;
 	cg->init_out = all;
-	cg->init_mark = all || uses(cg->prog, mark);
-	cg->init_state = all || uses(cg->prog, state);
-	cg->init_logs = all || uses(cg->prog, logs);
+	cg->init_mark = all || uses(cg->prog, FX_MARK);
+	cg->init_state = all || uses(cg->prog, FX_STATE);
+	cg->init_logs = all || uses(cg->prog, FX_LOG);
 }
 
 static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
@@ -223,8 +219,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	cg->fanout = group && group->fanout;
 	/* a flow keeps its member across membership changes; round robin
 	 * steers packets, not flows, and has nothing to keep */
-	cg->sticky = cg->fanout && group->flows_map_fd > 0 &&
-		     !uses(prog, (const char *const[]){ "steer_rrobin", NULL });
+	cg->sticky = cg->fanout && group->flows_map_fd > 0 && !uses(prog, FX_PER_PACKET);
 	cg->general_decoding = opts && opts->general_decoding;
 	/* the group program keeps no decision to read back */
 	cg->out_fd = (opts && opts->filter_only) || group ? -2 : -1;
@@ -625,10 +620,7 @@ int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 
 int pfq_lang_needs_tc(const pfq_lang_program *prog)
 {
-	static const char *actions[] = { "forward", "bridge", "tee", "tap", "link", "kernel",
-					 "kernel_if", "detour", "detour_if", NULL };
-
-	return prog && uses(prog, actions);
+	return prog && uses(prog, FX_TC);
 }
 
 /* ---- group maps ---- */

@@ -426,91 +426,25 @@ static void parse_l4(struct cg *cg, int done)
 	STI(l4ok, 1);
 }
 
-/* How deep the program looks into packets: 0 (not at all), 2 (Ethernet and
- * VLAN), 3 (IP), 4 (transport); only that much is decoded. */
-static int fun_level(const char *nm)
-{
-	static const char *none[] = { "unit", "drop", "broadcast", ">->", "when", "unless",
-		"conditional", "inv", "par", "par3", "par4", "par5", "par6", "par7", "par8",
-		"filter", "classify", "class", "kernel", "detour", "kernel_if", "detour_if",
-		"forward", "bridge", "tee", "tap", "link", "mark", "put_state", "inc", "dec",
-		"log_msg", "log_buff", "log_packet", "trace", "has_mark", "has_state", "not",
-		".&&.", ".||.", ".^^.", "and", "or", "xor", ".<", ".<=", ".>", ".>=", ".==", "./=",
-		"less", "less_eq", "greater", "greater_eq", "equal", "not_equal", "any_bit",
-		"all_bit", "get_mark", "get_state", "steer_to", "steer_rrobin", "steer_rss", NULL };
-	static const char *l2[] = { "vlan", "has_vlan", "has_vid", "vlan_id", "vlan_id_filter",
-		"steer_vlan", "l3_proto", "is_l3_proto", "is_broadcast", "is_multicast",
-		"mac_broadcast", "mac_multicast", "steer_mac", "steer_link", "double_steer_mac",
-		"steer_local_link", "steer_field", "steer_field_symmetric", "double_steer_field", NULL };
-	static const char *l3[] = { "ip", "ip6", "is_ip", "is_ip6", "no_frag", "no_more_frag",
-		"is_frag", "is_first_frag", "is_more_frag", "l4_proto", "is_l4_proto", "addr",
-		"src_addr", "dst_addr", "has_addr", "has_src_addr", "has_dst_addr", "bloom",
-		"bloom_src", "bloom_dst", "bloom_filter", "bloom_src_filter", "bloom_dst_filter",
-		"ip_broadcast", "ip_multicast", "is_ip_broadcast", "is_ip_multicast", "ip_host",
-		"is_ip_host", "ip_tos", "ip_tot_len", "ip_id", "ip_frag", "ip_ttl", "steer_ip",
-		"steer_p2p", "double_steer_ip", "steer_local_ip", "steer_local_net", NULL };
-
-	for (int i = 0; none[i]; i++)
-		if (!strcmp(nm, none[i]))
-			return 0;
-	if (!strncmp(nm, "is_eth_", 7))
-		return 2;
-	for (int i = 0; l2[i]; i++)
-		if (!strcmp(nm, l2[i]))
-			return 2;
-	for (int i = 0; l3[i]; i++)
-		if (!strcmp(nm, l3[i]))
-			return 3;
-	return 4; /* transport, VoIP, GTP, steer_flow, and anything new */
-}
-
-/* the IP header fields a function reads (at level 3 and 4) */
-static unsigned fun_fields(const char *nm, int level)
-{
-	static const struct { const char *name; unsigned f; } t[] = {
-		{ "ip", 0 }, { "ip6", 0 }, { "is_ip", 0 }, { "is_ip6", 0 },
-		{ "no_frag", CG_F_FRAG }, { "no_more_frag", CG_F_FRAG }, { "is_frag", CG_F_FRAG },
-		{ "is_first_frag", CG_F_FRAG }, { "is_more_frag", CG_F_FRAG }, { "ip_frag", CG_F_FRAG },
-		{ "l4_proto", CG_F_PROTO }, { "is_l4_proto", CG_F_PROTO },
-		{ "ip_tos", CG_F_MISC }, { "ip_tot_len", CG_F_MISC }, { "ip_id", CG_F_MISC },
-		{ "ip_ttl", CG_F_MISC },
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(nm, t[i].name))
-			return t[i].f;
-	if (level == 3) /* addresses: CIDRs, blooms, broadcast, steering on IPs */
-		return CG_F_ADDR;
-	/* is the transport header there: the protocol and fragment offset */
-	if (!strcmp(nm, "udp") || !strcmp(nm, "tcp") || !strcmp(nm, "icmp") ||
-	    !strcmp(nm, "flow") || !strcmp(nm, "is_udp") || !strcmp(nm, "is_tcp") ||
-	    !strcmp(nm, "is_icmp") || !strcmp(nm, "is_flow") || !strcmp(nm, "tcp_hdrlen") ||
-	    !strcmp(nm, "udp_len") || !strcmp(nm, "icmp_type") || !strcmp(nm, "icmp_code"))
-		return CG_F_PROTO | CG_F_FRAG;
-	/* ports, steering, VoIP and GTP: addresses and ports too */
-	return CG_F_PROTO | CG_F_FRAG | CG_F_ADDR | CG_F_PORTS;
-}
-
+/* How deep the program looks into packets (the deepest of its functions:
+ * 0, 2 Ethernet and VLAN, 3 IP, 4 transport) and the IP header fields it
+ * reads: only that much is decoded. */
 int cg_needs(const struct pfq_lang_program *p, unsigned *fields)
 {
 	int level = 0;
 
 	*fields = 0;
 	for (int i = 0; i < p->nnodes; i++) {
-		const char *nm = pfq_builtins[p->nodes[i]->fid].name;
-		int l = fun_level(nm);
+		const struct builtin *b = &pfq_builtins[p->nodes[i]->fid];
 
-		/* incoming_host reads the destination MAC and IP */
-		if (!strcmp(nm, "incoming_host") || !strcmp(nm, "is_incoming_host"))
-			l = 3;
-		if (l >= 3)
-			*fields |= fun_fields(nm, l);
-		if (l > level)
-			level = l;
+		if (b->depth >= 3)
+			*fields |= b->fields;
+		if (b->depth > level)
+			level = b->depth;
 	}
 	/* a transport header needs the protocol and the fragment offset */
 	if (level >= 4)
-		*fields |= CG_F_PROTO | CG_F_FRAG;
+		*fields |= LF_TRANSPORT;
 	return level;
 }
 
@@ -530,29 +464,11 @@ int cg_needs(const struct pfq_lang_program *p, unsigned *fields)
  */
 static bool fast_decoding_ok(const struct pfq_lang_program *p, int level, unsigned fields)
 {
-	static const char *mac[] = { "is_broadcast", "is_multicast", "mac_broadcast",
-		"mac_multicast", "is_incoming_host", "incoming_host", "steer_link", "steer_mac",
-		"double_steer_mac", "steer_local_link", NULL };
-	static const char *l2[] = { "vlan", "has_vlan", "has_vid", "vlan_id", "vlan_id_filter",
-		"steer_vlan", "l3_proto", "is_l3_proto", NULL };
-
 	if (level < 2 || level > 3 || fields)
 		return false;
-	for (int i = 0; i < p->nnodes; i++) {
-		const char *nm = pfq_builtins[p->nodes[i]->fid].name;
-		int l = fun_level(nm), k;
-
-		for (k = 0; mac[k] && strcmp(nm, mac[k]); k++)
-			;
-		if (mac[k])
+	for (int i = 0; i < p->nnodes; i++)
+		if (pfq_builtins[p->nodes[i]->fid].fx & FX_NO_FAST)
 			return false;
-		if (l == 2) {
-			for (k = 0; l2[k] && strcmp(nm, l2[k]); k++)
-				;
-			if (!l2[k])
-				return false;
-		}
-	}
 	return true;
 }
 
