@@ -314,6 +314,11 @@ PFQ_API int pfq_lang_dispatch(const struct pfq_lang_decision *d,
 
 /* Compile a typed program to an eBPF socket filter and load it (the kernel
  * verifies and JIT-compiles it). NULL with diag filled on error. */
+/* Compile only: the code (pfq_lang_bpf_dump, pfq_lang_bpf_insn_count), its
+ * maps named but not made; no kernel object, no privilege needed. */
+PFQ_API pfq_lang_bpf *pfq_lang_bpf_compile(const pfq_lang_program *prog,
+					   const struct pfq_lang_bpf_opts *opts,
+					   struct pfq_lang_diag *diag);
 PFQ_API pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 					const struct pfq_lang_bpf_opts *opts,
 					struct pfq_lang_diag *diag);

@@ -27,6 +27,12 @@ static const char *size_name(int size)
 
 void bpf_disasm(const struct bpf_insn *insns, int n, FILE *out)
 {
+	bpf_disasm_named(insns, n, out, NULL, NULL);
+}
+
+void bpf_disasm_named(const struct bpf_insn *insns, int n, FILE *out,
+		      const char *(*map_name)(int32_t imm, void *user), void *user)
+{
 	for (int i = 0; i < n; i++) {
 		const struct bpf_insn *x = &insns[i];
 		int cls = BPF_CLASS(x->code), op = BPF_OP(x->code), src = BPF_SRC(x->code);
@@ -65,7 +71,11 @@ void bpf_disasm(const struct bpf_insn *insns, int n, FILE *out)
 			break;
 		case BPF_LD:
 			if (x->code == (BPF_LD | BPF_DW | BPF_IMM) && i + 1 < n) {
-				if (x->src_reg == BPF_PSEUDO_MAP_FD)
+				const char *name = map_name ? map_name(x->imm, user) : NULL;
+
+				if (x->src_reg == BPF_PSEUDO_MAP_FD && name)
+					fprintf(out, "r%d = map[%s]", x->dst_reg, name);
+				else if (x->src_reg == BPF_PSEUDO_MAP_FD)
 					fprintf(out, "r%d = map[fd %d]", x->dst_reg, x->imm);
 				else
 					fprintf(out, "r%d = 0x%llx ll", x->dst_reg,

@@ -8,5 +8,8 @@
 #include <stdio.h>
 
 void bpf_disasm(const struct bpf_insn *insns, int n, FILE *out);
+/* the same, with map loads named by map_name (NULL: its fd is shown) */
+void bpf_disasm_named(const struct bpf_insn *insns, int n, FILE *out,
+		      const char *(*map_name)(int32_t imm, void *user), void *user);
 
 #endif

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <linux/filter.h>
 #include <pcap/pcap.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 "Commands:\n"
 "  check      parse and type-check; print nothing but errors and warnings\n"
 "  dump       print the typed program (one function per line, with types);\n"
-"             with --ebpf, compile it and print the eBPF listing (needs root);\n"
+"             with --ebpf, compile it and print the eBPF listing (loaded and\n"
+"             verified by the kernel when the caller may load programs);\n"
 "             with --classic, the classic BPF program of a computation that\n"
 "             only filters (tcpdump -d style)\n"
 "  run        run the reference interpreter over every packet of a pcap file\n"
@@ -295,11 +297,19 @@ int main(int argc, char **argv)
 	int rc = EXIT_OK;
 	pfq_lang_bpf *bpf = NULL;
 
+	const char *verified = "verified and JIT-compiled";
+
 	if (ebpf) {
 		static char log[1 << 16];
 		struct pfq_lang_bpf_opts bo = { .sz = sizeof(bo), .log = log, .log_size = sizeof(log) };
 
 		bpf = pfq_lang_bpf_load(prog, &bo, &diag);
+		/* a listing needs no privilege: without the right to load, the
+		 * code as compiled, not verified */
+		if (!bpf && !strcmp(cmd, "dump") && strstr(diag.msg, strerror(EPERM))) {
+			bpf = pfq_lang_bpf_compile(prog, &bo, &diag);
+			verified = "not verified (loading needs CAP_BPF)";
+		}
 		if (!bpf) {
 			fprintf(stderr, "%s: error: %s\n%s", where, diag.msg, log);
 			pfq_lang_free(prog);
@@ -321,8 +331,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "dump")) {
 		pfq_lang_dump(prog, stdout);
 		if (bpf) {
-			printf("-- eBPF socket filter: %d instructions, verified and JIT-compiled\n",
-			       pfq_lang_bpf_insn_count(bpf));
+			printf("-- eBPF socket filter: %d instructions, %s\n",
+			       pfq_lang_bpf_insn_count(bpf), verified);
 			pfq_lang_bpf_dump(bpf, stdout);
 		}
 	} else if (!strcmp(cmd, "run")) {

@@ -17,16 +17,34 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A map the program uses, made when it is loaded (not when it is compiled:
+ * compiling makes no kernel object and needs no privilege). Until then the
+ * code and the fields below name it by a handle, MAP_HANDLE + its index. */
+#define MAP_HANDLE 0x7f000000
+#define MAX_SPECS 512
+struct map_spec {
+	enum bpf_map_type type;
+	const char *name;
+	uint32_t value_size, max_entries;
+	const void *init; /* the value of key 0, or NULL */
+	int fd;
+};
+
 struct pfq_lang_bpf {
 	int prog_fd;
+	/* handles until loaded, then fds (-1: none) */
 	int out_fd, counters_fd, rr_fd, host_fd, vlan_fd;
 	int *map_fds;
 	int nmaps;
+	struct map_spec *specs;
+	int nspecs;
+	bool bound;
 	struct bpf_insn *insns;
 	int ninsns;
 	char devs[CG_MAX_DEVS][16];
 	int ndevs;
 	bool fanout;   /* the hook's skb starts at the network header */
+	bool tc;       /* a TC program (else a socket filter) */
 };
 
 struct host_addrs {
@@ -59,48 +77,54 @@ static void decision_needs(struct cg *cg, bool all)
 	cg->init_logs = all || uses(cg->prog, FX_LOG);
 }
 
-static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
+/* a map of the program, made at load: its handle, or -1 */
+static int declare(struct cg *cg, struct pfq_lang_bpf *b, enum bpf_map_type type, const char *name,
+		   uint32_t value_size, uint32_t max_entries, const void *init)
+{
+	struct map_spec *v;
+
+	if (b->nspecs == MAX_SPECS)
+		return cg_error(cg, "more than %d maps", MAX_SPECS);
+	v = realloc(b->specs, (size_t)(b->nspecs + 1) * sizeof(*v));
+	if (!v)
+		return cg_error(cg, "out of memory");
+	b->specs = v;
+	v[b->nspecs] = (struct map_spec){ type, name, value_size, max_entries, init, -1 };
+	return MAP_HANDLE + b->nspecs++;
+}
+
+/* the maps the program needs (declared: made when it is loaded) */
+static int declare_maps(struct cg *cg, struct pfq_lang_bpf *b)
 {
 	const pfq_lang_program *p = cg->prog;
 
-	if (cg->out_fd != -2)
-		b->out_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_decision", 4,
-					   sizeof(struct cg_decision), 1, NULL);
-	b->counters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_counters", 4,
-					4 * PFQ_LANG_COUNTERS, 1, NULL);
-	b->rr_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_rrobin", 4, 4, 1, NULL);
-	b->host_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pfq_hosts", 4,
-				    sizeof(struct host_addrs), 256, NULL);
-	if ((cg->out_fd != -2 && b->out_fd < 0) || b->counters_fd < 0 || b->rr_fd < 0 ||
-	    b->host_fd < 0)
-		return cg_error(cg, "cannot create BPF maps: %s", strerror(errno));
+	if (cg->out_fd != -2 &&
+	    (b->out_fd = declare(cg, b, BPF_MAP_TYPE_ARRAY, "pfq_decision",
+				 sizeof(struct cg_decision), 1, NULL)) < 0)
+		return -1;
+	b->counters_fd = declare(cg, b, BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_counters",
+				 4 * PFQ_LANG_COUNTERS, 1, NULL);
+	b->rr_fd = declare(cg, b, BPF_MAP_TYPE_ARRAY, "pfq_rrobin", 4, 1, NULL);
+	b->host_fd = declare(cg, b, BPF_MAP_TYPE_HASH, "pfq_hosts", sizeof(struct host_addrs),
+			     256, NULL);
+	if (b->counters_fd < 0 || b->rr_fd < 0 || b->host_fd < 0)
+		return -1;
 	b->map_fds = calloc((size_t)p->nnodes + 1, sizeof(int));
 	if (!b->map_fds)
 		return cg_error(cg, "out of memory");
 	b->nmaps = p->nnodes;
 	for (int i = 0; i < p->nnodes; i++) {
-		const struct node *n = p->nodes[i];
-		const struct bloom *bl = n->extra;
-		uint32_t key = 0;
+		const struct bloom *bl = p->nodes[i]->extra;
 
 		b->map_fds[i] = -1;
-		if (!bl)
-			continue;
-		b->map_fds[i] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_bloom", 4, bl->mbits / 8,
-					       1, NULL);
-		if (b->map_fds[i] < 0 || bpf_map_update_elem(b->map_fds[i], &key, bl->bits, 0) < 0)
-			return cg_error(cg, "cannot create the bloom filter map: %s", strerror(errno));
+		if (bl && (b->map_fds[i] = declare(cg, b, BPF_MAP_TYPE_ARRAY, "pfq_bloom",
+						   bl->mbits / 8, 1, bl->bits)) < 0)
+			return -1;
 	}
-	if (cg->group && cg->group->vlan_on) {
-		uint32_t key = 0;
-
-		b->vlan_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_vlans", 4,
-					    sizeof(cg->group->vlan_vids), 1, NULL);
-		if (b->vlan_fd < 0 ||
-		    bpf_map_update_elem(b->vlan_fd, &key, cg->group->vlan_vids, 0) < 0)
-			return cg_error(cg, "cannot create the VLAN filter map: %s",
-					strerror(errno));
-	}
+	if (cg->group && cg->group->vlan_on &&
+	    (b->vlan_fd = declare(cg, b, BPF_MAP_TYPE_ARRAY, "pfq_vlans",
+				  sizeof(cg->group->vlan_vids), 1, cg->group->vlan_vids)) < 0)
+		return -1;
 	cg->vlan_fd = b->vlan_fd;
 	cg->out_fd = b->out_fd;
 	/* a group's counters outlive its programs: they are the group's map */
@@ -109,6 +133,54 @@ static int make_maps(struct cg *cg, struct pfq_lang_bpf *b)
 	cg->host_fd = b->host_fd;
 	cg->map_fds = b->map_fds;
 	cg->nmaps = b->nmaps;
+	return 0;
+}
+
+/* the fd of a handle (after bind_maps), or the value itself */
+static int fd_of(const struct pfq_lang_bpf *b, int h)
+{
+	return h >= MAP_HANDLE && h < MAP_HANDLE + b->nspecs ? b->specs[h - MAP_HANDLE].fd : h;
+}
+
+/* the name of a handle in a listing, or NULL for a real fd */
+static const char *handle_name(int32_t imm, void *user)
+{
+	const struct pfq_lang_bpf *b = user;
+
+	return imm >= MAP_HANDLE && imm < MAP_HANDLE + b->nspecs ? b->specs[imm - MAP_HANDLE].name :
+								   NULL;
+}
+
+/* Make the maps; insns (a copy of the program) get their fds. */
+static int bind_maps(struct pfq_lang_bpf *b, struct bpf_insn *insns, int n, char *err,
+		     size_t errlen)
+{
+	for (int i = 0; i < b->nspecs; i++) {
+		struct map_spec *m = &b->specs[i];
+		uint32_t key = 0;
+
+		m->fd = bpf_map_create(m->type, m->name, 4, m->value_size, m->max_entries, NULL);
+		if (m->fd < 0 || (m->init && bpf_map_update_elem(m->fd, &key, m->init, 0) < 0)) {
+			snprintf(err, errlen, "cannot create the BPF map %s: %s", m->name,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	for (int i = 0; i + 1 < n; i++) {
+		if (insns[i].code == (BPF_LD | BPF_DW | BPF_IMM)) {
+			if (insns[i].src_reg == BPF_PSEUDO_MAP_FD)
+				insns[i].imm = fd_of(b, insns[i].imm);
+			i++;
+		}
+	}
+	b->out_fd = fd_of(b, b->out_fd);
+	b->counters_fd = fd_of(b, b->counters_fd);
+	b->rr_fd = fd_of(b, b->rr_fd);
+	b->host_fd = fd_of(b, b->host_fd);
+	b->vlan_fd = fd_of(b, b->vlan_fd);
+	for (int i = 0; i < b->nmaps; i++)
+		b->map_fds[i] = fd_of(b, b->map_fds[i]);
+	b->bound = true;
 	return 0;
 }
 
@@ -149,12 +221,10 @@ void pfq_lang_bpf_free(pfq_lang_bpf *b)
 		return;
 	if (b->prog_fd >= 0)
 		close(b->prog_fd);
-	for (int *fd = &b->out_fd; fd <= &b->vlan_fd; fd++)
-		if (*fd >= 0)
-			close(*fd);
-	for (int i = 0; i < b->nmaps; i++)
-		if (b->map_fds[i] >= 0)
-			close(b->map_fds[i]);
+	for (int i = 0; i < b->nspecs; i++)
+		if (b->specs[i].fd >= 0)
+			close(b->specs[i].fd);
+	free(b->specs);
 	free(b->map_fds);
 	free(b->insns);
 	free(b);
@@ -188,9 +258,10 @@ static bool opts_take(const struct pfq_lang_bpf_opts *in, struct pfq_lang_bpf_op
 	return true;
 }
 
-pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
-				const struct pfq_lang_bpf_opts *caller_opts,
-				struct pfq_lang_diag *diag)
+/* the program's code, with map handles: no kernel object is made */
+static pfq_lang_bpf *compile(const pfq_lang_program *prog,
+			     const struct pfq_lang_bpf_opts *caller_opts,
+			     struct pfq_lang_diag *diag)
 {
 	struct pfq_lang_diag local;
 	struct pfq_lang_bpf_opts taken;
@@ -236,7 +307,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	emit_init(&cg->e);
 	cg->e.limit = CG_MAX_INSNS + 1; /* one more: too large, and no need to go on */
 	cg->node_insns = calloc((size_t)prog->nnodes + 1, sizeof(int));
-	if (!cg->node_insns || make_maps(cg, b) < 0)
+	if (!cg->node_insns || declare_maps(cg, b) < 0)
 		goto fail;
 	exit_l = emit_label(&cg->e);
 	if (group) {
@@ -308,32 +379,10 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 		cg_error(cg, "out of memory");
 		goto fail;
 	}
-	{
-		LIBBPF_OPTS(bpf_prog_load_opts, lo);
-		char *log = opts && opts->log_size ? opts->log : NULL;
-		enum bpf_prog_type type = group && group->tc ? BPF_PROG_TYPE_SCHED_CLS :
-							       BPF_PROG_TYPE_SOCKET_FILTER;
-
-		b->prog_fd = bpf_prog_load(type, "pfq_lang", "GPL", cg->e.insns, (size_t)cg->e.n,
-					   &lo);
-		if (b->prog_fd < 0) {
-			int err = errno;
-
-			if (log) {
-				lo.log_buf = log;
-				lo.log_size = (uint32_t)opts->log_size;
-				lo.log_level = 1;
-				bpf_prog_load(type, "pfq_lang", "GPL", cg->e.insns,
-					      (size_t)cg->e.n, &lo);
-			}
-			cg_error(cg, "the kernel refused the compiled program (%d instructions): %s",
-				 cg->e.n, strerror(err));
-			goto fail;
-		}
-	}
 	b->insns = cg->e.insns;
 	b->ninsns = cg->e.n;
 	b->fanout = cg->fanout;
+	b->tc = group && group->tc;
 	cg->e.insns = NULL;
 	memcpy(b->devs, cg->devs, sizeof(b->devs));
 	b->ndevs = cg->ndevs;
@@ -346,6 +395,68 @@ fail:
 	emit_free(&cg->e);
 	free(cg->node_insns);
 	free(cg);
+	pfq_lang_bpf_free(b);
+	return NULL;
+}
+
+pfq_lang_bpf *pfq_lang_bpf_compile(const pfq_lang_program *prog,
+				   const struct pfq_lang_bpf_opts *opts, struct pfq_lang_diag *diag)
+{
+	return compile(prog, opts, diag);
+}
+
+pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
+				const struct pfq_lang_bpf_opts *opts, struct pfq_lang_diag *diag)
+{
+	struct pfq_lang_diag local;
+	pfq_lang_bpf *b;
+	struct bpf_insn *insns;
+	enum bpf_prog_type type;
+	char *log = opts && opts->sz >= offsetof(struct pfq_lang_bpf_opts, log_size) + sizeof(size_t) &&
+			    opts->log_size ? opts->log : NULL;
+	char err[300];
+
+	if (!diag)
+		diag = &local;
+	b = compile(prog, opts, diag);
+	if (!b)
+		return NULL;
+	/* the maps, and their fds in a copy of the code (the listing keeps
+	 * their names) */
+	insns = malloc((size_t)b->ninsns * sizeof(*insns));
+	if (!insns) {
+		diag_set(diag, 0, 0, "out of memory");
+		pfq_lang_bpf_free(b);
+		return NULL;
+	}
+	memcpy(insns, b->insns, (size_t)b->ninsns * sizeof(*insns));
+	if (bind_maps(b, insns, b->ninsns, err, sizeof(err)) < 0) {
+		diag_set(diag, 0, 0, "%s", err);
+		goto fail;
+	}
+	type = b->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_SOCKET_FILTER;
+	{
+		LIBBPF_OPTS(bpf_prog_load_opts, lo);
+
+		b->prog_fd = bpf_prog_load(type, "pfq_lang", "GPL", insns, (size_t)b->ninsns, &lo);
+		if (b->prog_fd < 0) {
+			int e = errno;
+
+			if (log) {
+				lo.log_buf = log;
+				lo.log_size = (uint32_t)opts->log_size;
+				lo.log_level = 1;
+				bpf_prog_load(type, "pfq_lang", "GPL", insns, (size_t)b->ninsns, &lo);
+			}
+			diag_set(diag, 0, 0, "the kernel refused the compiled program (%d "
+				 "instructions): %s", b->ninsns, strerror(e));
+			goto fail;
+		}
+	}
+	free(insns);
+	return b;
+fail:
+	free(insns);
 	pfq_lang_bpf_free(b);
 	return NULL;
 }
@@ -723,5 +834,5 @@ int pfq_lang_group_counters_read(int map_fd, int64_t out[PFQ_LANG_COUNTERS])
 void pfq_lang_bpf_dump(const pfq_lang_bpf *b, FILE *out)
 {
 	if (b && out)
-		bpf_disasm(b->insns, b->ninsns, out);
+		bpf_disasm_named(b->insns, b->ninsns, out, handle_name, (void *)b);
 }
