@@ -85,6 +85,21 @@ PFQ_API const char *const *pfq_lang_functions(void);
 typedef struct pfq_lang_bpf pfq_lang_bpf;
 struct pfq_lang_group_spec;
 
+/* What a compiled program is for. */
+enum pfq_lang_flavour {
+	PFQ_LANG_FLAVOUR_INFER = 0, /* from the fields below (group spec, members_map_fd,
+				     * filter_only), as before flavours had names */
+	PFQ_LANG_READBACK,     /* a socket filter whose decision pfq_lang_bpf_test_run
+				* reads back (tests, tools) */
+	PFQ_LANG_FILTER,       /* a socket filter: the packet, or nothing when dropped */
+	PFQ_LANG_MEMBER,       /* one member's socket filter, its id compiled in
+				* (members_map_fd, member_id, caplen) */
+	PFQ_LANG_GROUP_MEMBERS, /* the group program every member's filter tail-calls
+				 * (group spec; members mode) */
+	PFQ_LANG_GROUP_FANOUT, /* the group's fanout program (group spec) */
+	PFQ_LANG_GROUP_TC,     /* the group's TC program (group spec) */
+};
+
 struct pfq_lang_bpf_opts {
 	/* sizeof(struct pfq_lang_bpf_opts) as the caller knows it (required):
 	 * fields past it read as 0, so that a program built against an older
@@ -111,6 +126,10 @@ struct pfq_lang_bpf_opts {
 	/* 1: always decode with one bpf_skb_load_bytes, never the LD_ABS fast
 	 * path of IP-field-free programs (for measurements) */
 	int general_decoding;
+	/* what the program is for (PFQ_LANG_FLAVOUR_INFER: from the fields
+	 * above); the group flavours need group, PFQ_LANG_MEMBER
+	 * members_map_fd */
+	enum pfq_lang_flavour flavour;
 };
 
 /* ---- the program of a group shared by its members ----

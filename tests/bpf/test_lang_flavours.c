@@ -44,8 +44,8 @@ static bool needs_tc(const pfq_lang_program *p)
 	return pfq_lang_needs_tc(p);
 }
 
-static void readback(struct pfq_lang_bpf_opts *o) { (void)o; }
-static void filter(struct pfq_lang_bpf_opts *o) { o->filter_only = 1; }
+static void readback(struct pfq_lang_bpf_opts *o) { o->flavour = PFQ_LANG_READBACK; }
+static void filter(struct pfq_lang_bpf_opts *o) { o->flavour = PFQ_LANG_FILTER; }
 /* a group loads its members flavour only when a decision can name several
  * members (lib/core/group_prog.c) */
 static bool copies(const pfq_lang_program *p)
@@ -57,22 +57,19 @@ static bool copies(const pfq_lang_program *p)
 
 static void group_socket(struct pfq_lang_bpf_opts *o)
 {
-	spec.tc = 0;
-	spec.fanout = 0;
+	o->flavour = PFQ_LANG_GROUP_MEMBERS;
 	o->group = &spec;
 }
 
 static void group_tc(struct pfq_lang_bpf_opts *o)
 {
-	spec.tc = 1;
-	spec.fanout = 0;
+	o->flavour = PFQ_LANG_GROUP_TC;
 	o->group = &spec;
 }
 
 static void group_fanout(struct pfq_lang_bpf_opts *o)
 {
-	spec.tc = 0;
-	spec.fanout = 1;
+	o->flavour = PFQ_LANG_GROUP_FANOUT;
 	o->group = &spec;
 }
 

@@ -700,10 +700,39 @@ static void test_bpf_opts_size(void **state)
 	pfq_lang_free(p);
 }
 
+/* a flavour without what it needs is refused before anything is made */
+static void test_bpf_flavours_checked(void **state)
+{
+	pfq_lang_program *p = pfq_lang_compile("ip >-> steer_flow", NULL);
+	struct pfq_lang_bpf_opts o = { .sz = sizeof(o) };
+	struct pfq_lang_diag d;
+
+	(void)state;
+	assert_non_null(p);
+	o.flavour = PFQ_LANG_GROUP_FANOUT;
+	assert_null(pfq_lang_bpf_compile(p, &o, &d));
+	assert_non_null(strstr(d.msg, "needs opts.group"));
+	o.flavour = PFQ_LANG_MEMBER;
+	assert_null(pfq_lang_bpf_compile(p, &o, &d));
+	assert_non_null(strstr(d.msg, "members_map_fd"));
+	o.flavour = (enum pfq_lang_flavour)99;
+	assert_null(pfq_lang_bpf_compile(p, &o, &d));
+	assert_non_null(strstr(d.msg, "no such flavour"));
+	/* compiling alone makes nothing and needs nothing */
+	o.flavour = PFQ_LANG_FILTER;
+	pfq_lang_bpf *b = pfq_lang_bpf_compile(p, &o, &d);
+	assert_non_null(b);
+	assert_true(pfq_lang_bpf_insn_count(b) > 10);
+	assert_int_equal(pfq_lang_bpf_prog_fd(b), -1);
+	pfq_lang_bpf_free(b);
+	pfq_lang_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bpf_opts_size),
+		cmocka_unit_test(test_bpf_flavours_checked),
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_vlan_views),
 		cmocka_unit_test(test_examples),

@@ -79,6 +79,7 @@ _Static_assert(offsetof(struct cg_scratch, L) == sizeof(struct cg_decision), "de
 struct cg {
 	struct emit e;
 	const struct pfq_lang_program *prog;
+	enum pfq_lang_flavour flavour; /* what the program is for (never INFER) */
 	int out_fd;       /* read-back map of the decision (test flavour), -1 if none */
 	int counters_fd;  /* per-CPU group counters */
 	int rr_fd;        /* round-robin counter map */
@@ -106,7 +107,8 @@ struct cg {
 	/* the fanout flavour: the hook's skb starts at the network header
 	 * (not at the MAC header as for a socket filter), so every read of
 	 * the frame is made relative to the MAC header */
-	bool fanout;
+	bool fanout;      /* flavour == PFQ_LANG_GROUP_FANOUT */
+	bool tc;          /* flavour == PFQ_LANG_GROUP_TC */
 	bool sticky;      /* fanout flavour: steered flows keep their member */
 	int *node_insns;  /* per node: instructions emitted for it (with its arguments) */
 	const struct node *too_large_at; /* what made the program too large, if known */

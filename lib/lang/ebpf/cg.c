@@ -98,7 +98,7 @@ static int declare_maps(struct cg *cg, struct pfq_lang_bpf *b)
 {
 	const pfq_lang_program *p = cg->prog;
 
-	if (cg->out_fd != -2 &&
+	if (cg->flavour == PFQ_LANG_READBACK &&
 	    (b->out_fd = declare(cg, b, BPF_MAP_TYPE_ARRAY, "pfq_decision",
 				 sizeof(struct cg_decision), 1, NULL)) < 0)
 		return -1;
@@ -258,6 +258,39 @@ static bool opts_take(const struct pfq_lang_bpf_opts *in, struct pfq_lang_bpf_op
 	return true;
 }
 
+/* what the program is for: opts->flavour, or as the fields say; -1 (diag
+ * set) when the fields it needs are missing */
+static int flavour_of(const struct pfq_lang_bpf_opts *o, struct pfq_lang_diag *diag)
+{
+	enum pfq_lang_flavour f = o->flavour;
+
+	if (f == PFQ_LANG_FLAVOUR_INFER)
+		f = o->group ? (o->group->tc ? PFQ_LANG_GROUP_TC :
+				o->group->fanout ? PFQ_LANG_GROUP_FANOUT : PFQ_LANG_GROUP_MEMBERS) :
+		    o->members_map_fd > 0 ? PFQ_LANG_MEMBER :
+		    o->filter_only ? PFQ_LANG_FILTER : PFQ_LANG_READBACK;
+	switch (f) {
+	case PFQ_LANG_READBACK:
+	case PFQ_LANG_FILTER:
+		return f;
+	case PFQ_LANG_MEMBER:
+		if (o->members_map_fd > 0)
+			return f;
+		diag_set(diag, 0, 0, "the member flavour needs opts.members_map_fd");
+		return -1;
+	case PFQ_LANG_GROUP_MEMBERS:
+	case PFQ_LANG_GROUP_FANOUT:
+	case PFQ_LANG_GROUP_TC:
+		if (o->group)
+			return f;
+		diag_set(diag, 0, 0, "a group flavour needs opts.group");
+		return -1;
+	default:
+		diag_set(diag, 0, 0, "opts.flavour %d: no such flavour", (int)f);
+		return -1;
+	}
+}
+
 /* the program's code, with map handles: no kernel object is made */
 static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 			     const struct pfq_lang_bpf_opts *caller_opts,
@@ -269,14 +302,18 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 	struct pfq_lang_bpf *b;
 	struct cg *cg;
 	const struct pfq_lang_group_spec *group;
-	int exit_l, reject = -1;
+	int exit_l, reject = -1, flavour;
 
 	if (!diag)
 		diag = &local;
 	memset(diag, 0, sizeof(*diag));
 	if (!opts_take(caller_opts, &taken, diag))
 		return NULL;
-	group = opts->group;
+	flavour = flavour_of(opts, diag);
+	if (flavour < 0)
+		return NULL;
+	/* the group spec belongs to the group flavours */
+	group = flavour >= PFQ_LANG_GROUP_MEMBERS ? opts->group : NULL;
 	b = calloc(1, sizeof(*b));
 	cg = calloc(1, sizeof(*cg));
 	if (!b || !cg || !prog) {
@@ -286,21 +323,21 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 		return NULL;
 	}
 	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = b->vlan_fd = -1;
+	cg->flavour = (enum pfq_lang_flavour)flavour;
 	cg->group = group;
-	cg->fanout = group && group->fanout;
+	cg->fanout = flavour == PFQ_LANG_GROUP_FANOUT;
+	cg->tc = flavour == PFQ_LANG_GROUP_TC;
 	/* a flow keeps its member across membership changes; round robin
 	 * steers packets, not flows, and has nothing to keep */
 	cg->sticky = cg->fanout && group->flows_map_fd > 0 && !uses(prog, FX_PER_PACKET);
-	cg->general_decoding = opts && opts->general_decoding;
-	/* the group program keeps no decision to read back */
-	cg->out_fd = (opts && opts->filter_only) || group ? -2 : -1;
+	cg->general_decoding = opts->general_decoding;
+	cg->out_fd = -1;
 	cg->prog = prog;
-	cg->ifindex_of = opts && opts->ifindex_of ? opts->ifindex_of : default_ifindex;
-	cg->user = opts ? opts->user : NULL;
+	cg->ifindex_of = opts->ifindex_of ? opts->ifindex_of : default_ifindex;
+	cg->user = opts->user;
 	cg->level = cg_needs(prog, &cg->fields);
 	/* the read-back and group flavours use the whole decision */
-	decision_needs(cg, !(opts && opts->filter_only) || (opts && opts->members_map_fd > 0) ||
-			       group);
+	decision_needs(cg, flavour != PFQ_LANG_FILTER);
 	/* enough for the usual headers at that depth; deeper reads take the
 	 * slower path through the skb */
 	cg->cache = cg->level <= 2 ? 48 : cg->level == 3 ? 80 : CG_CACHE;
@@ -329,7 +366,7 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 		}
 		emit_bind(&cg->e, skip);
 	}
-	if (group && group->tc) {
+	if (cg->tc) {
 		cg_group_tc_tail(cg, exit_l);
 		/* refused by the group's filters: the group takes it from the
 		 * stack as the original did; another queue's: not ours */
@@ -358,7 +395,7 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 		emit_bind(&cg->e, cg->tc_not_ours);
 		E(BI_MOV_IMM(BPF_REG_0, 0));
 		emit_ja(&cg->e, exit_l);
-	} else if (opts && opts->members_map_fd > 0) {
+	} else if (flavour == PFQ_LANG_MEMBER) {
 		cg_dispatch(cg, opts->members_map_fd, opts->member_id,
 			    opts->caplen ? opts->caplen : 0xffffffffu, exit_l);
 	}
@@ -382,7 +419,7 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 	b->insns = cg->e.insns;
 	b->ninsns = cg->e.n;
 	b->fanout = cg->fanout;
-	b->tc = group && group->tc;
+	b->tc = cg->tc;
 	cg->e.insns = NULL;
 	memcpy(b->devs, cg->devs, sizeof(b->devs));
 	b->ndevs = cg->ndevs;

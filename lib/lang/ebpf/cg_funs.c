@@ -400,7 +400,7 @@ static void counter(struct cg *cg, const struct node *n, int op, int done)
 
 	/* in a group, once per packet: by the leader's socket program (not by
 	 * the TC program, which runs besides) */
-	if (cg->group && cg->group->tc)
+	if (cg->tc)
 		JA(done);
 	if (cg->group)
 		cg_group_if_not_leader(cg, done);

@@ -36,9 +36,9 @@ void cg_group_stat(struct cg *cg, int field)
 
 	/* the TC program runs once per packet: it counts only what it does
 	 * itself (frwd, kern); the socket programs count recv and drop */
-	if (cg->group->tc && (field == CG_STAT_RECV || field == CG_STAT_DROP))
+	if (cg->tc && (field == CG_STAT_RECV || field == CG_STAT_DROP))
 		return;
-	if (!cg->group->tc)
+	if (!cg->tc)
 		cg_group_if_not_leader(cg, skip);
 	cg_lookup(cg, cg->group->stats_map_fd, false, skip);
 	/* per-CPU value: no other writer on this CPU meanwhile */
@@ -195,10 +195,10 @@ int cg_group_entry(struct cg *cg, int reject)
 	const struct pfq_lang_group_spec *g = cg->group;
 
 	E(BI_MOV_REG(BPF_REG_6, BPF_REG_1));
-	bindings(cg, g->tc ? cg->tc_not_ours : reject);
-	if (g->fanout)
+	bindings(cg, cg->tc ? cg->tc_not_ours : reject);
+	if (cg->fanout)
 		fanout_table(cg, reject);
-	else if (!g->tc)
+	else if (!cg->tc)
 		leader(cg, reject);
 	cg_group_stat(cg, CG_STAT_RECV);
 	if (g->fprog_insns && g->fprog_len && classic_filter(cg, reject) < 0)
@@ -248,7 +248,7 @@ void cg_group_log(struct cg *cg)
 	int skip = emit_label(&cg->e), same = emit_label(&cg->e), allowed = emit_label(&cg->e);
 	int copied = emit_label(&cg->e), small = emit_label(&cg->e), few = emit_label(&cg->e);
 
-	if (g->tc || g->logs_map_fd <= 0 || g->logctl_map_fd <= 0)
+	if (cg->tc || g->logs_map_fd <= 0 || g->logctl_map_fd <= 0)
 		return;
 	cg_group_if_not_leader(cg, skip);
 	LDX(BPF_REG_2, nlogs);
