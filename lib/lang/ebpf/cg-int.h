@@ -3,7 +3,7 @@
  * PFQ/lang to eBPF: shared definitions of the code generator.
  *
  * Register convention of the generated code:
- *   r6 = the skb context, r7 = the scratch area (a per-CPU map value),
+ *   r6 = the skb context, r7 = the scratch area (on the program's stack),
  *   r8, r9 = temporaries that survive helper calls, r0-r5 = scratch.
  * All evaluation state lives in the scratch area at fixed offsets: the
  * decision (what the interpreter returns), the decoded packet fields, and a
@@ -121,8 +121,8 @@ struct cg {
 #define STI(f, imm) E(BI_ST(BPF_W, BPF_REG_7, SC(f), imm))
 
 /* cg_decode.c */
-/* IP header fields, by group: decode only the groups a program reads */
-/* (the catalogue's LF_* field groups) */
+/* IP header fields, by group (the catalogue's LF_*): only the groups a
+ * program reads are decoded */
 #define CG_F_PROTO LF_PROTO
 #define CG_F_FRAG LF_FRAG
 #define CG_F_ADDR LF_ADDR
