@@ -88,6 +88,9 @@ for r in ("pfq", "libpcap", "tcpdump"):
     rr = m["cpu"] / base["cpu"] if base and base["cpu"] else float("nan")
     mr = m["busy"] / base["busy"] if base and base["busy"] else float("nan")
     print(f"{r:<9} {m['recv']:>10.0f} {m['lost']:>8.0f} {m['cpu']:>14.1f} {m['busy']:>15.1f} {rr:>13.2f} {mr:>14.2f}")
+# a short run can see no clock tick at all (/proc/stat counts in 1/HZ): say so, never divide by 0
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "n/a (too short to measure)"
 if "pfq" in med and base:
-    print(f"pfq/libpcap: reader CPU {med['pfq']['cpu']/base['cpu']:.2f}, machine CPU {med['pfq']['busy']/base['busy']:.2f}, lost {med['pfq']['lost']:.0f} vs {base['lost']:.0f}")
+    print(f"pfq/libpcap: reader CPU {ratio(med['pfq']['cpu'], base['cpu'])}, machine CPU {ratio(med['pfq']['busy'], base['busy'])}, lost {med['pfq']['lost']:.0f} vs {base['lost']:.0f}")
 PY

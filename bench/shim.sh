@@ -48,6 +48,7 @@ awk '
         for (i = 1; i <= n; i++) {
             m = order[i]; if (!(m in names)) continue
             s = best[m SUBSEP "stock"]; p = best[m SUBSEP "pfq-run"]; d = best[m SUBSEP "drop-in"]
-            printf "%-28s %10.2f %10.2f %10.2f %8.2f %8.2f\n", m, s, p, d, p / s, d / s
+            if (s > 0) printf "%-28s %10.2f %10.2f %10.2f %8.2f %8.2f\n", m, s, p, d, p / s, d / s
+            else printf "%-28s %10.2f %10.2f %10.2f %8s %8s\n", m, s, p, d, "n/a", "n/a"
         }
     }' "$WORK/all"
