@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #define DEFAULT_SLOTS 4096
+#define DEFAULT_TX_SLOTS 1024 /* the TX queue of pcap_inject when tx_slots is not set */
 #define SLOT_BYTES 2048
 
 struct pfqh *pfqh_new(const char *device, pcap_t *dead, char *errbuf)
@@ -37,7 +39,6 @@ struct pfqh *pfqh_new(const char *device, pcap_t *dead, char *errbuf)
 	h->timeout_ms = 0;
 	h->buffer_size = 2 << 20;
 	h->precision = PCAP_TSTAMP_PRECISION_MICRO;
-	h->tx_fd = -1;
 	h->wake_fd = -1;
 	h->dlt = DLT_EN10MB;
 	h->direction = PCAP_D_INOUT;
@@ -50,8 +51,6 @@ void pfqh_free(struct pfqh *h)
 {
 	if (h->q)
 		pfq_close(h->q);
-	if (h->tx_fd >= 0)
-		close(h->tx_fd);
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
 	free(h->oneshot);
@@ -161,7 +160,7 @@ static int join_group(struct pfqh *h)
 int pfqh_activate(struct pfqh *h)
 {
 	char msg[PCAP_ERRBUF_SIZE];
-	size_t caplen, slots;
+	size_t caplen, slots, tx_slots;
 	int err;
 
 	if (h->activated)
@@ -190,11 +189,12 @@ int pfqh_activate(struct pfqh *h)
 		slots = (size_t)h->buffer_size / SLOT_BYTES; /* the pcap buffer (-B) fits */
 	/* without a group the socket's private group; with one, the socket
 	 * joins it (default class, shared) and binds the group */
+	/* tx_slots: the TX queue pcap_inject uses (0: none) */
+	tx_slots = h->cfg.tx_slots >= 0 ? (size_t)h->cfg.tx_slots : DEFAULT_TX_SLOTS;
 	if (h->cfg.group < 0)
-		h->q = pfq_open(caplen, slots, 0, h->cfg.tx_slots > 0 ? (size_t)h->cfg.tx_slots : 0);
+		h->q = pfq_open(caplen, slots, 0, tx_slots);
 	else
-		h->q = pfq_open_nogroup(caplen, slots, 0,
-					h->cfg.tx_slots > 0 ? (size_t)h->cfg.tx_slots : 0);
+		h->q = pfq_open_nogroup(caplen, slots, 0, tx_slots);
 	if (!h->q)
 		return fail(h, pcap_code(-errno), "pfq: %s", pfq_error(NULL));
 	pfq_timestamping_enable(h->q, 1);
@@ -339,32 +339,49 @@ int pfqh_setdirection(struct pfqh *h, pcap_direction_t d)
 
 int pfqh_inject(struct pfqh *h, const void *buf, size_t len)
 {
+	int n;
+
 	if (!h->activated) {
 		snprintf(h->err, sizeof(h->err), "inject: the handle is not activated");
 		return PCAP_ERROR_NOT_ACTIVATED;
 	}
-	if (h->tx_fd < 0) {
-		/* transmit on the first listed device (the TX queues of issue 5's
-		 * later part will replace this plain packet socket) */
-		struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	if (len > INT_MAX) {
+		snprintf(h->err, sizeof(h->err), "inject: a packet of %zu bytes is too long", len);
+		return PCAP_ERROR;
+	}
+	if (!h->tx_bound) {
+		/* the socket's TX queue on the first listed device, as the
+		 * tx_* settings say (tx_batch 1: every packet sent at once) */
+		if (h->cfg.ndevs < 1) {
+			snprintf(h->err, sizeof(h->err), "inject: no device to send on");
+			return PCAP_ERROR;
+		}
+		int queue = h->cfg.tx_queue >= 0 ? h->cfg.tx_queue : PFQ_ANY_QUEUE;
+		int core = h->cfg.tx_node >= 0 ? h->cfg.tx_node : PFQ_NO_TX_THREAD;
 
-		sll.sll_ifindex = pfq_ifindex(h->q, h->cfg.devs[0].name);
-		h->tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-		if (h->tx_fd < 0 || sll.sll_ifindex <= 0 ||
-		    bind(h->tx_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-			snprintf(h->err, sizeof(h->err), "inject: cannot send on %s: %s",
-				 h->cfg.devs[0].name, strerror(errno));
-			if (h->tx_fd >= 0)
-				close(h->tx_fd);
-			h->tx_fd = -1;
-			return -1;
+		if (pfq_set_tx_batch(h->q, h->cfg.tx_batch > 0 ? (size_t)h->cfg.tx_batch : 1) < 0 ||
+		    pfq_bind_tx(h->q, h->cfg.devs[0].name, queue, core) < 0) {
+			snprintf(h->err, sizeof(h->err), "inject: %s", pfq_error(h->q));
+			return PCAP_ERROR;
+		}
+		h->tx_bound = true;
+	}
+	if (h->cfg.tx_batch <= 1) {
+		n = pfq_send(h->q, buf, len, 1);
+	} else {
+		/* batched: flushed every tx_batch packets and at pcap_close;
+		 * a full queue is flushed rather than a packet lost */
+		n = pfq_send_async(h->q, buf, len, 1);
+		if (n == 0 && pfq_sync_queue(h->q, 0) == 0)
+			n = pfq_send_async(h->q, buf, len, 1);
+		if (n == 0) {
+			snprintf(h->err, sizeof(h->err), "inject: the TX queue is full");
+			return PCAP_ERROR;
 		}
 	}
-	ssize_t n = send(h->tx_fd, buf, len, 0);
-
 	if (n < 0) {
-		snprintf(h->err, sizeof(h->err), "inject: %s", strerror(errno));
-		return -1;
+		snprintf(h->err, sizeof(h->err), "inject: %s", pfq_error(h->q));
+		return PCAP_ERROR;
 	}
-	return (int)n;
+	return n;
 }

@@ -8,6 +8,7 @@
 #include <pcap/pcap.h>
 #include <pfq/pfq.h>
 #include <signal.h>
+#include <stdbool.h>
 
 struct pfqh {
 	pcap_t *p;             /* the dead pcap_t the application holds */
@@ -31,7 +32,7 @@ struct pfqh {
 	struct bpf_program filter;
 	int has_filter;
 	unsigned long refused; /* packets the user-space filter refused */
-	int tx_fd;
+	bool tx_bound;         /* pcap_inject bound the socket's TX queue */
 	char err[PCAP_ERRBUF_SIZE];
 };
 

@@ -54,6 +54,8 @@ enum pfq_group_policy {
 #define PFQ_CAPLEN_MAX 262144u /* libpcap's largest snapshot length */
 #define PFQ_RX_SLOTS_MAX (4u << 20)
 #define PFQ_TX_SLOTS_MAX (4u << 20)
+#define PFQ_TX_BATCH_MAX 65535u
+#define PFQ_NO_TX_THREAD (-1) /* pfq_bind_tx: no TX thread, the caller transmits */
 #define PFQ_WEIGHT_MAX 16
 #define PFQ_RING_BYTES_MAX (1ull << 31)
 
@@ -217,7 +219,44 @@ PFQ_API int pfq_recv(pfq_t *q, void *buf, size_t buflen, struct pfq_net_queue *n
 	     long usec);
 PFQ_API int pfq_dispatch(pfq_t *q, pfq_handler_t cb, long usec, void *user);
 
-/* Statistics. */
+/*
+ * Transmit. A socket's TX queue holds tx_slots frames of at most xmitlen
+ * bytes (xmitlen 0: the device's MTU + 18) and sends on one device; it is
+ * made by pfq_bind_tx (sizes are fixed until pfq_unbind_tx). Calls on one
+ * socket's TX queue must not run concurrently.
+ *
+ * pfq_bind_tx: queue must be PFQ_ANY_QUEUE (the kernel picks the hardware
+ * queue of the sending CPU; a chosen queue gives -EOPNOTSUPP); core is
+ * PFQ_NO_TX_THREAD or the CPU of a TX thread that transmits what
+ * pfq_send_async queues. Errors: -EINVAL (tx_slots 0, bad core: offline or
+ * not allowed), -ENODEV, -EBUSY (bound already), -ENOMEM.
+ */
+PFQ_API int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core);
+/* Flush what is queued, stop the TX thread, free the queue. 0. */
+PFQ_API int pfq_unbind_tx(pfq_t *q);
+/* Queue copies (0 = 1) of the frame and transmit now: len, or -errno
+ * (-ENOTCONN not bound, -EMSGSIZE over xmitlen, -EINVAL shorter than an
+ * Ethernet header or too many copies, -ENETDOWN ...). A full queue is
+ * flushed first, so nothing is discarded. */
+PFQ_API int pfq_send(pfq_t *q, const void *buf, size_t len, unsigned copies);
+/* Queue without waiting: transmitted when tx_batch frames wait (by the TX
+ * thread if the socket has one), on pfq_sync_queue or on close. len, 0
+ * when the queue is full (the frame counts as discarded: disc), or -errno. */
+PFQ_API int pfq_send_async(pfq_t *q, const void *buf, size_t len, unsigned copies);
+/* As pfq_send_async, never using the TX thread's wake-up. */
+PFQ_API int pfq_send_deferred(pfq_t *q, const void *buf, size_t len, unsigned copies);
+/* pfq_send (async 0) or pfq_send_async (async != 0) with a transmit time:
+ * the time is kept in the slot and ignored (the kernel's TX ring has no
+ * per-frame time; the original 6.1 ignored it too). */
+PFQ_API int pfq_send_raw(pfq_t *q, const void *buf, size_t len, uint64_t nsec,
+			 unsigned copies, int async);
+/* Transmit everything queued and wait for it; queue must be 0. 0 or -errno. */
+PFQ_API int pfq_sync_queue(pfq_t *q, int queue);
+/* Frames queued before pfq_send_async transmits: 1..PFQ_TX_BATCH_MAX. */
+PFQ_API int pfq_set_tx_batch(pfq_t *q, size_t batch);
+PFQ_API ssize_t pfq_get_tx_batch(const pfq_t *q);
+
+/* Statistics (TX: sent + disc + fail = frames submitted, once flushed). */
 PFQ_API int pfq_get_stats(pfq_t *q, struct pfq_stats *stats);
 
 /*

@@ -34,6 +34,7 @@ struct pfq_ring {
 };
 
 struct gk;
+struct pfq_tx;
 
 struct pfq {
 	int fd;
@@ -85,6 +86,10 @@ struct pfq {
 	uint8_t *part_next;
 	uint32_t part_left;
 	struct pfq_stats acc; /* counters accumulated across PACKET_STATISTICS reads */
+
+	struct pfq_tx *tx;    /* the TX queue (tx.c), NULL until pfq_bind_tx */
+	uint32_t tx_batch;    /* 0: 1 */
+	struct pfq_stats tx_done; /* TX counters of queues unbound before */
 
 	char err[PFQ_ERRBUF];
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* PFQ socket life cycle and settings. */
 #include "pfq-int.h"
+#include "tx.h"
 
 #include <pfq/lang.h>
 #include "group.h"
@@ -204,6 +205,7 @@ int pfq_close(pfq_t *q)
 				  "(closed twice?)");
 	if (q->enabled)
 		pfq_disable(q);
+	pfq_tx_close(q); /* what is queued goes out first */
 	pfq_group_close(q);
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);
@@ -316,6 +318,15 @@ static int check_disabled(pfq_t *q, const char *what)
 	return 0;
 }
 
+/* the TX sizes are the TX queue's: fixed while it exists */
+static int check_tx_unbound(pfq_t *q, const char *what)
+{
+	if (q->tx)
+		return pfq_seterr(q, EBUSY, "%s: the TX queue is bound (pfq_unbind_tx first)",
+				  what);
+	return 0;
+}
+
 int pfq_set_caplen(pfq_t *q, size_t caplen)
 {
 	PFQ_NEED(q);
@@ -355,7 +366,7 @@ ssize_t pfq_get_rx_slots(const pfq_t *q)
 int pfq_set_xmitlen(pfq_t *q, size_t xmitlen)
 {
 	PFQ_NEED(q);
-	int err = check_disabled(q, "xmitlen");
+	int err = check_tx_unbound(q, "xmitlen");
 
 	if (!err)
 		err = check_sizes(q, q->caplen, q->rx_slots, xmitlen, q->tx_slots);
@@ -373,7 +384,7 @@ ssize_t pfq_get_xmitlen(const pfq_t *q)
 int pfq_set_tx_slots(pfq_t *q, size_t slots)
 {
 	PFQ_NEED(q);
-	int err = check_disabled(q, "tx_slots");
+	int err = check_tx_unbound(q, "tx_slots");
 
 	if (!err)
 		err = check_sizes(q, q->caplen, q->rx_slots, q->xmitlen, slots);

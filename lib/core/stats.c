@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Socket statistics, from the kernel's PACKET_STATISTICS. */
 #include "pfq-int.h"
+#include "tx.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -40,5 +41,6 @@ int pfq_get_stats(pfq_t *q, struct pfq_stats *stats)
 	if (err)
 		return err;
 	*stats = q->acc;
+	pfq_tx_stats(q, stats);
 	return 0;
 }

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Transmission. A socket's TX queue is tx_slots slots of xmitlen bytes in
+ * its own memory, drained by sendmmsg(2) on its own AF_PACKET socket
+ * (protocol 0: it never receives) bound to one device, with the qdisc
+ * bypassed: a batch of frames costs one system call, not one per frame.
+ *
+ * Why not PACKET_TX_RING: when the driver drops a frame of the ring (a full
+ * hardware queue), the kernel marks the frame available as if it had been
+ * sent and does not move past it, so the sender can neither count it nor
+ * resend it in order. sendmmsg says which frame failed and why, so the
+ * statistics are exact (sent + disc + fail = frames submitted, once
+ * flushed) and a frame the device was too busy for is sent again, in order.
+ *
+ * The queue is single-producer: the caller's thread writes slots at head;
+ * the drain (the caller's, or the TX thread's) sends from tail, one drain
+ * at a time (flush_mu). An optional TX thread pinned to a CPU drains what
+ * pfq_send_async queues (our stand-in for the original's kernel TX
+ * threads); the producer wakes it through an eventfd every tx_batch frames.
+ */
+#include "tx.h"
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TX_ETH_MIN 14          /* an Ethernet header */
+#define TX_MAX_COPIES 256      /* as the original */
+#define TX_VEC 64              /* frames per sendmmsg */
+#define TX_BUSY_MS 1000        /* a frame the device keeps refusing fails after this */
+#define TX_THREAD_TICK_MS 10   /* the TX thread looks at least this often */
+
+struct pfq_tx {
+	int fd;
+	uint8_t *buf;          /* slots x slot_size */
+	uint32_t *lens;
+	uint32_t slots;
+	uint32_t slot_size;    /* largest frame accepted */
+	_Atomic uint32_t head; /* frames written (mod 2^32), by the producer */
+	_Atomic uint32_t tail; /* frames drained, by the drain */
+	uint32_t unkicked;     /* written since the drain was last asked */
+	uint32_t batch;
+	int core;              /* CPU of the TX thread, PFQ_NO_TX_THREAD none */
+	char dev[IF_NAMESIZE];
+
+	pthread_mutex_t flush_mu;
+	pthread_t thread;
+	bool thread_on;
+	int efd;               /* wakes the thread */
+	atomic_bool stop;
+
+	_Atomic uint64_t sent, fail;
+	uint64_t disc;         /* producer only */
+	_Atomic int last_err;  /* the drain's last hard error (-errno), 0 none */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool gone(int err)
+{
+	return err == ENETDOWN || err == ENXIO || err == ENODEV;
+}
+
+/*
+ * Send what is queued, from tail. wait: keep at it until the queue is
+ * empty (a busy device is retried for up to TX_BUSY_MS per frame); else
+ * stop at the first frame the device cannot take now. 0, or the first hard
+ * error (-errno): a refused frame counts as failed and the drain goes on;
+ * a device that is down or gone fails everything queued.
+ */
+static int drain(struct pfq_tx *t, bool wait)
+{
+	struct mmsghdr msgs[TX_VEC];
+	struct iovec iov[TX_VEC];
+	uint64_t busy_since = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&t->flush_mu);
+	for (;;) {
+		uint32_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+		uint32_t n = atomic_load_explicit(&t->head, memory_order_acquire) - tail;
+		int k, r;
+
+		if (n == 0)
+			break;
+		k = n < TX_VEC ? (int)n : TX_VEC;
+		memset(msgs, 0, sizeof(msgs[0]) * (size_t)k);
+		for (int i = 0; i < k; i++) {
+			uint32_t s = (tail + (uint32_t)i) % t->slots;
+
+			iov[i].iov_base = t->buf + (size_t)s * t->slot_size;
+			iov[i].iov_len = t->lens[s];
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		r = sendmmsg(t->fd, msgs, (unsigned)k, wait ? 0 : MSG_DONTWAIT);
+		if (r > 0) {
+			atomic_fetch_add(&t->sent, (uint64_t)r);
+			atomic_store_explicit(&t->tail, tail + (uint32_t)r, memory_order_release);
+			busy_since = 0;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		int e = r < 0 ? errno : EIO;
+
+		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+			/* the device (or the socket's buffer) is full for now */
+			if (!wait)
+				break;
+			if (!busy_since)
+				busy_since = now_ms();
+			if (now_ms() - busy_since < TX_BUSY_MS) {
+				usleep(50);
+				continue;
+			}
+		}
+		if (!err)
+			err = -e;
+		if (gone(e)) {
+			/* nothing queued can leave */
+			atomic_fetch_add(&t->fail, (uint64_t)n);
+			atomic_store_explicit(&t->tail, tail + n, memory_order_release);
+			break;
+		}
+		/* this frame is refused (too long for the device, busy for
+		 * too long...): count it and go on with the next */
+		atomic_fetch_add(&t->fail, 1);
+		atomic_store_explicit(&t->tail, tail + 1, memory_order_release);
+		busy_since = 0;
+	}
+	pthread_mutex_unlock(&t->flush_mu);
+	if (err)
+		atomic_store(&t->last_err, err);
+	return err;
+}
+
+static void *tx_thread(void *arg)
+{
+	struct pfq_tx *t = arg;
+	struct pollfd pfd = { .fd = t->efd, .events = POLLIN };
+	uint64_t v;
+
+	while (!atomic_load(&t->stop)) {
+		if (poll(&pfd, 1, TX_THREAD_TICK_MS) > 0 && read(t->efd, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN && errno != EINTR)
+			break;
+		drain(t, true);
+	}
+	return NULL;
+}
+
+static int cpu_usable(int core)
+{
+	cpu_set_t set;
+
+	if (core < 0 || core >= CPU_SETSIZE)
+		return -EINVAL;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	return CPU_ISSET(core, &set) ? 0 : -EINVAL;
+}
+
+static int start_thread(pfq_t *q, struct pfq_tx *t)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	char name[16];
+	int rc;
+
+	rc = cpu_usable(t->core);
+	if (rc)
+		return pfq_seterr(q, -rc, "pfq_bind_tx: TX thread: CPU %d is not online or not "
+				  "allowed to this process (%ld CPUs configured)", t->core,
+				  sysconf(_SC_NPROCESSORS_CONF));
+	t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->efd < 0)
+		return pfq_seterr(q, errno, "pfq_bind_tx: eventfd: %s", strerror(errno));
+	CPU_ZERO(&set);
+	CPU_SET(t->core, &set);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	rc = pthread_create(&t->thread, &attr, tx_thread, t);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		close(t->efd);
+		t->efd = -1;
+		return pfq_seterr(q, rc, "pfq_bind_tx: TX thread on CPU %d: %s", t->core,
+				  strerror(rc));
+	}
+	snprintf(name, sizeof(name), "pfq-tx/%d", t->core);
+	pthread_setname_np(t->thread, name);
+	t->thread_on = true;
+	return 0;
+}
+
+static void wake_thread(struct pfq_tx *t)
+{
+	uint64_t one = 1;
+
+	t->unkicked = 0;
+	if (write(t->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, so the thread is woken anyway */
+	}
+}
+
+static void stop_thread(struct pfq_tx *t)
+{
+	if (!t->thread_on)
+		return;
+	atomic_store(&t->stop, true);
+	wake_thread(t);
+	pthread_join(t->thread, NULL);
+	close(t->efd);
+	t->efd = -1;
+	t->thread_on = false;
+}
+
+static int dev_mtu(int fd, const char *dev)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		return -errno;
+	return ifr.ifr_mtu;
+}
+
+static void tx_free(struct pfq_tx *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	pthread_mutex_destroy(&t->flush_mu);
+	free(t->buf);
+	free(t->lens);
+	free(t);
+}
+
+int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct pfq_tx *t;
+	int rc, mtu, one = 1;
+
+	PFQ_NEED(q);
+	if (!dev || !dev[0] || strlen(dev) >= IF_NAMESIZE)
+		return pfq_seterr(q, EINVAL, "pfq_bind_tx: bad device name");
+	if (q->tx)
+		return pfq_seterr(q, EBUSY, "pfq_bind_tx: TX is bound to %s already "
+				  "(pfq_unbind_tx first)", q->tx->dev);
+	if (q->tx_slots == 0)
+		return pfq_seterr(q, EINVAL, "pfq_bind_tx: no TX queue (tx_slots is 0; "
+				  "see pfq_set_tx_slots)");
+	if (queue != PFQ_ANY_QUEUE)
+		/* with the qdisc bypassed the kernel picks the queue of the
+		 * sending CPU; a chosen one needs a TC egress program: not yet */
+		return pfq_seterr(q, EOPNOTSUPP, "pfq_bind_tx: choosing TX hardware queue %d "
+				  "is not supported (PFQ_ANY_QUEUE: the kernel picks the queue "
+				  "of the sending CPU)", queue);
+	if (core != PFQ_NO_TX_THREAD && core < 0)
+		return pfq_seterr(q, EINVAL, "pfq_bind_tx: bad TX thread CPU %d", core);
+	sll.sll_ifindex = pfq_dev_ifindex(q->fd, dev);
+	if (sll.sll_ifindex <= 0)
+		return pfq_seterr(q, ENODEV, "pfq_bind_tx: device '%s': no such device", dev);
+	mtu = dev_mtu(q->fd, dev);
+	if (mtu < 0)
+		return pfq_seterr(q, -mtu, "pfq_bind_tx: device '%s': %s", dev, strerror(-mtu));
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return pfq_seterr(q, ENOMEM, "pfq_bind_tx: out of memory");
+	pthread_mutex_init(&t->flush_mu, NULL);
+	t->efd = -1;
+	t->core = core;
+	t->slots = q->tx_slots;
+	t->batch = q->tx_batch ? q->tx_batch : 1;
+	snprintf(t->dev, sizeof(t->dev), "%s", dev);
+	/* xmitlen 0: the device's largest frame (MTU, Ethernet header, a tag) */
+	t->slot_size = q->xmitlen ? q->xmitlen : (uint32_t)mtu + TX_ETH_MIN + 4;
+	t->buf = malloc((size_t)t->slots * t->slot_size);
+	t->lens = calloc(t->slots, sizeof(*t->lens));
+	/* in the socket's namespace, not the calling thread's */
+	t->fd = pfq_packet_socket_like(q->fd);
+	if (!t->buf || !t->lens) {
+		rc = pfq_seterr(q, ENOMEM, "pfq_bind_tx: a TX queue of %u slots of %u bytes: "
+				"out of memory", t->slots, t->slot_size);
+	} else if (t->fd < 0) {
+		rc = pfq_seterr(q, -t->fd, "pfq_bind_tx: socket: %s", strerror(-t->fd));
+	} else if (setsockopt(t->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 ||
+		   bind(t->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		rc = pfq_seterr(q, errno, "pfq_bind_tx: %s: %s", dev, strerror(errno));
+	} else {
+		rc = core != PFQ_NO_TX_THREAD ? start_thread(q, t) : 0;
+	}
+	if (rc) {
+		tx_free(t);
+		return rc;
+	}
+	q->tx = t;
+	return 0;
+}
+
+int pfq_unbind_tx(pfq_t *q)
+{
+	struct pfq_tx *t;
+
+	PFQ_NEED(q);
+	t = q->tx;
+	if (!t)
+		return 0;
+	/* everything out (or counted failed), then the thread stopped */
+	stop_thread(t);
+	drain(t, true);
+	q->tx_done.sent += atomic_load(&t->sent);
+	q->tx_done.disc += t->disc;
+	q->tx_done.fail += atomic_load(&t->fail);
+	tx_free(t);
+	q->tx = NULL;
+	return 0;
+}
+
+/* write copies frames of buf at head: 1 (queued), 0 (no room), or -errno */
+static int enqueue(pfq_t *q, const void *buf, size_t len, unsigned copies)
+{
+	struct pfq_tx *t = q->tx;
+	uint32_t head;
+
+	if (!t)
+		return pfq_seterr(q, ENOTCONN, "send: TX is not bound (pfq_bind_tx)");
+	if (!buf)
+		return pfq_seterr(q, EINVAL, "send: NULL buffer");
+	if (len < TX_ETH_MIN)
+		return pfq_seterr(q, EINVAL, "send: a frame of %zu bytes is shorter than an "
+				  "Ethernet header (14)", len);
+	if (len > t->slot_size)
+		return pfq_seterr(q, EMSGSIZE, "send: a frame of %zu bytes is over the TX "
+				  "slot size (xmitlen %u)", len, t->slot_size);
+	if (copies > TX_MAX_COPIES || copies > t->slots)
+		return pfq_seterr(q, EINVAL, "send: %u copies (at most %u, and tx_slots)",
+				  copies, TX_MAX_COPIES);
+	head = atomic_load_explicit(&t->head, memory_order_relaxed);
+	if (t->slots - (head - atomic_load_explicit(&t->tail, memory_order_acquire)) < copies)
+		return 0;
+	for (unsigned c = 0; c < copies; c++) {
+		uint32_t s = (head + c) % t->slots;
+
+		memcpy(t->buf + (size_t)s * t->slot_size, buf, len);
+		t->lens[s] = (uint32_t)len;
+	}
+	atomic_store_explicit(&t->head, head + copies, memory_order_release);
+	t->unkicked += copies;
+	return 1;
+}
+
+/* the drain's error as the caller's */
+static int drain_error(pfq_t *q, int rc)
+{
+	return pfq_seterr(q, -rc, "send on %s: %s", q->tx->dev, strerror(-rc));
+}
+
+/* queued and sent now, waiting for it: len or -errno */
+static int send_now(pfq_t *q, const void *buf, size_t len, unsigned copies)
+{
+	int rc;
+
+	PFQ_NEED(q);
+	copies = copies ? copies : 1;
+	rc = enqueue(q, buf, len, copies);
+	if (rc == 0) {
+		/* full: make room by sending what waits */
+		rc = drain(q->tx, true);
+		if (rc)
+			return drain_error(q, rc);
+		rc = enqueue(q, buf, len, copies);
+	}
+	if (rc < 0)
+		return rc;
+	q->tx->unkicked = 0;
+	rc = drain(q->tx, true);
+	return rc ? drain_error(q, rc) : (int)len;
+}
+
+/* queued; the batch goes out when tx_batch frames wait, by the TX thread
+ * when use_thread and there is one, else by a drain that does not wait.
+ * len, 0 (full: discarded) or -errno */
+static int send_later(pfq_t *q, const void *buf, size_t len, unsigned copies, bool use_thread)
+{
+	struct pfq_tx *t;
+	bool threaded;
+	int rc;
+
+	PFQ_NEED(q);
+	copies = copies ? copies : 1;
+	t = q->tx;
+	threaded = t && use_thread && t->thread_on;
+	rc = enqueue(q, buf, len, copies);
+	if (rc == 0 && !threaded) {
+		/* full: out with what waits, as far as the device takes it */
+		rc = drain(t, false);
+		if (rc)
+			return drain_error(q, rc);
+		rc = enqueue(q, buf, len, copies);
+	}
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		t->disc += copies;
+		if (threaded)
+			wake_thread(t);
+		return 0;
+	}
+	if (t->unkicked >= t->batch) {
+		if (threaded) {
+			wake_thread(t);
+		} else {
+			t->unkicked = 0;
+			rc = drain(t, false);
+			if (rc)
+				return drain_error(q, rc);
+		}
+	}
+	return (int)len;
+}
+
+int pfq_send(pfq_t *q, const void *buf, size_t len, unsigned copies)
+{
+	return send_now(q, buf, len, copies);
+}
+
+int pfq_send_async(pfq_t *q, const void *buf, size_t len, unsigned copies)
+{
+	return send_later(q, buf, len, copies, true);
+}
+
+int pfq_send_deferred(pfq_t *q, const void *buf, size_t len, unsigned copies)
+{
+	return send_later(q, buf, len, copies, false);
+}
+
+int pfq_send_raw(pfq_t *q, const void *buf, size_t len, uint64_t nsec, unsigned copies,
+		 int async)
+{
+	/* the kernel's packet sockets have no per-frame transmit time here
+	 * (SO_TXTIME needs a socket-wide ETF qdisc): kept out, as the
+	 * original 6.1 ignored it */
+	(void)nsec;
+	return async ? send_later(q, buf, len, copies, true) : send_now(q, buf, len, copies);
+}
+
+int pfq_sync_queue(pfq_t *q, int queue)
+{
+	int rc;
+
+	PFQ_NEED(q);
+	if (queue != 0)
+		return pfq_seterr(q, EINVAL, "pfq_sync_queue: queue %d (a socket has one TX "
+				  "queue: 0)", queue);
+	if (!q->tx)
+		return pfq_seterr(q, ENOTCONN, "pfq_sync_queue: TX is not bound (pfq_bind_tx)");
+	q->tx->unkicked = 0;
+	rc = drain(q->tx, true);
+	return rc ? drain_error(q, rc) : 0;
+}
+
+int pfq_set_tx_batch(pfq_t *q, size_t batch)
+{
+	PFQ_NEED(q);
+	if (batch < 1 || batch > PFQ_TX_BATCH_MAX)
+		return pfq_seterr(q, EINVAL, "tx_batch %zu out of range (1..%u)", batch,
+				  PFQ_TX_BATCH_MAX);
+	q->tx_batch = (uint32_t)batch;
+	if (q->tx)
+		q->tx->batch = (uint32_t)batch;
+	return 0;
+}
+
+ssize_t pfq_get_tx_batch(const pfq_t *q)
+{
+	PFQ_NEED(q);
+	return q->tx_batch ? q->tx_batch : 1;
+}
+
+void pfq_tx_stats(pfq_t *q, struct pfq_stats *s)
+{
+	s->sent = q->tx_done.sent;
+	s->disc = q->tx_done.disc;
+	s->fail = q->tx_done.fail;
+	if (q->tx) {
+		s->sent += atomic_load(&q->tx->sent);
+		s->disc += q->tx->disc;
+		s->fail += atomic_load(&q->tx->fail);
+	}
+}
+
+void pfq_tx_close(pfq_t *q)
+{
+	pfq_unbind_tx(q);
+}
