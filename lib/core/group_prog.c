@@ -43,32 +43,6 @@ void gk_progs_free(struct gk_progs *p)
 	free(p);
 }
 
-/* run fn in the group's network namespace (where its sockets live): the
- * kernel resolves device indexes in the namespace of the calling thread */
-struct in_ns {
-	int (*fn)(void *);
-	void *arg;
-};
-
-static int in_group_ns(int sock, int (*fn)(void *), void *arg)
-{
-	int target = ioctl(sock, SIOCGSKNS), self, rc;
-
-	if (target < 0)
-		return fn(arg);
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0 || setns(target, CLONE_NEWNET) < 0) {
-		rc = self < 0 ? fn(arg) : -errno;
-	} else {
-		rc = fn(arg);
-		setns(self, CLONE_NEWNET);
-	}
-	close(target);
-	if (self >= 0)
-		close(self);
-	return rc;
-}
-
 struct ifx {
 	const char *dev;
 	int ifindex;
@@ -87,7 +61,7 @@ static int ifindex_in_group_ns(const char *dev, void *user)
 {
 	struct ifx x = { dev, 0 };
 
-	in_group_ns(*(const int *)user, ifindex_here, &x);
+	pfq_run_in_ns_of(*(const int *)user, ifindex_here, &x);
 	return x.ifindex;
 }
 
@@ -233,7 +207,7 @@ static int tc_update(struct gk *k, struct reg_group *g, int prog_fd, char *err, 
 		} else {
 			struct link_op o = { prog_fd, want[i], -1 };
 
-			rc = in_group_ns(k->sink, link_create, &o);
+			rc = pfq_run_in_ns_of(k->sink, link_create, &o);
 			if (!rc) {
 				rc = gk_vault_put(k, g, o.link, VAULT_LINK, (uint64_t)want[i]);
 				close(o.link);

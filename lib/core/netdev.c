@@ -60,6 +60,39 @@ int pfq_dev_rx_queues(int fd, const char *dev)
 	return (int)(ch.rx_count + ch.combined_count);
 }
 
+int pfq_dev_tx_queues(int fd, const char *dev)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	int err = fill_ifreq(&ifr, dev);
+
+	if (err)
+		return err;
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		return errno == ENODEV ? -ENODEV : 0;
+	return (int)(ch.tx_count + ch.combined_count);
+}
+
+int pfq_run_in_ns_of(int sock, int (*fn)(void *), void *arg)
+{
+	int target = ioctl(sock, SIOCGSKNS), self, rc;
+
+	if (target < 0)
+		return fn(arg);
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(target, CLONE_NEWNET) < 0) {
+		rc = self < 0 ? fn(arg) : -errno;
+	} else {
+		rc = fn(arg);
+		setns(self, CLONE_NEWNET);
+	}
+	close(target);
+	if (self >= 0)
+		close(self);
+	return rc;
+}
+
 /*
  * veth hands a packet to the peer's rx queue with the index of the tx queue
  * it left by, and never records it the way NIC drivers do (index + 1).

@@ -112,6 +112,11 @@ int pfq_dev_ifindex(int fd, const char *dev);
 int pfq_dev_rx_queues(int fd, const char *dev);
 bool pfq_dev_is_veth(int fd, const char *dev);
 int pfq_packet_socket_like(int fd);
+/* TX queues of dev (0 when the driver does not say) or -errno */
+int pfq_dev_tx_queues(int fd, const char *dev);
+/* run fn(arg) with the calling thread in socket sock's network namespace
+ * (the kernel resolves device indexes in the caller's): fn's result */
+int pfq_run_in_ns_of(int sock, int (*fn)(void *), void *arg);
 
 /* bind.c */
 int pfq_make_binding(pfq_t *q, const char *dev, int queue, struct pfq_binding *b);

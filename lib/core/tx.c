@@ -3,7 +3,8 @@
  * Transmission. A socket's TX queue is tx_slots slots of xmitlen bytes in
  * its own memory, drained by sendmmsg(2) on its own AF_PACKET socket
  * (protocol 0: it never receives) bound to one device, with the qdisc
- * bypassed: a batch of frames costs one system call, not one per frame.
+ * bypassed (unless a hardware queue is chosen: tx_queue.c): a batch of
+ * frames costs one system call, not one per frame.
  *
  * Why not PACKET_TX_RING: when the driver drops a frame of the ring (a full
  * hardware queue), the kernel marks the frame available as if it had been
@@ -54,6 +55,7 @@ struct pfq_tx {
 	uint32_t unkicked;     /* written since the drain was last asked */
 	uint32_t batch;
 	int core;              /* CPU of the TX thread, PFQ_NO_TX_THREAD none */
+	int link;              /* the TC egress link choosing the hw queue, -1 */
 	char dev[IF_NAMESIZE];
 
 	pthread_mutex_t flush_mu;
@@ -248,6 +250,8 @@ static int dev_mtu(int fd, const char *dev)
 
 static void tx_free(struct pfq_tx *t)
 {
+	if (t->link >= 0)
+		close(t->link);
 	if (t->fd >= 0)
 		close(t->fd);
 	pthread_mutex_destroy(&t->flush_mu);
@@ -271,12 +275,8 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 	if (q->tx_slots == 0)
 		return pfq_seterr(q, EINVAL, "pfq_bind_tx: no TX queue (tx_slots is 0; "
 				  "see pfq_set_tx_slots)");
-	if (queue != PFQ_ANY_QUEUE)
-		/* with the qdisc bypassed the kernel picks the queue of the
-		 * sending CPU; a chosen one needs a TC egress program: not yet */
-		return pfq_seterr(q, EOPNOTSUPP, "pfq_bind_tx: choosing TX hardware queue %d "
-				  "is not supported (PFQ_ANY_QUEUE: the kernel picks the queue "
-				  "of the sending CPU)", queue);
+	if (queue != PFQ_ANY_QUEUE && (queue < 0 || queue > 65534))
+		return pfq_seterr(q, EINVAL, "pfq_bind_tx: bad TX queue %d", queue);
 	if (core != PFQ_NO_TX_THREAD && core < 0)
 		return pfq_seterr(q, EINVAL, "pfq_bind_tx: bad TX thread CPU %d", core);
 	sll.sll_ifindex = pfq_dev_ifindex(q->fd, dev);
@@ -291,6 +291,7 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 		return pfq_seterr(q, ENOMEM, "pfq_bind_tx: out of memory");
 	pthread_mutex_init(&t->flush_mu, NULL);
 	t->efd = -1;
+	t->link = -1;
 	t->core = core;
 	t->slots = q->tx_slots;
 	t->batch = q->tx_batch ? q->tx_batch : 1;
@@ -306,11 +307,20 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 				"out of memory", t->slots, t->slot_size);
 	} else if (t->fd < 0) {
 		rc = pfq_seterr(q, -t->fd, "pfq_bind_tx: socket: %s", strerror(-t->fd));
-	} else if (setsockopt(t->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 ||
+	} else if ((queue == PFQ_ANY_QUEUE &&
+		    setsockopt(t->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0) ||
 		   bind(t->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		rc = pfq_seterr(q, errno, "pfq_bind_tx: %s: %s", dev, strerror(errno));
 	} else {
-		rc = core != PFQ_NO_TX_THREAD ? start_thread(q, t) : 0;
+		/* a chosen queue: the qdisc path, where a TC egress program
+		 * of ours sets it (tx_queue.c) */
+		rc = 0;
+		if (queue != PFQ_ANY_QUEUE) {
+			t->link = pfq_tx_queue_attach(q, t->fd, dev, sll.sll_ifindex, queue);
+			rc = t->link < 0 ? t->link : 0;
+		}
+		if (!rc && core != PFQ_NO_TX_THREAD)
+			rc = start_thread(q, t);
 	}
 	if (rc) {
 		tx_free(t);

@@ -280,7 +280,9 @@ static void test_bad_calls(void **state)
 	assert_int_equal(pfq_bind_tx(q, NULL, PFQ_ANY_QUEUE, PFQ_NO_TX_THREAD), -EINVAL);
 	assert_int_equal(pfq_bind_tx(q, "a0", PFQ_ANY_QUEUE, 100000), -EINVAL);
 	assert_int_equal(pfq_bind_tx(q, "a0", PFQ_ANY_QUEUE, -7), -EINVAL);
-	assert_int_equal(pfq_bind_tx(q, "a0", 1, PFQ_NO_TX_THREAD), -EOPNOTSUPP);
+	assert_int_equal(pfq_bind_tx(q, "a0", 4, PFQ_NO_TX_THREAD), -EINVAL); /* 4 queues */
+	assert_non_null(strstr(pfq_error(q), "4 TX queues"));
+	assert_int_equal(pfq_bind_tx(q, "a0", -5, PFQ_NO_TX_THREAD), -EINVAL);
 	assert_int_equal(pfq_bind_tx(q, "a0", PFQ_ANY_QUEUE, PFQ_NO_TX_THREAD), 0);
 	assert_int_equal(pfq_bind_tx(q, "a0", PFQ_ANY_QUEUE, PFQ_NO_TX_THREAD), -EBUSY);
 	assert_int_equal(pfq_set_xmitlen(q, 500), -EBUSY);
@@ -323,11 +325,48 @@ static void test_device_down(void **state)
 	pfq_close(q);
 }
 
+/* a chosen hardware TX queue: the frames leave by it, and veth hands them
+ * to the peer's RX queue of the same number */
+static void test_hw_queue(void **state)
+{
+	pfq_t *r[4];
+	struct capture c[4];
+
+	(void)state;
+	for (int k = 0; k < 4; k++) {
+		r[k] = open_side('b', 2048, 0, 0);
+		assert_int_equal(pfq_bind(r[k], "b0", k), 0);
+		assert_int_equal(pfq_enable(r[k]), 0);
+	}
+	for (int want = 0; want < 4; want++) {
+		pfq_t *q = open_side('a', 64, 0, 64);
+
+		assert_int_equal(pfq_bind_tx(q, "a0", want, PFQ_NO_TX_THREAD), 0);
+		for (size_t i = 0; i < 20; i++)
+			assert_int_equal(pfq_send(q, frames[i], lens[i], 1), (int)lens[i]);
+		check_stats(q, 20, 20);
+		for (int k = 0; k < 4; k++) {
+			cap_init(&c[k], 64);
+			cap_collect(r[k], &c[k], k == want ? 20 : 0, k == want ? 3000 : 100, 100);
+		}
+		for (int k = 0; k < 4; k++) {
+			if (k == want)
+				check_arrived(&c[k], 0, 20, 1);
+			else
+				assert_int_equal(c[k].n, 0);
+			cap_free(&c[k]);
+		}
+		assert_int_equal(pfq_close(q), 0);
+	}
+	for (int k = 0; k < 4; k++)
+		pfq_close(r[k]);
+}
+
 static int setup(void **state)
 {
 	(void)state;
 	make_frames();
-	return th_create(&th, 2, 1);
+	return th_create(&th, 2, 4);
 }
 
 static int teardown(void **state)
@@ -347,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_tx_thread),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_device_down),
+		cmocka_unit_test(test_hw_queue),
 	};
 
 	return cmocka_run_group_tests_name("pfq-tx", tests, setup, teardown);

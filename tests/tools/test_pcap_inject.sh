@@ -34,7 +34,7 @@ n=$(grep -c '^[0-9a-f]' "$W/stock.txt")
 [ "$n" -eq $N ] && ok || bad "stock: $n of $N captured"
 
 for run in "sync" "batch PFQ_TX_BATCH=16 PFQ_TX_SLOTS=64" "thread PFQ_TX_BATCH=8 PFQ_TX_NODE=0" \
-           "full PFQ_TX_BATCH=1000 PFQ_TX_SLOTS=4"; do
+           "full PFQ_TX_BATCH=1000 PFQ_TX_SLOTS=4" "queue PFQ_TX_QUEUE=0 PFQ_TX_BATCH=4"; do
     read -r name envs <<<"$run"
     # shellcheck disable=SC2086
     capture "$name" X=1 $envs -- "$RUN" "$INJ" pfq:a0 $N
@@ -45,7 +45,7 @@ for run in "sync" "batch PFQ_TX_BATCH=16 PFQ_TX_SLOTS=64" "thread PFQ_TX_BATCH=8
 done
 
 # bad settings: a clear error from pcap_geterr, nothing sent
-expect_err "not supported" $NSA env PFQ_TX_QUEUE=1 "$RUN" "$INJ" pfq:a0 1
+expect_err "has 1 TX queues" $NSA env PFQ_TX_QUEUE=1 "$RUN" "$INJ" pfq:a0 1
 expect_err "tx_slots is 0" $NSA env PFQ_TX_SLOTS=0 "$RUN" "$INJ" pfq:a0 1
 expect_err "CPU 4000" $NSA env PFQ_TX_NODE=4000 "$RUN" "$INJ" pfq:a0 1
 finish

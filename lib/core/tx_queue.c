@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A chosen hardware TX queue. A packet socket cannot ask for a TX queue; on
+ * the qdisc path the kernel picks one with netdev_pick_tx: XPS if the
+ * device has a map, else skb_tx_hash, which takes "the recorded RX queue"
+ * (skb->queue_mapping - 1) when queue_mapping is not 0. So a TC egress
+ * program (tcx, kernel 6.6) that sets queue_mapping to queue + 1 on the
+ * frames of one socket (matched by its cookie) sends them on that queue.
+ * It works for drivers that keep the kernel's choice (no ndo_select_queue,
+ * no XPS map: veth, most virtual devices); a device with an XPS map is
+ * refused, since XPS would silently win. The program is the socket's own:
+ * its link fd dies with the socket's TX queue or the process.
+ */
+#include "tx.h"
+
+#include "../bpf/insn.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <glob.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PFQ_TCX_EGRESS 47 /* BPF_TCX_EGRESS (our uapi headers may predate it) */
+#define TCX_NEXT (-1)
+
+/* does dev (as this mount namespace's sysfs shows it, if it is ours) have
+ * an XPS map? */
+static bool has_xps(const char *dev, int ifindex)
+{
+	char path[128], buf[256];
+	glob_t g;
+	FILE *f;
+	bool xps = false;
+	int idx = -1;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", dev);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &idx) != 1)
+		idx = -1;
+	fclose(f);
+	if (idx != ifindex)
+		return false; /* another namespace's device of the same name */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues/tx-*/xps_cpus", dev);
+	if (glob(path, 0, NULL, &g) != 0)
+		return false;
+	for (size_t i = 0; i < g.gl_pathc && !xps; i++) {
+		f = fopen(g.gl_pathv[i], "r");
+		if (!f)
+			continue;
+		/* a mask such as "00000000,00000003": any non-zero digit */
+		if (fgets(buf, sizeof(buf), f))
+			xps = strpbrk(buf, "123456789abcdefABCDEF") != NULL;
+		fclose(f);
+	}
+	globfree(&g);
+	return xps;
+}
+
+struct attach_op {
+	int prog_fd, ifindex, link;
+};
+
+static int link_create(void *arg)
+{
+	struct attach_op *o = arg;
+
+	o->link = bpf_link_create(o->prog_fd, o->ifindex, PFQ_TCX_EGRESS, NULL);
+	return o->link < 0 ? -errno : 0;
+}
+
+int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int queue)
+{
+	uint64_t cookie = sock_cookie(sock);
+	struct bpf_insn prog[] = {
+		BI_MOV_REG(BPF_REG_6, BPF_REG_1),
+		BI_CALL(BPF_FUNC_get_socket_cookie),
+		bi_make(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, 0, 0, (int32_t)(uint32_t)cookie),
+		bi_make(0, 0, 0, 0, (int32_t)(uint32_t)(cookie >> 32)),
+		BI_JMP_REG(BPF_JNE, BPF_REG_0, BPF_REG_1, 2),
+		BI_MOV_IMM(BPF_REG_2, queue + 1),
+		BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, offsetof(struct __sk_buff, queue_mapping)),
+		BI_MOV_IMM(BPF_REG_0, TCX_NEXT),
+		BI_EXIT(),
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = PFQ_TCX_EGRESS);
+	struct attach_op op = { .ifindex = ifindex, .link = -1 };
+	int rxq = pfq_dev_tx_queues(sock, dev), rc;
+
+	if (rxq > 0 && queue >= rxq)
+		return pfq_seterr(q, EINVAL, "pfq_bind_tx: device '%s' has %d TX queues (0..%d), "
+				  "not %d", dev, rxq, rxq - 1, queue);
+	if (has_xps(dev, ifindex))
+		return pfq_seterr(q, EOPNOTSUPP, "pfq_bind_tx: device '%s' has an XPS map, which "
+				  "picks the TX queue by CPU: queue %d cannot be chosen (clear "
+				  "queues/tx-*/xps_cpus, or use PFQ_ANY_QUEUE)", dev, queue);
+	if (!cookie)
+		return pfq_seterr(q, EIO, "pfq_bind_tx: no socket cookie");
+	op.prog_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "pfq_txq", "GPL", prog,
+				   sizeof(prog) / sizeof(prog[0]), &opts);
+	if (op.prog_fd < 0)
+		return pfq_seterr(q, errno, "pfq_bind_tx: TX queue %d needs a TC egress program: "
+				  "%s", queue, strerror(errno));
+	rc = pfq_run_in_ns_of(sock, link_create, &op);
+	close(op.prog_fd);
+	if (rc < 0)
+		return pfq_seterr(q, -rc, "pfq_bind_tx: TX queue %d: cannot attach the TC egress "
+				  "program to '%s': %s", queue, dev, strerror(-rc));
+	return op.link;
+}
