@@ -247,9 +247,9 @@ struct pfq_flow_bucket {
  * each), so the same filtering costs what a pcap filter costs. The program
  * answers `accept` for a packet the computation passes and 0 for one it
  * drops, deciding exactly as the interpreter does. On success out->filter
- * is malloc'ed (free it) and 0 is returned; -1 with errno EOPNOTSUPP and
- * diag->msg naming the function that needs a group, E2BIG when the program
- * would exceed 4096 instructions, EINVAL on NULL arguments. */
+ * is malloc'ed (free it) and 0 is returned; -EOPNOTSUPP with diag->msg
+ * naming the function that needs a group, -E2BIG when the program would
+ * exceed 4096 instructions, -EINVAL on NULL arguments (errno set too). */
 PFQ_API int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
 				     struct sock_fprog *out, struct pfq_lang_diag *diag);
 

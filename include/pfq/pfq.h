@@ -7,8 +7,10 @@
  * which packets the socket takes and how many bytes of each.
  *
  * Conventions (as in libbpf): calls return a negative errno (or NULL) on
- * failure and the text of the last error is available from pfq_error(q)
- * (pfq_error(NULL) for the open calls). The library never prints.
+ * failure and set errno to it; the text of the last error is available
+ * from pfq_error(q), or pfq_error(NULL) (per thread) for the calls without
+ * a socket (the open calls, pfq_groups_info, pfq_group_log). The library
+ * never prints.
  */
 #ifndef PFQ_PFQ_H
 #define PFQ_PFQ_H
@@ -250,7 +252,8 @@ PFQ_API int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *count
 /* The groups of this network namespace, for tools (no socket needed):
  * fills up to max entries, returns how many groups exist, or -errno. */
 PFQ_API int pfq_groups_info(struct pfq_group_info *out, int max);
-/* Why the last pfq_groups_info or pfq_group_log failed. */
+/* Why the last pfq_groups_info or pfq_group_log failed: the same text as
+ * pfq_error(NULL), kept for older callers. */
 PFQ_API const char *pfq_groups_error(void);
 
 /* A line of a group's log (log_msg, log_buff, log_packet, trace). */

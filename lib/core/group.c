@@ -23,16 +23,10 @@
 /* how often a member looks after its group */
 #define MAINTAIN_NS 200000000ull
 
-static _Thread_local char groups_err[256];
-
+/* the calls without a socket say why they failed where the open calls do */
 const char *pfq_groups_error(void)
 {
-	return groups_err;
-}
-
-void pfq_groups_seterr(const char *msg)
-{
-	snprintf(groups_err, sizeof(groups_err), "%s", msg);
+	return pfq_error(NULL);
 }
 
 static uint64_t now_ns(void)
@@ -757,15 +751,12 @@ int pfq_groups_info(struct pfq_group_info *out, int max)
 	char err[256];
 	int n = 0, rc;
 
-	if (!g) {
-		pfq_groups_seterr("out of memory");
-		return -ENOMEM;
-	}
+	if (!g)
+		return pfq_seterr(NULL, ENOMEM, "out of memory");
 	rc = reg_list(netns, &gids, err, sizeof(err));
 	if (rc < 0) {
-		pfq_groups_seterr(err);
 		free(g);
-		return rc;
+		return pfq_seterr(NULL, rc, "%s", err);
 	}
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
 		int fds[GK_NMAPS];

@@ -454,7 +454,7 @@ static void test_explosive_programs(void **state)
 	bigprog_xor_chain(src, sizeof(src), 40);
 	p = pfq_lang_compile(src, &diag);
 	assert_non_null(p);
-	assert_int_equal(pfq_lang_classic_compile(p, 1, &fp, &diag), -1);
+	assert_int_equal(pfq_lang_classic_compile(p, 1, &fp, &diag), -E2BIG);
 	assert_int_equal(errno, E2BIG);
 	pfq_lang_free(p);
 }

@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 		double secs;
 
 		if (n < 0) {
-			fprintf(stderr, "pfq-stat: %s\n", pfq_groups_error());
+			fprintf(stderr, "pfq-stat: %s\n", pfq_error(NULL));
 			return 1;
 		}
 		if (n > PFQ_MAX_GROUPS)
