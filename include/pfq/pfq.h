@@ -160,10 +160,47 @@ PFQ_API const char *pfq_string_version(void);
  * xmitlen 0..PFQ_CAPLEN_MAX, tx_slots >= 0 (0 = no TX queue). */
 PFQ_API pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen,
 		size_t tx_slots);
+
+/* Which group a socket made by pfq_open_opts starts in. */
+enum pfq_open_group {
+	PFQ_OPEN_PRIVATE = 0, /* its own private group (pfq_open) */
+	PFQ_OPEN_NOGROUP = 1, /* none (pfq_open_nogroup) */
+	PFQ_OPEN_JOIN = 2,    /* the lowest free group, with class_mask and
+			       * policy (pfq_open_group) */
+};
+
+/*
+ * The settings of a new socket, libbpf style: set sz to sizeof(struct
+ * pfq_open_opts) (PFQ_OPEN_OPTS fills it) and the rest by name. Settings
+ * added later go at the end, and 0 is their default, so that a program
+ * built against an older header (smaller sz) keeps its behaviour.
+ */
+struct pfq_open_opts {
+	size_t sz;
+	size_t caplen;   /* 1..PFQ_CAPLEN_MAX */
+	size_t rx_slots; /* 1..PFQ_RX_SLOTS_MAX */
+	size_t xmitlen;  /* 0..PFQ_CAPLEN_MAX */
+	size_t tx_slots; /* 0..PFQ_TX_SLOTS_MAX (0 = no TX queue) */
+	enum pfq_open_group group;
+	unsigned long long class_mask; /* PFQ_OPEN_JOIN: the classes joined */
+	int policy;      /* PFQ_OPEN_JOIN: enum pfq_group_policy
+			  * (PFQ_POLICY_UNDEFINED: join nothing) */
+};
+
+/* struct pfq_open_opts o = PFQ_OPEN_OPTS(.caplen = 1514, .rx_slots = 4096); */
+#define PFQ_OPEN_OPTS(...) \
+	((struct pfq_open_opts){ .sz = sizeof(struct pfq_open_opts), __VA_ARGS__ })
 PFQ_API pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
 			size_t tx_slots);
 PFQ_API pfq_t *pfq_open_group(unsigned long long class_mask, int policy, size_t caplen,
 			      size_t rx_slots, size_t xmitlen, size_t tx_slots);
+/* Open a socket as opts say; pfq_open, pfq_open_nogroup and pfq_open_group
+ * are this with their arguments. NULL with errno (and pfq_error(NULL)):
+ * EINVAL opts NULL, opts->sz smaller than the five size fields, a size out
+ * of range, or an unknown group; E2BIG a field this library does not know
+ * is set (opts->sz larger than its struct and a byte past it not 0); EPERM
+ * no privilege; ENOMEM; the join errors of pfq_join_group (PFQ_OPEN_JOIN). */
+PFQ_API pfq_t *pfq_open_opts(const struct pfq_open_opts *opts);
 PFQ_API int pfq_close(pfq_t *q);
 PFQ_API const char *pfq_error(const pfq_t *q);
 PFQ_API int pfq_id(const pfq_t *q);
