@@ -286,9 +286,17 @@ PFQ_API int pfq_vlan_reset_filter(pfq_t *q, int gid, int vid);
 /* Group statistics (recv, drop, frwd, kern) and counters. */
 PFQ_API int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats);
 PFQ_API int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *counters);
-/* The groups of this network namespace, for tools (no socket needed):
- * fills up to max entries, returns how many groups exist, or -errno. */
-PFQ_API int pfq_groups_info(struct pfq_group_info *out, int max);
+/* The groups of this network namespace, for tools (no socket needed).
+ * out is an array of max entries of sz bytes each, sz being
+ * sizeof(struct pfq_group_info) as the caller's header has it (fields added
+ * later go at the end: an older caller gets the fields it knows, a newer
+ * one has the fields this library does not know zeroed). Returns the
+ * number of groups that exist, which may be more than max: then only the
+ * first max are filled (truncation, not an error); call with out NULL and
+ * max 0 to size the buffer. -EINVAL: sz below this struct's first size, or
+ * out NULL with max > 0; -ENOMEM; the registry's errors (-EPERM an unsafe
+ * run directory, ...), said in pfq_error(NULL). */
+PFQ_API int pfq_groups_info(struct pfq_group_info *out, size_t max, size_t sz);
 /* Why the last pfq_groups_info or pfq_group_log failed: the same text as
  * pfq_error(NULL), kept for older callers. */
 PFQ_API const char *pfq_groups_error(void);

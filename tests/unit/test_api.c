@@ -294,7 +294,7 @@ static void test_open_group(void **state)
 	assert_int_equal(pfq_join_group(c, ga, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), ga);
 	/* pfq_bind of a socket in a group binds the group */
 	assert_int_equal(pfq_bind(c, "lo", PFQ_ANY_QUEUE), 0);
-	n = pfq_groups_info(info, PFQ_MAX_GROUPS);
+	n = pfq_groups_info(info, PFQ_MAX_GROUPS, sizeof(info[0]));
 	assert_int_equal(n, 2);
 	for (int i = 0; i < n; i++)
 		if (info[i].gid == ga) {
@@ -305,7 +305,48 @@ static void test_open_group(void **state)
 	assert_int_equal(pfq_close(a), 0);
 	assert_int_equal(pfq_close(b), 0);
 	assert_int_equal(pfq_close(c), 0);
-	assert_int_equal(pfq_groups_info(info, PFQ_MAX_GROUPS), 0);
+	assert_int_equal(pfq_groups_info(info, PFQ_MAX_GROUPS, sizeof(info[0])), 0);
+}
+
+/* pfq_groups_info fills what the caller has room for and counts them all */
+static void test_groups_info_sizes(void **state)
+{
+	pfq_t *a = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED, 64, 64, 0, 0);
+	pfq_t *b = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED, 64, 64, 0, 0);
+	struct pfq_group_info one[1];
+	struct {
+		struct pfq_group_info i;
+		uint64_t newer; /* a field of a newer header */
+	} big[2];
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	/* counting only, to size a buffer */
+	assert_int_equal(pfq_groups_info(NULL, 0, sizeof(one[0])), 2);
+	/* room for one: the first is filled, both counted */
+	memset(one, 0xa5, sizeof(one));
+	assert_int_equal(pfq_groups_info(one, 1, sizeof(one[0])), 2);
+	assert_true(one[0].gid == pfq_group_id(a) || one[0].gid == pfq_group_id(b));
+	assert_int_equal(one[0].nmembers, 1);
+	/* a newer caller's entries: laid out at its size, its tail zeroed */
+	memset(big, 0xa5, sizeof(big));
+	assert_int_equal(pfq_groups_info(&big[0].i, 2, sizeof(big[0])), 2);
+	assert_int_equal(big[0].newer, 0);
+	assert_int_equal(big[1].newer, 0);
+	assert_int_not_equal(big[0].i.gid, big[1].i.gid);
+	assert_int_equal(big[1].i.nmembers, 1);
+	/* errors */
+	errno = 0;
+	assert_int_equal(pfq_groups_info(one, 1, 0), -EINVAL);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "sizeof(struct pfq_group_info)"));
+	assert_int_equal(pfq_groups_info(one, 1, offsetof(struct pfq_group_info, stats)),
+			 -EINVAL);
+	assert_int_equal(pfq_groups_info(NULL, 1, sizeof(one[0])), -EINVAL);
+	assert_int_equal(pfq_close(a), 0);
+	assert_int_equal(pfq_close(b), 0);
+	assert_int_equal(pfq_groups_info(NULL, 0, sizeof(one[0])), 0);
 }
 
 static void test_double_close(void **state)
@@ -399,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_double_close),
 		cmocka_unit_test(test_fprog),
 		cmocka_unit_test(test_open_group),
+		cmocka_unit_test(test_groups_info_sizes),
 		cmocka_unit_test(test_enable_empty_and_huge),
 		cmocka_unit_test(test_null_socket),
 		cmocka_unit_test(test_version),
