@@ -91,19 +91,15 @@ struct pfq_pkthdr {
 };
 
 /*
- * A batch returned by pfq_read(): iterate it with pfq_net_queue_next().
- * The packets stay valid until the next pfq_read/pfq_recv/pfq_dispatch or
+ * A batch returned by pfq_read(): iterate it with pfq_net_queue_next();
+ * pfq_net_queue_left() says how many packets it still holds. The packets
+ * stay valid until the next pfq_read/pfq_recv/pfq_dispatch or
  * pfq_disable/pfq_close on the same socket.
  */
 struct pfq_net_queue {
-	size_t len;        /* packets in the batch */
-	/* private iteration state */
-	uint8_t *block_;
-	uint8_t *next_;
-	size_t left_;
-	uint32_t caplen_;
-	int vlan_fix_;
-	const pfq_t *q_;
+	size_t len;           /* packets in the batch */
+	uint64_t opaque_[5];  /* the iterator's state: reached only through
+			       * the pfq_net_queue_ calls */
 };
 
 struct pfq_stats {
@@ -252,6 +248,7 @@ PFQ_API int pfq_poll(pfq_t *q, long usec);
 PFQ_API int pfq_read(pfq_t *q, struct pfq_net_queue *nq, long usec);
 PFQ_API int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 		       const uint8_t **data);
+PFQ_API size_t pfq_net_queue_left(const struct pfq_net_queue *nq);
 PFQ_API int pfq_recv(pfq_t *q, void *buf, size_t buflen, struct pfq_net_queue *nq,
 	     long usec);
 PFQ_API int pfq_dispatch(pfq_t *q, pfq_handler_t cb, long usec, void *user);

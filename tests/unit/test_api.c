@@ -370,6 +370,7 @@ static void test_enable_empty_and_huge(void **state)
 	assert_int_equal(pfq_enable(q), 0);
 	assert_int_equal(pfq_read(q, &nq, 1000), 0);
 	assert_int_equal(nq.len, 0);
+	assert_int_equal(pfq_net_queue_left(&nq), 0);
 	assert_int_equal(pfq_disable(q), 0);
 	/* a ring over the size limit is refused at enable */
 	assert_int_equal(pfq_set_caplen(q, PFQ_CAPLEN_MAX), 0);
@@ -421,6 +422,7 @@ static void test_null_socket(void **state)
 	assert_int_equal(pfq_get_fd(NULL), -EINVAL);
 	assert_non_null(strstr(pfq_error(NULL), "pfq_get_fd: NULL socket"));
 	assert_int_equal(pfq_net_queue_next(NULL, NULL, NULL), 0);
+	assert_int_equal(pfq_net_queue_left(NULL), 0);
 }
 
 static void test_version(void **state)
