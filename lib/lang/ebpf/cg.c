@@ -309,8 +309,10 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 	if (!opts_take(caller_opts, &taken, diag))
 		return NULL;
 	flavour = flavour_of(opts, diag);
-	if (flavour < 0)
+	if (flavour < 0) {
+		errno = EINVAL;
 		return NULL;
+	}
 	/* the group spec belongs to the group flavours */
 	group = flavour >= PFQ_LANG_GROUP_MEMBERS ? opts->group : NULL;
 	b = calloc(1, sizeof(*b));
@@ -319,6 +321,7 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 		free(b);
 		free(cg);
 		diag_set(diag, 0, 0, prog ? "out of memory" : "no program");
+		errno = prog ? ENOMEM : EINVAL;
 		return NULL;
 	}
 	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = b->vlan_fd = -1;
@@ -432,6 +435,8 @@ fail:
 	free(cg->node_insns);
 	free(cg);
 	pfq_lang_bpf_free(b);
+	errno = strstr(diag->msg, "out of memory") ? ENOMEM :
+		strstr(diag->msg, "too large") ? E2BIG : EINVAL;
 	return NULL;
 }
 
@@ -451,6 +456,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	char *log = opts && opts->sz >= offsetof(struct pfq_lang_bpf_opts, log_size) + sizeof(size_t) &&
 			    opts->log_size ? opts->log : NULL;
 	char err[300];
+	int e = 0;
 
 	if (!diag)
 		diag = &local;
@@ -463,10 +469,12 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	if (!insns) {
 		diag_set(diag, 0, 0, "out of memory");
 		pfq_lang_bpf_free(b);
+		errno = ENOMEM;
 		return NULL;
 	}
 	memcpy(insns, b->insns, (size_t)b->ninsns * sizeof(*insns));
 	if (bind_maps(b, insns, b->ninsns, err, sizeof(err)) < 0) {
+		e = errno;
 		diag_set(diag, 0, 0, "%s", err);
 		goto fail;
 	}
@@ -476,8 +484,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 
 		b->prog_fd = bpf_prog_load(type, "pfq_lang", "GPL", insns, (size_t)b->ninsns, &lo);
 		if (b->prog_fd < 0) {
-			int e = errno;
-
+			e = errno;
 			if (log) {
 				lo.log_buf = log;
 				lo.log_size = (uint32_t)opts->log_size;
@@ -494,6 +501,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 fail:
 	free(insns);
 	pfq_lang_bpf_free(b);
+	errno = e > 0 ? e : EINVAL;
 	return NULL;
 }
 
