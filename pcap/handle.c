@@ -127,7 +127,7 @@ int pfqh_first_device(const char *name, char dev[16], char *errbuf)
 	else if (c.ndevs > 0)
 		snprintf(dev, 16, "%s", c.devs[0].name);
 	else if (c.group >= 0 && (groups = calloc(PFQ_MAX_GROUPS, sizeof(*groups)))) {
-		n = pfq_groups_info(groups, PFQ_MAX_GROUPS);
+		n = pfq_groups_info(groups, PFQ_MAX_GROUPS, sizeof(groups[0]));
 		for (int i = 0; i < n && i < PFQ_MAX_GROUPS; i++)
 			if (groups[i].gid == c.group && groups[i].nbind > 0)
 				snprintf(dev, 16, "%s", groups[i].bind[0].dev);

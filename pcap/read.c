@@ -211,7 +211,7 @@ int pfqh_dispatch(struct pfqh *h, int cnt, pcap_handler cb, u_char *user)
 	if (h->break_loop)
 		return take_break(h);
 	do {
-		if (h->nq.left_ == 0) {
+		if (pfq_net_queue_left(&h->nq) == 0) {
 			int r = refill(h);
 
 			if (r <= 0)
@@ -223,7 +223,7 @@ int pfqh_dispatch(struct pfqh *h, int cnt, pcap_handler cb, u_char *user)
 			if (h->break_loop)
 				break;
 		}
-		if (h->nq.left_ == 0 && release(h) < 0)
+		if (pfq_net_queue_left(&h->nq) == 0 && release(h) < 0)
 			return PCAP_ERROR;
 		/* blocking mode returns with packets (a batch the filter or
 		 * the direction emptied is no reason to wake up) */
@@ -257,14 +257,14 @@ int pfqh_next_ex(struct pfqh *h, struct pcap_pkthdr **hdr, const u_char **data)
 	for (;;) {
 		const u_char *d;
 
-		if (h->nq.left_ == 0) {
+		if (pfq_net_queue_left(&h->nq) == 0) {
 			int r = refill(h);
 
 			if (r <= 0)
 				return r == PCAP_ERROR_BREAK ? PCAP_ERROR_BREAK : r;
 		}
 		d = next_packet(h, &h->hdr);
-		if (h->nq.left_ == 0) {
+		if (pfq_net_queue_left(&h->nq) == 0) {
 			/* the batch is done: keep the packet, hand the batch back */
 			if (d) {
 				memcpy(h->oneshot, d, h->hdr.caplen);

@@ -67,13 +67,26 @@ struct pfq_lang_decision {
 	int log_ids[PFQ_LANG_MAX_LOGS]; /* the function (node) that logged */
 };
 
-/* Parse and type-check; NULL with diag filled on error. */
+/*
+ * Errors, as in pfq.h: an int call returns a negative errno and sets errno;
+ * a call that makes an object returns NULL and sets errno. The text is in
+ * the struct pfq_lang_diag given (may be NULL).
+ */
+
+/* Parse and type-check src. The program (pfq_lang_free it), or NULL with
+ * diag filled and errno EINVAL (malformed or ill-typed, "line:col"), E2BIG
+ * (over 1 MiB), ENOMEM. */
 PFQ_API pfq_lang_program *pfq_lang_compile(const char *src, struct pfq_lang_diag *diag);
+/* The same from a file: also the errno of reading it (ENOENT, EISDIR,
+ * EINVAL empty or not text, E2BIG). */
 PFQ_API pfq_lang_program *pfq_lang_compile_file(const char *path, struct pfq_lang_diag *diag);
+/* Free a program (NULL: nothing). */
 PFQ_API void pfq_lang_free(pfq_lang_program *prog);
 /* Print the typed program (one node per line, with types). */
 PFQ_API void pfq_lang_dump(const pfq_lang_program *prog, FILE *out);
-/* Run over a frame (from the MAC header). meta may be NULL. */
+/* Run over a frame (from the MAC header) with the reference interpreter;
+ * meta may be NULL. 0 with *out the decision; -EINVAL prog or out NULL,
+ * frame NULL with len > 0; -ENOMEM. */
 PFQ_API int pfq_lang_run(const pfq_lang_program *prog, const uint8_t *frame,
 			 size_t len, const struct pfq_lang_meta *meta,
 			 struct pfq_lang_decision *out);
@@ -247,9 +260,9 @@ struct pfq_flow_bucket {
  * each), so the same filtering costs what a pcap filter costs. The program
  * answers `accept` for a packet the computation passes and 0 for one it
  * drops, deciding exactly as the interpreter does. On success out->filter
- * is malloc'ed (free it) and 0 is returned; -1 with errno EOPNOTSUPP and
- * diag->msg naming the function that needs a group, E2BIG when the program
- * would exceed 4096 instructions, EINVAL on NULL arguments. */
+ * is malloc'ed (free it) and 0 is returned; -EOPNOTSUPP with diag->msg
+ * naming the function that needs a group, -E2BIG when the program would
+ * exceed 4096 instructions, -EINVAL on NULL arguments (errno set too). */
 PFQ_API int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
 				     struct sock_fprog *out, struct pfq_lang_diag *diag);
 
@@ -261,10 +274,12 @@ struct pfq_lang_fates {
 	bool may_double;
 	uint64_t classes;
 };
+/* What prog can decide, in *out. 0; -EINVAL NULL argument. */
 PFQ_API int pfq_lang_fates(const pfq_lang_program *prog, struct pfq_lang_fates *out);
 
 /* Does the program forward packets or decide for the host stack (forward,
- * bridge, tee, tap, link, kernel, detour and their _if forms)? */
+ * bridge, tee, tap, link, kernel, detour and their _if forms)? 1 or 0 (0
+ * for NULL). */
 PFQ_API int pfq_lang_needs_tc(const pfq_lang_program *prog);
 
 /* Create the maps a group spec names (-errno on failure). */
@@ -331,34 +346,47 @@ PFQ_API int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_
 PFQ_API int pfq_lang_dispatch(const struct pfq_lang_decision *d,
 			      const struct pfq_member_table *t, uint32_t id);
 
-/* Compile a typed program to an eBPF socket filter and load it (the kernel
- * verifies and JIT-compiles it). NULL with diag filled on error. */
 /* Compile only: the code (pfq_lang_bpf_dump, pfq_lang_bpf_insn_count), its
- * maps named but not made; no kernel object, no privilege needed. */
+ * maps named but not made; no kernel object, no privilege needed. The
+ * program (pfq_lang_bpf_free it), or NULL with diag filled and errno
+ * EINVAL (prog NULL, opts.sz 0 or too small, a flavour without what it
+ * needs, a function the flavour cannot do), E2BIG (a field of opts this
+ * library does not know is set; code too large), ENOMEM. */
 PFQ_API pfq_lang_bpf *pfq_lang_bpf_compile(const pfq_lang_program *prog,
 					   const struct pfq_lang_bpf_opts *opts,
 					   struct pfq_lang_diag *diag);
+/* Compile, make the maps and load (the kernel verifies and JIT-compiles
+ * the program; opts->log gets the verifier's log on refusal). As
+ * pfq_lang_bpf_compile, and errno of the kernel (EPERM no privilege,
+ * EACCES/EINVAL refused: diag says so). */
 PFQ_API pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 					const struct pfq_lang_bpf_opts *opts,
 					struct pfq_lang_diag *diag);
+/* Close the program's kernel objects and free it (NULL: nothing). */
 PFQ_API void pfq_lang_bpf_free(pfq_lang_bpf *b);
+/* The loaded program's fd (-1 when only compiled); -EINVAL b NULL. */
 PFQ_API int pfq_lang_bpf_prog_fd(const pfq_lang_bpf *b);
+/* The number of eBPF instructions; -EINVAL b NULL. */
 PFQ_API int pfq_lang_bpf_insn_count(const pfq_lang_bpf *b);
 /* Print the generated instructions. */
 PFQ_API void pfq_lang_bpf_dump(const pfq_lang_bpf *b, FILE *out);
-/* IPv4 addresses (network order) of device ifindex, for ip_host. */
+/* IPv4 addresses (network order) of device ifindex, for ip_host. 0;
+ * -EINVAL; -E2BIG more than 16; the kernel's error. */
 PFQ_API int pfq_lang_bpf_set_host_addrs(pfq_lang_bpf *b, int ifindex,
 					const uint32_t *addrs, size_t n);
 /* Run the loaded program over a frame with BPF_PROG_TEST_RUN and read its
- * decision back. repeat > 1 measures: *ns_per_run gets the kernel's time. */
+ * decision back. repeat > 1 measures: *ns_per_run gets the kernel's time.
+ * 0; -EINVAL; -ENOTSUP a flavour that keeps no decision (out not NULL);
+ * -ENOMEM; the kernel's error. */
 PFQ_API int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len,
 				  uint32_t mark, int repeat, struct pfq_lang_decision *out,
 				  uint32_t *ns_per_run);
 /* Run once and give the program's return value (the socket filter's
- * answer: bytes to keep, 0 = not for this socket). */
+ * answer: bytes to keep, 0 = not for this socket). 0; -EINVAL; -ENOMEM;
+ * the kernel's error. */
 PFQ_API int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len,
 				      uint32_t mark, uint32_t *retval);
-/* The value steer_rrobin gives the next packet. */
+/* The value steer_rrobin gives the next packet (0 when it cannot be read). */
 PFQ_API uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b);
 
 /* Reference dispatch of the fanout flavour (one receiver): the row of the

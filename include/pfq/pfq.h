@@ -7,8 +7,10 @@
  * which packets the socket takes and how many bytes of each.
  *
  * Conventions (as in libbpf): calls return a negative errno (or NULL) on
- * failure and the text of the last error is available from pfq_error(q)
- * (pfq_error(NULL) for the open calls). The library never prints.
+ * failure and set errno to it; the text of the last error is available
+ * from pfq_error(q), or pfq_error(NULL) (per thread) for the calls without
+ * a socket (the open calls, pfq_groups_info, pfq_group_log). The library
+ * never prints.
  */
 #ifndef PFQ_PFQ_H
 #define PFQ_PFQ_H
@@ -91,19 +93,15 @@ struct pfq_pkthdr {
 };
 
 /*
- * A batch returned by pfq_read(): iterate it with pfq_net_queue_next().
- * The packets stay valid until the next pfq_read/pfq_recv/pfq_dispatch or
+ * A batch returned by pfq_read(): iterate it with pfq_net_queue_next();
+ * pfq_net_queue_left() says how many packets it still holds. The packets
+ * stay valid until the next pfq_read/pfq_recv/pfq_dispatch or
  * pfq_disable/pfq_close on the same socket.
  */
 struct pfq_net_queue {
-	size_t len;        /* packets in the batch */
-	/* private iteration state */
-	uint8_t *block_;
-	uint8_t *next_;
-	size_t left_;
-	uint32_t caplen_;
-	int vlan_fix_;
-	const pfq_t *q_;
+	size_t len;           /* packets in the batch */
+	uint64_t opaque_[5];  /* the iterator's state: reached only through
+			       * the pfq_net_queue_ calls */
 };
 
 struct pfq_stats {
@@ -150,73 +148,171 @@ struct pfq_group_info {
 typedef void (*pfq_handler_t)(void *user, const struct pfq_pkthdr *hdr,
 			      const uint8_t *data);
 
+/*
+ * Every function below says what it does, what it returns and the errors
+ * it returns (as negative errno values; errno is set to the same value and
+ * the text is in pfq_error(q), or pfq_error(NULL) for the calls without a
+ * socket). -EINVAL for a NULL socket or argument is not repeated.
+ */
+
 /* Version. */
+/* The version this library was built as: PFQ_VERSION_CODE. */
 PFQ_API int pfq_version_code(void);
+/* The version as text ("0.1.0"). */
 PFQ_API const char *pfq_string_version(void);
 
-/* Open / close. pfq_open gives a socket its own private group (its
- * bindings, pfq_bind); pfq_open_nogroup none; pfq_open_group joins a new
- * free group with the class mask and policy. Sizes: caplen 1..PFQ_CAPLEN_MAX, rx_slots >= 1,
- * xmitlen 0..PFQ_CAPLEN_MAX, tx_slots >= 0 (0 = no TX queue). */
+/* Open / close. Sizes: caplen 1..PFQ_CAPLEN_MAX, rx_slots 1..PFQ_RX_SLOTS_MAX,
+ * xmitlen 0..PFQ_CAPLEN_MAX, tx_slots 0..PFQ_TX_SLOTS_MAX (0 = no TX queue). */
+
+/* Which group a socket made by pfq_open_opts starts in. */
+enum pfq_open_group {
+	PFQ_OPEN_PRIVATE = 0, /* its own private group (pfq_open) */
+	PFQ_OPEN_NOGROUP = 1, /* none (pfq_open_nogroup) */
+	PFQ_OPEN_JOIN = 2,    /* the lowest free group, with class_mask and
+			       * policy (pfq_open_group) */
+};
+
+/*
+ * The settings of a new socket, libbpf style: set sz to sizeof(struct
+ * pfq_open_opts) (PFQ_OPEN_OPTS fills it) and the rest by name. Settings
+ * added later go at the end, and 0 is their default, so that a program
+ * built against an older header (smaller sz) keeps its behaviour.
+ */
+struct pfq_open_opts {
+	size_t sz;
+	size_t caplen;   /* 1..PFQ_CAPLEN_MAX */
+	size_t rx_slots; /* 1..PFQ_RX_SLOTS_MAX */
+	size_t xmitlen;  /* 0..PFQ_CAPLEN_MAX */
+	size_t tx_slots; /* 0..PFQ_TX_SLOTS_MAX (0 = no TX queue) */
+	enum pfq_open_group group;
+	unsigned long long class_mask; /* PFQ_OPEN_JOIN: the classes joined */
+	int policy;      /* PFQ_OPEN_JOIN: enum pfq_group_policy
+			  * (PFQ_POLICY_UNDEFINED: join nothing) */
+};
+
+/* struct pfq_open_opts o = PFQ_OPEN_OPTS(.caplen = 1514, .rx_slots = 4096); */
+#define PFQ_OPEN_OPTS(...) \
+	((struct pfq_open_opts){ .sz = sizeof(struct pfq_open_opts), __VA_ARGS__ })
+
+/* Open a socket as opts say, disabled and unbound; pfq_open, pfq_open_nogroup
+ * and pfq_open_group are this call with their arguments. The socket, or NULL
+ * with errno: EINVAL opts NULL, opts->sz below the five size fields, a size
+ * out of range, an unknown group; E2BIG a field this library does not know
+ * is set (opts->sz larger than its struct, a byte past it not 0); EPERM no
+ * privilege (CAP_NET_RAW); ENOMEM; PFQ_OPEN_JOIN: the errors of
+ * pfq_join_group. */
+PFQ_API pfq_t *pfq_open_opts(const struct pfq_open_opts *opts);
+/* Open a socket with its own private group (pfq_bind binds it). The socket,
+ * or NULL with errno EINVAL (sizes), EPERM, ENOMEM. */
 PFQ_API pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen,
 		size_t tx_slots);
+/* Open a socket of no group (pfq_bind binds the group it joins later).
+ * As pfq_open. */
 PFQ_API pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
 			size_t tx_slots);
+/* Open a socket joined to the lowest free group with class_mask and policy
+ * (PFQ_POLICY_UNDEFINED: none). As pfq_open, and the errors of
+ * pfq_join_group. */
 PFQ_API pfq_t *pfq_open_group(unsigned long long class_mask, int policy, size_t caplen,
 			      size_t rx_slots, size_t xmitlen, size_t tx_slots);
+/* Disable, leave the group, close and free. 0; -EBADF not an open socket
+ * (closed twice), said in pfq_error(NULL). */
 PFQ_API int pfq_close(pfq_t *q);
+/* The text of q's last error (NULL: the calling thread's last error of the
+ * calls without a socket). Never NULL. */
 PFQ_API const char *pfq_error(const pfq_t *q);
+/* The socket's id (from the kernel's socket cookie), >= 0. */
 PFQ_API int pfq_id(const pfq_t *q);
+/* The one pollable descriptor of the socket (poll it, do not read it). */
 PFQ_API int pfq_get_fd(const pfq_t *q);
 
 /* State and settings (sizes only while disabled). */
+/* Make and map the ring, hook the socket into its bindings. 0; -EALREADY
+ * enabled; -ENOMEM ring too large; the errors of the ring and filter set-up. */
 PFQ_API int pfq_enable(pfq_t *q);
+/* Unhook and free the ring (stats are kept). 0; -EALREADY not enabled. */
 PFQ_API int pfq_disable(pfq_t *q);
+/* 1 enabled, 0 not. */
 PFQ_API int pfq_is_enabled(const pfq_t *q);
+/* Stamp tstamp_ns of each packet (on != 0) or not. 0. */
 PFQ_API int pfq_timestamping_enable(pfq_t *q, int on);
+/* 1 timestamping, 0 not. */
 PFQ_API int pfq_is_timestamping_enabled(const pfq_t *q);
+/* The socket's share of steered traffic in its group. 0; -EINVAL weight
+ * outside 1..PFQ_WEIGHT_MAX. */
 PFQ_API int pfq_set_weight(pfq_t *q, int weight);
+/* The weight, 1..PFQ_WEIGHT_MAX. */
 PFQ_API int pfq_get_weight(const pfq_t *q);
+/* Bytes kept of each packet. 0; -EBUSY enabled; -EINVAL out of range. */
 PFQ_API int pfq_set_caplen(pfq_t *q, size_t caplen);
+/* The caplen. */
 PFQ_API ssize_t pfq_get_caplen(const pfq_t *q);
+/* Packets the RX ring holds. 0; -EBUSY enabled; -EINVAL out of range. */
 PFQ_API int pfq_set_rx_slots(pfq_t *q, size_t slots);
+/* The RX slots. */
 PFQ_API ssize_t pfq_get_rx_slots(const pfq_t *q);
+/* Largest packet sent (TX). 0; -EBUSY enabled; -EINVAL out of range. */
 PFQ_API int pfq_set_xmitlen(pfq_t *q, size_t xmitlen);
+/* The xmitlen. */
 PFQ_API ssize_t pfq_get_xmitlen(const pfq_t *q);
+/* Packets the TX queue holds. 0; -EBUSY enabled; -EINVAL out of range. */
 PFQ_API int pfq_set_tx_slots(pfq_t *q, size_t slots);
+/* The TX slots. */
 PFQ_API ssize_t pfq_get_tx_slots(const pfq_t *q);
+/* Which packets of the bound devices: PFQ_DIR_IN, _OUT or _INOUT (may
+ * change while enabled). 0; -EINVAL another value. */
 PFQ_API int pfq_set_direction(pfq_t *q, int dirs);
+/* The direction, PFQ_DIR_*. */
 PFQ_API int pfq_get_direction(const pfq_t *q);
 
 /* Devices. */
+/* The ifindex of dev in the socket's network namespace (> 0); -ENODEV no
+ * such device; -EINVAL empty or long name. */
 PFQ_API int pfq_ifindex(pfq_t *q, const char *dev);
+/* Promiscuous mode on dev through this socket (undone on close). 0;
+ * -ENODEV; -ENOSPC too many devices; the kernel's error. */
 PFQ_API int pfq_set_promisc(pfq_t *q, const char *dev, int on);
 
 /* Bindings: dev may be PFQ_ANY_DEVICE ("any"); queue a hw RX queue or
  * PFQ_ANY_QUEUE. A socket may be bound to several devices. */
+/* Add the binding (dev, queue) (the group's when the socket is in one). 0;
+ * -ENODEV; -ERANGE queue beyond the device's RX queues; -EINVAL bad queue,
+ * "any" with a queue, bad name; -ENOSPC more than 64 bindings. */
 PFQ_API int pfq_bind(pfq_t *q, const char *dev, int queue);
+/* Remove the binding (dev, queue). 0; -ENOENT not bound; as pfq_bind. */
 PFQ_API int pfq_unbind(pfq_t *q, const char *dev, int queue);
 
 /* The classic BPF filter (e.g. from pcap_compile) of the socket's private
  * group, run in the kernel after the binding check: a packet it refuses is
- * not copied; its answer caps the bytes kept. NULL resets. */
+ * not copied; its answer caps the bytes kept. NULL resets. 0; -EINVAL
+ * malformed or refused program (pfq_error says which instruction); -ENOMEM. */
 PFQ_API int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog);
 /* The PFQ/lang computation of the socket's private group (pfq_open), run
  * in the kernel after the binding check and before the BPF filter. It must
  * only filter (every function passes or drops: see
  * pfq_lang_classic_compile); it then runs as a classic socket filter.
- * Anything more (classes, steering, counters, forwarding...) needs a group:
- * -EOPNOTSUPP naming the function. Malformed text: -EINVAL with
- * "line:col: message". NULL or "" resets. */
+ * NULL or "" resets. 0; -EOPNOTSUPP it does more (classes, steering,
+ * counters, forwarding...: a group's work), naming the function; -EINVAL
+ * malformed text ("line:col: message") or no private group. */
 PFQ_API int pfq_set_computation(pfq_t *q, const char *src);
 
-/* Receive. usec: -1 waits forever, 0 does not wait. */
+/* Receive. usec: -1 waits forever, 0 does not wait. Every call: -ENOTCONN
+ * before pfq_enable. */
+/* Wait for packets. 1 ready, 0 timeout or a signal; -ENOTCONN; -EIO. */
 PFQ_API int pfq_poll(pfq_t *q, long usec);
+/* The next batch, zero copy, in nq (the previous one goes back to the
+ * kernel). Its packet count (0: timeout); -ENOTCONN. */
 PFQ_API int pfq_read(pfq_t *q, struct pfq_net_queue *nq, long usec);
+/* The next packet of the batch: 1 with hdr and *data set, 0 at the end. */
 PFQ_API int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 		       const uint8_t **data);
+/* Packets of the batch not yet taken by pfq_net_queue_next (0 for NULL). */
+PFQ_API size_t pfq_net_queue_left(const struct pfq_net_queue *nq);
+/* As pfq_read, copying the batch into buf (what fits; the rest comes with
+ * the next call). The packet count; -ENOSPC not one packet fits; -ENOTCONN. */
 PFQ_API int pfq_recv(pfq_t *q, void *buf, size_t buflen, struct pfq_net_queue *nq,
 	     long usec);
+/* Read one batch and call cb for each packet. The count; as pfq_read. */
 PFQ_API int pfq_dispatch(pfq_t *q, pfq_handler_t cb, long usec, void *user);
 
 /*
@@ -225,11 +321,13 @@ PFQ_API int pfq_dispatch(pfq_t *q, pfq_handler_t cb, long usec, void *user);
  * made by pfq_bind_tx (sizes are fixed until pfq_unbind_tx). Calls on one
  * socket's TX queue must not run concurrently.
  *
- * pfq_bind_tx: queue must be PFQ_ANY_QUEUE (the kernel picks the hardware
- * queue of the sending CPU; a chosen queue gives -EOPNOTSUPP); core is
- * PFQ_NO_TX_THREAD or the CPU of a TX thread that transmits what
- * pfq_send_async queues. Errors: -EINVAL (tx_slots 0, bad core: offline or
- * not allowed), -ENODEV, -EBUSY (bound already), -ENOMEM.
+ * pfq_bind_tx: queue is PFQ_ANY_QUEUE (the kernel picks the hardware queue
+ * of the sending CPU) or a hardware TX queue of dev (through the qdisc, set
+ * by a TC egress program of the socket's own; -EOPNOTSUPP on a device with
+ * an XPS map); core is PFQ_NO_TX_THREAD or the CPU of a TX thread that
+ * transmits what pfq_send_async queues. Errors: -EINVAL (tx_slots 0, a
+ * queue the device does not have, bad core: offline or not allowed),
+ * -ENODEV, -EBUSY (bound already), -ENOMEM, -EPERM.
  */
 PFQ_API int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core);
 /* Flush what is queued, stop the TX thread, free the queue. 0. */
@@ -245,9 +343,9 @@ PFQ_API int pfq_send(pfq_t *q, const void *buf, size_t len, unsigned copies);
 PFQ_API int pfq_send_async(pfq_t *q, const void *buf, size_t len, unsigned copies);
 /* As pfq_send_async, never using the TX thread's wake-up. */
 PFQ_API int pfq_send_deferred(pfq_t *q, const void *buf, size_t len, unsigned copies);
-/* pfq_send (async 0) or pfq_send_async (async != 0) with a transmit time:
- * the time is kept in the slot and ignored (the kernel's TX ring has no
- * per-frame time; the original 6.1 ignored it too). */
+/* pfq_send (async 0) or pfq_send_async (async != 0) with a transmit time,
+ * which is ignored (a packet socket has no per-frame transmit time without
+ * an ETF qdisc; the original 6.1 ignored it too). */
 PFQ_API int pfq_send_raw(pfq_t *q, const void *buf, size_t len, uint64_t nsec,
 			 unsigned copies, int async);
 /* Transmit everything queued and wait for it; queue must be 0. 0 or -errno. */
@@ -256,40 +354,71 @@ PFQ_API int pfq_sync_queue(pfq_t *q, int queue);
 PFQ_API int pfq_set_tx_batch(pfq_t *q, size_t batch);
 PFQ_API ssize_t pfq_get_tx_batch(const pfq_t *q);
 
-/* Statistics (TX: sent + disc + fail = frames submitted, once flushed). */
+/* Statistics. */
+/* The socket's counters (recv, lost; TX: sent, disc, fail, where
+ * sent + disc + fail = frames submitted once flushed) and its group's
+ * (drop, frwd, kern). 0; the kernel's error reading them. */
 PFQ_API int pfq_get_stats(pfq_t *q, struct pfq_stats *stats);
 
 /*
  * Groups, shared by the processes of a network namespace (registry under
  * $PFQ_RUN_DIR, default /run/pfq). A socket is a member of one group at a
- * time (besides its private bindings when opened with pfq_open).
- * pfq_join_group returns the gid (gid PFQ_ANY_GROUP: the lowest free one).
+ * time (besides its private bindings when opened with pfq_open). Calls on
+ * a group: -EINVAL gid out of 0..PFQ_MAX_GROUPS-1; -EACCES not a member or
+ * refused by the group's policy; -ENOENT no such group.
  */
+/* Join group gid (PFQ_ANY_GROUP: the lowest free one) with these classes
+ * (PFQ_POLICY_UNDEFINED: hold the group without joining). The gid; -EINVAL
+ * gid, empty mask, policy; -EACCES the policy refuses; -EBUSY member of
+ * another group, or no free group; -ENOSPC 64 members. */
 PFQ_API int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy);
+/* Leave group gid (or release a hold). 0; -ENOENT not a member. */
 PFQ_API int pfq_leave_group(pfq_t *q, int gid);
+/* *mask = bit gid of the group joined (0: none). 0. */
 PFQ_API int pfq_groups_mask(const pfq_t *q, unsigned long long *mask);
+/* The gid joined, -1 none (not an error). */
 PFQ_API int pfq_group_id(const pfq_t *q);
-/* Bindings of a group (the caller must be a member). */
+/* Add a binding to group gid (the caller must be a member). 0; as pfq_bind. */
 PFQ_API int pfq_bind_group(pfq_t *q, int gid, const char *dev, int queue);
+/* Remove a binding of group gid. 0; -ENOENT not bound; as pfq_bind. */
 PFQ_API int pfq_unbind_group(pfq_t *q, int gid, const char *dev, int queue);
-/* The computation (PFQ/lang source, or a file holding it); NULL or "" resets
- * it (the group then copies every packet to the default class). */
+/* The group's PFQ/lang computation; NULL or "" resets it (the group then
+ * copies every packet to the default class). 0; -EINVAL "line:col:
+ * message"; -E2BIG over 16 KiB; the kernel's error loading it. */
 PFQ_API int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src);
+/* The same from a file. 0; as above; the error of reading it (-ENOENT,
+ * -EISDIR, -EINVAL empty or not text). */
 PFQ_API int pfq_set_group_computation_from_file(pfq_t *q, int gid, const char *path);
-/* The group's classic BPF filter (e.g. from pcap_compile); NULL resets. */
+/* The group's classic BPF filter (e.g. from pcap_compile); NULL resets. 0;
+ * -EINVAL malformed program. */
 PFQ_API int pfq_group_fprog(pfq_t *q, int gid, const struct sock_fprog *prog);
+/* Remove the group's classic BPF filter. 0. */
 PFQ_API int pfq_group_fprog_reset(pfq_t *q, int gid);
 /* VLAN filters: vid 1..4095, PFQ_VLAN_UNTAG (0) untagged, PFQ_VLAN_ANYTAG (-1) all tagged. */
+/* Turn the group's VLAN filter on or off. 0. */
 PFQ_API int pfq_vlan_filters_enable(pfq_t *q, int gid, int on);
+/* Let vid pass the group's VLAN filter. 0; -EINVAL vid. */
 PFQ_API int pfq_vlan_set_filter(pfq_t *q, int gid, int vid);
+/* Stop letting vid pass. 0; -EINVAL vid. */
 PFQ_API int pfq_vlan_reset_filter(pfq_t *q, int gid, int vid);
-/* Group statistics (recv, drop, frwd, kern) and counters. */
+/* The group's statistics (recv, drop, frwd, kern). 0; -ENOENT; -EACCES
+ * (private: the owner socket only; restricted: its process). */
 PFQ_API int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats);
+/* The group's 64 counters, summed over CPUs. 0; as pfq_get_group_stats. */
 PFQ_API int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *counters);
-/* The groups of this network namespace, for tools (no socket needed):
- * fills up to max entries, returns how many groups exist, or -errno. */
-PFQ_API int pfq_groups_info(struct pfq_group_info *out, int max);
-/* Why the last pfq_groups_info or pfq_group_log failed. */
+/* The groups of this network namespace, for tools (no socket needed).
+ * out is an array of max entries of sz bytes each, sz being
+ * sizeof(struct pfq_group_info) as the caller's header has it (fields added
+ * later go at the end: an older caller gets the fields it knows, a newer
+ * one has the fields this library does not know zeroed). Returns the
+ * number of groups that exist, which may be more than max: then only the
+ * first max are filled (truncation, not an error); call with out NULL and
+ * max 0 to size the buffer. -EINVAL: sz below this struct's first size, or
+ * out NULL with max > 0; -ENOMEM; the registry's errors (-EPERM an unsafe
+ * run directory, ...), said in pfq_error(NULL). */
+PFQ_API int pfq_groups_info(struct pfq_group_info *out, size_t max, size_t sz);
+/* Why the last pfq_groups_info or pfq_group_log failed: the same text as
+ * pfq_error(NULL), kept for older callers. */
 PFQ_API const char *pfq_groups_error(void);
 
 /* A line of a group's log (log_msg, log_buff, log_packet, trace). */
@@ -303,7 +432,9 @@ struct pfq_log_line {
 /* The last lines of group gid's log (the calling thread's namespace),
  * oldest first; at most 64 are kept and at most 100 written a second.
  * *written and *skipped (may be NULL): lines written since the group began
- * and refused by the rate limit. Returns the count, or -errno. */
+ * and refused by the rate limit. The count of lines in out (at most max);
+ * -EINVAL gid, out NULL with max > 0; -ENOENT no such group; -ENOMEM; said
+ * in pfq_error(NULL). */
 PFQ_API int pfq_group_log(int gid, struct pfq_log_line *out, int max, uint64_t *written,
 			  uint64_t *skipped);
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "emit.h"
 #include "cbpf.h"
+#include "../shared.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,17 +17,8 @@
 #define RX BPF_REG_8 /* the classic index register */
 #define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
 
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && n) {
-		va_start(ap, fmt);
-		vsnprintf(err, n, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+/* -1, with the message in err (errno EINVAL) */
+#define fail(err, n, ...) (pfq_errf(err, n, EINVAL, __VA_ARGS__), -1)
 
 static void ret(struct emit *e, int ret_label)
 {
@@ -380,14 +371,14 @@ int cbpf_load(const struct sock_fprog *prog, char *err, size_t errlen)
 	}
 	if (!emit_finish(&e)) {
 		emit_free(&e);
-		return fail(err, errlen, "classic program too large"), -E2BIG;
+		return pfq_errf(err, errlen, E2BIG, "classic program too large");
 	}
 	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pfq_cbpf", "GPL", e.insns, (size_t)e.n, NULL);
 	if (fd < 0) {
 		int errn = errno;
 
-		fail(err, errlen, "the kernel refused the translated filter: %s", strerror(errn));
-		fd = -errn;
+		fd = pfq_errf(err, errlen, errn, "the kernel refused the translated filter: %s",
+			      strerror(errn));
 	}
 	emit_free(&e);
 	return fd;

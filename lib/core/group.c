@@ -10,6 +10,7 @@
 #include "vault.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,10 @@
 /* how often a member looks after its group */
 #define MAINTAIN_NS 200000000ull
 
-static _Thread_local char groups_err[256];
-
+/* the calls without a socket say why they failed where the open calls do */
 const char *pfq_groups_error(void)
 {
-	return groups_err;
-}
-
-void pfq_groups_seterr(const char *msg)
-{
-	snprintf(groups_err, sizeof(groups_err), "%s", msg);
+	return pfq_error(NULL);
 }
 
 static uint64_t now_ns(void)
@@ -750,34 +745,57 @@ static void fill_info(const struct reg_group *g, uint64_t netns, int gid, const 
 	read_numbers(fds, &o->stats, &o->counters);
 }
 
-int pfq_groups_info(struct pfq_group_info *out, int max)
+/* the struct pfq_group_info of the first header that took its size: every
+ * caller knows at least these fields */
+#define PFQ_GROUP_INFO_SZ_MIN (offsetof(struct pfq_group_info, counters) + sizeof(struct pfq_counters))
+
+int pfq_groups_info(struct pfq_group_info *out, size_t max, size_t sz)
 {
 	uint64_t netns = registry_netns_of_thread(), gids;
-	struct reg_group *g = malloc(sizeof(*g));
+	struct reg_group *g;
+	struct pfq_group_info *one;
 	char err[256];
 	int n = 0, rc;
 
-	if (!g) {
-		pfq_groups_seterr("out of memory");
-		return -ENOMEM;
+	if (sz < PFQ_GROUP_INFO_SZ_MIN)
+		return pfq_seterr(NULL, EINVAL, "pfq_groups_info: sz %zu is below %zu: set it to "
+				  "sizeof(struct pfq_group_info)", sz, (size_t)PFQ_GROUP_INFO_SZ_MIN);
+	if (!out && max)
+		return pfq_seterr(NULL, EINVAL, "pfq_groups_info: NULL buffer of %zu entries", max);
+	g = malloc(sizeof(*g));
+	one = malloc(sizeof(*one));
+	if (!g || !one) {
+		free(g);
+		free(one);
+		return pfq_seterr(NULL, ENOMEM, "out of memory");
 	}
 	rc = reg_list(netns, &gids, err, sizeof(err));
 	if (rc < 0) {
-		pfq_groups_seterr(err);
 		free(g);
-		return rc;
+		free(one);
+		return pfq_seterr(NULL, rc, "%s", err);
 	}
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
 		int fds[GK_NMAPS];
 
 		if (!(gids >> gid & 1) || pfq_group_peek(netns, gid, g, fds, err, sizeof(err)) < 0)
 			continue;
-		if (out && n < max)
-			fill_info(g, netns, gid, fds, &out[n]);
+		if ((size_t)n < max) {
+			/* entry n of the caller's array of sz-byte entries: the
+			 * fields it knows; a newer caller's unknown tail zeroed */
+			unsigned char *dst = (unsigned char *)out + (size_t)n * sz;
+
+			memset(one, 0, sizeof(*one));
+			fill_info(g, netns, gid, fds, one);
+			memcpy(dst, one, sz < sizeof(*one) ? sz : sizeof(*one));
+			if (sz > sizeof(*one))
+				memset(dst + sizeof(*one), 0, sz - sizeof(*one));
+		}
 		close_maps(fds);
 		n++;
 	}
 	free(g);
+	free(one);
 	return n;
 }
 

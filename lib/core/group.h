@@ -115,7 +115,6 @@ int gs_finish(struct gsession *s);
  * no live process holds it */
 int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAPS], char *err,
 		   size_t errlen);
-void pfq_groups_seterr(const char *msg);
 
 /* group.c: a member socket's part, for the socket's life cycle */
 int pfq_group_activate(pfq_t *q, bool on); /* enable / disable */

@@ -63,8 +63,8 @@ int pfq_group_log(int gid, struct pfq_log_line *out, int max, uint64_t *written,
 	if (gid < 0 || gid >= PFQ_MAX_GROUPS || (!out && max) || !ents || !g) {
 		free(ents);
 		free(g);
-		pfq_groups_seterr("pfq_group_log: bad argument");
-		return ents && g ? -EINVAL : -ENOMEM;
+		return ents && g ? pfq_seterr(NULL, EINVAL, "pfq_group_log: bad argument")
+				 : pfq_seterr(NULL, ENOMEM, "pfq_group_log: bad argument");
 	}
 	rc = pfq_group_peek(registry_netns_of_thread(), gid, g, fds, err, sizeof(err));
 	if (rc < 0)
@@ -117,8 +117,7 @@ int pfq_group_log(int gid, struct pfq_log_line *out, int max, uint64_t *written,
 	free(g);
 	return n;
 fail:
-	pfq_groups_seterr(err);
 	free(ents);
 	free(g);
-	return rc;
+	return pfq_seterr(NULL, rc, "%s", err);
 }

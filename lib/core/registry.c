@@ -2,6 +2,7 @@
 /* The group registry files: trusted directories, checked files, double-
  * buffered records, OFD locks (see registry.h). */
 #include "registry.h"
+#include "../shared.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,21 +28,6 @@ struct reg_header {
 	uint64_t seq;         /* commits so far; the record is in slot seq % 2 */
 	uint64_t sum[2];      /* checksum of each slot's record */
 };
-
-static int errf(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int errf(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -e;
-}
 
 uint64_t registry_netns_of_thread(void)
 {
@@ -71,11 +57,11 @@ static int trusted_dir(int fd, const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return errf(err, errlen, errno, "%s: %s", path, strerror(errno));
+		return pfq_errf(err, errlen, errno, "%s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return errf(err, errlen, ENOTDIR, "%s is not a directory", path);
+		return pfq_errf(err, errlen, ENOTDIR, "%s is not a directory", path);
 	if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022))
-		return errf(err, errlen, EPERM, "the run directory %s is not safe: it must belong "
+		return pfq_errf(err, errlen, EPERM, "the run directory %s is not safe: it must belong "
 			    "to root (or to uid %u) and not be writable by group or others "
 			    "(owner %u, mode %03o)", path, (unsigned)geteuid(), (unsigned)st.st_uid,
 			    (unsigned)(st.st_mode & 0777));
@@ -89,12 +75,12 @@ static int open_dir_at(int dirfd, const char *name, const char *shown, char *err
 
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-			return errf(err, errlen, errno, "cannot create %s: %s", shown,
+			return pfq_errf(err, errlen, errno, "cannot create %s: %s", shown,
 				    strerror(errno));
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return errf(err, errlen, errno, "cannot open %s: %s%s", shown, strerror(errno),
+		return pfq_errf(err, errlen, errno, "cannot open %s: %s%s", shown, strerror(errno),
 			    errno == ELOOP || errno == ENOTDIR ? " (a symbolic link or a file, "
 			    "not a directory)" : "");
 	rc = trusted_dir(fd, shown, err, errlen);
@@ -115,7 +101,7 @@ static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
 	if (!dir || !*dir)
 		dir = "/run/pfq";
 	if (dir[0] != '/' || strlen(dir) >= sizeof(buf))
-		return errf(err, errlen, EINVAL, "PFQ_RUN_DIR '%s': not an absolute path "
+		return pfq_errf(err, errlen, EINVAL, "PFQ_RUN_DIR '%s': not an absolute path "
 			    "(of at most %zu characters)", dir, sizeof(buf) - 1);
 	snprintf(path, pathlen, "%s", dir);
 	snprintf(buf, sizeof(buf), "%s", dir);
@@ -125,7 +111,7 @@ static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return errf(err, errlen, errno, "cannot create %s: %s", buf,
+			return pfq_errf(err, errlen, errno, "cannot create %s: %s", buf,
 				    strerror(errno));
 		*p = '/';
 	}
@@ -133,7 +119,7 @@ static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
 	if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errf(err, errlen, errno, "cannot open the run directory %s: %s", dir,
+		return pfq_errf(err, errlen, errno, "cannot open the run directory %s: %s", dir,
 			    strerror(errno));
 	int rc = trusted_dir(fd, dir, err, errlen);
 
@@ -151,7 +137,7 @@ static int open_ns_dir(uint64_t netns, char *err, size_t errlen)
 	int run_fd, fd;
 
 	if (!netns)
-		return errf(err, errlen, ENOENT, "cannot identify the network namespace");
+		return pfq_errf(err, errlen, ENOENT, "cannot identify the network namespace");
 	run_fd = open_run_dir(run, sizeof(run), err, errlen);
 	if (run_fd < 0)
 		return run_fd;
@@ -168,10 +154,10 @@ static int trusted_file(int fd, const char *shown, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return errf(err, errlen, errno, "%s: %s", shown, strerror(errno));
+		return pfq_errf(err, errlen, errno, "%s: %s", shown, strerror(errno));
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid() ||
 	    (st.st_mode & 077))
-		return errf(err, errlen, EPERM, "%s is not a registry file of ours (it must be a "
+		return pfq_errf(err, errlen, EPERM, "%s is not a registry file of ours (it must be a "
 			    "regular file of uid %u, mode 0600, with one link)", shown,
 			    (unsigned)geteuid());
 	/* (a wrong size is damage, which the reader reports and repairs) */
@@ -201,7 +187,7 @@ int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err
 				close(fd);
 				unlinkat(dir, name, 0);
 				close(dir);
-				return errf(err, errlen, ENOMEM, "cannot make the registry of group %d",
+				return pfq_errf(err, errlen, ENOMEM, "cannot make the registry of group %d",
 					    gid);
 			}
 			free(g);
@@ -212,8 +198,8 @@ int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err
 	rc = fd < 0 ? -errno : 0;
 	close(dir);
 	if (fd < 0)
-		return rc == -ENOENT ? errf(err, errlen, ENOENT, "group %d does not exist", gid) :
-			errf(err, errlen, -rc, "cannot open the registry of group %d: %s", gid,
+		return rc == -ENOENT ? pfq_errf(err, errlen, ENOENT, "group %d does not exist", gid) :
+			pfq_errf(err, errlen, -rc, "cannot open the registry of group %d: %s", gid,
 			     strerror(-rc));
 	snprintf(name, sizeof(name), "group %d", gid);
 	rc = trusted_file(fd, name, err, errlen);
@@ -246,7 +232,7 @@ int reg_list(uint64_t netns, uint64_t *gids, char *err, size_t errlen)
 	d = fdopendir(dir);
 	if (!d) {
 		close(dir);
-		return errf(err, errlen, errno, "cannot list the registry: %s", strerror(errno));
+		return pfq_errf(err, errlen, errno, "cannot list the registry: %s", strerror(errno));
 	}
 	while ((de = readdir(d))) {
 		char *end;

@@ -214,16 +214,52 @@ int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 	return 0;
 }
 
+/*
+ * The iterator's state, kept in the opaque words of struct pfq_net_queue
+ * (copied in and out, so that no other type is read through them): the
+ * public struct keeps its size, and callers reach the state only through
+ * the pfq_net_queue_ calls.
+ */
+struct nq_state {
+	uint8_t *block; /* the batch's block (ring) or the caller's buffer */
+	uint8_t *next;  /* the next packet's tpacket3_hdr */
+	size_t left;    /* packets not yet taken */
+	uint32_t caplen;
+	const pfq_t *q;
+};
+
+_Static_assert(sizeof(struct nq_state) <= sizeof(((struct pfq_net_queue *)0)->opaque_),
+	       "the iterator's state must fit in struct pfq_net_queue");
+
+static void nq_get(const struct pfq_net_queue *nq, struct nq_state *st)
+{
+	memcpy(st, nq->opaque_, sizeof(*st));
+}
+
+static void nq_put(struct pfq_net_queue *nq, const struct nq_state *st)
+{
+	memcpy(nq->opaque_, st, sizeof(*st));
+}
+
 void pfq_net_queue_from_block(const pfq_t *q, struct pfq_net_queue *nq,
 			      uint8_t *block, uint8_t *first, uint32_t count)
 {
+	struct nq_state st = { .block = block, .next = first, .left = count,
+			       .caplen = q->caplen, .q = q };
+
 	memset(nq, 0, sizeof(*nq));
 	nq->len = count;
-	nq->block_ = block;
-	nq->next_ = first;
-	nq->left_ = count;
-	nq->caplen_ = q->caplen;
-	nq->q_ = q;
+	nq_put(nq, &st);
+}
+
+size_t pfq_net_queue_left(const struct pfq_net_queue *nq)
+{
+	struct nq_state st;
+
+	if (!nq)
+		return 0;
+	nq_get(nq, &st);
+	return st.left;
 }
 
 /* hw queue to report: the queue of the binding when it names exactly one */
@@ -282,23 +318,27 @@ int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 	struct tpacket3_hdr *h;
 	const struct sockaddr_ll *sll;
 	const uint8_t *mac;
+	struct nq_state st;
 
-	if (!nq || nq->left_ == 0)
+	if (!nq)
 		return 0;
-	h = (struct tpacket3_hdr *)nq->next_;
+	nq_get(nq, &st);
+	if (st.left == 0)
+		return 0;
+	h = (struct tpacket3_hdr *)st.next;
 	sll = (const struct sockaddr_ll *)((uint8_t *)h +
 					   TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
 	if ((h->tp_status & (TP_STATUS_VLAN_VALID | PFQ_TP_TAG_INLINE)) ==
 	    TP_STATUS_VLAN_VALID)
-		reinsert_vlan_tag(h, nq->caplen_);
+		reinsert_vlan_tag(h, st.caplen);
 
 	mac = (const uint8_t *)h + h->tp_mac;
-	hdr->tstamp_ns = nq->q_->tstamp ?
+	hdr->tstamp_ns = st.q->tstamp ?
 		(uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec : 0;
-	hdr->caplen = h->tp_snaplen < nq->caplen_ ? h->tp_snaplen : nq->caplen_;
+	hdr->caplen = h->tp_snaplen < st.caplen ? h->tp_snaplen : st.caplen;
 	hdr->len = h->tp_len;
 	hdr->ifindex = sll->sll_ifindex;
-	hdr->queue = report_queue(nq->q_, sll->sll_ifindex);
+	hdr->queue = report_queue(st.q, sll->sll_ifindex);
 	hdr->pkttype = sll->sll_pkttype;
 	hdr->direction = sll->sll_pkttype == PACKET_OUTGOING ? PFQ_DIR_OUT : PFQ_DIR_IN;
 	hdr->vlan_tpid = 0;
@@ -314,7 +354,8 @@ int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 		}
 	}
 	*data = mac;
-	nq->left_--;
-	nq->next_ = nq->left_ ? nq->next_ + h->tp_next_offset : NULL;
+	st.left--;
+	st.next = st.left ? st.next + h->tp_next_offset : NULL;
+	nq_put(nq, &st);
 	return 1;
 }

@@ -5,6 +5,7 @@
 
 #include <pfq/lang.h>
 #include "group.h"
+#include "../shared.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -94,8 +95,8 @@ static int check_sizes(pfq_t *q, size_t caplen, size_t rx_slots,
 	return 0;
 }
 
-pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
-			size_t tx_slots)
+/* a new socket of no group with checked sizes */
+static pfq_t *open_socket(size_t caplen, size_t rx_slots, size_t xmitlen, size_t tx_slots)
 {
 	uint64_t cookie = 0;
 	socklen_t len = sizeof(cookie);
@@ -163,37 +164,87 @@ pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen,
 	return q;
 }
 
-pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen,
-		size_t tx_slots)
+pfq_t *pfq_open_opts(const struct pfq_open_opts *caller_opts)
 {
-	/* The private group of the original is the socket's own binding set. */
-	pfq_t *q = pfq_open_nogroup(caplen, rx_slots, xmitlen, tx_slots);
+	struct pfq_open_opts o;
+	pfq_t *q;
+	int rc;
 
-	if (q)
+	rc = pfq_opts_take(caller_opts, &o, sizeof(o), offsetof(struct pfq_open_opts, group));
+	if (!caller_opts) {
+		pfq_seterr(NULL, EINVAL, "pfq_open_opts: NULL opts");
+		return NULL;
+	}
+	if (rc == -EINVAL) {
+		pfq_seterr(NULL, EINVAL, "pfq_open_opts: opts.sz is %zu: set it to "
+			   "sizeof(struct pfq_open_opts)", caller_opts->sz);
+		return NULL;
+	}
+	if (rc < 0) {
+		pfq_seterr(NULL, -rc, "pfq_open_opts: a field this library does not know is set "
+			   "(opts.sz %zu, known %zu)", caller_opts->sz, sizeof(o));
+		return NULL;
+	}
+	if (o.group != PFQ_OPEN_PRIVATE && o.group != PFQ_OPEN_NOGROUP &&
+	    o.group != PFQ_OPEN_JOIN) {
+		pfq_seterr(NULL, EINVAL, "pfq_open_opts: opts.group %d: no such choice",
+			   (int)o.group);
+		return NULL;
+	}
+	q = open_socket(o.caplen, o.rx_slots, o.xmitlen, o.tx_slots);
+	if (!q)
+		return NULL;
+	switch (o.group) {
+	case PFQ_OPEN_PRIVATE:
+		/* The private group of the original is the socket's own binding set. */
 		q->private_group = true;
-	return q;
+		return q;
+	case PFQ_OPEN_JOIN:
+		/* policy undefined: join nothing */
+		if (o.policy == PFQ_POLICY_UNDEFINED)
+			return q;
+		rc = pfq_join_group(q, PFQ_ANY_GROUP, o.class_mask, o.policy);
+		if (rc < 0) {
+			char msg[PFQ_ERRBUF];
+
+			snprintf(msg, sizeof(msg), "%s", q->err);
+			pfq_close(q);
+			pfq_seterr(NULL, -rc, "%s", msg);
+			return NULL;
+		}
+		return q;
+	default:
+		return q;
+	}
+}
+
+pfq_t *pfq_open(size_t caplen, size_t rx_slots, size_t xmitlen, size_t tx_slots)
+{
+	struct pfq_open_opts o = PFQ_OPEN_OPTS(.caplen = caplen, .rx_slots = rx_slots,
+					       .xmitlen = xmitlen, .tx_slots = tx_slots,
+					       .group = PFQ_OPEN_PRIVATE);
+
+	return pfq_open_opts(&o);
+}
+
+pfq_t *pfq_open_nogroup(size_t caplen, size_t rx_slots, size_t xmitlen, size_t tx_slots)
+{
+	struct pfq_open_opts o = PFQ_OPEN_OPTS(.caplen = caplen, .rx_slots = rx_slots,
+					       .xmitlen = xmitlen, .tx_slots = tx_slots,
+					       .group = PFQ_OPEN_NOGROUP);
+
+	return pfq_open_opts(&o);
 }
 
 pfq_t *pfq_open_group(unsigned long long class_mask, int policy, size_t caplen,
 		      size_t rx_slots, size_t xmitlen, size_t tx_slots)
 {
-	pfq_t *q = pfq_open_nogroup(caplen, rx_slots, xmitlen, tx_slots);
-	int rc;
+	struct pfq_open_opts o = PFQ_OPEN_OPTS(.caplen = caplen, .rx_slots = rx_slots,
+					       .xmitlen = xmitlen, .tx_slots = tx_slots,
+					       .group = PFQ_OPEN_JOIN, .class_mask = class_mask,
+					       .policy = policy);
 
-	/* policy undefined: join nothing */
-	if (!q || policy == PFQ_POLICY_UNDEFINED)
-		return q;
-	rc = pfq_join_group(q, PFQ_ANY_GROUP, class_mask, policy);
-	if (rc < 0) {
-		char msg[PFQ_ERRBUF];
-
-		snprintf(msg, sizeof(msg), "%s", q->err);
-		pfq_close(q);
-		pfq_seterr(NULL, -rc, "%s", msg);
-		errno = -rc;
-		return NULL;
-	}
-	return q;
+	return pfq_open_opts(&o);
 }
 
 int pfq_close(pfq_t *q)

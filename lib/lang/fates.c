@@ -80,7 +80,7 @@ int pfq_lang_fates(const pfq_lang_program *prog, struct pfq_lang_fates *out)
 	unsigned f;
 
 	if (!prog || !out)
-		return -EINVAL;
+		return pfq_err(-EINVAL);
 	f = run(prog->main, AF_COPY, &s, 0);
 	memset(out, 0, sizeof(*out));
 	out->may_copy = (f & AF_COPY) != 0;

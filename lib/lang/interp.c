@@ -42,19 +42,19 @@ int pfq_lang_run(const pfq_lang_program *prog, const uint8_t *frame, size_t len,
 	struct pctx c;
 
 	if (!out)
-		return -22;
+		return pfq_err(-EINVAL);
 	memset(out, 0, sizeof(*out));
 	out->fate = PFQ_FATE_COPY;
 	out->class_mask = PFQ_CLASS_DEFAULT;
 	out->mark = meta ? meta->mark : 0;
 	if (!prog || (!frame && len))
-		return -22;
+		return pfq_err(-EINVAL);
 	if (len > PKT_MAX_FRAME)
 		len = PKT_MAX_FRAME;
 	if (len > sizeof(small)) {
 		buf = malloc(len);
 		if (!buf)
-			return -12;
+			return pfq_err(-ENOMEM);
 	}
 	c.meta = meta;
 	c.d = out;

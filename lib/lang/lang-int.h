@@ -4,6 +4,7 @@
 #define PFQ_LANG_INT_H
 
 #include <pfq/lang.h>
+#include "../shared.h"
 
 #include <stdbool.h>
 #include <stdint.h>

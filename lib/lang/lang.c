@@ -22,15 +22,19 @@ pfq_lang_program *pfq_lang_compile(const char *src, struct pfq_lang_diag *diag)
 	memset(diag, 0, sizeof(*diag));
 	if (!src) {
 		diag_set(diag, 0, 0, "no program text");
+		errno = EINVAL;
 		return NULL;
 	}
 	if (strlen(src) > MAX_SOURCE) {
 		diag_set(diag, 0, 0, "program longer than %d bytes", MAX_SOURCE);
+		errno = E2BIG;
 		return NULL;
 	}
 	main_expr = lang_parse(src, diag, &defs, &ndefs);
-	if (!main_expr)
+	if (!main_expr) {
+		errno = EINVAL;
 		return NULL;
+	}
 	p = calloc(1, sizeof(*p));
 	if (p)
 		p->main = lang_typecheck(p, main_expr, defs, ndefs, diag);
@@ -40,8 +44,11 @@ pfq_lang_program *pfq_lang_compile(const char *src, struct pfq_lang_diag *diag)
 	for (int i = 0; i < ndefs; i++)
 		ast_free(defs[i]);
 	free(defs);
-	if (p && !p->main) {
+	if (!p || !p->main) {
+		int e = p ? EINVAL : ENOMEM;
+
 		pfq_lang_free(p);
+		errno = e;
 		return NULL;
 	}
 	return p;

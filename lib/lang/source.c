@@ -1,23 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "source.h"
+#include "../shared.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static __attribute__((format(printf, 4, 5))) char *fail(int e, char *err, size_t errlen,
-							  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return NULL;
-}
+/* NULL, with the message in err and errno e */
+#define fail(e, err, errlen, ...) (pfq_errf(err, errlen, e, __VA_ARGS__), (char *)NULL)
 
 char *lang_read_source(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {

@@ -370,6 +370,19 @@ static void test_poll_and_epoll(void **state)
 	assert_int_equal(poll(&pfd, 1, 2000), 1);
 	assert_int_equal(pfq_poll(q, 0), 1);
 	assert_int_equal(pfq_read(q, &nq, 0), 4);
+	/* the iterator counts down what the batch still holds */
+	assert_int_equal(pfq_net_queue_left(&nq), 4);
+	{
+		struct pfq_pkthdr hdr;
+		const uint8_t *data;
+
+		assert_int_equal(pfq_net_queue_next(&nq, &hdr, &data), 1);
+		assert_int_equal(pfq_net_queue_left(&nq), 3);
+		while (pfq_net_queue_next(&nq, &hdr, &data))
+			;
+		assert_int_equal(pfq_net_queue_left(&nq), 0);
+		assert_int_equal(nq.len, 4);
+	}
 	close(ep);
 	pfq_close(q);
 }

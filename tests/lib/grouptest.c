@@ -301,7 +301,7 @@ int gt_groups_in_b(struct pfq_group_info *info)
 {
 	int h = th_enter(&gt_th, 'b'), n;
 
-	n = pfq_groups_info(info, PFQ_MAX_GROUPS);
+	n = pfq_groups_info(info, PFQ_MAX_GROUPS, sizeof(info[0]));
 	th_leave(h);
 	return n;
 }

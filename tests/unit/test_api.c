@@ -14,6 +14,7 @@
 #include <linux/filter.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 static void test_open_validation(void **state)
@@ -29,6 +30,105 @@ static void test_open_validation(void **state)
 	assert_null(pfq_open(64, 16, PFQ_CAPLEN_MAX + 1, 0));
 	assert_null(pfq_open(64, 16, 0, PFQ_TX_SLOTS_MAX + 1));
 	assert_null(pfq_open_nogroup(0, 0, 0, 0));
+}
+
+/* pfq_open_opts checks its opts as libbpf does; the open calls are it */
+static void test_open_opts(void **state)
+{
+	struct pfq_open_opts zero = { 0 };
+	struct pfq_open_opts small = { .sz = offsetof(struct pfq_open_opts, tx_slots) };
+	struct {
+		struct pfq_open_opts o;
+		uint64_t newer; /* a field of a newer header */
+	} big = { .o = PFQ_OPEN_OPTS(.caplen = 64, .rx_slots = 64), .newer = 1 };
+	struct {
+		struct pfq_open_opts o;
+		uint64_t newer;
+	} big0 = { .o = PFQ_OPEN_OPTS(.caplen = 64, .rx_slots = 64), .newer = 0 };
+	/* an older caller's struct: the five size fields and nothing after */
+	struct pfq_open_opts old = { .sz = offsetof(struct pfq_open_opts, group), .caplen = 96,
+				     .rx_slots = 32, .xmitlen = 1514, .tx_slots = 8,
+				     .group = PFQ_OPEN_NOGROUP /* not read: past sz */ };
+	struct pfq_open_opts o = PFQ_OPEN_OPTS(.caplen = 64, .rx_slots = 64);
+	pfq_t *q, *w;
+
+	(void)state;
+	errno = 0;
+	assert_null(pfq_open_opts(NULL));
+	assert_int_equal(errno, EINVAL);
+	assert_null(pfq_open_opts(&zero));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "opts.sz is 0"));
+	assert_null(pfq_open_opts(&small));
+	assert_int_equal(errno, EINVAL);
+	big.o.sz = sizeof(big);
+	assert_null(pfq_open_opts(&big.o));
+	assert_int_equal(errno, E2BIG);
+	assert_non_null(strstr(pfq_error(NULL), "does not know"));
+	/* a larger struct whose unknown tail is 0 is fine */
+	big0.o.sz = sizeof(big0);
+	q = pfq_open_opts(&big0.o);
+	assert_non_null(q);
+	assert_int_equal(pfq_close(q), 0);
+	/* the sizes are checked as pfq_open checks them */
+	o.caplen = 0;
+	assert_null(pfq_open_opts(&o));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "caplen"));
+	o.caplen = 64;
+	o.group = (enum pfq_open_group)7;
+	assert_null(pfq_open_opts(&o));
+	assert_int_equal(errno, EINVAL);
+	/* an older caller: the fields past its sz read as 0 (a private group) */
+	q = pfq_open_opts(&old);
+	assert_non_null(q);
+	assert_int_equal(pfq_get_caplen(q), 96);
+	assert_int_equal(pfq_get_rx_slots(q), 32);
+	assert_int_equal(pfq_get_xmitlen(q), 1514);
+	assert_int_equal(pfq_get_tx_slots(q), 8);
+	assert_int_equal(pfq_group_id(q), -1);
+	assert_int_equal(pfq_set_computation(q, "ip"), 0); /* only a private group has one */
+	assert_int_equal(pfq_close(q), 0);
+	/* the wrappers are the same calls */
+	q = pfq_open(64, 16, 0, 0);
+	o = PFQ_OPEN_OPTS(.caplen = 64, .rx_slots = 16);
+	w = pfq_open_opts(&o);
+	assert_non_null(q);
+	assert_non_null(w);
+	assert_int_equal(pfq_get_caplen(q), pfq_get_caplen(w));
+	assert_int_equal(pfq_get_rx_slots(q), pfq_get_rx_slots(w));
+	assert_int_equal(pfq_set_computation(q, "ip"), 0);
+	assert_int_equal(pfq_set_computation(w, "ip"), 0);
+	assert_int_equal(pfq_close(q), 0);
+	assert_int_equal(pfq_close(w), 0);
+	q = pfq_open_nogroup(64, 16, 0, 0);
+	o = PFQ_OPEN_OPTS(.caplen = 64, .rx_slots = 16, .group = PFQ_OPEN_NOGROUP);
+	w = pfq_open_opts(&o);
+	assert_non_null(q);
+	assert_non_null(w);
+	assert_int_equal(pfq_set_computation(q, "ip"), -EINVAL);
+	assert_int_equal(pfq_set_computation(w, "ip"), -EINVAL);
+	assert_int_equal(pfq_close(q), 0);
+	assert_int_equal(pfq_close(w), 0);
+	assert_null(pfq_open_nogroup(0, 16, 0, 0));
+	assert_int_equal(errno, EINVAL);
+	q = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED, 64, 16, 0, 0);
+	o = PFQ_OPEN_OPTS(.caplen = 64, .rx_slots = 16, .group = PFQ_OPEN_JOIN,
+			  .class_mask = PFQ_CLASS_DEFAULT, .policy = PFQ_POLICY_SHARED);
+	w = pfq_open_opts(&o);
+	assert_non_null(q);
+	assert_non_null(w);
+	assert_true(pfq_group_id(q) >= 0);
+	assert_true(pfq_group_id(w) >= 0);
+	assert_true(pfq_group_id(q) != pfq_group_id(w));
+	assert_int_equal(pfq_close(q), 0);
+	assert_int_equal(pfq_close(w), 0);
+	/* a join that fails fails the open, with the join's error */
+	o.class_mask = 0;
+	assert_null(pfq_open_opts(&o));
+	assert_int_equal(errno, EINVAL);
+	assert_null(pfq_open_group(0, PFQ_POLICY_SHARED, 64, 16, 0, 0));
+	assert_int_equal(errno, EINVAL);
 }
 
 static void test_settings(void **state)
@@ -194,7 +294,7 @@ static void test_open_group(void **state)
 	assert_int_equal(pfq_join_group(c, ga, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), ga);
 	/* pfq_bind of a socket in a group binds the group */
 	assert_int_equal(pfq_bind(c, "lo", PFQ_ANY_QUEUE), 0);
-	n = pfq_groups_info(info, PFQ_MAX_GROUPS);
+	n = pfq_groups_info(info, PFQ_MAX_GROUPS, sizeof(info[0]));
 	assert_int_equal(n, 2);
 	for (int i = 0; i < n; i++)
 		if (info[i].gid == ga) {
@@ -205,7 +305,48 @@ static void test_open_group(void **state)
 	assert_int_equal(pfq_close(a), 0);
 	assert_int_equal(pfq_close(b), 0);
 	assert_int_equal(pfq_close(c), 0);
-	assert_int_equal(pfq_groups_info(info, PFQ_MAX_GROUPS), 0);
+	assert_int_equal(pfq_groups_info(info, PFQ_MAX_GROUPS, sizeof(info[0])), 0);
+}
+
+/* pfq_groups_info fills what the caller has room for and counts them all */
+static void test_groups_info_sizes(void **state)
+{
+	pfq_t *a = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED, 64, 64, 0, 0);
+	pfq_t *b = pfq_open_group(PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED, 64, 64, 0, 0);
+	struct pfq_group_info one[1];
+	struct {
+		struct pfq_group_info i;
+		uint64_t newer; /* a field of a newer header */
+	} big[2];
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	/* counting only, to size a buffer */
+	assert_int_equal(pfq_groups_info(NULL, 0, sizeof(one[0])), 2);
+	/* room for one: the first is filled, both counted */
+	memset(one, 0xa5, sizeof(one));
+	assert_int_equal(pfq_groups_info(one, 1, sizeof(one[0])), 2);
+	assert_true(one[0].gid == pfq_group_id(a) || one[0].gid == pfq_group_id(b));
+	assert_int_equal(one[0].nmembers, 1);
+	/* a newer caller's entries: laid out at its size, its tail zeroed */
+	memset(big, 0xa5, sizeof(big));
+	assert_int_equal(pfq_groups_info(&big[0].i, 2, sizeof(big[0])), 2);
+	assert_int_equal(big[0].newer, 0);
+	assert_int_equal(big[1].newer, 0);
+	assert_int_not_equal(big[0].i.gid, big[1].i.gid);
+	assert_int_equal(big[1].i.nmembers, 1);
+	/* errors */
+	errno = 0;
+	assert_int_equal(pfq_groups_info(one, 1, 0), -EINVAL);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "sizeof(struct pfq_group_info)"));
+	assert_int_equal(pfq_groups_info(one, 1, offsetof(struct pfq_group_info, stats)),
+			 -EINVAL);
+	assert_int_equal(pfq_groups_info(NULL, 1, sizeof(one[0])), -EINVAL);
+	assert_int_equal(pfq_close(a), 0);
+	assert_int_equal(pfq_close(b), 0);
+	assert_int_equal(pfq_groups_info(NULL, 0, sizeof(one[0])), 0);
 }
 
 static void test_double_close(void **state)
@@ -229,6 +370,7 @@ static void test_enable_empty_and_huge(void **state)
 	assert_int_equal(pfq_enable(q), 0);
 	assert_int_equal(pfq_read(q, &nq, 1000), 0);
 	assert_int_equal(nq.len, 0);
+	assert_int_equal(pfq_net_queue_left(&nq), 0);
 	assert_int_equal(pfq_disable(q), 0);
 	/* a ring over the size limit is refused at enable */
 	assert_int_equal(pfq_set_caplen(q, PFQ_CAPLEN_MAX), 0);
@@ -280,6 +422,7 @@ static void test_null_socket(void **state)
 	assert_int_equal(pfq_get_fd(NULL), -EINVAL);
 	assert_non_null(strstr(pfq_error(NULL), "pfq_get_fd: NULL socket"));
 	assert_int_equal(pfq_net_queue_next(NULL, NULL, NULL), 0);
+	assert_int_equal(pfq_net_queue_left(NULL), 0);
 }
 
 static void test_version(void **state)
@@ -293,11 +436,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_validation),
+		cmocka_unit_test(test_open_opts),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_errors_before_enable),
 		cmocka_unit_test(test_double_close),
 		cmocka_unit_test(test_fprog),
 		cmocka_unit_test(test_open_group),
+		cmocka_unit_test(test_groups_info_sizes),
 		cmocka_unit_test(test_enable_empty_and_huge),
 		cmocka_unit_test(test_null_socket),
 		cmocka_unit_test(test_version),

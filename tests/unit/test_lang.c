@@ -454,7 +454,7 @@ static void test_explosive_programs(void **state)
 	bigprog_xor_chain(src, sizeof(src), 40);
 	p = pfq_lang_compile(src, &diag);
 	assert_non_null(p);
-	assert_int_equal(pfq_lang_classic_compile(p, 1, &fp, &diag), -1);
+	assert_int_equal(pfq_lang_classic_compile(p, 1, &fp, &diag), -E2BIG);
 	assert_int_equal(errno, E2BIG);
 	pfq_lang_free(p);
 }
@@ -695,8 +695,21 @@ static void test_bpf_opts_size(void **state)
 	assert_non_null(p);
 	assert_null(pfq_lang_bpf_load(p, &zero, &d));
 	assert_non_null(strstr(d.msg, "opts.sz is 0"));
+	assert_int_equal(errno, EINVAL);
 	assert_null(pfq_lang_bpf_load(p, &big.o, &d));
 	assert_non_null(strstr(d.msg, "does not know"));
+	assert_int_equal(errno, E2BIG);
+	/* the error convention: NULL with errno, or -errno with errno */
+	errno = 0;
+	assert_null(pfq_lang_compile("main = ip >->", &d));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(pfq_lang_run(p, NULL, 10, NULL, &(struct pfq_lang_decision){ 0 }),
+			 -EINVAL);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(pfq_lang_fates(NULL, NULL), -EINVAL);
+	assert_int_equal(errno, EINVAL);
 	pfq_lang_free(p);
 }
 

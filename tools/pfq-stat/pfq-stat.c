@@ -4,6 +4,7 @@
 
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -51,7 +52,7 @@ static const char *policy_name(int p)
 }
 
 /* the previous report, for rates */
-static struct pfq_group_info prev[PFQ_MAX_GROUPS];
+static struct pfq_group_info *prev;
 static int nprev;
 
 static const struct pfq_group_info *previous(int gid)
@@ -60,6 +61,25 @@ static const struct pfq_group_info *previous(int gid)
 		if (prev[i].gid == gid)
 			return &prev[i];
 	return NULL;
+}
+
+/* every group now, in *buf (grown to the number of groups that exist, its
+ * capacity in *cap): the count, or -errno */
+static int read_groups(struct pfq_group_info **buf, size_t *cap)
+{
+	for (;;) {
+		int n = pfq_groups_info(*buf, *cap, sizeof(**buf));
+		struct pfq_group_info *b;
+
+		if (n < 0 || (size_t)n <= *cap)
+			return n;
+		/* more groups than room: grow to the count and ask again */
+		b = realloc(*buf, (size_t)n * sizeof(**buf));
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		*cap = (size_t)n;
+	}
 }
 
 static double rate(uint64_t now, uint64_t before, double secs)
@@ -202,7 +222,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct pfq_group_info info[PFQ_MAX_GROUPS];
+	struct pfq_group_info *info = NULL;
+	size_t cap = 0;
 	long gid = -1, interval = 1, count = 0;
 	int json = 0, c, reports = 0;
 	struct timespec last = { 0, 0 };
@@ -251,15 +272,15 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	while (!stop) {
 		struct timespec now;
-		int n = pfq_groups_info(info, PFQ_MAX_GROUPS), k = 0;
+		int n = read_groups(&info, &cap), k = 0;
+		struct pfq_group_info *p;
 		double secs;
 
 		if (n < 0) {
-			fprintf(stderr, "pfq-stat: %s\n", pfq_groups_error());
+			fprintf(stderr, "pfq-stat: %s\n",
+				n == -ENOMEM ? "out of memory" : pfq_error(NULL));
 			return 1;
 		}
-		if (n > PFQ_MAX_GROUPS)
-			n = PFQ_MAX_GROUPS;
 		/* keep only the asked group */
 		for (int i = 0; i < n; i++)
 			if (gid < 0 || info[i].gid == gid)
@@ -274,7 +295,14 @@ int main(int argc, char **argv)
 			print_text(info, k, secs);
 		}
 		fflush(stdout);
-		memcpy(prev, info, sizeof(info[0]) * (size_t)k);
+		p = k ? realloc(prev, sizeof(info[0]) * (size_t)k) : prev;
+		if (k && !p) {
+			fprintf(stderr, "pfq-stat: out of memory\n");
+			return 1;
+		}
+		prev = p;
+		if (k)
+			memcpy(prev, info, sizeof(info[0]) * (size_t)k);
 		nprev = k;
 		last = now;
 		if (count && ++reports >= count)
@@ -282,5 +310,7 @@ int main(int argc, char **argv)
 		for (long t = 0; t < interval * 10 && !stop; t++)
 			usleep(100000);
 	}
+	free(info);
+	free(prev);
 	return 0;
 }

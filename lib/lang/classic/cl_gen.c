@@ -677,8 +677,7 @@ int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
 	if (!prog || !out) {
 		if (diag)
 			diag_set(diag, 0, 0, "NULL argument");
-		errno = EINVAL;
-		return -1;
+		return pfq_err(-EINVAL);
 	}
 	casm_init(&a);
 	pass = casm_label(&a);
@@ -687,8 +686,7 @@ int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
 		casm_free(&a);
 		if (diag)
 			diag_set(diag, 0, 0, "%s", why);
-		errno = EOPNOTSUPP;
-		return -1;
+		return pfq_err(-EOPNOTSUPP);
 	}
 	casm_bind(&a, pass);
 	CASM_RET(&a, accept);
@@ -700,8 +698,7 @@ int pfq_lang_classic_compile(const pfq_lang_program *prog, uint32_t accept,
 		if (diag)
 			diag_set(diag, 0, 0, "the classic program would exceed %d instructions",
 				 BPF_MAXINSNS);
-		errno = E2BIG;
-		return -1;
+		return pfq_err(-E2BIG);
 	}
 	out->len = (unsigned short)len;
 	out->filter = insns;

@@ -239,23 +239,22 @@ void pfq_lang_bpf_free(pfq_lang_bpf *b)
 static bool opts_take(const struct pfq_lang_bpf_opts *in, struct pfq_lang_bpf_opts *out,
 		      struct pfq_lang_diag *diag)
 {
-	memset(out, 0, sizeof(*out));
-	if (!in)
+	int rc;
+
+	if (!in) {
+		memset(out, 0, sizeof(*out));
 		return true;
-	if (in->sz < offsetof(struct pfq_lang_bpf_opts, ifindex_of)) {
+	}
+	rc = pfq_opts_take(in, out, sizeof(*out), offsetof(struct pfq_lang_bpf_opts, ifindex_of));
+	if (rc == -EINVAL)
 		diag_set(diag, 0, 0, "opts.sz is %zu: set it to sizeof(struct pfq_lang_bpf_opts)",
 			 in->sz);
-		return false;
-	}
-	for (size_t i = sizeof(*out); i < in->sz; i++) {
-		if (((const unsigned char *)in)[i]) {
-			diag_set(diag, 0, 0, "opts: a field this library does not know is set "
-				 "(opts.sz %zu, known %zu)", in->sz, sizeof(*out));
-			return false;
-		}
-	}
-	memcpy(out, in, in->sz < sizeof(*out) ? in->sz : sizeof(*out));
-	return true;
+	else if (rc < 0)
+		diag_set(diag, 0, 0, "opts: a field this library does not know is set "
+			 "(opts.sz %zu, known %zu)", in->sz, sizeof(*out));
+	if (rc < 0)
+		errno = -rc;
+	return rc == 0;
 }
 
 /* what the program is for: opts->flavour, or as the fields say; -1 (diag
@@ -310,8 +309,10 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 	if (!opts_take(caller_opts, &taken, diag))
 		return NULL;
 	flavour = flavour_of(opts, diag);
-	if (flavour < 0)
+	if (flavour < 0) {
+		errno = EINVAL;
 		return NULL;
+	}
 	/* the group spec belongs to the group flavours */
 	group = flavour >= PFQ_LANG_GROUP_MEMBERS ? opts->group : NULL;
 	b = calloc(1, sizeof(*b));
@@ -320,6 +321,7 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 		free(b);
 		free(cg);
 		diag_set(diag, 0, 0, prog ? "out of memory" : "no program");
+		errno = prog ? ENOMEM : EINVAL;
 		return NULL;
 	}
 	b->prog_fd = b->out_fd = b->counters_fd = b->rr_fd = b->host_fd = b->vlan_fd = -1;
@@ -433,6 +435,8 @@ fail:
 	free(cg->node_insns);
 	free(cg);
 	pfq_lang_bpf_free(b);
+	errno = strstr(diag->msg, "out of memory") ? ENOMEM :
+		strstr(diag->msg, "too large") ? E2BIG : EINVAL;
 	return NULL;
 }
 
@@ -452,6 +456,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	char *log = opts && opts->sz >= offsetof(struct pfq_lang_bpf_opts, log_size) + sizeof(size_t) &&
 			    opts->log_size ? opts->log : NULL;
 	char err[300];
+	int e = 0;
 
 	if (!diag)
 		diag = &local;
@@ -464,10 +469,12 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 	if (!insns) {
 		diag_set(diag, 0, 0, "out of memory");
 		pfq_lang_bpf_free(b);
+		errno = ENOMEM;
 		return NULL;
 	}
 	memcpy(insns, b->insns, (size_t)b->ninsns * sizeof(*insns));
 	if (bind_maps(b, insns, b->ninsns, err, sizeof(err)) < 0) {
+		e = errno;
 		diag_set(diag, 0, 0, "%s", err);
 		goto fail;
 	}
@@ -477,8 +484,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 
 		b->prog_fd = bpf_prog_load(type, "pfq_lang", "GPL", insns, (size_t)b->ninsns, &lo);
 		if (b->prog_fd < 0) {
-			int e = errno;
-
+			e = errno;
 			if (log) {
 				lo.log_buf = log;
 				lo.log_size = (uint32_t)opts->log_size;
@@ -495,6 +501,7 @@ pfq_lang_bpf *pfq_lang_bpf_load(const pfq_lang_program *prog,
 fail:
 	free(insns);
 	pfq_lang_bpf_free(b);
+	errno = e > 0 ? e : EINVAL;
 	return NULL;
 }
 
@@ -515,12 +522,12 @@ void cg_lookup(struct cg *cg, int map_fd, bool key_set, int none)
 
 int pfq_lang_bpf_prog_fd(const pfq_lang_bpf *b)
 {
-	return b ? b->prog_fd : -EINVAL;
+	return b ? b->prog_fd : pfq_err(-EINVAL);
 }
 
 int pfq_lang_bpf_insn_count(const pfq_lang_bpf *b)
 {
-	return b ? b->ninsns : -EINVAL;
+	return b ? b->ninsns : pfq_err(-EINVAL);
 }
 
 int pfq_lang_bpf_set_host_addrs(pfq_lang_bpf *b, int ifindex, const uint32_t *addrs, size_t n)
@@ -529,13 +536,13 @@ int pfq_lang_bpf_set_host_addrs(pfq_lang_bpf *b, int ifindex, const uint32_t *ad
 	uint32_t key = (uint32_t)ifindex;
 
 	if (!b || (n && !addrs))
-		return -EINVAL;
+		return pfq_err(-EINVAL);
 	if (n > 16)
-		return -E2BIG;
+		return pfq_err(-E2BIG);
 	v.n = (uint32_t)n;
 	for (size_t i = 0; i < n; i++)
 		v.addrs[i] = ntohl(addrs[i]);
-	return bpf_map_update_elem(b->host_fd, &key, &v, 0) < 0 ? -errno : 0;
+	return pfq_err(bpf_map_update_elem(b->host_fd, &key, &v, 0) < 0 ? -errno : 0);
 }
 
 uint32_t pfq_lang_bpf_rrobin(const pfq_lang_bpf *b)
@@ -623,7 +630,7 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 	uint32_t key = 0;
 
 	if (!b)
-		return -EINVAL;
+		return pfq_err(-EINVAL);
 	/* run on one known CPU, to read that CPU's counters before and after */
 	sched_getaffinity(0, sizeof(old), &old);
 	cpu = sched_getcpu();
@@ -637,15 +644,15 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 		err = -errno;
 	sched_setaffinity(0, sizeof(old), &old);
 	if (err)
-		return err;
+		return pfq_err(err);
 	if (!out)
 		return 0;
 	struct cg_decision dd;
 
 	if (b->out_fd < 0)
-		return -ENOTSUP;
+		return pfq_err(-ENOTSUP);
 	if (bpf_map_lookup_elem(b->out_fd, &key, &dd) < 0)
-		return -errno;
+		return pfq_err(-errno);
 	memset(out, 0, sizeof(*out));
 	out->fate = (enum pfq_fate)dd.fate;
 	out->class_mask = dd.class_mask;
@@ -668,7 +675,7 @@ int pfq_lang_bpf_test_run(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uin
 int pfq_lang_bpf_test_verdict(pfq_lang_bpf *b, const uint8_t *frame, size_t len, uint32_t mark,
 			      uint32_t *retval)
 {
-	return run_frame(b, frame, len, mark, 1, retval, NULL);
+	return pfq_err(run_frame(b, frame, len, mark, 1, retval, NULL));
 }
 
 /*
@@ -701,7 +708,7 @@ int pfq_lang_members_map_create(void)
 	LIBBPF_OPTS(bpf_map_create_opts, o, .inner_map_fd = (uint32_t)inner);
 
 	if (inner < 0)
-		return -errno;
+		return pfq_err(-errno);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pfq_members", 4, 4, 1, &o);
 	if (fd >= 0 && bpf_map_update_elem(fd, &key, &inner, BPF_ANY) < 0) {
 		e = errno;
@@ -711,7 +718,7 @@ int pfq_lang_members_map_create(void)
 	}
 	e = errno;
 	close(inner);
-	return fd < 0 ? -e : fd;
+	return pfq_err(fd < 0 ? -e : fd);
 }
 
 int pfq_lang_member_table_create(void)
@@ -719,7 +726,7 @@ int pfq_lang_member_table_create(void)
 	struct pfq_member_table empty = { 0 };
 	int fd = table_map(&empty);
 
-	return fd < 0 ? -errno : fd;
+	return pfq_err(fd < 0 ? -errno : fd);
 }
 
 /* t with its order filled in from its rows (the steer_to index) */
@@ -742,10 +749,10 @@ int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_member_t
 	uint32_t key = 0;
 
 	if (table_complete(t, &full) < 0)
-		return -EINVAL;
+		return pfq_err(-EINVAL);
 	if (bpf_map_update_elem(table_fd, &key, &full, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(map_fd, &key, &table_fd, BPF_ANY) < 0)
-		return -errno;
+		return pfq_err(-errno);
 	return 0;
 }
 
@@ -756,14 +763,14 @@ int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t)
 	int inner, rc = 0;
 
 	if (table_complete(t, &full) < 0)
-		return -EINVAL;
+		return pfq_err(-EINVAL);
 	inner = table_map(&full);
 	if (inner < 0)
-		return -errno;
+		return pfq_err(-errno);
 	if (bpf_map_update_elem(map_fd, &key, &inner, BPF_ANY) < 0)
 		rc = -errno;
 	close(inner); /* the outer map keeps it */
-	return rc;
+	return pfq_err(rc);
 }
 
 int pfq_lang_needs_tc(const pfq_lang_program *prog)
@@ -778,7 +785,7 @@ int pfq_lang_group_flows_map_create(void)
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_gflows", 4,
 				sizeof(struct pfq_flow_bucket), PFQ_FLOW_BUCKETS, NULL);
 
-	return fd < 0 ? -errno : fd;
+	return pfq_err(fd < 0 ? -errno : fd);
 }
 
 int pfq_lang_group_stats_map_create(void)
@@ -786,7 +793,7 @@ int pfq_lang_group_stats_map_create(void)
 	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_gstats", 4,
 				sizeof(struct pfq_group_kstats), 1, NULL);
 
-	return fd < 0 ? -errno : fd;
+	return pfq_err(fd < 0 ? -errno : fd);
 }
 
 int pfq_lang_group_counters_map_create(void)
@@ -794,7 +801,7 @@ int pfq_lang_group_counters_map_create(void)
 	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pfq_gcounters", 4,
 				4 * PFQ_LANG_COUNTERS, 1, NULL);
 
-	return fd < 0 ? -errno : fd;
+	return pfq_err(fd < 0 ? -errno : fd);
 }
 
 int pfq_lang_group_logs_map_create(void)
@@ -802,7 +809,7 @@ int pfq_lang_group_logs_map_create(void)
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_glogs", 4,
 				sizeof(struct pfq_group_log_entry), PFQ_GROUP_LOG_SLOTS, NULL);
 
-	return fd < 0 ? -errno : fd;
+	return pfq_err(fd < 0 ? -errno : fd);
 }
 
 int pfq_lang_group_logctl_map_create(void)
@@ -810,7 +817,7 @@ int pfq_lang_group_logctl_map_create(void)
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_glogctl", 4,
 				sizeof(struct pfq_group_log_ctl), 1, NULL);
 
-	return fd < 0 ? -errno : fd;
+	return pfq_err(fd < 0 ? -errno : fd);
 }
 
 /* the values of every CPU of a one-element per-CPU array (malloc'd) */
@@ -837,9 +844,9 @@ int pfq_lang_group_stats_read(int map_fd, struct pfq_group_kstats *out)
 	struct pfq_group_kstats *v = percpu_values(map_fd, sizeof(*v), &ncpu);
 
 	if (!out)
-		return -EINVAL;
+		return pfq_err(-EINVAL);
 	if (!v)
-		return errno ? -errno : -ENOMEM;
+		return pfq_err(errno ? -errno : -ENOMEM);
 	memset(out, 0, sizeof(*out));
 	for (int c = 0; c < ncpu; c++) {
 		out->recv += v[c].recv;
@@ -857,9 +864,9 @@ int pfq_lang_group_counters_read(int map_fd, int64_t out[PFQ_LANG_COUNTERS])
 	int32_t *v = percpu_values(map_fd, 4 * PFQ_LANG_COUNTERS, &ncpu);
 
 	if (!out)
-		return -EINVAL;
+		return pfq_err(-EINVAL);
 	if (!v)
-		return errno ? -errno : -ENOMEM;
+		return pfq_err(errno ? -errno : -ENOMEM);
 	memset(out, 0, sizeof(int64_t) * PFQ_LANG_COUNTERS);
 	for (int c = 0; c < ncpu; c++)
 		for (int i = 0; i < PFQ_LANG_COUNTERS; i++)
