@@ -9,6 +9,7 @@
 #include <pfq/lang.h>
 
 #include "../lib/bpf/cbpf.h"
+#include "../lib/lang/group-abi.h"
 #include "pktgen.h"
 #include "tcpdump-prog.h"
 

@@ -14,7 +14,7 @@
 #include "../bpf/cbpf.h"
 #include "../bpf/insn.h"
 
-#include <pfq/lang.h>
+#include "../lang/group-abi.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>

@@ -12,6 +12,7 @@
 #ifndef PFQ_LANG_CG_INT_H
 #define PFQ_LANG_CG_INT_H
 
+#include "../group-abi.h"
 #include "../lang-int.h"
 #include "../../bpf/emit.h"
 
