@@ -13,6 +13,7 @@
 #include "../bpf/emit.h"
 #include "../bpf/cbpf.h"
 #include "../bpf/insn.h"
+#include "../bpf/skb.h"
 
 #include "../lang/group-abi.h"
 
@@ -25,8 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SKB_OFF(field) ((int16_t)offsetof(struct __sk_buff, field))
-#define CB_OFF(i) ((int16_t)(offsetof(struct __sk_buff, cb) + 4 * (i)))
 
 /* The socket needs a filter unless the kernel binding alone does the job:
  * one device, every queue, both directions, whole packets. */
@@ -129,7 +128,7 @@ static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errle
 		for (int i = 0; i <= PFQ_CB_DIRS; i++) {
 			emit(&e, BI_MOV_IMM(BPF_REG_2, 0));
 			emit(&e, BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)words[i]));
-			emit(&e, BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, CB_OFF(i)));
+			emit(&e, BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, SKB_CB_OFF(i)));
 		}
 		emit(&e, BI_MOV_REG(BPF_REG_1, BPF_REG_6));
 		emit_ld_map(&e, BPF_REG_2, q->group_progs_fd);

@@ -15,6 +15,7 @@
 #include "../group-abi.h"
 #include "../lang-int.h"
 #include "../../bpf/emit.h"
+#include "../../bpf/skb.h"
 
 #include <stddef.h>
 
