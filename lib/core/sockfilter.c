@@ -15,6 +15,7 @@
 #include "../bpf/insn.h"
 #include "../bpf/skb.h"
 
+#include "../lang/bindings.h"
 #include "../lang/group-abi.h"
 
 #include <bpf/bpf.h>
@@ -43,11 +44,20 @@ bool pfq_any_queue_binding(const pfq_t *q)
 	return false;
 }
 
+int pfq_filter_bindings(const pfq_t *q, struct pfq_group_binding *out)
+{
+	for (int i = 0; i < q->nbind; i++)
+		out[i] = (struct pfq_group_binding){ .ifindex = q->bind[i].ifindex,
+						     .queue = q->bind[i].queue,
+						     .raw_queue = q->bind[i].raw_queue };
+	return q->nbind;
+}
+
 /*
- * Registers: r6 = ctx, r2 = ifindex, r3 = hw queue as NIC drivers record it,
- * r4 = the raw queue_mapping (veth).
- * Layout: direction check, one test block per binding (each jumps to accept
- * or falls to the next), accept, reject. Accept answers caplen, or with a
+ * Registers: r6 = ctx.
+ * Layout: direction check, the binding check (lang/bindings.h: one test
+ * block per binding, each jumps to accept or falls to the next), accept,
+ * reject. Accept answers caplen, or with a
  * private computation or classic filter runs them (their classic program,
  * translated, inline) and keeps min(its answer, caplen), a refusal going
  * where a non-matching binding goes. Reject answers
@@ -56,6 +66,7 @@ bool pfq_any_queue_binding(const pfq_t *q)
  */
 static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errlen)
 {
+	struct pfq_group_binding bind[PFQ_MAX_BINDINGS];
 	struct emit e;
 	int reject, accept, keep;
 	struct bpf_insn *insns;
@@ -71,30 +82,7 @@ static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errle
 		emit_jmp_imm(&e, q->dirs == PFQ_DIR_IN ? BPF_JEQ : BPF_JNE, BPF_REG_2,
 			     PACKET_OUTGOING, reject);
 	}
-	emit(&e, BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
-	if (pfq_any_queue_binding(q)) {
-		/* The kernel records rx queue n as queue_mapping n + 1;
-		 * unrecorded (0) counts as queue 0. */
-		int rec = emit_label(&e);
-
-		emit(&e, BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping)));
-		emit(&e, BI_MOV_REG(BPF_REG_4, BPF_REG_3));
-		emit_jmp_imm(&e, BPF_JEQ, BPF_REG_3, 0, rec);
-		emit(&e, BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1));
-		emit_bind(&e, rec);
-	}
-	for (int i = 0; i < q->nbind; i++) {
-		const struct pfq_binding *b = &q->bind[i];
-		int next = emit_label(&e);
-
-		if (b->ifindex)
-			emit_jmp_imm(&e, BPF_JNE, BPF_REG_2, b->ifindex, next);
-		if (b->queue != PFQ_ANY_QUEUE)
-			emit_jmp_imm(&e, BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3, b->queue, next);
-		emit_ja(&e, accept);
-		emit_bind(&e, next);
-	}
-	emit_ja(&e, reject);
+	pfq_bindings_ebpf(&e, bind, pfq_filter_bindings(q, bind), accept, reject);
 	/* accept: copy caplen bytes (the kernel caps it at the packet length) */
 	emit_bind(&e, accept);
 	if (q->fprog || q->computation) {

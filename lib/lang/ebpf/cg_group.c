@@ -12,6 +12,7 @@
  */
 #include "cg-int.h"
 #include "../../bpf/cbpf.h"
+#include "../bindings.h"
 
 #include <linux/bpf.h>
 #include <linux/filter.h>
@@ -49,37 +50,9 @@ void cg_group_stat(struct cg *cg, int field)
 /* jump to reject unless the packet comes from a binding of the group */
 static void bindings(struct cg *cg, int reject)
 {
-	const struct pfq_lang_group_spec *g = cg->group;
 	int ok = emit_label(&cg->e);
-	bool queues = false;
 
-	for (int i = 0; i < g->nbind; i++)
-		queues |= g->bind[i].queue != -1;
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
-	if (queues) {
-		/* drivers record rx queue n as queue_mapping n + 1 (0: none,
-		 * taken as queue 0); veth keeps the raw index */
-		int rec = emit_label(&cg->e);
-
-		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping)));
-		E(BI_MOV_REG(BPF_REG_4, BPF_REG_3));
-		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0, rec);
-		E(BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1));
-		emit_bind(&cg->e, rec);
-	}
-	for (int i = 0; i < g->nbind; i++) {
-		const struct pfq_group_binding *b = &g->bind[i];
-		int next = emit_label(&cg->e);
-
-		if (b->ifindex)
-			emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, b->ifindex, next);
-		if (b->queue != -1)
-			emit_jmp_imm(&cg->e, BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3,
-				     b->queue, next);
-		emit_ja(&cg->e, ok);
-		emit_bind(&cg->e, next);
-	}
-	emit_ja(&cg->e, reject);
+	pfq_bindings_ebpf(&cg->e, cg->group->bind, cg->group->nbind, ok, reject);
 	emit_bind(&cg->e, ok);
 }
 
