@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The classic BPF filter of a socket with no group: bindings, directions,
+ * The classic BPF filter of a socket with no group (a group member's is
+ * eBPF: sockfilter_member.c): bindings (lang/bindings.h), directions,
  * the private computation (when it only filters, see lang/classic), the
  * pcap filter (pfq_set_fprog) and the caplen, in one classic program
  * attached with SO_ATTACH_FILTER. The kernel inlines the packet loads of a

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The eBPF socket filter of a group member: it accepts the packets of the
- * socket's private bindings in the chosen directions and tells the kernel
- * how many bytes to copy into the ring (the caplen); the rest goes to the
- * group program (a socket with no group runs a classic filter instead:
- * sockfilter_classic.c). The bindings are compiled in as constants; a
- * change of bindings loads a new program, which SO_ATTACH_BPF swaps in
- * atomically.
+ * socket's private bindings in the chosen directions (the binding check of
+ * lang/bindings.h), runs its private computation and pcap filter (their
+ * classic program, sockfilter_classic.c, translated inline) and tells the
+ * kernel how many bytes to copy into the ring (the caplen); the rest goes
+ * to the group program, tail-called. A socket with no group runs the
+ * classic filter instead (sockfilter_classic.c). The bindings are compiled
+ * in as constants; a change of bindings loads a new program, which
+ * SO_ATTACH_BPF swaps in atomically.
  */
 #include "pfq-int.h"
 
