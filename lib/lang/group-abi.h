@@ -85,7 +85,9 @@ struct pfq_lang_group_spec {
 	 * set in vlan_vids (bit 0: untagged and priority-tagged packets) */
 	int vlan_on;
 	uint8_t vlan_vids[4096 / 8];
-	/* 1: the TC flavour, a SCHED_CLS program for the ingress of the bound
+	/* tc and fanout: read only when opts.flavour is PFQ_LANG_FLAVOUR_INFER
+	 * (the library passes PFQ_LANG_GROUP_TC, _FANOUT or _MEMBERS).
+	 * 1: the TC flavour, a SCHED_CLS program for the ingress of the bound
 	 * devices that runs the computation once per packet and executes its
 	 * forwarding (copies sent on the target devices, counted in frwd) and
 	 * its verdict for the host stack (TC_ACT_OK when `kernel`/`detour` asked
