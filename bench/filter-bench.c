@@ -169,7 +169,8 @@ static int make_progs(const struct row *r, struct progs *p)
 	struct pfq_lang_diag d;
 	pfq_lang_program *lp = pfq_lang_compile(r->lang, &d), *dropped;
 	char src[512];
-	struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1 };
+	struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1,
+				       .flavour = PFQ_LANG_FILTER };
 
 	p->npcap = pcap_program(r->pcap, p->pcap, 512);
 	if (!lp || p->npcap < 0 || pfq_lang_classic_compile(lp, 0, &p->classic, &d) < 0) {

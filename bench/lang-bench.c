@@ -9,6 +9,7 @@
 #include <pfq/lang.h>
 
 #include "../lib/bpf/cbpf.h"
+#include "../lib/lang/group-abi.h"
 #include "pktgen.h"
 #include "tcpdump-prog.h"
 
@@ -91,7 +92,8 @@ static double group_program_ns(const uint8_t *frame, size_t len, int repeat)
 	if (spec->members_map_fd < 0 || pfq_lang_members_map_update(spec->members_map_fd, &t) < 0)
 		goto out;
 	{
-		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec };
+		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec,
+					       .flavour = PFQ_LANG_GROUP_MEMBERS };
 
 		b = pfq_lang_bpf_load(p, &o, &diag);
 	}
@@ -138,7 +140,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		struct pfq_lang_diag diag;
 		pfq_lang_program *p = pfq_lang_compile(pairs[i].lang, &diag);
-		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1 };
+		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1,
+					       .flavour = PFQ_LANG_FILTER };
 		pfq_lang_bpf *b = p ? pfq_lang_bpf_load(p, &o, &diag) : NULL;
 		double ours, theirs;
 
@@ -182,7 +185,7 @@ int main(int argc, char **argv)
 		struct pfq_lang_diag diag;
 		pfq_lang_program *p = pfq_lang_compile("ip", &diag);
 		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .filter_only = 1,
-					       .general_decoding = 1 };
+					       .general_decoding = 1, .flavour = PFQ_LANG_FILTER };
 		pfq_lang_bpf *b = p ? pfq_lang_bpf_load(p, &o, &diag) : NULL;
 		double general_ns = 0, unused;
 

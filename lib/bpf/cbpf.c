@@ -2,6 +2,7 @@
 #include "emit.h"
 #include "cbpf.h"
 #include "../shared.h"
+#include "skb.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -15,7 +16,6 @@
 
 #define RA BPF_REG_7 /* the classic accumulator */
 #define RX BPF_REG_8 /* the classic index register */
-#define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
 
 /* -1, with the message in err (errno EINVAL) */
 #define fail(err, n, ...) (pfq_errf(err, n, EINVAL, __VA_ARGS__), -1)
@@ -33,20 +33,20 @@ static bool ancillary(struct emit *e, int32_t k)
 {
 	switch (k - SKF_AD_OFF) {
 	case SKF_AD_PROTOCOL:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(protocol)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(protocol)));
 		emit(e, bi_make(BPF_ALU | BPF_END | BPF_TO_BE, RA, 0, 0, 16));
 		return true;
 	case SKF_AD_PKTTYPE:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(pkt_type)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(pkt_type)));
 		return true;
 	case SKF_AD_IFINDEX:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(ifindex)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(ifindex)));
 		return true;
 	case SKF_AD_MARK:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(mark)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(mark)));
 		return true;
 	case SKF_AD_QUEUE:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(queue_mapping)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(queue_mapping)));
 		return true;
 	case SKF_AD_HATYPE:
 		/* the device type is not in the eBPF context: PFQ binds
@@ -54,20 +54,20 @@ static bool ancillary(struct emit *e, int32_t k)
 		emit(e, BI_MOV_IMM(RA, ARPHRD_ETHER));
 		return true;
 	case SKF_AD_RXHASH:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(hash)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(hash)));
 		return true;
 	case SKF_AD_CPU:
 		emit(e, BI_CALL(BPF_FUNC_get_smp_processor_id));
 		emit(e, BI_MOV_REG(RA, BPF_REG_0));
 		return true;
 	case SKF_AD_VLAN_TAG:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(vlan_tci)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(vlan_tci)));
 		return true;
 	case SKF_AD_VLAN_TAG_PRESENT:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(vlan_present)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(vlan_present)));
 		return true;
 	case SKF_AD_VLAN_TPID:
-		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB(vlan_proto)));
+		emit(e, BI_LDX(BPF_W, RA, BPF_REG_6, SKB_OFF(vlan_proto)));
 		emit(e, bi_make(BPF_ALU | BPF_END | BPF_TO_BE, RA, 0, 0, 16));
 		return true;
 	case SKF_AD_RANDOM:
@@ -87,11 +87,11 @@ static void frame_len(struct emit *e, int reg, bool mac_rel)
 {
 	int out = emit_label(e);
 
-	emit(e, BI_LDX(BPF_W, reg, BPF_REG_6, SKB(len)));
+	emit(e, BI_LDX(BPF_W, reg, BPF_REG_6, SKB_OFF(len)));
 	if (!mac_rel)
 		return;
 	/* received: skb->data is the network header; outgoing: the MAC header */
-	emit(e, BI_LDX(BPF_W, BPF_REG_0, BPF_REG_6, SKB(pkt_type)));
+	emit(e, BI_LDX(BPF_W, BPF_REG_0, BPF_REG_6, SKB_OFF(pkt_type)));
 	emit_jmp_imm(e, BPF_JEQ, BPF_REG_0, PACKET_OUTGOING, out);
 	emit(e, BI_ALU32_IMM(BPF_ADD, reg, ETH_HLEN));
 	emit_bind(e, out);

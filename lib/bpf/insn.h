@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Constructors for eBPF instructions, used by every code generator of
- * libpfq (socket filters now; PFQ/lang, XDP and TC later). The uapi header
- * defines the encoding but no constructors; these are our own.
+ * Constructors for eBPF instructions, used by every eBPF code generator of
+ * libpfq: the member socket filter (core/sockfilter_member.c), the binding
+ * check (lang/bindings.c), the classic-to-eBPF translator (cbpf.c) and the
+ * PFQ/lang back end (lang/ebpf: socket filter, fanout and TC programs),
+ * mostly through the emitter (emit.h), which also makes the two-slot map
+ * loads (emit_ld_map). The uapi header defines the encoding but no
+ * constructors; these are our own.
  */
 #ifndef PFQ_BPF_INSN_H
 #define PFQ_BPF_INSN_H
@@ -29,7 +33,7 @@ static inline struct bpf_insn bi_make(uint8_t code, uint8_t dst, uint8_t src,
 #define BI_ALU32_REG(op, dst, src) bi_make(BPF_ALU | (op) | BPF_X, dst, src, 0, 0)
 /* dst = *(size *)(src + off) */
 #define BI_LDX(size, dst, src, off) bi_make(BPF_LDX | (size) | BPF_MEM, dst, src, off, 0)
-/* *(size *)(dst + off) = src / imm */
+/* *(size *)(dst + off) = src (STX) / imm (ST) */
 #define BI_STX(size, dst, src, off) bi_make(BPF_STX | (size) | BPF_MEM, dst, src, off, 0)
 #define BI_ST(size, dst, off, imm) bi_make(BPF_ST | (size) | BPF_MEM, dst, 0, off, imm)
 /* conditional jumps, off counted in instructions after this one */
@@ -38,10 +42,5 @@ static inline struct bpf_insn bi_make(uint8_t code, uint8_t dst, uint8_t src,
 #define BI_JA(off) bi_make(BPF_JMP | BPF_JA, 0, 0, off, 0)
 #define BI_CALL(helper) bi_make(BPF_JMP | BPF_CALL, 0, 0, 0, helper)
 #define BI_EXIT() bi_make(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-
-/* Two-slot load of a map fd into dst (ld_imm64 with BPF_PSEUDO_MAP_FD). */
-#define BI_LD_MAP_FD(dst, fd)                                                   \
-	bi_make(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd),      \
-		bi_make(0, 0, 0, 0, 0)
 
 #endif /* PFQ_BPF_INSN_H */

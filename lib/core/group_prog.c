@@ -66,14 +66,15 @@ static int ifindex_in_group_ns(const char *dev, void *user)
 }
 
 static pfq_lang_bpf *load_flavour(const pfq_lang_program *prog,
-				  const struct pfq_lang_group_spec *spec, const int *sink,
-				  int gid, const char *what, char *err, size_t errlen)
+				  const struct pfq_lang_group_spec *spec,
+				  enum pfq_lang_flavour flavour, const int *sink, int gid,
+				  const char *what, char *err, size_t errlen)
 {
 	static __thread char log[1 << 16];
 	struct pfq_lang_diag diag;
 	struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec, .log = log,
 				       .log_size = sizeof(log), .ifindex_of = ifindex_in_group_ns,
-				       .user = (void *)sink };
+				       .user = (void *)sink, .flavour = flavour };
 	pfq_lang_bpf *b;
 
 	log[0] = '\0';
@@ -124,20 +125,20 @@ struct gk_progs *gk_compile(struct gk *k, const struct reg_group *g, char *err, 
 	spec->vlan_on = (int)g->vlan_on;
 	memcpy(spec->vlan_vids, g->vlan_vids, sizeof(spec->vlan_vids));
 	/* one receiver per packet: the fanout program; copies: the members' */
-	spec->fanout = 1;
-	p->fanout = load_flavour(prog, spec, &k->sink, k->gid, "fanout ", err, errlen);
+	p->fanout = load_flavour(prog, spec, PFQ_LANG_GROUP_FANOUT, &k->sink, k->gid, "fanout ",
+				 err, errlen);
 	if (!p->fanout)
 		goto fail_inval;
-	spec->fanout = 0;
 	if (p->fates.may_copy || p->fates.may_double) {
-		p->members = load_flavour(prog, spec, &k->sink, k->gid, "", err, errlen);
+		p->members = load_flavour(prog, spec, PFQ_LANG_GROUP_MEMBERS, &k->sink, k->gid, "",
+					  err, errlen);
 		if (!p->members)
 			goto fail_inval;
 	}
 	/* forwarding and host-stack decisions: a TC program on the devices */
 	if (pfq_lang_needs_tc(prog) && g->nbind) {
-		spec->tc = 1;
-		p->tc = load_flavour(prog, spec, &k->sink, k->gid, "TC ", err, errlen);
+		p->tc = load_flavour(prog, spec, PFQ_LANG_GROUP_TC, &k->sink, k->gid, "TC ", err,
+				     errlen);
 		if (!p->tc)
 			goto fail_inval;
 	}

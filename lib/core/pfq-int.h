@@ -138,10 +138,14 @@ bool pfq_main_hooked(const pfq_t *q);
 int pfq_attach_update(pfq_t *q);
 int pfq_attach_stop(pfq_t *q);
 
-/* sockfilter.c: generate the eBPF socket filter for the current settings
- * (a group member's) */
+/* sockfilter_member.c: does the socket need a filter at all; the eBPF
+ * socket filter of a group member for the current settings */
 bool pfq_filter_needed(const pfq_t *q);
 bool pfq_any_queue_binding(const pfq_t *q); /* some binding names a hw queue */
+/* the socket's bindings as the binding check takes them (lang/bindings.h):
+ * out has room for PFQ_MAX_BINDINGS; returns their number */
+struct pfq_group_binding;
+int pfq_filter_bindings(const pfq_t *q, struct pfq_group_binding *out);
 int pfq_filter_load(pfq_t *q, char *log, size_t log_len);
 /* sockfilter_classic.c: the classic filter of a socket with no group; with
  * with_bindings false only its computation, pcap filter and caplen (a

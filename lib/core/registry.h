@@ -29,6 +29,8 @@
 #ifndef PFQ_REGISTRY_H
 #define PFQ_REGISTRY_H
 
+#include "../lang/group-abi.h"
+
 #include <pfq/lang.h>
 #include <pfq/pfq.h>
 

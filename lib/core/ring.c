@@ -19,8 +19,16 @@
 #define BLOCK_MAX (1u << 20)
 #define SLOT_BYTES_MAX 2048u
 /* tp_status bit we set once the VLAN tag has been put back into the frame,
- * so that walking the same block twice does not insert it twice. */
-#define PFQ_TP_TAG_INLINE (1u << 30)
+ * so that walking the same block twice does not insert it twice. It is
+ * bit 30, the kernel's TP_STATUS_TS_SYS_HARDWARE, which is free for us:
+ * the kernel has not set it since 3.17 (linux/if_packet.h: "deprecated,
+ * never set"), so it is 0 in every packet header the kernel writes; with
+ * TPACKET_V3 the kernel hands a block back through the block descriptor's
+ * block_status alone, never reads a packet's tp_status, and writes every
+ * packet header afresh when it fills the block again, so the mark lives
+ * only while the block is the reader's; and nothing in pfq reads the
+ * timestamp-source bits (only the VLAN ones). */
+#define PFQ_TP_TAG_INLINE TP_STATUS_TS_SYS_HARDWARE
 
 static uint32_t frame_size(uint32_t caplen)
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The classic BPF filter of a socket with no group: bindings, directions,
+ * The classic BPF filter of a socket with no group (a group member's is
+ * eBPF: sockfilter_member.c): bindings (lang/bindings.h), directions,
  * the private computation (when it only filters, see lang/classic), the
  * pcap filter (pfq_set_fprog) and the caplen, in one classic program
  * attached with SO_ATTACH_FILTER. The kernel inlines the packet loads of a
@@ -10,6 +11,7 @@
 #include "pfq-int.h"
 
 #include "../bpf/casm.h"
+#include "../lang/bindings.h"
 #include "../lang/classic/classic.h"
 
 #include <errno.h>
@@ -20,12 +22,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { M_RAW_QUEUE, M_QUEUE }; /* scratch words of the binding checks */
-
-/* directions, then one test block per binding: each goes to accept or to
- * the next; the last to reject */
+/* directions, then the binding check */
 static void bindings(const pfq_t *q, struct casm *a, int accept, int reject)
 {
+	struct pfq_group_binding bind[PFQ_MAX_BINDINGS];
+
 	if (q->dirs != PFQ_DIR_INOUT) {
 		CASM_LD_ANC(a, SKF_AD_PKTTYPE);
 		if (q->dirs == PFQ_DIR_IN)
@@ -33,34 +34,7 @@ static void bindings(const pfq_t *q, struct casm *a, int accept, int reject)
 		else
 			casm_jmp(a, BPF_JEQ | BPF_K, PACKET_OUTGOING, CASM_NEXT, reject);
 	}
-	if (pfq_any_queue_binding(q)) {
-		/* the kernel records rx queue n as queue_mapping n + 1; unrecorded
-		 * (0) counts as queue 0 (veth: the raw value, see bind.c) */
-		int rec = casm_label(a);
-
-		CASM_LD_ANC(a, SKF_AD_QUEUE);
-		CASM_ST(a, M_RAW_QUEUE);
-		casm_jmp(a, BPF_JEQ | BPF_K, 0, rec, CASM_NEXT);
-		CASM_ALU(a, BPF_SUB, 1);
-		casm_bind(a, rec);
-		CASM_ST(a, M_QUEUE);
-	}
-	for (int i = 0; i < q->nbind; i++) {
-		const struct pfq_binding *b = &q->bind[i];
-		int next = casm_label(a);
-
-		if (b->ifindex) {
-			CASM_LD_ANC(a, SKF_AD_IFINDEX);
-			casm_jmp(a, BPF_JEQ | BPF_K, (uint32_t)b->ifindex, CASM_NEXT, next);
-		}
-		if (b->queue != PFQ_ANY_QUEUE) {
-			CASM_LD_MEM(a, b->raw_queue ? M_RAW_QUEUE : M_QUEUE);
-			casm_jmp(a, BPF_JEQ | BPF_K, (uint32_t)b->queue, CASM_NEXT, next);
-		}
-		casm_ja(a, accept);
-		casm_bind(a, next);
-	}
-	casm_ja(a, reject);
+	pfq_bindings_classic(a, bind, pfq_filter_bindings(q, bind), accept, reject);
 }
 
 /* the pcap program, its answers capped at caplen and its refusals sent to

@@ -14,6 +14,7 @@
 #include "tx.h"
 
 #include "../bpf/insn.h"
+#include "../bpf/skb.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -84,7 +85,7 @@ int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int qu
 		bi_make(0, 0, 0, 0, (int32_t)(uint32_t)(cookie >> 32)),
 		BI_JMP_REG(BPF_JNE, BPF_REG_0, BPF_REG_1, 2),
 		BI_MOV_IMM(BPF_REG_2, queue + 1),
-		BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, offsetof(struct __sk_buff, queue_mapping)),
+		BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, SKB_OFF(queue_mapping)),
 		BI_MOV_IMM(BPF_REG_0, TCX_NEXT),
 		BI_EXIT(),
 	};

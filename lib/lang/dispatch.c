@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Group dispatch of the original PFQ: which members receive a packet. */
+#include "group-abi.h"
 #include "lang-int.h"
 
 static bool eligible(const struct pfq_member *m, uint64_t mask)

@@ -9,6 +9,7 @@
  * following the interpreter's semantics (actions.c). It over-approximates:
  * a fate it does not report cannot happen.
  */
+#include "group-abi.h"
 #include "lang-int.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The reference interpreter: run a typed program over one frame. */
 #include "impl.h"
+#include "group-abi.h"
 
 #include <stdarg.h>
 #include <stdio.h>

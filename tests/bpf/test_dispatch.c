@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <pfq/lang.h>
+#include "../../lib/lang/group-abi.h" /* the group ABI */
 
 #include "framegen.h"
 #include "pktgen.h"

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <pfq/lang.h>
+#include "../../lib/lang/group-abi.h" /* the group ABI */
 
 #include "framegen.h"
 #include "pktgen.h"

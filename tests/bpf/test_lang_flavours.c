@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pfq/lang.h>
+#include "../../lib/lang/group-abi.h" /* the group ABI */
 
 #include "bigprog.h"
 #include "langgen.h"

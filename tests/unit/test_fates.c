@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <pfq/lang.h>
+#include "../../lib/lang/group-abi.h" /* the group ABI */
 
 #include "framegen.h"
 

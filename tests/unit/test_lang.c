@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pfq/lang.h>
+#include "../../lib/lang/group-abi.h" /* the group ABI */
 
 #include "bigprog.h"
 #include "pktgen.h"

@@ -301,7 +301,8 @@ int main(int argc, char **argv)
 
 	if (ebpf) {
 		static char log[1 << 16];
-		struct pfq_lang_bpf_opts bo = { .sz = sizeof(bo), .log = log, .log_size = sizeof(log) };
+		struct pfq_lang_bpf_opts bo = { .sz = sizeof(bo), .log = log, .log_size = sizeof(log),
+						.flavour = PFQ_LANG_READBACK };
 
 		bpf = pfq_lang_bpf_load(prog, &bo, &diag);
 		/* a listing needs no privilege: without the right to load, the

@@ -12,8 +12,10 @@
 #ifndef PFQ_LANG_CG_INT_H
 #define PFQ_LANG_CG_INT_H
 
+#include "../group-abi.h"
 #include "../lang-int.h"
 #include "../../bpf/emit.h"
+#include "../../bpf/skb.h"
 
 #include <stddef.h>
 
@@ -80,8 +82,11 @@ struct cg {
 	struct emit e;
 	const struct pfq_lang_program *prog;
 	enum pfq_lang_flavour flavour; /* what the program is for (never INFER) */
-	int out_fd;       /* read-back map of the decision (test flavour), -1 if none */
-	int counters_fd;  /* per-CPU group counters */
+	/* the maps as the code names them: the program's own by a handle
+	 * (cg.c, MAP_HANDLE + index; made and patched in at load), the
+	 * group's by the fd in the group spec; -1: none */
+	int out_fd;       /* read-back map of the decision (PFQ_LANG_READBACK) */
+	int counters_fd;  /* per-CPU counters (the group's in a group flavour) */
 	int rr_fd;        /* round-robin counter map */
 	int host_fd;      /* ifindex -> host addresses */
 	int *map_fds;     /* per-node maps (bloom tables) */
@@ -101,7 +106,7 @@ struct cg {
 	void *user;
 	/* the shared group program (NULL: a per-member or plain program) */
 	const struct pfq_lang_group_spec *group;
-	int vlan_fd;      /* the group's VLAN id bitmap, -1 if none */
+	int vlan_fd;      /* the group's VLAN id bitmap (a handle), -1 if none */
 	int tc_not_ours;  /* TC flavour: label for packets of unbound queues */
 	bool general_decoding; /* never the LD_ABS fast path */
 	/* the fanout flavour: the hook's skb starts at the network header
@@ -149,7 +154,9 @@ void cg_ld_abs(struct cg *cg, int size, int32_t off);
 /* cg_dispatch.c: r0 = the member table (array of maps, then the table), or
  * jump to none; clobbers r0-r5 */
 void cg_member_table(struct cg *cg, int map_fd, int none);
-/* cg_dispatch.c: the group flavour's tail; returns through exit_label */
+/* cg_dispatch.c: the tail of the group members and fanout flavours and of
+ * the member flavour (PFQ_LANG_MEMBER: self and caplen compiled in; 0 in a
+ * group flavour, which reads them from cb[]); returns through exit_label */
 void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label);
 
 /* cg.c: r0 = the element of map_fd (map_fd < 0: of the map r0 points to,
@@ -159,8 +166,11 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
 void cg_lookup(struct cg *cg, int map_fd, bool key_set, int none);
 
 /* cg_group.c: the shared group program's parts (cg->group set) */
-/* before the prologue: binding check, leader, recv, BPF and VLAN filters;
- * expects r1 = ctx, leaves r1 = r6 = ctx; jumps to reject (answer 0) */
+/* before the prologue: binding check (lang/bindings.h), then the leader
+ * (members flavour) or the member table's mode (fanout), recv, BPF and
+ * VLAN filters; expects r1 = ctx, leaves r1 = r6 = ctx; jumps to reject
+ * (answer 0), or in the TC flavour with a packet of no binding to
+ * cg->tc_not_ours */
 int cg_group_entry(struct cg *cg, int reject);
 /* count one packet in a group stat (leader's run only); clobbers r0-r5 */
 void cg_group_stat(struct cg *cg, int field);

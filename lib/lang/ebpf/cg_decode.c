@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
 
 /*
  * Verifier complexity. The kernel's verifier follows every path through the
@@ -37,7 +36,7 @@ static void forget(struct cg *cg, int reg, int32_t mask)
 {
 	int merge = emit_label(&cg->e);
 
-	E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_6, SKB(len)));
+	E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_6, SKB_OFF(len)));
 	E(BI_ALU_REG(BPF_XOR, (uint8_t)reg, BPF_REG_5));
 	E(BI_ALU_REG(BPF_XOR, (uint8_t)reg, BPF_REG_5));
 	if (mask)
@@ -147,12 +146,12 @@ static void load_rel(struct cg *cg, int reg_base, int k, int size, int absent)
  * jumps to no_tag when there is none. Clobbers r2. */
 static void vlan_from_skb(struct cg *cg, int no_tag)
 {
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_present)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(vlan_present)));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, no_tag);
 	STI(vlan, 1);
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_tci)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(vlan_tci)));
 	STX(tci, BPF_REG_2);
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_proto)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(vlan_proto)));
 	be(cg, BPF_REG_2, 2);
 	STX(tpid, BPF_REG_2);
 }
@@ -496,12 +495,12 @@ void cg_frame_len(struct cg *cg, int reg, int tmp)
 {
 	int out = emit_label(&cg->e);
 
-	E(BI_LDX(BPF_W, reg, BPF_REG_6, SKB(len)));
+	E(BI_LDX(BPF_W, reg, BPF_REG_6, SKB_OFF(len)));
 	if (!cg->fanout)
 		return;
 	/* at the fanout hook a received frame starts at the network header
 	 * (the Ethernet header was pulled); an outgoing one at the MAC header */
-	E(BI_LDX(BPF_W, tmp, BPF_REG_6, SKB(pkt_type)));
+	E(BI_LDX(BPF_W, tmp, BPF_REG_6, SKB_OFF(pkt_type)));
 	emit_jmp_imm(&cg->e, BPF_JEQ, tmp, PACKET_OUTGOING, out);
 	E(BI_ALU_IMM(BPF_ADD, reg, ETH_HLEN));
 	emit_bind(&cg->e, out);
@@ -576,7 +575,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 		E(BI_ST(BPF_DW, BPF_REG_7, SC(hash0), 0)); /* hash0 and hash1 */
 	}
 	if (cg->init_mark) {
-		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(mark)));
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(mark)));
 		STX(mark, BPF_REG_2);
 	}
 	if (cg->init_state)

@@ -85,8 +85,7 @@ static void fold(struct cg *cg)
 static void load_self(struct cg *cg, uint32_t self)
 {
 	if (cg->group) {
-		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6,
-			 (int16_t)(offsetof(struct __sk_buff, cb) + 4 * PFQ_CB_MEMBER)));
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_CB_OFF(PFQ_CB_MEMBER)));
 		return;
 	}
 	E(BI_MOV_IMM(BPF_REG_2, 0));

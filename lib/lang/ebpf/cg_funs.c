@@ -362,7 +362,7 @@ static void ef_tap(struct cg *cg, const struct node *n, int done)
 static void ef_link(struct cg *cg, const struct node *n, int done)
 {
 	(void)done;
-	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, ifindex)));
+	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_6, SKB_OFF(ifindex)));
 	for (int i = 0; i < A(0)->nstrs; i++) {
 		int skip = L(), k = dev_index(cg, A(0)->strs[i]);
 
@@ -636,7 +636,7 @@ static void ef_steer_rss(struct cg *cg, const struct node *n, int done)
 {
 	(void)n;
 	(void)done;
-	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, hash)));
+	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_6, SKB_OFF(hash)));
 	steer_reg(cg, BPF_REG_8);
 }
 /* RTP/RTCP flows; SIP broadcast (steer_voip) or dropped (steer_rtp) */

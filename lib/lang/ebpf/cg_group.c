@@ -12,21 +12,20 @@
  */
 #include "cg-int.h"
 #include "../../bpf/cbpf.h"
+#include "../bindings.h"
 
 #include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <stddef.h>
 
-#define SKB(f) ((int16_t)offsetof(struct __sk_buff, f))
-#define CB(i) ((int16_t)(offsetof(struct __sk_buff, cb) + 4 * (i)))
 
 void cg_group_if_not_leader(struct cg *cg, int skip)
 {
 	/* the fanout program runs once per packet: it is always the leader */
 	if (cg->fanout)
 		return;
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, CB(PFQ_CB_LEADER)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_CB_OFF(PFQ_CB_LEADER)));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, skip);
 }
 
@@ -51,37 +50,9 @@ void cg_group_stat(struct cg *cg, int field)
 /* jump to reject unless the packet comes from a binding of the group */
 static void bindings(struct cg *cg, int reject)
 {
-	const struct pfq_lang_group_spec *g = cg->group;
 	int ok = emit_label(&cg->e);
-	bool queues = false;
 
-	for (int i = 0; i < g->nbind; i++)
-		queues |= g->bind[i].queue != -1;
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(ifindex)));
-	if (queues) {
-		/* drivers record rx queue n as queue_mapping n + 1 (0: none,
-		 * taken as queue 0); veth keeps the raw index */
-		int rec = emit_label(&cg->e);
-
-		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB(queue_mapping)));
-		E(BI_MOV_REG(BPF_REG_4, BPF_REG_3));
-		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0, rec);
-		E(BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1));
-		emit_bind(&cg->e, rec);
-	}
-	for (int i = 0; i < g->nbind; i++) {
-		const struct pfq_group_binding *b = &g->bind[i];
-		int next = emit_label(&cg->e);
-
-		if (b->ifindex)
-			emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, b->ifindex, next);
-		if (b->queue != -1)
-			emit_jmp_imm(&cg->e, BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3,
-				     b->queue, next);
-		emit_ja(&cg->e, ok);
-		emit_bind(&cg->e, next);
-	}
-	emit_ja(&cg->e, reject);
+	pfq_bindings_ebpf(&cg->e, cg->group->bind, cg->group->nbind, ok, reject);
 	emit_bind(&cg->e, ok);
 }
 
@@ -98,14 +69,14 @@ static void leader(struct cg *cg, int reject)
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_GROUP_MODE_MEMBERS, reject);
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_0,
 		 (int16_t)offsetof(struct pfq_member_table, leader)));
-	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, CB(PFQ_CB_MEMBER)));
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_CB_OFF(PFQ_CB_MEMBER)));
 	/* (the verifier takes no immediate stores into the context) */
 	E(BI_MOV_IMM(BPF_REG_4, 1));
 	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_2, BPF_REG_3, done);
 	emit_bind(&cg->e, no);
 	E(BI_MOV_IMM(BPF_REG_4, 0));
 	emit_bind(&cg->e, done);
-	E(BI_STX(BPF_W, BPF_REG_6, BPF_REG_4, CB(PFQ_CB_LEADER)));
+	E(BI_STX(BPF_W, BPF_REG_6, BPF_REG_4, SKB_CB_OFF(PFQ_CB_LEADER)));
 }
 
 /* fanout flavour: the member table (kept for the dispatch), or reject when
@@ -148,9 +119,9 @@ static void vlan_filter(struct cg *cg, int reject)
 	int pass = emit_label(&cg->e), drop = emit_label(&cg->e), lookup = emit_label(&cg->e);
 	int tag = emit_label(&cg->e);
 
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(vlan_present)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(vlan_present)));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, inband);
-	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_6, SKB(vlan_tci)));
+	E(BI_LDX(BPF_W, BPF_REG_8, BPF_REG_6, SKB_OFF(vlan_tci)));
 	emit_ja(&cg->e, have);
 	/* a tag still in the frame (not taken out by the device) */
 	emit_bind(&cg->e, inband);
@@ -284,7 +255,7 @@ void cg_group_log(struct cg *cg)
 	E(BI_MOV_REG(BPF_REG_8, BPF_REG_0));
 	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, -24));
 	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_2, LOGE(tstamp_ns)));
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB(ifindex)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
 	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(ifindex)));
 	cg_frame_len(cg, BPF_REG_2, BPF_REG_3);
 	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(len)));
@@ -325,7 +296,7 @@ void cg_group_directions(struct cg *cg, int take, int exit_label)
 	 * INOUT everything */
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, take);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_INOUT, take);
-	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB(pkt_type)));
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(pkt_type)));
 	E(BI_MOV_IMM(BPF_REG_0, 0));
 	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, PACKET_OUTGOING, not_out);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_DIR_OUT, take);
@@ -339,9 +310,9 @@ void cg_group_accept(struct cg *cg, int exit_label)
 	int take = emit_label(&cg->e);
 
 	/* the member's directions */
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, CB(PFQ_CB_DIRS)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_CB_OFF(PFQ_CB_DIRS)));
 	cg_group_directions(cg, take, exit_label);
 	emit_bind(&cg->e, take);
-	E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_6, CB(PFQ_CB_CAPLEN)));
+	E(BI_LDX(BPF_W, BPF_REG_0, BPF_REG_6, SKB_CB_OFF(PFQ_CB_CAPLEN)));
 	emit_ja(&cg->e, exit_label);
 }

@@ -204,7 +204,7 @@ static void is_ip_host(struct cg *cg, int yes, int no)
 
 	cg_field_eq(cg, SC(ipv), 4, ok, no);
 	BIND(ok);
-	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, ifindex)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
 	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_2, -8));
 	cg_lookup(cg, cg->host_fd, true, no);
 	E(BI_LDX(BPF_W, BPF_REG_1, BPF_REG_0, 0)); /* count */

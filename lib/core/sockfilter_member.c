@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The eBPF socket filter of a group member: it accepts the packets of the
- * socket's private bindings in the chosen directions and tells the kernel
- * how many bytes to copy into the ring (the caplen); the rest goes to the
- * group program (a socket with no group runs a classic filter instead:
- * sockfilter_classic.c). The bindings are compiled in as constants; a
- * change of bindings loads a new program, which SO_ATTACH_BPF swaps in
- * atomically.
+ * socket's private bindings in the chosen directions (the binding check of
+ * lang/bindings.h), runs its private computation and pcap filter (their
+ * classic program, sockfilter_classic.c, translated inline) and tells the
+ * kernel how many bytes to copy into the ring (the caplen); the rest goes
+ * to the group program, tail-called. A socket with no group runs the
+ * classic filter instead (sockfilter_classic.c). The bindings are compiled
+ * in as constants; a change of bindings loads a new program, which
+ * SO_ATTACH_BPF swaps in atomically.
  */
 #include "pfq-int.h"
 
 #include "../bpf/emit.h"
 #include "../bpf/cbpf.h"
 #include "../bpf/insn.h"
+#include "../bpf/skb.h"
 
-#include <pfq/lang.h>
+#include "../lang/bindings.h"
+#include "../lang/group-abi.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -25,8 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SKB_OFF(field) ((int16_t)offsetof(struct __sk_buff, field))
-#define CB_OFF(i) ((int16_t)(offsetof(struct __sk_buff, cb) + 4 * (i)))
 
 /* The socket needs a filter unless the kernel binding alone does the job:
  * one device, every queue, both directions, whole packets. */
@@ -44,11 +46,20 @@ bool pfq_any_queue_binding(const pfq_t *q)
 	return false;
 }
 
+int pfq_filter_bindings(const pfq_t *q, struct pfq_group_binding *out)
+{
+	for (int i = 0; i < q->nbind; i++)
+		out[i] = (struct pfq_group_binding){ .ifindex = q->bind[i].ifindex,
+						     .queue = q->bind[i].queue,
+						     .raw_queue = q->bind[i].raw_queue };
+	return q->nbind;
+}
+
 /*
- * Registers: r6 = ctx, r2 = ifindex, r3 = hw queue as NIC drivers record it,
- * r4 = the raw queue_mapping (veth).
- * Layout: direction check, one test block per binding (each jumps to accept
- * or falls to the next), accept, reject. Accept answers caplen, or with a
+ * Registers: r6 = ctx.
+ * Layout: direction check, the binding check (lang/bindings.h: one test
+ * block per binding, each jumps to accept or falls to the next), accept,
+ * reject. Accept answers caplen, or with a
  * private computation or classic filter runs them (their classic program,
  * translated, inline) and keeps min(its answer, caplen), a refusal going
  * where a non-matching binding goes. Reject answers
@@ -57,6 +68,7 @@ bool pfq_any_queue_binding(const pfq_t *q)
  */
 static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errlen)
 {
+	struct pfq_group_binding bind[PFQ_MAX_BINDINGS];
 	struct emit e;
 	int reject, accept, keep;
 	struct bpf_insn *insns;
@@ -72,30 +84,7 @@ static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errle
 		emit_jmp_imm(&e, q->dirs == PFQ_DIR_IN ? BPF_JEQ : BPF_JNE, BPF_REG_2,
 			     PACKET_OUTGOING, reject);
 	}
-	emit(&e, BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
-	if (pfq_any_queue_binding(q)) {
-		/* The kernel records rx queue n as queue_mapping n + 1;
-		 * unrecorded (0) counts as queue 0. */
-		int rec = emit_label(&e);
-
-		emit(&e, BI_LDX(BPF_W, BPF_REG_3, BPF_REG_6, SKB_OFF(queue_mapping)));
-		emit(&e, BI_MOV_REG(BPF_REG_4, BPF_REG_3));
-		emit_jmp_imm(&e, BPF_JEQ, BPF_REG_3, 0, rec);
-		emit(&e, BI_ALU_IMM(BPF_SUB, BPF_REG_3, 1));
-		emit_bind(&e, rec);
-	}
-	for (int i = 0; i < q->nbind; i++) {
-		const struct pfq_binding *b = &q->bind[i];
-		int next = emit_label(&e);
-
-		if (b->ifindex)
-			emit_jmp_imm(&e, BPF_JNE, BPF_REG_2, b->ifindex, next);
-		if (b->queue != PFQ_ANY_QUEUE)
-			emit_jmp_imm(&e, BPF_JNE, b->raw_queue ? BPF_REG_4 : BPF_REG_3, b->queue, next);
-		emit_ja(&e, accept);
-		emit_bind(&e, next);
-	}
-	emit_ja(&e, reject);
+	pfq_bindings_ebpf(&e, bind, pfq_filter_bindings(q, bind), accept, reject);
 	/* accept: copy caplen bytes (the kernel caps it at the packet length) */
 	emit_bind(&e, accept);
 	if (q->fprog || q->computation) {
@@ -129,7 +118,7 @@ static struct bpf_insn *generate(const pfq_t *q, int *n, char *err, size_t errle
 		for (int i = 0; i <= PFQ_CB_DIRS; i++) {
 			emit(&e, BI_MOV_IMM(BPF_REG_2, 0));
 			emit(&e, BI_ALU32_IMM(BPF_MOV, BPF_REG_2, (int32_t)words[i]));
-			emit(&e, BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, CB_OFF(i)));
+			emit(&e, BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, SKB_CB_OFF(i)));
 		}
 		emit(&e, BI_MOV_REG(BPF_REG_1, BPF_REG_6));
 		emit_ld_map(&e, BPF_REG_2, q->group_progs_fd);
