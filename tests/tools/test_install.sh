@@ -30,9 +30,22 @@ LD_LIBRARY_PATH=$LIBDIR/.. "$W/prog" | grep -q "^libpfq 0.1.0$"
 cc -o "$W/prog-static" "$W/prog.c" $(pkg-config --cflags libpfq) "$LIBDIR/../libpfq.a" \
     $(pkg-config --libs libbpf)
 "$W/prog-static" | grep -q "^libpfq 0.1.0$"
-# symbols: only the public API is exported from the shared library
-if nm -D --defined-only "$LIBDIR"/../libpfq.so | awk '{print $3}' | grep -v '^pfq_' | grep -q .; then
+# the library's internal names are local to libpfq.a: a program may use them
+sed 's/^int main(void)$/int emit(void); int emit(void) { return 0; }\nint p_and; int reg_open;\n&/' \
+    "$W/prog.c" >"$W/prog-names.c"
+# shellcheck disable=SC2046
+cc -o "$W/prog-names" "$W/prog-names.c" $(pkg-config --cflags libpfq) "$LIBDIR/../libpfq.a" \
+    $(pkg-config --libs libbpf)
+"$W/prog-names" | grep -q "^libpfq 0.1.0$"
+# symbols: only the public API is exported from the shared library (names
+# without their version; the version nodes, absolute symbols, left out)
+exports=$(nm -D --defined-only "$LIBDIR"/../libpfq.so | awk '$2 != "A" {print $3}' | sed 's/@.*//')
+if grep -v '^pfq_' <<<"$exports" | grep -q .; then
     echo "non-API symbols exported"; exit 1
 fi
-nm -D --defined-only "$LIBDIR"/../libpfq.so | grep -q ' pfq_seterr$' && { echo "internal symbol exported"; exit 1; }
+grep -qx 'pfq_seterr' <<<"$exports" && { echo "internal symbol exported"; exit 1; }
+# and the static library defines no unprefixed global name
+if nm -g --defined-only "$LIBDIR"/../libpfq.a | awk 'NF == 3 {print $3}' | grep -v -E '^(pfq_|PFQ_)' | grep -q .; then
+    echo "unprefixed global names in libpfq.a"; exit 1
+fi
 echo "1 passed, 0 failed"
