@@ -118,7 +118,7 @@ static int say(char *msg, size_t n, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* DEV or DEV@QUEUE, the n bytes at s (not empty) */
+/* DEV or DEV@QUEUE, the n bytes at s (an empty DEV is an invalid name) */
 static int parse_dev(const char *s, size_t n, struct parse_dev *d, char *msg, size_t msglen)
 {
 	const char *at = memchr(s, '@', n);
@@ -139,8 +139,6 @@ static int parse_dev(const char *s, size_t n, struct parse_dev *d, char *msg, si
 		d->queue = (int)v;
 		n = (size_t)(at - s);
 	}
-	if (n == 0)
-		return say(msg, msglen, -EINVAL, "empty device name before '@'");
 	if (!parse_ifname_valid(s, n))
 		return say(msg, msglen, -EINVAL, "'%.*s' is not a valid device name",
 			   (int)(n < 64 ? n : 64), s);
@@ -161,9 +159,6 @@ int parse_dev_list(const char *list, struct parse_dev *devs, int max, char *msg,
 		struct parse_dev d;
 		int rc;
 
-		if (n == 0)
-			return say(msg, msglen, -EINVAL, "empty device name%s",
-				   end ? "" : " at the end");
 		rc = parse_dev(list, n, &d, msg, msglen);
 		if (rc < 0)
 			return rc;

@@ -124,8 +124,8 @@ static void test_dev_list(void **state)
 	assert_int_equal(d[0].queue, 65535);
 
 	static const struct { const char *list, *msg; int rc; } bad[] = {
-		{ ":", "empty device name", -EINVAL },
-		{ "eth0::eth1", "empty device name", -EINVAL },
+		{ ":", "'' is not a valid device name", -EINVAL },
+		{ "eth0::eth1", "'' is not a valid device name", -EINVAL },
 		{ "eth0:", "empty device name at the end", -EINVAL },
 		{ "eth0@", "missing queue after '@'", -EINVAL },
 		{ "eth0@x", "queue 'x' is not a number in 0..65535", -EINVAL },
@@ -134,7 +134,7 @@ static void test_dev_list(void **state)
 		{ "eth0@ 1", "queue ' 1' is not a number", -EINVAL },
 		{ "eth0@1@2", "queue '1@2' is not a number", -EINVAL },
 		{ "eth0@0000000000000000000000000000000001", "is not a number", -EINVAL },
-		{ "@1", "empty device name before '@'", -EINVAL },
+		{ "@1", "'' is not a valid device name", -EINVAL },
 		{ "a-very-long-device-name", "'a-very-long-device-name' is not a valid device name",
 		  -EINVAL },
 		{ "eth 0", "'eth 0' is not a valid device name", -EINVAL },
