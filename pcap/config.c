@@ -49,41 +49,11 @@ int pfq_pcap_is_device(const char *name)
 	       (name[3] == '\0' || name[3] == ':' || name[3] == '/');
 }
 
-static int valid_ifname(const char *s, size_t n)
-{
-	if (n == 0 || n >= 16)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == '@' || isspace((unsigned char)s[i]) ||
-		    !isprint((unsigned char)s[i]))
-			return 0;
-	return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
-}
-
-/* a whole number in lo..hi (decimal, or hex with 0x) */
-static int number(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (!*s)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 :
-			    (s[0] == '-' && s[1] == '0' && (s[2] == 'x' || s[2] == 'X')) ? 16 : 10);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (errno || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int pfq_pcap_parse_device(const char *name, struct pfq_pcap_config *c, char *err, size_t errlen)
 {
-	const char *p, *list;
+	char msg[256];
+	const char *p;
+	int ndevs;
 
 	if (!pfq_pcap_is_device(name))
 		return fail(err, errlen, "'%s' is not a pfq device (pfq[/config]:dev[:dev...])",
@@ -105,45 +75,11 @@ int pfq_pcap_parse_device(const char *name, struct pfq_pcap_config *c, char *err
 	}
 	if (*p == '\0')
 		return 0;
-	list = p + 1; /* after ':' */
-	while (*list) {
-		const char *end = strchr(list, ':'), *at;
-		size_t n = end ? (size_t)(end - list) : strlen(list);
-		struct pfq_pcap_dev d = { .queue = -1 };
-
-		at = memchr(list, '@', n);
-		if (at) {
-			char q[16];
-			size_t qn = n - (size_t)(at - list) - 1;
-			long v;
-
-			if (qn == 0 || qn >= sizeof(q))
-				return fail(err, errlen, "'%s': bad queue after '@'", name);
-			memcpy(q, at + 1, qn);
-			q[qn] = '\0';
-			if (number(q, 0, 65535, &v) < 0)
-				return fail(err, errlen, "'%s': queue '%s' is not a number in 0..65535",
-					    name, q);
-			d.queue = (int)v;
-			n = (size_t)(at - list);
-		}
-		if (!valid_ifname(list, n))
-			return fail(err, errlen, "'%s': '%.*s' is not a valid device name", name,
-				    (int)(n < 64 ? n : 64), list);
-		memcpy(d.name, list, n);
-		d.name[n] = '\0';
-		for (int i = 0; i < c->ndevs; i++)
-			if (!strcmp(c->devs[i].name, d.name) && c->devs[i].queue == d.queue)
-				return fail(err, errlen, "'%s': device '%s' listed twice", name, d.name);
-		if (c->ndevs == PFQ_PCAP_MAX_DEVS)
-			return fail(err, errlen, "'%s': more than %d devices", name, PFQ_PCAP_MAX_DEVS);
-		c->devs[c->ndevs++] = d;
-		if (!end)
-			break;
-		list = end + 1;
-		if (!*list)
-			return fail(err, errlen, "'%s': empty device name at the end", name);
-	}
+	/* the devices after ':' (util/parse.c, as the tools read them) */
+	ndevs = parse_dev_list(p + 1, c->devs, PFQ_PCAP_MAX_DEVS, msg, sizeof(msg));
+	if (ndevs < 0)
+		return fail(err, errlen, "'%s': %s", name, msg);
+	c->ndevs = ndevs;
 	return 0;
 }
 
@@ -158,7 +94,7 @@ static int parse_vlans(struct pfq_pcap_config *c, const char *v, char *msg, size
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		long id;
 
-		if (number(tok, -1, 4095, &id) < 0)
+		if (parse_long(tok, -1, 4095, PARSE_BLANKS, &id) < 0)
 			return fail(msg, n, "'%s' is not a VLAN id (-1..4095)", tok);
 		if (c->nvlans == PFQ_PCAP_MAX_VLANS)
 			return fail(msg, n, "more than %d VLAN ids", PFQ_PCAP_MAX_VLANS);
@@ -199,7 +135,7 @@ static int apply(struct pfq_pcap_config *c, const char *key, const char *val, ch
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		if (strcasecmp(key, nums[i].key))
 			continue;
-		if (number(val, nums[i].lo, nums[i].hi, &v) < 0)
+		if (parse_long(val, nums[i].lo, nums[i].hi, PARSE_BLANKS, &v) < 0)
 			return fail(msg, n, "'%s' is not a number in %ld..%ld", val, nums[i].lo,
 				    nums[i].hi);
 		if (i == 0) c->group = (int)v;

@@ -10,6 +10,8 @@
 #ifndef PFQ_PCAP_CONFIG_H
 #define PFQ_PCAP_CONFIG_H
 
+#include "parse.h" /* util/: struct parse_dev and the parsers */
+
 #include <stddef.h>
 
 #define PFQ_PCAP_MAX_DEVS 32
@@ -17,14 +19,9 @@
 #define PFQ_PCAP_GROUP_MAX 63 /* PFQ_MAX_GROUPS - 1 */
 #define PFQ_PCAP_CAPLEN_MAX 262144 /* PFQ_CAPLEN_MAX, libpcap's largest snapshot length */
 
-struct pfq_pcap_dev {
-	char name[16];
-	int queue; /* -1: every queue */
-};
-
 struct pfq_pcap_config {
 	/* from the device name */
-	struct pfq_pcap_dev devs[PFQ_PCAP_MAX_DEVS];
+	struct parse_dev devs[PFQ_PCAP_MAX_DEVS]; /* name, queue (-1: every queue) */
 	int ndevs;
 	char config_path[4096]; /* "" when none */
 	/* settings (-1: not set) */

@@ -31,6 +31,19 @@ check "pfq-dump bad queue" 1 "$B/tools/pfq-dump" -i lo@x -c 1
 check "pfq-dump queue out of range" 1 "$B/tools/pfq-dump" -i lo@3 -c 1
 check "pfq-dump empty list" 1 "$B/tools/pfq-dump" -i : -c 1
 check "pfq-dump unwritable file" 1 "$B/tools/pfq-dump" -i lo -c 1 -w /nonexistent/dir/x.pcap
+# a bad value is named with its option and what was expected (issue 14)
+check "pfq-dump bad snaplen message" 2 "$B/tools/pfq-dump" -i lo -s 0x
+grep -q "invalid value '0x' for --snaplen: expected a number in 1..262144" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: snaplen message"; cat /tmp/cli.$$; }
+check "pfq-gen bad proto message" 2 "$B/tools/pfq-gen" -i lo --proto sctp
+grep -q "invalid value 'sctp' for --proto: expected udp, tcp or icmp" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: proto message"; cat /tmp/cli.$$; }
+check "pfq-dump bad class" 2 "$B/tools/pfq-dump" -g 1 --class -1
+check "pfq-dump device listed twice" 1 "$B/tools/pfq-dump" -i lo:lo -c 1
+grep -q "device 'lo' listed twice" /tmp/cli.$$ ||
+    { fail=$((fail + 1)); echo "FAIL: twice message"; cat /tmp/cli.$$; }
+check "pfq-dump empty device name" 1 "$B/tools/pfq-dump" -i lo::lo -c 1
+check "pfq-stat bad count" 2 "$B/tools/pfq-stat" -n -1
 # error exits free what they took (issue 13): valgrind finds nothing lost
 # (its complaints about the bpf() system call's arguments are not ours)
 leakcheck() { # leakcheck DESCRIPTION EXPECTED_STATUS COMMAND...

@@ -55,38 +55,22 @@ static void usage(FILE *f)
 "Exit status: 0 on success, 1 on errors, 2 on bad usage.\n", f);
 }
 
-/* Bind every DEV[@QUEUE] of a ':'-separated list. */
-static int bind_list(pfq_t *q, const char *list, int promisc)
+#define MAX_DEVS 64 /* the bindings a socket may have */
+
+/* Bind the devices of the list given with -i. */
+static int bind_devs(pfq_t *q, const struct parse_dev *devs, int ndevs, int promisc)
 {
-	char *copy = strdup(list), *save = NULL, *tok;
-	int err = 0, n = 0;
+	for (int i = 0; i < ndevs; i++) {
+		int err = pfq_bind(q, devs[i].name, devs[i].queue);
 
-	for (tok = strtok_r(copy, ":", &save); tok && !err;
-	     tok = strtok_r(NULL, ":", &save)) {
-		char *at = strchr(tok, '@');
-		long queue = PFQ_ANY_QUEUE;
-
-		if (at) {
-			*at = '\0';
-			if (cli_parse_long(at + 1, 0, 65535, &queue) < 0) {
-				fprintf(stderr, "pfq-dump: bad queue in '%s@%s'\n", tok, at + 1);
-				err = -EINVAL;
-				break;
-			}
-		}
-		n++;
-		err = pfq_bind(q, tok, (int)queue);
-		if (!err && promisc && strcmp(tok, PFQ_ANY_DEVICE) != 0)
-			err = pfq_set_promisc(q, tok, 1);
-		if (err)
+		if (!err && promisc && strcmp(devs[i].name, PFQ_ANY_DEVICE) != 0)
+			err = pfq_set_promisc(q, devs[i].name, 1);
+		if (err) {
 			fprintf(stderr, "pfq-dump: %s\n", pfq_error(q));
+			return err;
+		}
 	}
-	if (!err && n == 0) {
-		fprintf(stderr, "pfq-dump: empty device list\n");
-		err = -EINVAL;
-	}
-	free(copy);
-	return err;
+	return 0;
 }
 
 static void summary(const uint8_t *p, uint32_t caplen, char *out, size_t n)
@@ -146,7 +130,13 @@ int main(int argc, char **argv)
 		{ "class", required_argument, NULL, 1 },
 		{ "weight", required_argument, NULL, 2 },
 		{ 0 } };
-	long gid = -1, weight = 1, class_mask = 1;
+	static const char *const dir_names[] = { "in", "out", "inout", NULL };
+	static const int dir_values[] = { PFQ_DIR_IN, PFQ_DIR_OUT, PFQ_DIR_INOUT };
+	const struct cli cli = { "pfq-dump", opts };
+	struct parse_dev dev[MAX_DEVS];
+	int ndevs = 0;
+	unsigned long class_mask = 1;
+	long gid = -1, weight = 1;
 	const char *computation = NULL;
 	const char *devs = NULL, *wfile = NULL;
 	long count = -1, snaplen = PFQ_CAPLEN_MAX, slots = 65536, seconds = -1;
@@ -155,38 +145,47 @@ int main(int argc, char **argv)
 	pcap_dumper_t *dumper = NULL;
 
 	while ((c = getopt_long(argc, argv, "i:c:s:S:t:d:w:pqhg:C:", opts, NULL)) != -1) {
-		int bad = 0;
+		int bad = 0, k;
 
 		switch (c) {
 		case 'i': devs = optarg; break;
-		case 'g': bad = cli_parse_long(optarg, 0, PFQ_MAX_GROUPS - 1, &gid); break;
+		case 'g': bad = cli_long(&cli, c, optarg, 0, PFQ_MAX_GROUPS - 1, &gid); break;
 		case 'C': computation = optarg; break;
-		case 1: bad = cli_parse_long(optarg, 1, 0x7fffffffL, &class_mask); break;
-		case 2: bad = cli_parse_long(optarg, 1, PFQ_WEIGHT_MAX, &weight); break;
-		case 'c': bad = cli_parse_long(optarg, 1, 1L << 40, &count); break;
-		case 's': bad = cli_parse_long(optarg, 1, PFQ_CAPLEN_MAX, &snaplen); break;
-		case 'S': bad = cli_parse_long(optarg, 1, PFQ_RX_SLOTS_MAX, &slots); break;
-		case 't': bad = cli_parse_long(optarg, 1, 86400 * 365L, &seconds); break;
+		case 1: bad = cli_ulong(&cli, c, optarg, 1, 0x7fffffffUL, &class_mask); break;
+		case 2: bad = cli_long(&cli, c, optarg, 1, PFQ_WEIGHT_MAX, &weight); break;
+		case 'c': bad = cli_long(&cli, c, optarg, 1, 1L << 40, &count); break;
+		case 's': bad = cli_long(&cli, c, optarg, 1, PFQ_CAPLEN_MAX, &snaplen); break;
+		case 'S': bad = cli_long(&cli, c, optarg, 1, PFQ_RX_SLOTS_MAX, &slots); break;
+		case 't': bad = cli_long(&cli, c, optarg, 1, 86400 * 365L, &seconds); break;
 		case 'w': wfile = optarg; break;
 		case 'p': promisc = 0; break;
 		case 'q': quiet = 1; break;
 		case 'd':
-			if (!strcmp(optarg, "in")) dirs = PFQ_DIR_IN;
-			else if (!strcmp(optarg, "out")) dirs = PFQ_DIR_OUT;
-			else if (!strcmp(optarg, "inout")) dirs = PFQ_DIR_INOUT;
-			else bad = 1;
+			bad = cli_choice(&cli, c, optarg, dir_names, &k);
+			if (!bad)
+				dirs = dir_values[k];
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
-		if (bad) {
-			fprintf(stderr, "pfq-dump: invalid value '%s' (see --help)\n", optarg);
+		if (bad)
 			return 2;
-		}
 	}
 	if ((!devs && gid < 0) || optind != argc) {
 		usage(stderr);
 		return 2;
+	}
+	/* a bad list exits with 1, as a device that cannot be bound does */
+	if (devs) {
+		char msg[256];
+
+		ndevs = parse_dev_list(devs, dev, MAX_DEVS, msg, sizeof(msg));
+		if (ndevs == 0)
+			snprintf(msg, sizeof(msg), "empty device list");
+		if (ndevs <= 0) {
+			fprintf(stderr, "pfq-dump: invalid value '%s' for --interface: %s\n", devs, msg);
+			return 1;
+		}
 	}
 	/* with a group, pfq_bind binds the group the socket joined */
 	pfq_t *q = gid < 0 ? pfq_open((size_t)snaplen, (size_t)slots, 0, 0)
@@ -212,7 +211,7 @@ int main(int argc, char **argv)
 		pfq_close(q);
 		return 1;
 	}
-	if (devs && bind_list(q, devs, promisc) < 0) {
+	if (bind_devs(q, dev, ndevs, promisc) < 0) {
 		pfq_close(q);
 		return 1;
 	}

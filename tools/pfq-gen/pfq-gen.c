@@ -77,6 +77,9 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
+	static const char *const proto_names[] = { "udp", "tcp", "icmp", NULL };
+	static const int proto_values[] = { IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP };
+	const struct cli cli = { "pfq-gen", opts };
 	const char *dev = NULL, *src = NULL, *dst = NULL;
 	long count = 1000, len = 60, flows = 1, vlan = -1, seconds = 60, rate = 0;
 	int l4 = IPPROTO_UDP, v6 = 0, bypass = 1, quiet = 0, c, fd;
@@ -84,36 +87,36 @@ int main(int argc, char **argv)
 	struct pkt_spec s;
 
 	while ((c = getopt_long(argc, argv, "i:n:l:f:p:6t:r:qh", opts, NULL)) != -1) {
-		int bad = 0;
+		int bad = 0, k;
 
 		switch (c) {
 		case 'i': dev = optarg; break;
-		case 'n': bad = cli_parse_long(optarg, 0, 1000000000L, &count); break;
-		case 'l': bad = cli_parse_long(optarg, 60, 9000, &len); break;
-		case 'f': bad = cli_parse_long(optarg, 1, MAX_FLOWS, &flows); break;
-		case 'V': bad = cli_parse_long(optarg, 0, 4095, &vlan); break;
-		case 't': bad = cli_parse_long(optarg, 1, 86400, &seconds); break;
-		case 'r': bad = cli_parse_long(optarg, 1, 100000000L, &rate); break;
+		case 'n': bad = cli_long(&cli, c, optarg, 0, 1000000000L, &count); break;
+		case 'l': bad = cli_long(&cli, c, optarg, 60, 9000, &len); break;
+		case 'f': bad = cli_long(&cli, c, optarg, 1, MAX_FLOWS, &flows); break;
+		case 'V': bad = cli_long(&cli, c, optarg, 0, 4095, &vlan); break;
+		case 't': bad = cli_long(&cli, c, optarg, 1, 86400, &seconds); break;
+		case 'r': bad = cli_long(&cli, c, optarg, 1, 100000000L, &rate); break;
 		case 'S': src = optarg; break;
 		case 'D': dst = optarg; break;
-		case 'M': bad = parse_mac(optarg, dst_mac); break;
+		case 'M':
+			if (parse_mac(optarg, dst_mac) < 0)
+				bad = cli_bad_value(&cli, c, optarg,
+						    "expected a MAC address (like 02:00:00:00:00:02)");
+			break;
 		case '6': v6 = 1; break;
 		case 'B': bypass = 0; break;
 		case 'q': quiet = 1; break;
 		case 'p':
-			if (!strcmp(optarg, "udp")) l4 = IPPROTO_UDP;
-			else if (!strcmp(optarg, "tcp")) l4 = IPPROTO_TCP;
-			else if (!strcmp(optarg, "icmp")) l4 = IPPROTO_ICMP;
-			else bad = 1;
+			bad = cli_choice(&cli, c, optarg, proto_names, &k);
+			if (!bad)
+				l4 = proto_values[k];
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
-		if (bad) {
-			fprintf(stderr, "pfq-gen: invalid value '%s' for -%c (see --help)\n",
-				optarg, c < 128 ? c : '-');
+		if (bad)
 			return 2;
-		}
 	}
 	if (!dev || optind != argc) {
 		usage(stderr);

@@ -222,6 +222,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct cli cli = { "pfq-stat", opts };
 	struct pfq_group_info *info = NULL;
 	size_t cap = 0;
 	long gid = -1, interval = 1, count = 0;
@@ -231,23 +232,16 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "g:i:n:1jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
-			if (cli_parse_long(optarg, 0, PFQ_MAX_GROUPS - 1, &gid) < 0) {
-				fprintf(stderr, "pfq-stat: bad group '%s' (0..%d)\n", optarg,
-					PFQ_MAX_GROUPS - 1);
+			if (cli_long(&cli, c, optarg, 0, PFQ_MAX_GROUPS - 1, &gid) < 0)
 				return 2;
-			}
 			break;
 		case 'i':
-			if (cli_parse_long(optarg, 1, 3600, &interval) < 0) {
-				fprintf(stderr, "pfq-stat: bad interval '%s' (1..3600)\n", optarg);
+			if (cli_long(&cli, c, optarg, 1, 3600, &interval) < 0)
 				return 2;
-			}
 			break;
 		case 'n':
-			if (cli_parse_long(optarg, 1, 1L << 30, &count) < 0) {
-				fprintf(stderr, "pfq-stat: bad count '%s'\n", optarg);
+			if (cli_long(&cli, c, optarg, 1, 1L << 30, &count) < 0)
 				return 2;
-			}
 			break;
 		case '1':
 			count = 1;
