@@ -4,7 +4,7 @@
 # 0, by
 #   pfq sync        pfq-gen --pfq: pfq_send, every frame sent at once
 #   pfq async B     pfq-gen --pfq --batch B: pfq_send_async, a sendmmsg per
-#                   B frames (B = 16, 64)
+#                   B frames (B = 16, 64, 256)
 #   pfq thread      pfq-gen --pfq --batch 64 --tx-thread C: the socket's TX
 #                   thread on the other CPU does the sending
 #   trafgen         netsniff-ng's trafgen (PACKET_TX_RING, one process)
@@ -59,8 +59,9 @@ for _ in $(seq "$ROUNDS"); do
     run_one "pfq-sync" "${GEN[@]}" --pfq
     run_one "pfq-async-16" "${GEN[@]}" --pfq --batch 16
     run_one "pfq-async-64" "${GEN[@]}" --pfq --batch 64
+    run_one "pfq-async-256" "${GEN[@]}" --pfq --batch 256
     run_one "pfq-thread" "${GEN[@]}" --pfq --batch 64 --tx-thread "$TX_CPU"
-    run_one "trafgen" trafgen -o a0 -n "$COUNT" -P 1 -Q -A -C "{ $FRAME }"
+    run_one "trafgen" trafgen -o a0 -n "$COUNT" -P 1 -Q --no-sock-mem -C "{ $FRAME }"
     run_one "pcap-stock" "$BUILD/bench/pcap-tx" a0 "$COUNT"
     run_one "pcap-pfq" env PFQ_TX_BATCH=64 "$BUILD/tools/pfq-run" "$BUILD/bench/pcap-tx" pfq:a0 "$COUNT"
 done
@@ -72,7 +73,7 @@ rows = {}
 for line in open(sys.argv[1]):
     name, arrived, usec, cpu = line.split()
     rows.setdefault(name, []).append((int(arrived), int(usec) / 1e6, float(cpu)))
-order = ["pfq-sync", "pfq-async-16", "pfq-async-64", "pfq-thread", "trafgen", "pcap-stock", "pcap-pfq"]
+order = ["pfq-sync", "pfq-async-16", "pfq-async-64", "pfq-async-256", "pfq-thread", "trafgen", "pcap-stock", "pcap-pfq"]
 med = {}
 print(f"{'sender':<14} {'arrived':>9} {'seconds':>8} {'Mpps':>7} {'CPU ns/frame':>13}")
 for n in order:
@@ -83,13 +84,18 @@ for n in order:
     secs = statistics.median(x[1] for x in v)
     mpps = statistics.median(count / x[1] / 1e6 for x in v if x[1] > 0)
     cpu = statistics.median(x[2] / count * 1e9 for x in v)
-    med[n] = (mpps, cpu)
+    med[n] = (mpps, cpu, arrived)
     print(f"{n:<14} {arrived:>9.0f} {secs:>8.3f} {mpps:>7.3f} {cpu:>13.0f}")
+
+missing = [n for n in med if med[n][2] != count]
+print("every frame of every sender arrived: " + ("yes" if not missing else "no: " + ", ".join(missing)))
 
 def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a (too short to measure)"
-if "pfq-async-64" in med and "trafgen" in med:
-    print(f"pfq async 64 / trafgen, Mpps: {ratio(med['pfq-async-64'][0], med['trafgen'][0])} (goal >= 1.00)")
+batched = [n for n in ("pfq-async-64", "pfq-async-256", "pfq-thread") if n in med]
+if batched and "trafgen" in med:
+    for n in batched:
+        print(f"{n} / trafgen, Mpps: {ratio(med[n][0], med['trafgen'][0])} (goal >= 1.00 for pfq's best)")
 if "pfq-async-64" in med and "pcap-stock" in med:
     print(f"stock pcap_inject / pfq async 64, CPU per frame: {ratio(med['pcap-stock'][1], med['pfq-async-64'][1])} (goal >= 2.00)")
 if "pcap-pfq" in med and "pcap-stock" in med:

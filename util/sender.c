@@ -58,7 +58,7 @@ int sender_send(int fd, const uint8_t *frame, size_t len)
 	}
 }
 
-static uint64_t now_ns(void)
+uint64_t sender_now_ns(void)
 {
 	struct timespec ts;
 
@@ -66,10 +66,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* at pps, wait until frame sent is due (since start) */
-static void pace(uint64_t start, long sent, uint64_t pps)
+/* sleep for the long waits, spin the last stretch */
+void sender_pace(uint64_t start, long sent, uint64_t pps)
 {
-	uint64_t due = start + (uint64_t)((__uint128_t)sent * 1000000000u / pps), now = now_ns();
+	uint64_t due = start + (uint64_t)((__uint128_t)sent * 1000000000u / pps), now = sender_now_ns();
 
 	if (now >= due)
 		return;
@@ -81,7 +81,7 @@ static void pace(uint64_t start, long sent, uint64_t pps)
 
 		nanosleep(&ts, NULL);
 	}
-	while (now_ns() < due)
+	while (sender_now_ns() < due)
 		;
 }
 
@@ -92,7 +92,7 @@ long sender_bulk(int fd, uint8_t *const *frames, const size_t *lens,
 	struct iovec iov[BATCH];
 	long sent = 0;
 	size_t next = 0;
-	uint64_t start = now_ns();
+	uint64_t start = sender_now_ns();
 	/* batches short enough to keep a low rate smooth */
 	long batch = pps && pps < 100000 * BATCH ? (long)(pps / 100000) + 1 : BATCH;
 
@@ -102,7 +102,7 @@ long sender_bulk(int fd, uint8_t *const *frames, const size_t *lens,
 		int n = (int)((count - sent) < batch ? (count - sent) : batch), r;
 
 		if (pps)
-			pace(start, sent, pps);
+			sender_pace(start, sent, pps);
 		for (int i = 0; i < n; i++) {
 			size_t f = (next + (size_t)i) % nframes;
 
@@ -121,7 +121,7 @@ long sender_bulk(int fd, uint8_t *const *frames, const size_t *lens,
 		}
 		sent += r;
 		next = (next + (size_t)r) % nframes;
-		if (deadline_ns && now_ns() > deadline_ns)
+		if (deadline_ns && sender_now_ns() > deadline_ns)
 			break;
 	}
 	return sent;

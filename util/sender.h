@@ -24,4 +24,10 @@ int sender_send(int fd, const uint8_t *frame, size_t len);
 long sender_bulk(int fd, uint8_t *const *frames, const size_t *lens,
 		 size_t nframes, long count, uint64_t pps, uint64_t deadline_ns);
 
+/* CLOCK_MONOTONIC in nanoseconds */
+uint64_t sender_now_ns(void);
+/* at pps frames per second from start (sender_now_ns), wait until frame
+ * number sent is due */
+void sender_pace(uint64_t start, long sent, uint64_t pps);
+
 #endif

@@ -40,7 +40,7 @@
 
 #define TX_ETH_MIN 14          /* an Ethernet header */
 #define TX_MAX_COPIES 256      /* as the original */
-#define TX_VEC 64              /* frames per sendmmsg */
+#define TX_VEC 256             /* frames per sendmmsg at most */
 #define TX_BUSY_MS 1000        /* a frame the device keeps refusing fails after this */
 #define TX_THREAD_TICK_MS 10   /* the TX thread looks at least this often */
 
@@ -171,15 +171,24 @@ static void *tx_thread(void *arg)
 	return NULL;
 }
 
+/* is CPU core there and online? (the thread's own affinity may name any
+ * CPU of the process's cpuset, not only those of the calling thread) */
 static int cpu_usable(int core)
 {
-	cpu_set_t set;
+	char path[64];
+	int on = 1;
+	FILE *f;
 
-	if (core < 0 || core >= CPU_SETSIZE)
+	if (core < 0 || core >= CPU_SETSIZE || core >= sysconf(_SC_NPROCESSORS_CONF))
 		return -EINVAL;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -errno;
-	return CPU_ISSET(core, &set) ? 0 : -EINVAL;
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", core);
+	f = fopen(path, "r");
+	if (f) { /* no file: a CPU that cannot go offline */
+		if (fscanf(f, "%d", &on) != 1)
+			on = 1;
+		fclose(f);
+	}
+	return on ? 0 : -EINVAL;
 }
 
 static int start_thread(pfq_t *q, struct pfq_tx *t)
@@ -191,9 +200,8 @@ static int start_thread(pfq_t *q, struct pfq_tx *t)
 
 	rc = cpu_usable(t->core);
 	if (rc)
-		return pfq_seterr(q, -rc, "pfq_bind_tx: TX thread: CPU %d is not online or not "
-				  "allowed to this process (%ld CPUs configured)", t->core,
-				  sysconf(_SC_NPROCESSORS_CONF));
+		return pfq_seterr(q, -rc, "pfq_bind_tx: TX thread: CPU %d is not online "
+				  "(%ld CPUs configured)", t->core, sysconf(_SC_NPROCESSORS_CONF));
 	t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (t->efd < 0)
 		return pfq_seterr(q, errno, "pfq_bind_tx: eventfd: %s", strerror(errno));
@@ -206,8 +214,9 @@ static int start_thread(pfq_t *q, struct pfq_tx *t)
 	if (rc) {
 		close(t->efd);
 		t->efd = -1;
+		/* EINVAL: the CPU is outside the process's cpuset */
 		return pfq_seterr(q, rc, "pfq_bind_tx: TX thread on CPU %d: %s", t->core,
-				  strerror(rc));
+				  rc == EINVAL ? "CPU not allowed to this process" : strerror(rc));
 	}
 	snprintf(name, sizeof(name), "pfq-tx/%d", t->core);
 	pthread_setname_np(t->thread, name);

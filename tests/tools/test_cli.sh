@@ -22,6 +22,11 @@ check "pfq-gen bad proto" 2 "$B/tools/pfq-gen" -i lo -p sctp
 check "pfq-gen bad mac" 2 "$B/tools/pfq-gen" -i lo --dst-mac 1:2:3
 check "pfq-gen bad vlan" 2 "$B/tools/pfq-gen" -i lo --vlan 4096
 check "pfq-gen unknown device" 1 "$B/tools/pfq-gen" -i nosuchdev0 -n 1
+check "pfq-gen TX option without --pfq" 2 "$B/tools/pfq-gen" -i lo --batch 4
+check "pfq-gen bad batch" 2 "$B/tools/pfq-gen" -i lo --pfq --batch 0
+check "pfq-gen pfq unknown device" 1 "$B/tools/pfq-gen" -i nosuchdev0 --pfq -n 1
+check "pfq-gen offline TX thread CPU" 1 "$B/tools/pfq-gen" -i lo --pfq --tx-thread 4000 -n 1
+grep -q "CPU 4000 is not online" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: tx-thread message"; cat /tmp/cli.$$; }
 check "pfq-dump no device" 2 "$B/tools/pfq-dump"
 check "pfq-dump bad snaplen" 2 "$B/tools/pfq-dump" -i lo -s 0
 check "pfq-dump huge snaplen" 2 "$B/tools/pfq-dump" -i lo -s 99999999999999999999
@@ -56,6 +61,11 @@ leakcheck() { # leakcheck DESCRIPTION EXPECTED_STATUS COMMAND...
 if command -v valgrind >/dev/null; then
     leakcheck "pfq-dump unwritable file" 1 "$B/tools/pfq-dump" -i lo -c 1 -w /nonexistent/dir/x.pcap
     leakcheck "pfq-gen unknown device" 1 "$B/tools/pfq-gen" -i nosuchdev0 -n 1
+check "pfq-gen TX option without --pfq" 2 "$B/tools/pfq-gen" -i lo --batch 4
+check "pfq-gen bad batch" 2 "$B/tools/pfq-gen" -i lo --pfq --batch 0
+check "pfq-gen pfq unknown device" 1 "$B/tools/pfq-gen" -i nosuchdev0 --pfq -n 1
+check "pfq-gen offline TX thread CPU" 1 "$B/tools/pfq-gen" -i lo --pfq --tx-thread 4000 -n 1
+grep -q "CPU 4000 is not online" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: tx-thread message"; cat /tmp/cli.$$; }
     leakcheck "pfq-gen bad address" 2 "$B/tools/pfq-gen" -i lo -n 1 --src 1.2.3
     leakcheck "pfq-dump unknown device" 1 "$B/tools/pfq-dump" -i nosuchdev0 -c 1
     leakcheck "pfq-lang missing file" 3 "$B/tools/pfq-lang" check /nonexistent.pfq

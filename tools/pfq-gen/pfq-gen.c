@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pfq-gen: send generated Ethernet frames on a device, bounded in count and time. */
 #include "cli.h"
+#include "pfq-tx.h"
 #include "pktgen.h"
 #include "sender.h"
+
+#include <pfq/pfq.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +23,9 @@ static void usage(FILE *f)
 {
 	fputs(
 "Usage: pfq-gen -i DEV [options]\n"
-"Send generated frames on DEV (a raw AF_PACKET sender), then print how many\n"
-"were sent. Every run is bounded by --count and --seconds.\n"
+"Send generated frames on DEV (a raw AF_PACKET sender, or libpfq's TX queue\n"
+"with --pfq), then print how many were sent. Every run is bounded by\n"
+"--count and --seconds.\n"
 "\n"
 "  -i, --interface DEV   device to send on (required)\n"
 "  -n, --count N         frames to send (default 1000, max 1e9)\n"
@@ -36,6 +41,14 @@ static void usage(FILE *f)
 "  -t, --seconds S       stop after S seconds even if frames remain (default 60)\n"
 "      --no-bypass       go through the qdisc, so that captures of DEV's\n"
 "                        outgoing traffic see the frames (slower)\n"
+"      --pfq             send through a libpfq TX queue (pfq_send, or\n"
+"                        pfq_send_async with --batch); the options below\n"
+"                        need it\n"
+"      --batch N         tx_batch: frames per transmission, 1..65535 (default 1:\n"
+"                        every frame sent at once)\n"
+"      --tx-thread CPU   a TX thread on CPU sends the batches\n"
+"      --tx-queue Q      the device's hardware TX queue Q\n"
+"      --tx-slots N      TX queue slots, 1..4194304 (default 4096)\n"
 "  -q, --quiet           print nothing but errors\n"
 "  -h, --help            this text\n"
 "\n"
@@ -74,6 +87,11 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 't' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "no-bypass", no_argument, NULL, 'B' },
+		{ "pfq", no_argument, NULL, 'P' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "tx-thread", required_argument, NULL, 'T' },
+		{ "tx-queue", required_argument, NULL, 'Q' },
+		{ "tx-slots", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
@@ -82,7 +100,9 @@ int main(int argc, char **argv)
 	const struct cli cli = { "pfq-gen", opts };
 	const char *dev = NULL, *src = NULL, *dst = NULL;
 	long count = 1000, len = 60, flows = 1, vlan = -1, seconds = 60, rate = 0;
-	int l4 = IPPROTO_UDP, v6 = 0, bypass = 1, quiet = 0, c, fd;
+	int l4 = IPPROTO_UDP, v6 = 0, bypass = 1, quiet = 0, use_pfq = 0, c, fd;
+	long batch = 1, tx_cpu = PFQ_NO_TX_THREAD, tx_queue = PFQ_ANY_QUEUE, tx_slots = 4096;
+	bool pfq_opts = false;
 	uint8_t dst_mac[6] = { 2, 0, 0, 0, 0, 2 };
 	struct pkt_spec s;
 
@@ -106,6 +126,11 @@ int main(int argc, char **argv)
 			break;
 		case '6': v6 = 1; break;
 		case 'B': bypass = 0; break;
+		case 'P': use_pfq = 1; break;
+		case 'b': bad = cli_long(&cli, c, optarg, 1, PFQ_TX_BATCH_MAX, &batch); pfq_opts = true; break;
+		case 'T': bad = cli_long(&cli, c, optarg, 0, 4095, &tx_cpu); pfq_opts = true; break;
+		case 'Q': bad = cli_long(&cli, c, optarg, 0, 65534, &tx_queue); pfq_opts = true; break;
+		case 'L': bad = cli_long(&cli, c, optarg, 1, PFQ_TX_SLOTS_MAX, &tx_slots); pfq_opts = true; break;
 		case 'q': quiet = 1; break;
 		case 'p':
 			bad = cli_choice(&cli, c, optarg, proto_names, &k);
@@ -120,6 +145,10 @@ int main(int argc, char **argv)
 	}
 	if (!dev || optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (pfq_opts && !use_pfq) {
+		fprintf(stderr, "pfq-gen: --batch, --tx-thread, --tx-queue and --tx-slots need --pfq\n");
 		return 2;
 	}
 	if (v6 && l4 == IPPROTO_ICMP)
@@ -165,20 +194,37 @@ int main(int argc, char **argv)
 		frames[i] = mem + (size_t)i * 9216;
 		lens[i] = pkt_build(&s, frames[i], 9216);
 	}
-	fd = sender_open(dev, bypass);
-	if (fd < 0) {
-		fprintf(stderr, "pfq-gen: cannot send on '%s': %s\n", dev, strerror(-fd));
-		goto out;
-	}
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	uint64_t deadline = (uint64_t)(t0.tv_sec + seconds) * 1000000000ull +
 			    (uint64_t)t0.tv_nsec;
 
-	sent = sender_bulk(fd, frames, lens, (size_t)flows, count, (uint64_t)rate, deadline);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	sender_close(fd);
+	if (use_pfq) {
+		struct pfq_gen_tx tx = { .batch = batch, .thread_cpu = (int)tx_cpu,
+					 .queue = (int)tx_queue, .slots = tx_slots };
+		struct pfq_stats st = { 0 };
+		char err[512] = "";
+
+		sent = pfq_gen_send(dev, frames, lens, (size_t)flows, count, (uint64_t)rate,
+				    deadline, &tx, &st, err, sizeof(err));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (sent < 0) {
+			fprintf(stderr, "pfq-gen: %s\n", err);
+			goto out;
+		}
+		if (st.fail)
+			fprintf(stderr, "pfq-gen: %llu frames failed\n", (unsigned long long)st.fail);
+	} else {
+		fd = sender_open(dev, bypass);
+		if (fd < 0) {
+			fprintf(stderr, "pfq-gen: cannot send on '%s': %s\n", dev, strerror(-fd));
+			goto out;
+		}
+		sent = sender_bulk(fd, frames, lens, (size_t)flows, count, (uint64_t)rate, deadline);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		sender_close(fd);
+	}
 	if (sent < 0) {
 		fprintf(stderr, "pfq-gen: send failed: %s\n", strerror((int)-sent));
 		goto out;
