@@ -25,8 +25,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* BPF_TCX_INGRESS (kernel 6.6; our uapi headers may predate it) */
-#define PFQ_TCX_INGRESS 46
 
 struct gk_progs {
 	pfq_lang_bpf *fanout, *members, *tc;
@@ -156,18 +154,6 @@ fail:
 
 /* ---- TC links ---- */
 
-struct link_op {
-	int prog_fd, ifindex, link;
-};
-
-static int link_create(void *arg)
-{
-	struct link_op *o = arg;
-
-	o->link = bpf_link_create(o->prog_fd, o->ifindex, PFQ_TCX_INGRESS, NULL);
-	return o->link < 0 ? -errno : 0;
-}
-
 static bool has_tc(const struct reg_group *g, int ifindex)
 {
 	for (uint32_t i = 0; i < g->tc_n; i++)
@@ -206,13 +192,11 @@ static int tc_update(struct gk *k, struct reg_group *g, int prog_fd, char *err, 
 				close(l);
 			}
 		} else {
-			struct link_op o = { prog_fd, want[i], -1 };
+			int link = pfq_tcx_attach(k->sink, prog_fd, want[i], PFQ_TCX_INGRESS);
 
-			rc = pfq_run_in_ns_of(k->sink, link_create, &o);
-			if (!rc) {
-				rc = gk_vault_put(k, g, o.link, VAULT_LINK, (uint64_t)want[i]);
-				close(o.link);
-			}
+			rc = link < 0 ? link : gk_vault_put(k, g, link, VAULT_LINK, (uint64_t)want[i]);
+			if (link >= 0)
+				close(link);
 		}
 		if (rc < 0) {
 			snprintf(err, errlen, "cannot attach the group's TC program to ifindex %d: "

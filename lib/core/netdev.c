@@ -6,6 +6,7 @@
  */
 #include "pfq-int.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -40,37 +41,43 @@ int pfq_dev_ifindex(int fd, const char *dev)
 	return ifr.ifr_ifindex;
 }
 
+/* dev's channel counts (ethtool); -ENODEV, or 1 when the driver has none */
+static int channels(int fd, const char *dev, struct ethtool_channels *ch)
+{
+	struct ifreq ifr;
+	int err = fill_ifreq(&ifr, dev);
+
+	if (err)
+		return err;
+	memset(ch, 0, sizeof(*ch));
+	ch->cmd = ETHTOOL_GCHANNELS;
+	ifr.ifr_data = (void *)ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		return errno == ENODEV ? -ENODEV : 1;
+	return 0;
+}
+
 /*
  * Number of RX queues of dev. Devices without channel information (lo,
  * most virtual devices) have one.
  */
 int pfq_dev_rx_queues(int fd, const char *dev)
 {
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	struct ifreq ifr;
-	int err = fill_ifreq(&ifr, dev);
+	struct ethtool_channels ch;
+	int rc = channels(fd, dev, &ch);
 
-	if (err)
-		return err;
-	ifr.ifr_data = (void *)&ch;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
-		return errno == ENODEV ? -ENODEV : 1;
-	if (ch.rx_count + ch.combined_count == 0)
-		return 1;
-	return (int)(ch.rx_count + ch.combined_count);
+	if (rc)
+		return rc;
+	return ch.rx_count + ch.combined_count ? (int)(ch.rx_count + ch.combined_count) : 1;
 }
 
 int pfq_dev_tx_queues(int fd, const char *dev)
 {
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	struct ifreq ifr;
-	int err = fill_ifreq(&ifr, dev);
+	struct ethtool_channels ch;
+	int rc = channels(fd, dev, &ch);
 
-	if (err)
-		return err;
-	ifr.ifr_data = (void *)&ch;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
-		return errno == ENODEV ? -ENODEV : 0;
+	if (rc)
+		return rc < 0 ? rc : 0;
 	return (int)(ch.tx_count + ch.combined_count);
 }
 
@@ -91,6 +98,26 @@ int pfq_run_in_ns_of(int sock, int (*fn)(void *), void *arg)
 	if (self >= 0)
 		close(self);
 	return rc;
+}
+
+struct tcx_op {
+	int prog_fd, ifindex, type, link;
+};
+
+static int tcx_create(void *arg)
+{
+	struct tcx_op *o = arg;
+
+	o->link = bpf_link_create(o->prog_fd, o->ifindex, (enum bpf_attach_type)o->type, NULL);
+	return o->link < 0 ? -errno : 0;
+}
+
+int pfq_tcx_attach(int sock, int prog_fd, int ifindex, int type)
+{
+	struct tcx_op o = { prog_fd, ifindex, type, -1 };
+	int rc = pfq_run_in_ns_of(sock, tcx_create, &o);
+
+	return rc < 0 ? rc : o.link;
 }
 
 /*

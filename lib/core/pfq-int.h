@@ -117,6 +117,12 @@ int pfq_dev_tx_queues(int fd, const char *dev);
 /* run fn(arg) with the calling thread in socket sock's network namespace
  * (the kernel resolves device indexes in the caller's): fn's result */
 int pfq_run_in_ns_of(int sock, int (*fn)(void *), void *arg);
+/* a tcx link (BPF_TCX_INGRESS 46 / BPF_TCX_EGRESS 47; our uapi headers may
+ * predate them) of prog_fd on ifindex of socket sock's namespace: the link
+ * fd, or -errno */
+#define PFQ_TCX_INGRESS 46
+#define PFQ_TCX_EGRESS 47
+int pfq_tcx_attach(int sock, int prog_fd, int ifindex, int type);
 
 /* bind.c */
 int pfq_make_binding(pfq_t *q, const char *dev, int queue, struct pfq_binding *b);

@@ -25,7 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PFQ_TCX_EGRESS 47 /* BPF_TCX_EGRESS (our uapi headers may predate it) */
 #define TCX_NEXT (-1)
 
 /* does dev (as this mount namespace's sysfs shows it, if it is ours) have
@@ -63,18 +62,6 @@ static bool has_xps(const char *dev, int ifindex)
 	return xps;
 }
 
-struct attach_op {
-	int prog_fd, ifindex, link;
-};
-
-static int link_create(void *arg)
-{
-	struct attach_op *o = arg;
-
-	o->link = bpf_link_create(o->prog_fd, o->ifindex, PFQ_TCX_EGRESS, NULL);
-	return o->link < 0 ? -errno : 0;
-}
-
 int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int queue)
 {
 	uint64_t cookie = sock_cookie(sock);
@@ -90,27 +77,26 @@ int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int qu
 		BI_EXIT(),
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = PFQ_TCX_EGRESS);
-	struct attach_op op = { .ifindex = ifindex, .link = -1 };
-	int rxq = pfq_dev_tx_queues(sock, dev), rc;
+	int ntxq = pfq_dev_tx_queues(sock, dev), prog_fd, link;
 
-	if (rxq > 0 && queue >= rxq)
+	if (ntxq > 0 && queue >= ntxq)
 		return pfq_seterr(q, EINVAL, "pfq_bind_tx: device '%s' has %d TX queues (0..%d), "
-				  "not %d", dev, rxq, rxq - 1, queue);
+				  "not %d", dev, ntxq, ntxq - 1, queue);
 	if (has_xps(dev, ifindex))
 		return pfq_seterr(q, EOPNOTSUPP, "pfq_bind_tx: device '%s' has an XPS map, which "
 				  "picks the TX queue by CPU: queue %d cannot be chosen (clear "
 				  "queues/tx-*/xps_cpus, or use PFQ_ANY_QUEUE)", dev, queue);
 	if (!cookie)
 		return pfq_seterr(q, EIO, "pfq_bind_tx: no socket cookie");
-	op.prog_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "pfq_txq", "GPL", prog,
-				   sizeof(prog) / sizeof(prog[0]), &opts);
-	if (op.prog_fd < 0)
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "pfq_txq", "GPL", prog,
+				sizeof(prog) / sizeof(prog[0]), &opts);
+	if (prog_fd < 0)
 		return pfq_seterr(q, errno, "pfq_bind_tx: TX queue %d needs a TC egress program: "
 				  "%s", queue, strerror(errno));
-	rc = pfq_run_in_ns_of(sock, link_create, &op);
-	close(op.prog_fd);
-	if (rc < 0)
-		return pfq_seterr(q, -rc, "pfq_bind_tx: TX queue %d: cannot attach the TC egress "
-				  "program to '%s': %s", queue, dev, strerror(-rc));
-	return op.link;
+	link = pfq_tcx_attach(sock, prog_fd, ifindex, PFQ_TCX_EGRESS);
+	close(prog_fd);
+	if (link < 0)
+		return pfq_seterr(q, -link, "pfq_bind_tx: TX queue %d: cannot attach the TC egress "
+				  "program to '%s': %s", queue, dev, strerror(-link));
+	return link;
 }
