@@ -34,6 +34,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@
 #define TX_ETH_MIN 14          /* an Ethernet header */
 #define TX_MAX_COPIES 256      /* as the original */
 #define TX_VEC 256             /* frames per sendmmsg at most */
-#define TX_BUSY_MS 1000        /* a frame the device keeps refusing fails after this */
+#define TX_BUSY_MS 1000        /* a device busy this long fails what is queued */
 #define TX_THREAD_TICK_MS 10   /* the TX thread looks at least this often */
 
 struct pfq_tx {
@@ -84,10 +85,12 @@ static bool gone(int err)
 
 /*
  * Send what is queued, from tail. wait: keep at it until the queue is
- * empty (a busy device is retried for up to TX_BUSY_MS per frame); else
+ * empty (a busy device is retried, in order, for up to TX_BUSY_MS); else
  * stop at the first frame the device cannot take now. 0, or the first hard
  * error (-errno): a refused frame counts as failed and the drain goes on;
- * a device that is down or gone fails everything queued.
+ * a device that is down or gone, or busy for TX_BUSY_MS without taking a
+ * frame (no carrier), fails everything queued, so a flush or a close never
+ * takes longer than that.
  */
 static int drain(struct pfq_tx *t, bool wait)
 {
@@ -138,17 +141,16 @@ static int drain(struct pfq_tx *t, bool wait)
 		}
 		if (!err)
 			err = -e;
-		if (gone(e)) {
-			/* nothing queued can leave */
+		if (gone(e) || e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+			/* nothing queued can leave (now) */
 			atomic_fetch_add(&t->fail, (uint64_t)n);
 			atomic_store_explicit(&t->tail, tail + n, memory_order_release);
 			break;
 		}
-		/* this frame is refused (too long for the device, busy for
-		 * too long...): count it and go on with the next */
+		/* this frame is refused (too long for the device...): count it
+		 * and go on with the next */
 		atomic_fetch_add(&t->fail, 1);
 		atomic_store_explicit(&t->tail, tail + 1, memory_order_release);
-		busy_since = 0;
 	}
 	pthread_mutex_unlock(&t->flush_mu);
 	if (err)
@@ -273,6 +275,9 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct pfq_tx *t;
+	/* a blocking send that cannot go on (the socket's buffer full of
+	 * frames a stalled device holds) gives up: see drain() */
+	struct timeval send_timeout = { .tv_sec = TX_BUSY_MS / 1000 };
 	int rc, mtu, one = 1;
 
 	PFQ_NEED(q);
@@ -316,7 +321,9 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 				"out of memory", t->slots, t->slot_size);
 	} else if (t->fd < 0) {
 		rc = pfq_seterr(q, -t->fd, "pfq_bind_tx: socket: %s", strerror(-t->fd));
-	} else if ((queue == PFQ_ANY_QUEUE &&
+	} else if (setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
+			      sizeof(send_timeout)) < 0 ||
+		   (queue == PFQ_ANY_QUEUE &&
 		    setsockopt(t->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0) ||
 		   bind(t->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		rc = pfq_seterr(q, errno, "pfq_bind_tx: %s: %s", dev, strerror(errno));
