@@ -62,6 +62,7 @@ struct pfq_tx {
 	pthread_mutex_t flush_mu;
 	pthread_t thread;
 	bool thread_on;
+	pid_t thread_pid;      /* the process the thread runs in (not a fork child) */
 	int efd;               /* wakes the thread */
 	atomic_bool stop;
 
@@ -223,6 +224,7 @@ static int start_thread(pfq_t *q, struct pfq_tx *t)
 	snprintf(name, sizeof(name), "pfq-tx/%d", t->core);
 	pthread_setname_np(t->thread, name);
 	t->thread_on = true;
+	t->thread_pid = getpid();
 	return 0;
 }
 
@@ -240,12 +242,18 @@ static void stop_thread(struct pfq_tx *t)
 {
 	if (!t->thread_on)
 		return;
+	t->thread_on = false;
+	if (t->thread_pid != getpid()) {
+		/* a child of fork: the thread stayed with the parent */
+		close(t->efd);
+		t->efd = -1;
+		return;
+	}
 	atomic_store(&t->stop, true);
 	wake_thread(t);
 	pthread_join(t->thread, NULL);
 	close(t->efd);
 	t->efd = -1;
-	t->thread_on = false;
 }
 
 static int dev_mtu(int fd, const char *dev)
