@@ -338,10 +338,23 @@ void gt_send_to_host(const uint8_t *mac, uint16_t dport, int n)
 }
 
 
-/* how many BPF programs and maps of ours (named pfq_...) the system has */
-static int count_ours(int (*next)(uint32_t, uint32_t *), int (*get)(uint32_t), bool prog)
+/* the highest id of the system's BPF programs or maps so far (ids grow:
+ * the kernel hands them out cyclically over 2^31) */
+static uint32_t last_id(int (*next)(uint32_t, uint32_t *))
 {
-	uint32_t id = 0;
+	uint32_t id = 0, last = 0;
+
+	while (next(id, &id) == 0)
+		last = id;
+	return last;
+}
+
+/* how many BPF programs or maps of ours (named pfq_...) with an id above
+ * `after` the system has */
+static int count_ours(int (*next)(uint32_t, uint32_t *), int (*get)(uint32_t), bool prog,
+		      uint32_t after)
+{
+	uint32_t id = after;
 	int n = 0;
 
 	while (next(id, &id) == 0) {
@@ -360,8 +373,14 @@ static int count_ours(int (*next)(uint32_t, uint32_t *), int (*get)(uint32_t), b
 	return n;
 }
 
-int gt_count_objects(void)
+void gt_mark_objects(struct gt_mark *m)
 {
-	return count_ours(bpf_prog_get_next_id, bpf_prog_get_fd_by_id, true) +
-	       count_ours(bpf_map_get_next_id, bpf_map_get_fd_by_id, false);
+	m->prog = last_id(bpf_prog_get_next_id);
+	m->map = last_id(bpf_map_get_next_id);
+}
+
+int gt_count_objects_since(const struct gt_mark *m)
+{
+	return count_ours(bpf_prog_get_next_id, bpf_prog_get_fd_by_id, true, m->prog) +
+	       count_ours(bpf_map_get_next_id, bpf_map_get_fd_by_id, false, m->map);
 }

@@ -62,8 +62,14 @@ struct CMUnitTest;
  * tests by name. Returns what main returns. */
 int gt_run(const char *name, const struct CMUnitTest *tests, size_t n);
 
-/* BPF programs and maps of ours (named pfq_...) in the whole system */
-int gt_count_objects(void);
+/* BPF objects made after a mark: set the mark, do the work, and count
+ * those of ours (named pfq_...) still there. Objects made before the mark,
+ * also other processes' freed meanwhile, do not count. */
+struct gt_mark {
+	uint32_t prog, map;
+};
+void gt_mark_objects(struct gt_mark *m);
+int gt_count_objects_since(const struct gt_mark *m);
 
 /* children die with the test process */
 void gt_child_init(void);
