@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Transmission. A socket's TX queue is tx_slots slots of xmitlen bytes in
- * its own memory, drained by sendmmsg(2) on its own AF_PACKET socket
- * (protocol 0: it never receives) bound to one device, with the qdisc
- * bypassed (unless a hardware queue is chosen: tx_queue.c): a batch of
- * frames costs one system call, not one per frame.
+ * its own memory, drained by sendmmsg(2) on the PFQ socket's own AF_PACKET
+ * socket (a duplicate of its descriptor; each frame is addressed to the
+ * device's ifindex), with the qdisc bypassed (unless a hardware queue is
+ * chosen: tx_queue.c): a batch of frames costs one system call, not one
+ * per frame. No new socket is made, so, as with stock libpcap, a program
+ * that dropped its privileges after opening can still transmit.
  *
  * Why not PACKET_TX_RING: when the driver drops a frame of the ring (a full
  * hardware queue), the kernel marks the frame available as if it had been
@@ -22,6 +24,7 @@
 #include "tx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -57,6 +60,7 @@ struct pfq_tx {
 	uint32_t batch;
 	int core;              /* CPU of the TX thread, PFQ_NO_TX_THREAD none */
 	int link;              /* the TC egress link choosing the hw queue, -1 */
+	struct sockaddr_ll to; /* the device the frames go to */
 	char dev[IF_NAMESIZE];
 
 	pthread_mutex_t flush_mu;
@@ -117,6 +121,8 @@ static int drain(struct pfq_tx *t, bool wait)
 			iov[i].iov_len = t->lens[s];
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &t->to;
+			msgs[i].msg_hdr.msg_namelen = sizeof(t->to);
 		}
 		r = sendmmsg(t->fd, msgs, (unsigned)k, wait ? 0 : MSG_DONTWAIT);
 		if (r > 0) {
@@ -314,6 +320,7 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 	pthread_mutex_init(&t->flush_mu, NULL);
 	t->efd = -1;
 	t->link = -1;
+	t->to = sll;
 	t->core = core;
 	t->slots = q->tx_slots;
 	t->batch = q->tx_batch ? q->tx_batch : 1;
@@ -323,17 +330,16 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 	t->buf = malloc((size_t)t->slots * t->slot_size);
 	t->lens = calloc(t->slots, sizeof(*t->lens));
 	/* in the socket's namespace, not the calling thread's */
-	t->fd = pfq_packet_socket_like(q->fd);
+	t->fd = fcntl(q->fd, F_DUPFD_CLOEXEC, 0);
 	if (!t->buf || !t->lens) {
 		rc = pfq_seterr(q, ENOMEM, "pfq_bind_tx: a TX queue of %u slots of %u bytes: "
 				"out of memory", t->slots, t->slot_size);
 	} else if (t->fd < 0) {
-		rc = pfq_seterr(q, -t->fd, "pfq_bind_tx: socket: %s", strerror(-t->fd));
+		rc = pfq_seterr(q, errno, "pfq_bind_tx: %s", strerror(errno));
 	} else if (setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
 			      sizeof(send_timeout)) < 0 ||
 		   (queue == PFQ_ANY_QUEUE &&
-		    setsockopt(t->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0) ||
-		   bind(t->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		    setsockopt(t->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)) {
 		rc = pfq_seterr(q, errno, "pfq_bind_tx: %s: %s", dev, strerror(errno));
 	} else {
 		/* a chosen queue: the qdisc path, where a TC egress program

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct testhost th;
@@ -325,6 +327,42 @@ static void test_device_down(void **state)
 	pfq_close(q);
 }
 
+/* a program that opened its socket and then gave up its privileges (as
+ * tcpdump does) can still transmit, as with stock libpcap */
+static void test_after_privilege_drop(void **state)
+{
+	pfq_t *r = receiver();
+	struct capture c;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pfq_t *q = open_side('a', 64, 0, 16);
+
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		if (pfq_bind_tx(q, "a0", PFQ_ANY_QUEUE, PFQ_NO_TX_THREAD) < 0) {
+			fprintf(stderr, "%s\n", pfq_error(q));
+			_exit(3);
+		}
+		for (size_t i = 0; i < 10; i++)
+			if (pfq_send(q, frames[i], lens[i], 1) != (int)lens[i])
+				_exit(4);
+		_exit(pfq_close(q) == 0 ? 0 : 5);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	cap_init(&c, 64);
+	cap_collect(r, &c, 10, 3000, 200);
+	check_arrived(&c, 0, 10, 1);
+	cap_free(&c);
+	pfq_close(r);
+}
+
 /* a chosen hardware TX queue: the frames leave by it, and veth hands them
  * to the peer's RX queue of the same number */
 static void test_hw_queue(void **state)
@@ -387,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_device_down),
 		cmocka_unit_test(test_hw_queue),
+		cmocka_unit_test(test_after_privilege_drop),
 	};
 
 	return cmocka_run_group_tests_name("pfq-tx", tests, setup, teardown);
