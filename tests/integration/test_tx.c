@@ -81,6 +81,17 @@ static void check_arrived(const struct capture *c, size_t first, size_t n, unsig
 	}
 }
 
+/* r receives frames[0..n) in order, each `copies` times, within 3 s */
+static void expect_arrived(pfq_t *r, size_t n, unsigned copies)
+{
+	struct capture c;
+
+	cap_init(&c, n * copies + 16);
+	cap_collect(r, &c, n * copies, 3000, 200);
+	check_arrived(&c, 0, n, copies);
+	cap_free(&c);
+}
+
 static void check_stats(pfq_t *q, uint64_t submitted, uint64_t sent)
 {
 	struct pfq_stats st;
@@ -93,17 +104,13 @@ static void check_stats(pfq_t *q, uint64_t submitted, uint64_t sent)
 static void test_sync_exact(void **state)
 {
 	pfq_t *r = receiver(), *q = open_side('a', 64, 0, 64);
-	struct capture c;
 
 	(void)state;
 	assert_int_equal(pfq_bind_tx(q, "a0", PFQ_ANY_QUEUE, PFQ_NO_TX_THREAD), 0);
 	for (size_t i = 0; i < NFRAMES; i++)
 		assert_int_equal(pfq_send(q, frames[i], lens[i], 1), (int)lens[i]);
 	check_stats(q, NFRAMES, NFRAMES);
-	cap_init(&c, 2 * NFRAMES);
-	cap_collect(r, &c, NFRAMES, 3000, 200);
-	check_arrived(&c, 0, NFRAMES, 1);
-	cap_free(&c);
+	expect_arrived(r, NFRAMES, 1);
 	assert_int_equal(pfq_close(q), 0);
 	assert_int_equal(pfq_close(r), 0);
 }
@@ -111,17 +118,13 @@ static void test_sync_exact(void **state)
 static void test_copies(void **state)
 {
 	pfq_t *r = receiver(), *q = open_side('a', 64, 0, 16);
-	struct capture c;
 
 	(void)state;
 	assert_int_equal(pfq_bind_tx(q, "a0", PFQ_ANY_QUEUE, PFQ_NO_TX_THREAD), 0);
 	for (size_t i = 0; i < 10; i++)
 		assert_int_equal(pfq_send(q, frames[i], lens[i], 3), (int)lens[i]);
 	check_stats(q, 30, 30);
-	cap_init(&c, 64);
-	cap_collect(r, &c, 30, 3000, 200);
-	check_arrived(&c, 0, 10, 3);
-	cap_free(&c);
+	expect_arrived(r, 10, 3);
 	pfq_close(q);
 	pfq_close(r);
 }
@@ -130,7 +133,6 @@ static void test_copies(void **state)
 static void test_async_flush_on_close(void **state)
 {
 	pfq_t *r = receiver(), *q = open_side('a', 64, 0, 512);
-	struct capture c;
 
 	(void)state;
 	assert_int_equal(pfq_set_tx_batch(q, 64), 0);
@@ -139,10 +141,7 @@ static void test_async_flush_on_close(void **state)
 	for (size_t i = 0; i < 100; i++)
 		assert_int_equal(pfq_send_async(q, frames[i], lens[i], 1), (int)lens[i]);
 	assert_int_equal(pfq_close(q), 0);
-	cap_init(&c, 256);
-	cap_collect(r, &c, 100, 3000, 200);
-	check_arrived(&c, 0, 100, 1);
-	cap_free(&c);
+	expect_arrived(r, 100, 1);
 	pfq_close(r);
 }
 
@@ -233,7 +232,6 @@ static void test_tx_thread(void **state)
 {
 	int core = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	pfq_t *r = receiver(), *q = open_side('a', 64, 0, 256);
-	struct capture c;
 	cpu_set_t set;
 	int tid;
 
@@ -254,10 +252,7 @@ static void test_tx_thread(void **state)
 		assert_int_equal(n, (int)lens[i]);
 	}
 	assert_int_equal(pfq_sync_queue(q, 0), 0);
-	cap_init(&c, 2 * NFRAMES);
-	cap_collect(r, &c, NFRAMES, 3000, 200);
-	check_arrived(&c, 0, NFRAMES, 1);
-	cap_free(&c);
+	expect_arrived(r, NFRAMES, 1);
 	assert_int_equal(pfq_unbind_tx(q), 0);
 	assert_int_equal(find_tx_thread(core), -1); /* stopped and joined */
 	pfq_close(q);
@@ -332,7 +327,6 @@ static void test_device_down(void **state)
 static void test_after_privilege_drop(void **state)
 {
 	pfq_t *r = receiver();
-	struct capture c;
 	int status;
 	pid_t pid;
 
@@ -356,10 +350,7 @@ static void test_after_privilege_drop(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	cap_init(&c, 64);
-	cap_collect(r, &c, 10, 3000, 200);
-	check_arrived(&c, 0, 10, 1);
-	cap_free(&c);
+	expect_arrived(r, 10, 1);
 	pfq_close(r);
 }
 
