@@ -54,8 +54,10 @@ struct pfq_tx {
 	uint32_t *lens;
 	uint32_t slots;
 	uint32_t slot_size;    /* largest frame accepted */
-	_Atomic uint32_t head; /* frames written (mod 2^32), by the producer */
-	_Atomic uint32_t tail; /* frames drained, by the drain */
+	/* frame counts (64 bits: a 32-bit count wraps within minutes at line
+	 * rate, and slots need not divide 2^32, so frame % slots would jump) */
+	_Atomic uint64_t head; /* frames written, by the producer */
+	_Atomic uint64_t tail; /* frames drained, by the drain */
 	uint32_t unkicked;     /* written since the drain was last asked */
 	uint32_t batch;
 	int core;              /* CPU of the TX thread, PFQ_NO_TX_THREAD none */
@@ -106,8 +108,8 @@ static int drain(struct pfq_tx *t, bool wait)
 
 	pthread_mutex_lock(&t->flush_mu);
 	for (;;) {
-		uint32_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
-		uint32_t n = atomic_load_explicit(&t->head, memory_order_acquire) - tail;
+		uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+		uint32_t n = (uint32_t)(atomic_load_explicit(&t->head, memory_order_acquire) - tail);
 		int k, r;
 
 		if (n == 0)
@@ -115,7 +117,7 @@ static int drain(struct pfq_tx *t, bool wait)
 		k = n < TX_VEC ? (int)n : TX_VEC;
 		memset(msgs, 0, sizeof(msgs[0]) * (size_t)k);
 		for (int i = 0; i < k; i++) {
-			uint32_t s = (tail + (uint32_t)i) % t->slots;
+			uint32_t s = (uint32_t)((tail + (uint64_t)i) % t->slots);
 
 			iov[i].iov_base = t->buf + (size_t)s * t->slot_size;
 			iov[i].iov_len = t->lens[s];
@@ -127,7 +129,7 @@ static int drain(struct pfq_tx *t, bool wait)
 		r = sendmmsg(t->fd, msgs, (unsigned)k, wait ? 0 : MSG_DONTWAIT);
 		if (r > 0) {
 			atomic_fetch_add(&t->sent, (uint64_t)r);
-			atomic_store_explicit(&t->tail, tail + (uint32_t)r, memory_order_release);
+			atomic_store_explicit(&t->tail, tail + (uint64_t)r, memory_order_release);
 			busy_since = 0;
 			continue;
 		}
@@ -383,7 +385,7 @@ int pfq_unbind_tx(pfq_t *q)
 static int enqueue(pfq_t *q, const void *buf, size_t len, unsigned copies)
 {
 	struct pfq_tx *t = q->tx;
-	uint32_t head;
+	uint64_t head;
 
 	if (!t)
 		return pfq_seterr(q, ENOTCONN, "send: TX is not bound (pfq_bind_tx)");
@@ -402,7 +404,7 @@ static int enqueue(pfq_t *q, const void *buf, size_t len, unsigned copies)
 	if (t->slots - (head - atomic_load_explicit(&t->tail, memory_order_acquire)) < copies)
 		return 0;
 	for (unsigned c = 0; c < copies; c++) {
-		uint32_t s = (head + c) % t->slots;
+		uint32_t s = (uint32_t)((head + c) % t->slots);
 
 		memcpy(t->buf + (size_t)s * t->slot_size, buf, len);
 		t->lens[s] = (uint32_t)len;
