@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 /*
  * Format an error message into buf (n bytes; nothing is written when buf is
@@ -21,6 +23,15 @@ int pfq_errf(char *buf, size_t n, int e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int pfq_verrf(char *buf, size_t n, int e, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
+
+/* CLOCK_MONOTONIC in nanoseconds */
+static inline uint64_t pfq_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* rc, with errno set to -rc when rc is negative (libbpf_err's job): what a
  * public call returns, so that a caller may read either */

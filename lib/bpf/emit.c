@@ -34,8 +34,10 @@ void emit(struct emit *e, struct bpf_insn i)
 
 void emit_ld64(struct emit *e, int reg, uint64_t v)
 {
-	emit(e, bi_make(BPF_LD | BPF_DW | BPF_IMM, (uint8_t)reg, 0, 0, (int32_t)(uint32_t)v));
-	emit(e, bi_make(0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32)));
+	const struct bpf_insn ld[] = { BI_LD_IMM64((uint8_t)reg, v) };
+
+	emit(e, ld[0]);
+	emit(e, ld[1]);
 }
 
 void emit_ld_map(struct emit *e, int reg, int map_fd)

@@ -42,5 +42,9 @@ static inline struct bpf_insn bi_make(uint8_t code, uint8_t dst, uint8_t src,
 #define BI_JA(off) bi_make(BPF_JMP | BPF_JA, 0, 0, off, 0)
 #define BI_CALL(helper) bi_make(BPF_JMP | BPF_CALL, 0, 0, 0, helper)
 #define BI_EXIT() bi_make(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+/* dst = v (64 bit): the two slots of ld_imm64, for an initializer list */
+#define BI_LD_IMM64(dst, v)                                                     \
+	bi_make(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, (int32_t)(uint32_t)(v)),  \
+		bi_make(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
 
 #endif /* PFQ_BPF_INSN_H */

@@ -8,13 +8,13 @@
  */
 #include "group.h"
 #include "vault.h"
+#include "../shared.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* a join that makes the group copy to several members waits this long for
@@ -28,14 +28,6 @@
 const char *pfq_groups_error(void)
 {
 	return pfq_error(NULL);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int check_gid(pfq_t *q, int gid)
@@ -608,7 +600,7 @@ void pfq_group_maintain(pfq_t *q)
 
 	if (q->gid < 0 || !q->gk)
 		return;
-	now = now_ns();
+	now = pfq_now_ns();
 	/* a dead member's share moves within this period */
 	if (now - q->maintain_ns < MAINTAIN_NS)
 		return;

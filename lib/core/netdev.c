@@ -41,6 +41,18 @@ int pfq_dev_ifindex(int fd, const char *dev)
 	return ifr.ifr_ifindex;
 }
 
+int pfq_dev_mtu(int fd, const char *dev)
+{
+	struct ifreq ifr;
+	int err = fill_ifreq(&ifr, dev);
+
+	if (err)
+		return err;
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		return -errno;
+	return ifr.ifr_mtu;
+}
+
 /* dev's channel counts (ethtool); -ENODEV, or 1 when the driver has none */
 static int channels(int fd, const char *dev, struct ethtool_channels *ch)
 {

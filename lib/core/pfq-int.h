@@ -112,6 +112,8 @@ int pfq_dev_ifindex(int fd, const char *dev);
 int pfq_dev_rx_queues(int fd, const char *dev);
 bool pfq_dev_is_veth(int fd, const char *dev);
 int pfq_packet_socket_like(int fd);
+/* MTU of dev, or -errno */
+int pfq_dev_mtu(int fd, const char *dev);
 /* TX queues of dev (0 when the driver does not say) or -errno */
 int pfq_dev_tx_queues(int fd, const char *dev);
 /* run fn(arg) with the calling thread in socket sock's network namespace

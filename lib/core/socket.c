@@ -256,7 +256,7 @@ int pfq_close(pfq_t *q)
 				  "(closed twice?)");
 	if (q->enabled)
 		pfq_disable(q);
-	pfq_tx_close(q); /* what is queued goes out first */
+	pfq_unbind_tx(q); /* what is queued goes out first */
 	pfq_group_close(q);
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);

@@ -23,6 +23,8 @@
  */
 #include "tx.h"
 
+#include "../shared.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
@@ -39,7 +41,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TX_ETH_MIN 14          /* an Ethernet header */
@@ -59,7 +60,6 @@ struct pfq_tx {
 	_Atomic uint64_t head; /* frames written, by the producer */
 	_Atomic uint64_t tail; /* frames drained, by the drain */
 	uint32_t unkicked;     /* written since the drain was last asked */
-	uint32_t batch;
 	int core;              /* CPU of the TX thread, PFQ_NO_TX_THREAD none */
 	int link;              /* the TC egress link choosing the hw queue, -1 */
 	struct sockaddr_ll to; /* the device the frames go to */
@@ -74,16 +74,7 @@ struct pfq_tx {
 
 	_Atomic uint64_t sent, fail;
 	uint64_t disc;         /* producer only */
-	_Atomic int last_err;  /* the drain's last hard error (-errno), 0 none */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static bool gone(int err)
 {
@@ -142,8 +133,8 @@ static int drain(struct pfq_tx *t, bool wait)
 			if (!wait)
 				break;
 			if (!busy_since)
-				busy_since = now_ms();
-			if (now_ms() - busy_since < TX_BUSY_MS) {
+				busy_since = pfq_now_ns();
+			if (pfq_now_ns() - busy_since < TX_BUSY_MS * 1000000ull) {
 				usleep(50);
 				continue;
 			}
@@ -162,8 +153,6 @@ static int drain(struct pfq_tx *t, bool wait)
 		atomic_store_explicit(&t->tail, tail + 1, memory_order_release);
 	}
 	pthread_mutex_unlock(&t->flush_mu);
-	if (err)
-		atomic_store(&t->last_err, err);
 	return err;
 }
 
@@ -264,17 +253,6 @@ static void stop_thread(struct pfq_tx *t)
 	t->efd = -1;
 }
 
-static int dev_mtu(int fd, const char *dev)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
-		return -errno;
-	return ifr.ifr_mtu;
-}
-
 static void tx_free(struct pfq_tx *t)
 {
 	if (t->link >= 0)
@@ -312,7 +290,7 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 	sll.sll_ifindex = pfq_dev_ifindex(q->fd, dev);
 	if (sll.sll_ifindex <= 0)
 		return pfq_seterr(q, ENODEV, "pfq_bind_tx: device '%s': no such device", dev);
-	mtu = dev_mtu(q->fd, dev);
+	mtu = pfq_dev_mtu(q->fd, dev);
 	if (mtu < 0)
 		return pfq_seterr(q, -mtu, "pfq_bind_tx: device '%s': %s", dev, strerror(-mtu));
 
@@ -325,13 +303,12 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 	t->to = sll;
 	t->core = core;
 	t->slots = q->tx_slots;
-	t->batch = q->tx_batch ? q->tx_batch : 1;
 	snprintf(t->dev, sizeof(t->dev), "%s", dev);
 	/* xmitlen 0: the device's largest frame (MTU, Ethernet header, a tag) */
 	t->slot_size = q->xmitlen ? q->xmitlen : (uint32_t)mtu + TX_ETH_MIN + 4;
 	t->buf = malloc((size_t)t->slots * t->slot_size);
 	t->lens = calloc(t->slots, sizeof(*t->lens));
-	/* in the socket's namespace, not the calling thread's */
+	/* the PFQ socket itself: no new socket, no privilege needed */
 	t->fd = fcntl(q->fd, F_DUPFD_CLOEXEC, 0);
 	if (!t->buf || !t->lens) {
 		rc = pfq_seterr(q, ENOMEM, "pfq_bind_tx: a TX queue of %u slots of %u bytes: "
@@ -421,7 +398,7 @@ static int drain_error(pfq_t *q, int rc)
 }
 
 /* queued and sent now, waiting for it: len or -errno */
-static int send_now(pfq_t *q, const void *buf, size_t len, unsigned copies)
+int pfq_send(pfq_t *q, const void *buf, size_t len, unsigned copies)
 {
 	int rc;
 
@@ -471,7 +448,7 @@ static int send_later(pfq_t *q, const void *buf, size_t len, unsigned copies, bo
 			wake_thread(t);
 		return 0;
 	}
-	if (t->unkicked >= t->batch) {
+	if (t->unkicked >= (uint32_t)pfq_get_tx_batch(q)) {
 		if (threaded) {
 			wake_thread(t);
 		} else {
@@ -482,11 +459,6 @@ static int send_later(pfq_t *q, const void *buf, size_t len, unsigned copies, bo
 		}
 	}
 	return (int)len;
-}
-
-int pfq_send(pfq_t *q, const void *buf, size_t len, unsigned copies)
-{
-	return send_now(q, buf, len, copies);
 }
 
 int pfq_send_async(pfq_t *q, const void *buf, size_t len, unsigned copies)
@@ -506,7 +478,7 @@ int pfq_send_raw(pfq_t *q, const void *buf, size_t len, uint64_t nsec, unsigned 
 	 * (SO_TXTIME needs a socket-wide ETF qdisc): kept out, as the
 	 * original 6.1 ignored it */
 	(void)nsec;
-	return async ? send_later(q, buf, len, copies, true) : send_now(q, buf, len, copies);
+	return async ? send_later(q, buf, len, copies, true) : pfq_send(q, buf, len, copies);
 }
 
 int pfq_sync_queue(pfq_t *q, int queue)
@@ -531,8 +503,6 @@ int pfq_set_tx_batch(pfq_t *q, size_t batch)
 		return pfq_seterr(q, EINVAL, "tx_batch %zu out of range (1..%u)", batch,
 				  PFQ_TX_BATCH_MAX);
 	q->tx_batch = (uint32_t)batch;
-	if (q->tx)
-		q->tx->batch = (uint32_t)batch;
 	return 0;
 }
 
@@ -552,9 +522,4 @@ void pfq_tx_stats(pfq_t *q, struct pfq_stats *s)
 		s->disc += q->tx->disc;
 		s->fail += atomic_load(&q->tx->fail);
 	}
-}
-
-void pfq_tx_close(pfq_t *q)
-{
-	pfq_unbind_tx(q);
 }

@@ -8,8 +8,6 @@
 
 /* the socket's TX counters (sent, disc, fail) into s */
 void pfq_tx_stats(pfq_t *q, struct pfq_stats *s);
-/* at pfq_close: flush, stop the TX thread, free the ring */
-void pfq_tx_close(pfq_t *q);
 
 /* tx_queue.c: a TC egress program sending socket sock's frames on hw TX
  * queue `queue` of dev: its link fd, or -errno (message on q) */

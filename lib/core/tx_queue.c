@@ -68,8 +68,7 @@ int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int qu
 	struct bpf_insn prog[] = {
 		BI_MOV_REG(BPF_REG_6, BPF_REG_1),
 		BI_CALL(BPF_FUNC_get_socket_cookie),
-		bi_make(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, 0, 0, (int32_t)(uint32_t)cookie),
-		bi_make(0, 0, 0, 0, (int32_t)(uint32_t)(cookie >> 32)),
+		BI_LD_IMM64(BPF_REG_1, cookie),
 		BI_JMP_REG(BPF_JNE, BPF_REG_0, BPF_REG_1, 2),
 		BI_MOV_IMM(BPF_REG_2, queue + 1),
 		BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, SKB_OFF(queue_mapping)),
