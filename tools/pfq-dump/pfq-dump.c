@@ -36,6 +36,7 @@ static void usage(FILE *f)
 "-C takes a computation that only filters (e.g. 'tcp >-> port 80'), run in\n"
 "the kernel as a classic socket filter.\n"
 "\n"
+"Options:\n"
 "  -i, --interface LIST  devices, ':'-separated; DEV@N binds hw queue N only\n"
 "  -g, --group GID       join group GID (0..63)\n"
 "  -C, --computation E   the PFQ/lang computation (the group's with -g)\n"
