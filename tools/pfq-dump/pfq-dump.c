@@ -27,7 +27,7 @@ static void usage(FILE *f)
 {
 	fputs(
 "Usage: pfq-dump -i DEV[@QUEUE][:DEV[@QUEUE]...] [options]\n"
-"       pfq-dump -g GID [-i LIST] [-C COMPUTATION] [options]\n"
+"  or:  pfq-dump -g GID [-i LIST] [-C COMPUTATION] [options]\n"
 "Capture from one or more devices through a PFQ socket and print one line\n"
 "per packet (or write them to a pcap file with nanosecond timestamps).\n"
 "With -g the socket joins PFQ group GID (shared policy) instead: the devices\n"
