@@ -14,6 +14,9 @@
 #   disable        take it out of the loader's path again
 #   status         enabled (and the directory) or disabled
 #
+# Options:
+#   -h, --help     this text
+#
 # With it enabled, the seed's commands run as written:
 #   tcpdump -n -i pfq:eth0:eth1
 # Every other device, and files, still go to the system libpcap.
