@@ -413,9 +413,10 @@ PFQ_API int pfq_group_fprog_reset(pfq_t *q, int gid);
 /* VLAN filters: vid 1..4095, PFQ_VLAN_UNTAG (0) untagged, PFQ_VLAN_ANYTAG (-1) all tagged. */
 /* Turn the group's VLAN filter on or off. 0. */
 PFQ_API int pfq_vlan_filters_enable(pfq_t *q, int gid, int on);
-/* Let vid pass the group's VLAN filter. 0; -EINVAL vid. */
+/* Let vid pass the group's VLAN filter (which must be on). 0; -EINVAL vid;
+ * -EPERM the filter is off. */
 PFQ_API int pfq_vlan_set_filter(pfq_t *q, int gid, int vid);
-/* Stop letting vid pass. 0; -EINVAL vid. */
+/* Stop letting vid pass. 0; -EINVAL vid; -EPERM the filter is off. */
 PFQ_API int pfq_vlan_reset_filter(pfq_t *q, int gid, int vid);
 /* The group's statistics (recv, drop, frwd, kern; disc: forwarded and
  * egress copies the kernel refused). 0; -ENOENT; -EACCES

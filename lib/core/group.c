@@ -107,7 +107,6 @@ static int begin(struct gsession *s, uint64_t netns, int gid, bool create, bool 
 			 "the group)" : "");
 		return rc;
 	}
-	s->k->seen_seq = reg_seq(&s->k->f);
 	return 0;
 }
 
@@ -129,7 +128,6 @@ static int end(struct gsession *s)
 		if (s->k->last)
 			*s->k->last = *s->g;
 	}
-	s->k->seen_seq = reg_seq(&s->k->f);
 	s->k->procs[0] = s->k->procs[1] = 0;
 	for (int i = 0; i < REG_MAX_PROCS; i++)
 		if (s->g->proc[i].pid)
@@ -590,6 +588,43 @@ int pfq_group_activate(pfq_t *q, bool on)
 	return rc;
 }
 
+int pfq_group_refresh_row(pfq_t *q)
+{
+	struct gsession s;
+	char err[256] = "";
+	int row, rc;
+
+	rc = gs_begin_member(&s, q, false);
+	if (rc < 0)
+		return rc;
+	row = reg_find_member(s.g, (uint32_t)q->id);
+	if (row >= 0) {
+		s.g->m[row].weight = (uint32_t)q->weight;
+		s.g->m[row].dirs = (uint32_t)q->dirs;
+		s.dirty = true;
+		rc = gk_push_table(s.k, s.g, err, sizeof(err));
+		if (rc && err[0])
+			pfq_seterr(q, -rc, "%s", err);
+	}
+	gs_finish(&s);
+	return rc;
+}
+
+int pfq_group_own_part(pfq_t *q)
+{
+	struct gsession s;
+	char err[256] = "";
+	int rc = gs_begin_member(&s, q, false);
+
+	if (rc < 0)
+		return rc;
+	rc = own_part(q, &s, err, sizeof(err));
+	if (rc && err[0])
+		pfq_seterr(q, -rc, "egress: %s", err);
+	gs_finish(&s);
+	return rc;
+}
+
 int pfq_group_egress_clear(pfq_t *q)
 {
 	struct gsession s;
@@ -627,7 +662,9 @@ static bool news(pfq_t *q)
 {
 	struct gk *k = q->gk;
 
-	return reg_seq(&k->f) != k->seen_seq;
+	/* per socket: a change another member socket of this process made is
+	 * news to this one (it may have to take copies now) */
+	return reg_seq(&k->f) != q->seen_seq;
 }
 
 void pfq_group_maintain(pfq_t *q)
@@ -653,6 +690,7 @@ void pfq_group_maintain(pfq_t *q)
 		return;
 	own_part(q, &s, err, sizeof(err));
 	gs_finish(&s);
+	q->seen_seq = reg_seq(&q->gk->f);
 publish:
 	row = -1;
 	{

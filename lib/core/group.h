@@ -44,7 +44,6 @@ struct gk {
 	int ref_fd;          /* a socket of the caller, in the group's namespace
 			      * (borrowed for the session: new sockets go there) */
 	pthread_mutex_t mu;  /* threads of this process share the file's locks */
-	uint64_t seen_seq;   /* registry commit last looked at */
 	uint64_t procs[2];   /* proc slots in use when we last looked */
 	struct reg_group *last; /* the record as we last left it (repairs) */
 	struct gk *next;
@@ -127,6 +126,11 @@ void pfq_group_maintain(pfq_t *q);         /* look after the group now and then 
  * sets one (with the group's TC program), group.c clears it (the table
  * only: a TC program with no endpoint to send to sends nothing) */
 int pfq_group_egress_set(pfq_t *q);
+/* the member takes its part as the group makes it now (its copies hooked
+ * or not: an endpoint's never) */
+int pfq_group_own_part(pfq_t *q);
+/* the member's row takes the socket's weight and directions now */
+int pfq_group_refresh_row(pfq_t *q);
 int pfq_group_egress_clear(pfq_t *q);
 
 /* member.c: a member's sockets */

@@ -220,7 +220,10 @@ int pfq_group_egress_set(pfq_t *q)
 {
 	/* a change like any other: the group's TC program (compiled for the
 	 * members the record has) must send to the new endpoint first */
-	return change(q, q->gid, do_egress, NULL, "egress");
+	int rc = change(q, q->gid, do_egress, NULL, "egress");
+
+	/* a socket that took the group's copies takes them no more */
+	return rc ? rc : pfq_group_own_part(q);
 }
 
 int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src)
@@ -294,7 +297,6 @@ static int do_vlan(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 	const struct vlan_arg *a = arg;
 	int lo, hi;
 
-	(void)gid;
 	if (a->what == 0) {
 		g->vlan_on = a->value != 0;
 		return 0;
@@ -302,6 +304,11 @@ static int do_vlan(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 	if (a->value < PFQ_VLAN_ANYTAG || a->value > 4095)
 		return pfq_seterr(q, EINVAL, "VLAN filter: id %d out of range (-1 any tag, 0 "
 				  "untagged, 1..4095)", a->value);
+	/* as the original: ids are set while the filter is on (a change that
+	 * is not in force would otherwise be lost without a word) */
+	if (!g->vlan_on)
+		return pfq_seterr(q, EPERM, "VLAN filter of group %d is off: turn it on first "
+				  "(pfq_vlan_filters_enable)", gid);
 	lo = a->value == PFQ_VLAN_ANYTAG ? 1 : a->value;
 	hi = a->value == PFQ_VLAN_ANYTAG ? 4095 : a->value;
 	for (int v = lo; v <= hi; v++) {
@@ -310,7 +317,7 @@ static int do_vlan(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 		else
 			g->vlan_vids[v / 8] &= (uint8_t)~(1u << (v % 8));
 	}
-	return g->vlan_on ? 0 : 1; /* the table only matters once enabled */
+	return 0;
 }
 
 int pfq_vlan_filters_enable(pfq_t *q, int gid, int on)

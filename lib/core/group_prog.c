@@ -89,6 +89,31 @@ static pfq_lang_bpf *load_flavour(const pfq_lang_program *prog,
 	return b;
 }
 
+/*
+ * Endpoints the group cannot serve: the TC program sends what arrives on
+ * the group's named devices, so a binding to any device (no TC hook) would
+ * lose their share silently, and an endpoint on a device the group
+ * captures from would feed its copies back into the group. 1 (err set).
+ */
+static int egress_refused(const struct reg_group *g, int gid, char *err, size_t errlen)
+{
+	for (uint32_t b = 0; b < g->nbind; b++) {
+		if (g->bind[b].ifindex <= 0) {
+			snprintf(err, errlen, "group %d: egress endpoints need the group's devices "
+				 "by name (a binding to any device has no TC hook to send from)", gid);
+			return 1;
+		}
+		for (int i = 0; i < REG_MAX_MEMBERS; i++)
+			if (g->m[i].id && g->m[i].egress_ifindex == g->bind[b].ifindex) {
+				snprintf(err, errlen, "group %d: egress endpoint on '%s', a device "
+					 "the group captures from (its copies would come back)",
+					 gid, g->bind_dev[b]);
+				return 1;
+			}
+	}
+	return 0;
+}
+
 struct gk_progs *gk_compile(struct gk *k, const struct reg_group *g, char *err, size_t errlen)
 {
 	struct pfq_lang_group_spec *spec = calloc(1, sizeof(*spec));
@@ -123,18 +148,20 @@ struct gk_progs *gk_compile(struct gk *k, const struct reg_group *g, char *err, 
 	}
 	for (int i = 0; i < REG_MAX_MEMBERS; i++)
 		spec->egress |= g->m[i].id && g->m[i].egress_ifindex;
+	if (spec->egress && egress_refused(g, k->gid, err, errlen))
+		goto fail_inval;
 	spec->vlan_on = (int)g->vlan_on;
 	memcpy(spec->vlan_vids, g->vlan_vids, sizeof(spec->vlan_vids));
 	/* one receiver per packet: the fanout program; copies: the members' */
 	p->fanout = load_flavour(prog, spec, PFQ_LANG_GROUP_FANOUT, &k->sink, k->gid, "fanout ",
 				 err, errlen);
 	if (!p->fanout)
-		goto fail_inval;
+		goto fail_load;
 	if (p->fates.may_copy || p->fates.may_double) {
 		p->members = load_flavour(prog, spec, PFQ_LANG_GROUP_MEMBERS, &k->sink, k->gid, "",
 					  err, errlen);
 		if (!p->members)
-			goto fail_inval;
+			goto fail_load;
 	}
 	/* forwarding, host-stack decisions and egress endpoints: a TC program
 	 * on the devices */
@@ -142,11 +169,15 @@ struct gk_progs *gk_compile(struct gk *k, const struct reg_group *g, char *err, 
 		p->tc = load_flavour(prog, spec, PFQ_LANG_GROUP_TC, &k->sink, k->gid, "TC ", err,
 				     errlen);
 		if (!p->tc)
-			goto fail_inval;
+			goto fail_load;
 	}
 	pfq_lang_free(prog);
 	free(spec);
 	return p;
+fail_load:
+	/* the kernel's reason (EPERM without CAP_BPF ...), or the compiler's */
+	if (errno)
+		goto fail;
 fail_inval:
 	errno = EINVAL;
 fail:

@@ -73,6 +73,7 @@ struct pfq {
 	bool in_fanout;      /* gfd joined the fanout (at the first enable) */
 	bool copies;         /* the main socket takes the group's copies */
 	uint64_t maintain_ns;  /* last look after the group */
+	uint64_t seen_seq;     /* the registry commit it last looked after */
 	uint64_t netns;        /* inode of the socket's network namespace (registry) */
 
 	int efd;              /* epoll over the sockets (pfq_get_fd) */

@@ -353,7 +353,10 @@ int pfq_set_weight(pfq_t *q, int weight)
 		return pfq_seterr(q, EINVAL, "weight %d out of range (1..%d)",
 				  weight, PFQ_WEIGHT_MAX);
 	q->weight = weight;
-	return q->enabled ? pfq_group_activate(q, true) : 0;
+	if (q->enabled)
+		return pfq_group_activate(q, true);
+	/* an egress endpoint has its row while not enabled */
+	return q->gid >= 0 ? pfq_group_refresh_row(q) : 0;
 }
 
 int pfq_get_weight(const pfq_t *q)

@@ -47,6 +47,10 @@ int pfq_lang_dispatch(const struct pfq_lang_decision *d, const struct pfq_member
 	uint32_t n = t->n < PFQ_MAX_MEMBERS ? t->n : PFQ_MAX_MEMBERS;
 	int a, b;
 
+	/* an egress endpoint's socket reads nothing: the TC program sends */
+	for (uint32_t i = 0; i < n; i++)
+		if (t->m[i].id == id && t->m[i].egress_ifindex)
+			return 0;
 	switch (d->fate) {
 	case PFQ_FATE_COPY:
 		for (uint32_t i = 0; i < n; i++)

@@ -92,7 +92,7 @@ struct pfq_lang_group_spec {
 	 * 1: the TC flavour, a SCHED_CLS program for the ingress of the bound
 	 * devices that runs the computation once per packet and executes its
 	 * forwarding (copies sent on the target devices, counted in frwd) and
-	 * its verdict for the host stack (TC_ACT_OK when `kernel`/`detour` asked
+	 * its verdict for the host stack (tcx "next" when `kernel`/`detour` asked
 	 * for it, counted in kern; TC_ACT_SHOT otherwise) */
 	int tc;
 	/* 1: the fanout flavour, the PACKET_FANOUT_EBPF program of the group's
@@ -112,7 +112,7 @@ struct pfq_lang_group_spec {
 	 * the program also runs the dispatch and sends a copy of the packet
 	 * out of each egress member's device that the decision names (frwd;
 	 * disc when refused). It decides for the host stack only when the
-	 * computation does (pfq_lang_needs_tc); otherwise it answers TC_ACT_OK
+	 * computation does (pfq_lang_needs_tc); otherwise it answers tcx "next"
 	 * to every packet. */
 	int egress;
 };
@@ -208,7 +208,8 @@ int pfq_lang_members_map_update(int map_fd, const struct pfq_member_table *t);
  * while a program may still read it: after the next swap, not before. */
 int pfq_lang_member_table_create(void);
 int pfq_lang_members_map_set(int map_fd, int table_fd, const struct pfq_member_table *t);
-/* Reference dispatch: 1 when member id receives a packet with decision d.
+/* Reference dispatch: 1 when member id receives a packet with decision d
+ * in its socket (never an egress endpoint's, which the TC program sends).
  * Copy: every eligible member (class in the mask); steer: the entry
  * fold(mix(hash), W) of the list where each eligible member appears
  * weight times; double steer: either hash; steer-to n: member n. */

@@ -107,6 +107,8 @@ static const struct flavour {
  * message says which function. */
 static const char *const documented[] = {
 	"too large for the kernel's verifier", "nested more than",
+	/* the group TC flavour with egress endpoints */
+	"cannot serve egress endpoints",
 };
 
 struct tally {

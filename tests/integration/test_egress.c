@@ -390,6 +390,130 @@ static void test_killed_endpoint(void **state)
 	close(ready[1]);
 }
 
+/* two groups on one device, each with an endpoint: both send (the first
+ * group's TC program lets the next one run) */
+static void test_two_groups(void **state)
+{
+	static uint8_t got[2][NFRAMES];
+	int ga = next_gid++, gb = next_gid++;
+	pfq_t *ma = manager(ga, "ip"), *mb = manager(gb, "ip");
+	pfq_t *ea = endpoint(ga, "b1", 1), *eb = endpoint(gb, "b1", 3);
+	pfq_t *c1 = peer(1), *c3 = peer(3);
+
+	(void)state; /* the groups and their members live until after_test */
+	(void)ma;
+	(void)mb;
+	(void)ea;
+	(void)eb;
+	memset(got, 0, sizeof(got));
+	send_frames(0, 100);
+	assert_int_equal(collect(c1, got[0], 100, 2000), 100);
+	assert_int_equal(collect(c3, got[1], 100, 2000), 100);
+}
+
+/* frames the endpoint's device refuses (it is down) count in disc */
+static void test_disc(void **state)
+{
+	static uint8_t got[NFRAMES];
+	int gid = next_gid++;
+	pfq_t *m = manager(gid, "ip"), *e = endpoint(gid, "b1", PFQ_ANY_QUEUE);
+	uint64_t disc = 0;
+
+	(void)state;
+	(void)e;
+	assert_int_equal(th_exec(&th, 'b', "ip link set b1 down"), 0);
+	send_frames(0, 50);
+	usleep(200000);
+	assert_int_equal(group_frwd(m, gid, &disc), 0);
+	assert_int_equal(th_exec(&th, 'b', "ip link set b1 up"), 0);
+	assert_int_equal(disc, 50);
+	memset(got, 0, sizeof(got));
+	(void)got;
+}
+
+/* a socket that took the group's copies (members mode) and becomes an
+ * endpoint reads nothing more; the readers keep their copies */
+static void test_endpoint_in_members_mode(void **state)
+{
+	static uint8_t got_r1[NFRAMES], got_r2[NFRAMES], got_e[NFRAMES], got_c[NFRAMES];
+	int gid = next_gid++;
+	pfq_t *m = manager(gid, "ip"), *r1 = reader(gid), *r2 = reader(gid), *e = reader(gid);
+	pfq_t *c = peer(PFQ_ANY_QUEUE);
+
+	(void)state;
+	(void)m;
+	memset(got_r1, 0, sizeof(got_r1));
+	memset(got_r2, 0, sizeof(got_r2));
+	memset(got_e, 0, sizeof(got_e));
+	memset(got_c, 0, sizeof(got_c));
+	/* the members take copies when they next look after the group (in
+	 * their reads): then the group is in members mode */
+	for (int round = 0; round < 3; round++) {
+		collect(r1, got_r1, 0, 250);
+		collect(r2, got_r2, 0, 250);
+		collect(e, got_e, 0, 250);
+	}
+	OK(e, pfq_egress_bind(e, "b1", PFQ_ANY_QUEUE));
+	send_frames(0, 200);
+	assert_int_equal(collect(c, got_c, 200, 2000), 200);
+	assert_int_equal(collect(r1, got_r1, 200, 2000), 200);
+	assert_int_equal(collect(r2, got_r2, 200, 2000), 200);
+	assert_int_equal(collect(e, got_e, 0, 200), 0);
+}
+
+/* the weight of an endpoint that does not read (not enabled) counts */
+static void test_weight(void **state)
+{
+	static uint8_t got_r[NFRAMES], got_c[NFRAMES];
+	int gid = next_gid++;
+	pfq_t *m = manager(gid, "ip >-> steer_flow"), *r = reader(gid);
+	pfq_t *e = endpoint(gid, "b1", PFQ_ANY_QUEUE), *c = peer(PFQ_ANY_QUEUE);
+	size_t nc, nr;
+
+	(void)state;
+	(void)m;
+	OK(e, pfq_set_weight(e, 8));
+	memset(got_r, 0, sizeof(got_r));
+	memset(got_c, 0, sizeof(got_c));
+	send_frames(0, NFRAMES);
+	nc = collect(c, got_c, NFRAMES, 1500);
+	nr = collect(r, got_r, NFRAMES - nc, 1500);
+	printf("  weight 8 endpoint %zu, weight 1 reader %zu of %d\n", nc, nr, NFRAMES);
+	assert_int_equal(nc + nr, NFRAMES);
+	assert_true(nc > NFRAMES * 3 / 4);
+}
+
+/* what the group cannot serve is refused, with the reason */
+static void test_refused(void **state)
+{
+	int gid = next_gid++;
+	pfq_t *m = manager(gid, "steer_rrobin"), *e = open_in('b', true);
+
+	(void)state;
+	OK(e, pfq_egress_bind(e, "b1", PFQ_ANY_QUEUE));
+	assert_true(pfq_join_group(e, gid, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED) < 0);
+	assert_non_null(strstr(pfq_error(e), "steer_rrobin"));
+	/* by flow it serves; then no round robin while it is there */
+	OK(m, pfq_set_group_computation_from_string(m, gid, "ip >-> steer_flow"));
+	assert_int_equal(pfq_join_group(e, gid, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), gid);
+	assert_true(pfq_set_group_computation_from_string(m, gid, "steer_rrobin") < 0);
+	assert_non_null(strstr(pfq_error(m), "steer_rrobin"));
+	/* no binding to any device, no endpoint on a captured device */
+	assert_true(pfq_bind_group(m, gid, "any", PFQ_ANY_QUEUE) < 0);
+	assert_non_null(strstr(pfq_error(m), "by name"));
+	assert_true(pfq_egress_bind(e, "b0", PFQ_ANY_QUEUE) < 0);
+	assert_non_null(strstr(pfq_error(e), "captures from"));
+	/* and the endpoint still sends where it did */
+	{
+		static uint8_t got_c[NFRAMES];
+		pfq_t *c = peer(PFQ_ANY_QUEUE);
+
+		memset(got_c, 0, sizeof(got_c));
+		send_frames(0, 100);
+		assert_int_equal(collect(c, got_c, 100, 2000), 100);
+	}
+}
+
 static void test_bad_calls(void **state)
 {
 	pfq_t *q = open_in('b', true);
@@ -443,6 +567,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_host_stack_untouched, after_test),
 		cmocka_unit_test_teardown(test_unbind, after_test),
 		cmocka_unit_test_teardown(test_killed_endpoint, after_test),
+		cmocka_unit_test_teardown(test_two_groups, after_test),
+		cmocka_unit_test_teardown(test_disc, after_test),
+		cmocka_unit_test_teardown(test_endpoint_in_members_mode, after_test),
+		cmocka_unit_test_teardown(test_weight, after_test),
+		cmocka_unit_test_teardown(test_refused, after_test),
 	};
 	char dir[] = "/tmp/pfq-egress-XXXXXX";
 

@@ -347,6 +347,8 @@ static void test_vlan_filters(void **s)
 	struct gt_member_cfg cfg = { gid, PFQ_CLASS_DEFAULT, 1, PFQ_POLICY_SHARED };
 
 	(void)s;
+	/* ids are set while the filter is on (as the original) */
+	assert_int_equal(pfq_vlan_set_filter(mgr, gid, 10), -EPERM);
 	assert_int_equal(pfq_vlan_filters_enable(mgr, gid, 1), 0);
 	assert_int_equal(pfq_vlan_set_filter(mgr, gid, 10), 0);
 	assert_true(pfq_vlan_set_filter(mgr, gid, 4096) < 0);

@@ -193,6 +193,11 @@ void cg_group_accept(struct cg *cg, int exit_label);
 #define CG_STAT_FRWD 2
 #define CG_STAT_KERN 3
 #define CG_STAT_DISC 4
+/* the TC flavour's answers: tcx's "next" lets the programs after it on the
+ * device (another group's, anyone's) see the packet, and is "pass" at the
+ * end of the chain; TC_ACT_OK (tcx's pass) would end the chain there */
+#define CG_TCX_NEXT (-1)
+#define CG_TC_SHOT 2 /* TC_ACT_SHOT: the packet is dropped */
 /* the leader's run keeps the packet in the group log when it logged */
 void cg_group_log(struct cg *cg);
 /* after bpf_clone_redirect: count r0 (0: sent) in frwd or disc, then jump

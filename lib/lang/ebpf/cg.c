@@ -334,6 +334,16 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 	cg->sticky = (cg->fanout || (cg->tc && group->egress)) && group->flows_map_fd > 0 &&
 		     !uses(prog, FX_PER_PACKET);
 	cg->tc_verdict = cg->tc && uses(prog, FX_TC);
+	if (cg->tc && group->egress && uses(prog, FX_PER_PACKET)) {
+		/* the fanout and TC programs would count apart: a packet could
+		 * reach a reader and an endpoint, or neither */
+		diag_set(diag, 0, 0, "round-robin steering (steer_rrobin) cannot serve egress "
+			 "endpoints: use a steering by flow");
+		free(b);
+		free(cg);
+		errno = EINVAL;
+		return NULL;
+	}
 	cg->general_decoding = opts->general_decoding;
 	cg->out_fd = -1;
 	cg->prog = prog;
@@ -378,10 +388,10 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 		 * stack as the original did (when its computation decides for
 		 * the stack at all); another queue's: not ours */
 		emit_bind(&cg->e, reject);
-		E(BI_MOV_IMM(BPF_REG_0, cg->tc_verdict ? 2 : 0)); /* TC_ACT_SHOT, _OK */
+		E(BI_MOV_IMM(BPF_REG_0, cg->tc_verdict ? CG_TC_SHOT : CG_TCX_NEXT));
 		emit_ja(&cg->e, exit_l);
 		emit_bind(&cg->e, cg->tc_not_ours);
-		E(BI_MOV_IMM(BPF_REG_0, 0)); /* TC_ACT_OK */
+		E(BI_MOV_IMM(BPF_REG_0, CG_TCX_NEXT));
 		emit_ja(&cg->e, exit_l);
 	} else if (group) {
 		int keep = emit_label(&cg->e);
@@ -858,6 +868,7 @@ int pfq_lang_group_stats_read(int map_fd, struct pfq_group_kstats *out)
 		out->drop += v[c].drop;
 		out->frwd += v[c].frwd;
 		out->kern += v[c].kern;
+		out->disc += v[c].disc;
 	}
 	free(v);
 	return 0;

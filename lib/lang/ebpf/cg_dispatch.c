@@ -180,9 +180,12 @@ static void steer_to_row(struct cg *cg, int found, int none)
 	emit_ja(&cg->e, found);
 }
 
-/* members flavour at a picked row: accept when it is self */
+/* members flavour at a picked row: accept when it is self (and reads: an
+ * egress endpoint's packets are the TC program's to send) */
 static void if_self(struct cg *cg, uint32_t self, int accept, int reject)
 {
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_1, RF(egress_ifindex)));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, 0, reject);
 	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_1, RF(id)));
 	load_self(cg, self);
 	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_3, BPF_REG_2, accept);
@@ -394,6 +397,8 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
 		load_self(cg, self);
 		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_2, next);
 		if_not_eligible(cg, i, next);
+		E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_9, MEM(i, egress_ifindex)));
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_3, 0, reject);
 		emit_ja(&cg->e, accept);
 		emit_bind(&cg->e, next);
 	}

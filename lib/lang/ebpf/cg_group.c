@@ -213,17 +213,17 @@ void cg_group_tc_tail(struct cg *cg, int exit_label)
 	/* the host stack sees the packet only when the computation said so
 	 * (a program here only for egress endpoints leaves it alone) */
 	if (!cg->tc_verdict) {
-		E(BI_MOV_IMM(BPF_REG_0, 0)); /* TC_ACT_OK */
+		E(BI_MOV_IMM(BPF_REG_0, CG_TCX_NEXT));
 		emit_ja(&cg->e, exit_label);
 		return;
 	}
 	LDX(BPF_REG_2, kernel);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, shot);
 	cg_group_stat(cg, CG_STAT_KERN);
-	E(BI_MOV_IMM(BPF_REG_0, 0)); /* TC_ACT_OK */
+	E(BI_MOV_IMM(BPF_REG_0, CG_TCX_NEXT));
 	emit_ja(&cg->e, exit_label);
 	emit_bind(&cg->e, shot);
-	E(BI_MOV_IMM(BPF_REG_0, 2)); /* TC_ACT_SHOT */
+	E(BI_MOV_IMM(BPF_REG_0, CG_TC_SHOT));
 	emit_ja(&cg->e, exit_label);
 }
 
