@@ -8,6 +8,7 @@ PACKAGES=(
     libbpf-dev libxdp-dev libpcap-dev libcmocka-dev libelf-dev zlib1g-dev
     iproute2 ethtool tcpdump tshark netsniff-ng tcpreplay bpftool libcap2-bin util-linux
     gnuplot-nox
+    libinih-dev libjansson-dev libsystemd-dev curl
 )
 
 missing=()

@@ -134,6 +134,24 @@ static void filter(struct cp *p, struct pfqd_group *g)
 			    g->gid, g->fprog.bf_len, MAX_FILTER);
 }
 
+/* the metrics endpoint on a loopback address unless said otherwise */
+void cp_finish_pfqd(struct cp *p)
+{
+	const struct pfqd_conf *c = p->c;
+	const char *m = c->metrics;
+	bool loopback;
+
+	if (!m || c->metrics_remote)
+		return;
+	if (m[0] == '[')
+		loopback = !strncmp(m, "[::1]:", 6);
+	else
+		loopback = !strncmp(m, "127.", 4);
+	if (!loopback)
+		cp_error_at(p, c->metrics_pos.line, c->metrics_pos.col, "metrics: '%s' is not a "
+			    "loopback address (metrics_remote = yes serves it elsewhere)", m);
+}
+
 void cp_finish_group(struct cp *p, struct pfqd_group *g, struct cp_group *x)
 {
 	computation(p, g, x);

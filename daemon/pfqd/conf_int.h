@@ -53,6 +53,7 @@ char *cp_strdup(struct cp *p, const char *s);
 void cp_pfqd_key(struct cp *p, const char *key, const char *val, bool cont);
 void cp_group_key(struct cp *p, const char *key, const char *val, bool cont);
 /* conf_finish.c: after the last line: compile, and look things up */
+void cp_finish_pfqd(struct cp *p);
 void cp_finish_group(struct cp *p, struct pfqd_group *g, struct cp_group *gx);
 void cp_check_system(struct cp *p);
 

@@ -287,6 +287,7 @@ int pfqd_conf_parse_text(struct pfqd_conf *c, const char *text, const char *path
 	rc = ini_parse_stream(reader, &p, on_pair, &p);
 	if (rc == -2)
 		cp_error_at(&p, p.line, 1, "out of memory");
+	cp_finish_pfqd(&p);
 	for (int i = 0; i < c->ngroups; i++)
 		cp_finish_group(&p, &c->groups[i], &p.gxs[i]);
 	if (!(flags & PFQD_CONF_SYNTAX_ONLY))
