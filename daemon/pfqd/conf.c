@@ -134,15 +134,23 @@ bool pfqd_inputs_equal(const struct pfqd_group *a, const struct pfqd_group *b)
 	return true;
 }
 
+static bool output_equal(const struct pfqd_output *x, const struct pfqd_output *y)
+{
+	return dev_equal(&x->dev, &y->dev) && x->class_mask == y->class_mask &&
+	       x->weight == y->weight;
+}
+
+/* the same outputs, in any order (none is given twice) */
 bool pfqd_outputs_equal(const struct pfqd_group *a, const struct pfqd_group *b)
 {
 	if (a->noutputs != b->noutputs)
 		return false;
 	for (int i = 0; i < a->noutputs; i++) {
-		const struct pfqd_output *x = &a->outputs[i], *y = &b->outputs[i];
+		int k;
 
-		if (!dev_equal(&x->dev, &y->dev) || x->class_mask != y->class_mask ||
-		    x->weight != y->weight)
+		for (k = 0; k < b->noutputs && !output_equal(&a->outputs[i], &b->outputs[k]); k++)
+			;
+		if (k == b->noutputs)
 			return false;
 	}
 	return true;

@@ -75,10 +75,17 @@ for _ in $(seq 100); do grep -q "^info: ready" "$W/pfqd.err" && break; sleep 0.0
 grep -q "^info: ready: 1 groups" "$W/pfqd.err" && ok || { bad "pfqd not ready"; cat "$W/pfqd.err"; }
 [ -S "$W/pfqd/control" ] && [ "$(stat -c %a "$W/pfqd/control")" = 660 ] && ok ||
     bad "control socket: $(ls -l "$W/pfqd/control" 2>&1)"
+# (a sanitized libpfq-pcap cannot be preloaded into tcpdump: pfq-dump then)
+sanitized=$(grep -c '^PFQ_SANITIZE:BOOL=ON' "$B/CMakeCache.txt")
 for i in 1 2; do
-    PFQ_GROUP=42 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/t$i.pcap" 2>"$W/t$i.err" &
-    eval T$i=$!
-    wait_listening "$W/t$i.err"
+    if [ "$sanitized" -eq 0 ]; then
+        PFQ_GROUP=42 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/t$i.pcap" 2>"$W/t$i.err" &
+        eval T$i=$!
+        wait_listening "$W/t$i.err"
+    else
+        $NSB timeout -s INT 60 "$B/tools/pfq-dump" -g 42 -q -w "$W/t$i.pcap" 2>"$W/t$i.err" &
+        eval T$i=$!
+    fi
 done
 for _ in $(seq 100); do
     [ "$($NSB "$B/tools/pfq-stat" --json -1 -g 42 | grep -o '"active":true' | wc -l)" -ge 2 ] && break
