@@ -76,7 +76,8 @@ static void usage(FILE *f)
 
 struct daemon {
 	const char *path;
-	char *control_path; /* the socket made (removed at exit) */
+	struct pfqd_conf ep;  /* the endpoints open: control, metrics */
+	bool endpoints_stale; /* a reload changed the configuration */
 	struct pfqd_state state;
 	struct server control, metrics;
 	struct pfqd_ctx ctx;
@@ -103,36 +104,50 @@ static int check(const char *path, int flags)
 	return rc < 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
-/* (re)open the control socket and the metrics endpoint as c says */
-static int open_endpoints(struct daemon *d, const struct pfqd_conf *c, const struct pfqd_conf *old)
+static char *dup_or_null(const char *s)
 {
-	char err[512];
-	int fd;
+	return s ? strdup(s) : NULL;
+}
 
-	if (old && d->control.fd >= 0 && pfqd_str_equal(old->control, c->control)) {
+/* (re)open the control socket and the metrics endpoint as c says, where
+ * it differs from what is open (d->ep) */
+static int open_endpoints(struct daemon *d, const struct pfqd_conf *c)
+{
+	struct pfqd_conf *ep = &d->ep;
+	char err[512];
+	int fd, rc = 0;
+
+	if (d->control.fd >= 0 && pfqd_str_equal(ep->control, c->control)) {
 		/* the same socket: its mode and group only */
-		if ((old->control_mode != c->control_mode ||
-		     !pfqd_str_equal(old->control_group, c->control_group)) &&
+		if ((ep->control_mode != c->control_mode ||
+		     !pfqd_str_equal(ep->control_group, c->control_group)) &&
 		    control_chmod(c->control, c->control_mode, c->control_group, err,
-				  sizeof(err)) < 0)
+				  sizeof(err)) < 0) {
 			log_err("%s", err);
+			rc = -1;
+		}
 	} else {
 		fd = control_listen(c->control, c->control_mode, c->control_group, err, sizeof(err));
 		if (fd < 0) {
 			log_err("%s", err);
 			return -1;
 		}
-		server_close(&d->control); /* (a client asking for this reload goes too) */
-		if (d->control_path)
-			unlink(d->control_path);
+		server_close(&d->control);
+		if (ep->control)
+			unlink(ep->control);
 		d->control.fd = fd;
-		free(d->control_path);
-		d->control_path = strdup(c->control);
+		free(ep->control);
+		ep->control = dup_or_null(c->control);
 		log_info("control socket %s (mode %04o)", c->control, (unsigned)c->control_mode);
 	}
-	if (!old || !pfqd_str_equal(old->metrics, c->metrics) ||
-	    old->metrics_remote != c->metrics_remote) {
+	ep->control_mode = c->control_mode;
+	free(ep->control_group);
+	ep->control_group = dup_or_null(c->control_group);
+	if (d->metrics.fd < 0 || !pfqd_str_equal(ep->metrics, c->metrics) ||
+	    ep->metrics_remote != c->metrics_remote) {
 		server_close(&d->metrics);
+		free(ep->metrics);
+		ep->metrics = NULL;
 		if (c->metrics) {
 			fd = metrics_listen(c->metrics, c->metrics_remote, err, sizeof(err));
 			if (fd < 0) {
@@ -140,26 +155,23 @@ static int open_endpoints(struct daemon *d, const struct pfqd_conf *c, const str
 				return -1;
 			}
 			d->metrics.fd = fd;
+			ep->metrics = dup_or_null(c->metrics);
+			ep->metrics_remote = c->metrics_remote;
 			log_info("metrics on http://%s/metrics", c->metrics);
 		}
 	}
-	return 0;
+	return rc;
 }
 
+/* the reload of SIGHUP and of the control command; the endpoints are
+ * reopened by the main loop, after the request that asked for it */
 static int do_reload(struct pfqd_ctx *ctx, struct pfqd_reload *r)
 {
 	struct daemon *d = (struct daemon *)((char *)ctx - offsetof(struct daemon, ctx));
-	struct pfqd_conf old = { 0 };
 	int rc;
 
 	sd_notify(0, "RELOADING=1");
 	log_info("reloading %s", d->path);
-	/* the endpoints' settings before, to see what changed */
-	old.control = d->state.conf.control ? strdup(d->state.conf.control) : NULL;
-	old.control_mode = d->state.conf.control_mode;
-	old.control_group = d->state.conf.control_group ? strdup(d->state.conf.control_group) : NULL;
-	old.metrics = d->state.conf.metrics ? strdup(d->state.conf.metrics) : NULL;
-	old.metrics_remote = d->state.conf.metrics_remote;
 	rc = state_reload(&d->state, d->path, r);
 	if (r->refused) {
 		log_err("reload refused, the running configuration stays:");
@@ -168,12 +180,10 @@ static int do_reload(struct pfqd_ctx *ctx, struct pfqd_reload *r)
 			log_err("  %.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
 		}
 	} else {
-		if (open_endpoints(d, &d->state.conf, &old) < 0)
-			rc = -1;
+		d->endpoints_stale = true;
 		log_info("reloaded: %d added, %d changed, %d removed, %d unchanged%s", r->nadded,
 			 r->nchanged, r->nremoved, r->nunchanged, rc < 0 ? " (with errors)" : "");
 	}
-	pfqd_conf_free(&old);
 	sd_notify(0, "READY=1");
 	return rc;
 }
@@ -205,12 +215,12 @@ static int run(struct daemon *d)
 	d->ctx = (struct pfqd_ctx){ .state = &d->state, .config_path = d->path,
 				    .reload = do_reload };
 	d->control.user = d->metrics.user = &d->ctx;
-	if (sfd < 0 || open_endpoints(d, &c, NULL) < 0) {
+	if (sfd < 0 || open_endpoints(d, &c) < 0) {
 		if (sfd < 0)
 			log_err("signalfd: %s", strerror(errno));
 		pfqd_conf_free(&c);
-		server_close(&d->control);
-		return EXIT_SETUP;
+		status = EXIT_SETUP;
+		goto out;
 	}
 	if (state_start(&d->state, &c) < 0) {
 		pfqd_conf_free(&c);
@@ -239,27 +249,31 @@ static int run(struct daemon *d)
 		}
 		server_handle(&d->control, pfd + 1, nc);
 		server_handle(&d->metrics, pfd + 1 + nc, nm);
-		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGHUP) {
-			struct pfqd_reload *r = calloc(1, sizeof(*r));
+		if ((pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			struct pfqd_reload *r;
 
+			if (si.ssi_signo != SIGHUP) {
+				log_info("signal %d: releasing the groups", (int)si.ssi_signo);
+				break;
+			}
+			r = calloc(1, sizeof(*r));
 			if (r)
 				do_reload(&d->ctx, r);
 			free(r);
-			continue;
 		}
-		log_info("signal %d: releasing the groups", (int)si.ssi_signo);
-		break;
+		if (d->endpoints_stale) {
+			d->endpoints_stale = false;
+			open_endpoints(d, &d->state.conf);
+		}
 	}
 	sd_notify(0, "STOPPING=1");
 	state_stop(&d->state);
 out:
 	server_close(&d->metrics);
 	server_close(&d->control);
-	if (d->control_path)
-		unlink(d->control_path);
-	free(d->control_path);
+	if (d->ep.control)
+		unlink(d->ep.control);
+	pfqd_conf_free(&d->ep);
 	close(sfd);
 	return status;
 }

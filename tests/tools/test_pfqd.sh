@@ -118,4 +118,36 @@ kill -TERM $D; wait $D; st=$?
 $NSB "$B/tools/pfq-stat" --json -1 >"$W/out" 2>&1
 grep -q '"gid":42' "$W/out" && bad "group 42 left: $(cat "$W/out")" || ok
 
+# 4. the control socket's path: taken by a live pfqd, stale after kill -9, a
+# file; a reload that moves the control socket and the metrics endpoint
+ready() { for _ in $(seq 100); do grep -q "^info: ${2:-ready}" "$1" && return; sleep 0.05; done; }
+printf '[pfqd]\ncontrol = %s\nmetrics = 127.0.0.1:19121\n' "$W/c/one" >"$W/c.conf"
+$NSB "$PFQD" -c "$W/c.conf" 2>"$W/c1.err" & C1=$!
+ready "$W/c1.err"
+status 3 $NSB "$PFQD" -c "$W/c.conf"
+has "$W/c/one: another pfqd listens on it"
+kill -KILL $C1; wait $C1 2>/dev/null
+[ -S "$W/c/one" ] && ok || bad "no stale socket after kill -9"
+$NSB "$PFQD" -c "$W/c.conf" 2>"$W/c2.err" & C2=$!
+ready "$W/c2.err"
+grep -q "^info: ready" "$W/c2.err" && ok || { bad "pfqd over a stale socket"; cat "$W/c2.err"; }
+printf '[pfqd]\ncontrol = %s\nmetrics = 127.0.0.1:19122\ncontrol_mode = 0600\n' "$W/c/two" >"$W/c.conf"
+kill -HUP $C2
+ready "$W/c2.err" reloaded
+[ -S "$W/c/two" ] && [ ! -e "$W/c/one" ] && [ "$(stat -c %a "$W/c/two")" = 600 ] && ok ||
+    { bad "control socket not moved: $(ls -l "$W/c")"; cat "$W/c2.err"; }
+$NSB curl -sf http://127.0.0.1:19122/metrics | grep -q '^pfqd_reloads_total 1$' && ok ||
+    bad "metrics not moved to 19122"
+$NSB curl -sf http://127.0.0.1:19121/metrics >/dev/null 2>&1 && bad "metrics still on 19121" || ok
+kill -TERM $C2; wait $C2 || bad "pfqd after the moves: $?"
+: >"$W/c/one"
+printf '[pfqd]\ncontrol = %s\n' "$W/c/one" >"$W/c.conf"
+status 3 $NSB "$PFQD" -c "$W/c.conf"
+has "$W/c/one exists and is not a socket"
+
+# 5. installed where packages look for it
+DESTDIR=$W/stage cmake --install "$B" --prefix /usr >/dev/null 2>&1
+[ -x "$W/stage/usr/sbin/pfqd" ] && [ -f "$W/stage/usr/share/doc/pfq/pfqd.conf.example" ] && ok ||
+    bad "install: $(find "$W/stage" -name 'pfqd*')"
+
 finish
