@@ -252,6 +252,44 @@ static int on_pair(void *user, const char *section_name, const char *key, const 
 	return 1;
 }
 
+/* the line and column of an error "path:line:col: ..." (0 0 when not) */
+static void where(const struct cp *p, const char *e, long *line, long *col)
+{
+	size_t n = strlen(p->path);
+	char *end;
+
+	*line = *col = 0;
+	if (strncmp(e, p->path, n) || e[n] != ':')
+		return;
+	*line = strtol(e + n + 1, &end, 10);
+	if (*end == ':')
+		*col = strtol(end + 1, NULL, 10);
+}
+
+/* errors in the order of the file (computations and filters are checked
+ * at the end), stable */
+static void sort_errors(const struct cp *p)
+{
+	struct pfqd_conf *c = p->c;
+
+	for (int i = 1; i < c->nerrors; i++) {
+		char *e = c->errors[i];
+		long l, col;
+		int k = i;
+
+		where(p, e, &l, &col);
+		for (; k > 0; k--) {
+			long l2, c2;
+
+			where(p, c->errors[k - 1], &l2, &c2);
+			if (l2 < l || (l2 == l && c2 <= col))
+				break;
+			c->errors[k] = c->errors[k - 1];
+		}
+		c->errors[k] = e;
+	}
+}
+
 static int by_gid(const void *a, const void *b)
 {
 	return ((const struct pfqd_group *)a)->gid - ((const struct pfqd_group *)b)->gid;
@@ -292,6 +330,7 @@ int pfqd_conf_parse_text(struct pfqd_conf *c, const char *text, const char *path
 		cp_finish_group(&p, &c->groups[i], &p.gxs[i]);
 	if (!(flags & PFQD_CONF_SYNTAX_ONLY))
 		cp_check_system(&p);
+	sort_errors(&p);
 	if (c->ngroups > 1)
 		qsort(c->groups, (size_t)c->ngroups, sizeof(c->groups[0]), by_gid);
 	free(p.gxs);

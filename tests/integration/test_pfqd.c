@@ -239,8 +239,9 @@ static void test_steer(void **s)
 }
 
 /* SIGHUP: group 20 unchanged (its member loses nothing while pfqd
- * reloads), 21 changed in place (filter udp -> tcp, same socket), 22
- * removed, 23 added */
+ * reloads), 21 changed in place on the same socket (filter udp -> tcp,
+ * input b1 dropped, a computation and a VLAN filter added), 22 removed, 23
+ * added */
 static void test_reload(void **s)
 {
 	static int owner[GT_MAX_IDS];
@@ -262,7 +263,8 @@ static void test_reload(void **s)
 	gt_send_ids(0, 1000, -1);
 	usleep(200000);
 	write_conf("[group 20]\ninput = b1, b0 ; the same, written otherwise\n"
-		   "[group 21]\ninput = b0, b1\nfilter = tcp\n"
+		   "[group 21]\ninput = b0\nfilter = tcp\ncomputation = ip >-> steer_flow\n"
+		   "vlan = untagged\n"
 		   "[group 23]\ninput = b1\ncomputation = steer_flow\n");
 	drain_notify();
 	assert_int_equal(kill(pid, SIGHUP), 0);
@@ -277,10 +279,11 @@ static void test_reload(void **s)
 	gt_finish(&b);
 	/* the unchanged group: everything */
 	all_once(&a, 1, owner, 0, 3000);
-	/* the changed one: UDP before, TCP after */
+	/* the changed one: UDP before; after, TCP and only what comes in on b0
+	 * (even ids) */
 	gt_owners(&b, 1, owner, 0, 3000);
 	for (uint32_t id = 0; id < 3000; id++) {
-		bool want = id < 1000 ? !gt_is_tcp_id(id) : gt_is_tcp_id(id);
+		bool want = id < 1000 ? !gt_is_tcp_id(id) : gt_is_tcp_id(id) && id % 2 == 0;
 
 		if (id >= 1000 && id < 2000)
 			continue; /* (sent while it changed) */
@@ -296,6 +299,8 @@ static void test_reload(void **s)
 	assert_null(status_group(st, 22));
 	assert_string_equal(json_string_value(json_object_get(status_group(st, 21), "filter")),
 			    "tcp");
+	assert_int_equal(json_array_size(json_object_get(status_group(st, 21), "inputs")), 1);
+	assert_true(json_is_true(json_object_get(status_group(st, 21), "vlan_filters")));
 	assert_int_equal(json_integer_value(json_object_get(st, "reloads")), 1);
 	json_decref(st);
 	assert_false(group_exists(22));
