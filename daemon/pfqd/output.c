@@ -15,12 +15,12 @@ static int egress_bind(pfq_t *q, const char *dev, int queue, char *err, size_t n
 	int rc = pfq_egress_bind(q, dev, queue);
 
 	if (rc < 0)
-		snprintf(err, n, "egress bind to %s: %s", dev, pfq_error(q));
+		snprintf(err, n, "output %s: egress bind: %s", dev, pfq_error(q));
 	return rc;
 #else
 	(void)q;
 	(void)queue;
-	snprintf(err, n, "egress bind to %s: this libpfq has no pfq_egress_bind", dev);
+	snprintf(err, n, "output %s: this libpfq has no pfq_egress_bind (egress endpoints)", dev);
 	return -ENOSYS;
 #endif
 }

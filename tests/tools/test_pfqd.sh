@@ -145,6 +145,17 @@ printf '[pfqd]\ncontrol = %s\n' "$W/c/one" >"$W/c.conf"
 status 3 $NSB "$PFQD" -c "$W/c.conf"
 has "$W/c/one exists and is not a socket"
 
+# an output (egress endpoint) needs pfq_egress_bind: without it, pfqd says
+# so and gives up
+if ! grep -q pfq_egress_bind "$S/include/pfq/pfq.h"; then
+    printf '[pfqd]\ncontrol = %s\n[group 9]\ninput = b0\noutput = b1 weight=2\n' "$W/c/out" >"$W/c.conf"
+    status 3 $NSB "$PFQD" -c "$W/c.conf"
+    has "error: group 9: output b1: this libpfq has no pfq_egress_bind (egress endpoints)"
+    [ ! -e "$W/c/out" ] && ok || bad "control socket left after a failed start"
+    $NSB "$B/tools/pfq-stat" --json -1 >"$W/out" 2>&1
+    grep -q '"gid":9' "$W/out" && bad "group 9 left: $(cat "$W/out")" || ok
+fi
+
 # 5. installed where packages look for it
 DESTDIR=$W/stage cmake --install "$B" --prefix /usr >/dev/null 2>&1
 [ -x "$W/stage/usr/sbin/pfqd" ] && [ -f "$W/stage/usr/share/doc/pfq/pfqd.conf.example" ] && ok ||
