@@ -21,6 +21,8 @@
 /* exit statuses (documented in --help and docs/pfqd.md) */
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_USAGE = 2, EXIT_SETUP = 3 };
 
+/* help2man reads this: "Options:" and "Files:" are its own section names,
+ * "*Signals*" and "*Exit status*" make sections of those names */
 static void usage(FILE *f)
 {
 	fputs(
@@ -51,14 +53,14 @@ static void usage(FILE *f)
 "  -h, --help            this text\n"
 "  -V, --version         the version\n"
 "\n"
-"Signals:\n"
+"*Signals*\n"
 "  SIGHUP                reload the configuration file: a bad file is refused\n"
 "                        with its errors and the running configuration stays;\n"
 "                        unchanged groups are not touched, changed ones are\n"
 "                        updated in place, removed ones released\n"
 "  SIGTERM, SIGINT       release every group and exit\n"
 "\n"
-"Exit status:\n"
+"*Exit status*\n"
 "  0                     success (--check: the file is good)\n"
 "  1                     errors in the configuration file\n"
 "  2                     bad usage\n"

@@ -23,7 +23,7 @@ has() { grep -qF -- "$1" "$W/out" && ok || { bad "no '$1' in:"; cat "$W/out"; };
 
 # 1. the command line
 status 0 "$PFQD" --help
-for s in "Usage: pfqd -c FILE" "Options:" "  -c, --config FILE" "Signals:" "Exit status:" "Files:"; do
+for s in "Usage: pfqd -c FILE" "Options:" "  -c, --config FILE" "*Signals*" "*Exit status*" "Files:"; do
     has "$s"
 done
 status 0 "$PFQD" --version
