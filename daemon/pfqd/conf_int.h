@@ -30,6 +30,7 @@ struct cp {
 	bool skip;                   /* an error on the line was said: ignore it */
 	bool cont;                   /* the line continues the previous key */
 	bool have_prev;              /* a key was met in this section (for continuations) */
+	bool prev_bad;               /* that key's line was an error */
 	int key_col, val_col;        /* columns of the key and of the value */
 	/* the section */
 	enum cp_section sec;

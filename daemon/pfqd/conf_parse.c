@@ -173,6 +173,7 @@ static void classify(struct cp *p)
 		return; /* blank line or comment */
 	if (p->have_prev && i > 0) {
 		p->cont = p->expect = true;
+		p->skip = p->prev_bad; /* the key it continues was an error already */
 		p->key_col = p->val_col = (int)i + 1;
 		return;
 	}
@@ -187,6 +188,7 @@ static void classify(struct cp *p)
 	if (s[k] == ':') {
 		cp_error_at(p, p->line, (int)k + 1, "expected '=' between the key and its value");
 		p->skip = true;
+		p->have_prev = p->prev_bad = true; /* (inih takes it as a key) */
 		return;
 	}
 	if (s[k] != '=') {
@@ -197,6 +199,7 @@ static void classify(struct cp *p)
 	}
 	p->val_col = (int)skip_blanks(s, k + 1) + 1;
 	p->have_prev = true;
+	p->prev_bad = false;
 }
 
 /* inih's reader: the next line of the text, as fgets would give it */

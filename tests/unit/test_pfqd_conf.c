@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void parse_ok(struct pfqd_conf *c, const char *text)
 {
@@ -136,6 +137,15 @@ static void test_errors(void **state)
 	parse_bad("[pfqd]\n[pfqd]\n", "t.conf:2:2: section [pfqd] given twice");
 	parse_bad("[group 1]\n  input: b0\n", "t.conf:2:8: expected '=' between the key and its "
 		  "value");
+	{
+		struct pfqd_conf c;
+
+		/* (the line continuing a bad one says nothing more) */
+		assert_int_equal(pfqd_conf_parse_text(&c, "[group 1]\ninput: b0\n  b1\n", "t.conf",
+						      PFQD_CONF_SYNTAX_ONLY), -1);
+		assert_int_equal(c.nerrors, 1);
+		pfqd_conf_free(&c);
+	}
 	parse_bad("[group 1]\ninput b0\n", "t.conf:2:1: expected 'key = value', '[section]' or a "
 		  "comment");
 	parse_bad("[group 1]\n = b0\n", "t.conf:2:2: missing key before '='");
@@ -255,6 +265,49 @@ static void test_system(void **state)
 	pfqd_conf_free(&c);
 }
 
+/* computation_file: relative to the configuration's directory, its text
+ * kept, its errors at their place in it */
+static void test_computation_file(void **state)
+{
+	char dir[] = "/tmp/pfqd-conf-XXXXXX", path[64], conf[64];
+	struct pfqd_conf c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lb.pfq", dir);
+	snprintf(conf, sizeof(conf), "%s/pfqd.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("ip >->\n   steer_flow\n", f);
+	fclose(f);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs("[group 1]\ncomputation_file = lb.pfq\n", f);
+	fclose(f);
+	assert_int_equal(pfqd_conf_parse_file(&c, conf, PFQD_CONF_SYNTAX_ONLY), 0);
+	assert_string_equal(c.groups[0].computation, "ip >->\n   steer_flow\n");
+	assert_string_equal(c.groups[0].computation_file, "lb.pfq");
+	pfqd_conf_free(&c);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("ip >->\n   steer_flwo\n", f);
+	fclose(f);
+	assert_int_equal(pfqd_conf_parse_file(&c, conf, PFQD_CONF_SYNTAX_ONLY), -1);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want), "%s:2:20: group 1: computation_file: %s:2:4: unknown "
+			 "function 'steer_flwo'", conf, path);
+		if (strncmp(c.errors[0], want, strlen(want)))
+			fail_msg("error: %s\nwanted: %s", c.errors[0], want);
+	}
+	pfqd_conf_free(&c);
+	unlink(path);
+	unlink(conf);
+	rmdir(dir);
+}
+
 static void test_equal(void **state)
 {
 	static const char base[] = "[group 5]\ninput = a0, b0\ncomputation = steer_flow\n"
@@ -287,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_system),
+		cmocka_unit_test(test_computation_file),
 		cmocka_unit_test(test_equal),
 	};
 
