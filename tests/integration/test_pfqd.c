@@ -675,9 +675,61 @@ static void test_control(void **s)
 	}
 	j = ctl("{\"cmd\":\"status\"}");
 	assert_true(ok_of(j));
+	/* pfqd's own member: the control class, never a receiver */
+	found = false;
+	json_array_foreach(json_object_get(status_group(j, 60), "members"), i, mem)
+		if (json_integer_value(json_object_get(mem, "pid")) == pid) {
+			found = true;
+			assert_string_equal(json_string_value(json_object_get(mem, "class_mask")),
+					    "0x8000000000000000");
+			assert_false(json_is_true(json_object_get(mem, "active")));
+			assert_int_equal(json_integer_value(json_object_get(mem, "recv")), 0);
+		}
+	assert_true(found);
 	json_decref(j);
+	/* a reload through the control socket */
+	write_conf("[group 60]\ninput = b0, b1\n"
+		   "computation = when is_udp (inc 3) >-> steer_flow\nvlan = untagged\n"
+		   "allow_users = root\n[group 62]\ninput = b1\n");
+	j = ctl("{\"cmd\":\"reload\"}");
+	assert_true(ok_of(j));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "added"), 0)), 62);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "unchanged"), 0)), 60);
+	assert_int_equal(json_array_size(json_object_get(j, "changed")), 0);
+	json_decref(j);
+	assert_true(group_exists(62));
 	gt_finish(&m);
 	gt_release(&m);
+	pfqd_stop(pid);
+}
+
+/* a restricted group takes pfqd's sockets only; a policy does not change
+ * under a running group */
+static void test_policy(void **s)
+{
+	struct gt_member m;
+	struct gt_member_cfg cfg = member(63);
+	json_t *j;
+	pid_t pid;
+
+	(void)s;
+	write_conf("[group 63]\npolicy = restricted\ninput = b0\n");
+	pid = pfqd_start();
+	gt_spawn(&m, &cfg);
+	assert_int_equal(m.join_err, EACCES);
+	gt_finish(&m);
+	write_conf("[group 63]\npolicy = shared\ninput = b0\n");
+	j = ctl("{\"cmd\":\"reload\"}");
+	assert_false(ok_of(j));
+	assert_true(json_is_true(json_object_get(j, "refused")));
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")),
+			       ":5:1: group 63: the policy cannot change while the group runs "
+			       "(restricted now; remove the group, reload, then add it again)"));
+	json_decref(j);
+	j = ctl("{\"cmd\":\"status\"}");
+	assert_string_equal(json_string_value(json_object_get(status_group(j, 63), "policy")),
+			    "restricted");
+	json_decref(j);
 	pfqd_stop(pid);
 }
 
@@ -725,6 +777,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
