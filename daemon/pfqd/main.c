@@ -214,6 +214,8 @@ static int run(struct daemon *d)
 	d->control.request = control_request;
 	d->metrics.framing = metrics_framing;
 	d->metrics.request = metrics_request;
+	d->control.idle_ms = 60000; /* a client that says nothing for a minute goes */
+	d->metrics.idle_ms = 10000;
 	d->ctx = (struct pfqd_ctx){ .state = &d->state, .config_path = d->path,
 				    .reload = do_reload };
 	d->control.user = d->metrics.user = &d->ctx;
@@ -242,7 +244,8 @@ static int run(struct daemon *d)
 		n += nc;
 		nm = server_pollfds(&d->metrics, pfd + n, 1 + SERVER_MAX_CLIENTS);
 		n += nm;
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		if (poll(pfd, (nfds_t)n,
+			 server_busy(&d->control) || server_busy(&d->metrics) ? 1000 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -251,6 +254,8 @@ static int run(struct daemon *d)
 		}
 		server_handle(&d->control, pfd + 1, nc);
 		server_handle(&d->metrics, pfd + 1 + nc, nm);
+		server_expire(&d->control);
+		server_expire(&d->metrics);
 		if ((pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			struct pfqd_reload *r;
 

@@ -7,7 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 void server_init(struct server *s, int fd)
 {
@@ -71,6 +80,7 @@ static void accept_one(struct server *s)
 		return;
 	}
 	memset(&s->clients[s->nclients], 0, sizeof(s->clients[0]));
+	s->clients[s->nclients].last = now_ms();
 	s->clients[s->nclients++].fd = fd;
 }
 
@@ -135,12 +145,27 @@ void server_handle(struct server *s, const struct pollfd *pfd, int n)
 			;
 		if (i == s->nclients)
 			continue;
+		s->clients[i].last = now_ms();
 		if (((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) && input(s, &s->clients[i]) < 0) ||
 		    output(&s->clients[i]) < 0)
 			drop(s, i);
 	}
 	if (pfd[0].revents & POLLIN)
 		accept_one(s);
+}
+
+void server_expire(struct server *s)
+{
+	long long now = now_ms();
+
+	for (int i = 0; s->idle_ms > 0 && i < s->nclients; i++)
+		if (now - s->clients[i].last > s->idle_ms)
+			drop(s, i--);
+}
+
+bool server_busy(const struct server *s)
+{
+	return s->nclients > 0;
 }
 
 void server_close(struct server *s)

@@ -24,6 +24,7 @@ struct client {
 	char *out;
 	size_t nout, off;
 	bool close_after; /* once the output is written */
+	long long last;   /* ms (CLOCK_MONOTONIC) of its last activity */
 };
 
 struct server {
@@ -36,6 +37,7 @@ struct server {
 	 * filled without a complete request (answer, and it is closed) */
 	void (*request)(struct server *s, struct client *c, char *req, size_t len, bool too_long);
 	void *user;
+	int idle_ms; /* a client quiet for longer is let go (0: never) */
 };
 
 void server_init(struct server *s, int fd);
@@ -46,6 +48,10 @@ void server_reply(struct client *c, const char *data, size_t len);
 int server_pollfds(const struct server *s, struct pollfd *pfd, int max);
 /* Handle what poll said for the entries server_pollfds wrote. */
 void server_handle(struct server *s, const struct pollfd *pfd, int n);
+/* Let go of the clients idle for longer than s->idle_ms. */
+void server_expire(struct server *s);
+/* Has the server clients (the main loop then wakes up to expire them)? */
+bool server_busy(const struct server *s);
 /* Close every client and the listening socket. */
 void server_close(struct server *s);
 
