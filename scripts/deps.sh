@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
     gcc make cmake pkg-config clang
-    libbpf-dev libxdp-dev libpcap-dev libcmocka-dev libelf-dev zlib1g-dev
+    libbpf-dev libxdp-dev libpcap-dev libcmocka-dev libelf-dev zlib1g-dev libjansson-dev
+    help2man dpkg-dev man-db systemd debootstrap
     iproute2 ethtool tcpdump tshark netsniff-ng tcpreplay bpftool libcap2-bin util-linux
     gnuplot-nox
     libinih-dev libjansson-dev libsystemd-dev curl

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
+# Usage: pfq-dropin.sh enable [DIR]
+#   or:  pfq-dropin.sh disable
+#   or:  pfq-dropin.sh status
 # Make unmodified libpcap programs use pfq devices without pfq-run, by
 # putting the drop-in libpcap.so.0.8 of libpfq-pcap first in the loader's
 # search path (a file in /etc/ld.so.conf.d, then ldconfig); and undo it.
 #
-#   pfq-dropin.sh enable  [DIR]   DIR: where the drop-in is installed
-#                                 (default: PREFIX/lib/<multiarch>/pfq,
-#                                 PREFIX/lib/pfq or PREFIX/lib64/pfq, PREFIX
-#                                 being where this script is installed)
-#   pfq-dropin.sh disable
-#   pfq-dropin.sh status
+# Commands:
+#   enable [DIR]   DIR: where the drop-in is installed (default:
+#                  PREFIX/lib/<multiarch>/pfq, PREFIX/lib/pfq or
+#                  PREFIX/lib64/pfq, PREFIX being where this script is
+#                  installed)
+#   disable        take it out of the loader's path again
+#   status         enabled (and the directory) or disabled
+#
+# Options:
+#   -h, --help     this text
 #
 # With it enabled, the seed's commands run as written:
 #   tcpdump -n -i pfq:eth0:eth1
@@ -31,7 +38,9 @@ find_dir() {
     prefix=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
     arch=$(gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null ||
            echo x86_64-linux-gnu)
-    for c in "$prefix/lib/$arch/pfq" "$prefix/lib/pfq" "$prefix/lib64/pfq"; do
+    # (the glob: a machine without gcc or dpkg-architecture, e.g. where the
+    # Debian package alone is installed, on an architecture other than x86_64)
+    for c in "$prefix/lib/$arch/pfq" "$prefix/lib/pfq" "$prefix/lib64/pfq" "$prefix"/lib/*-linux-*/pfq; do
         [ -f "$c/libpcap.so.0.8" ] && { echo "$c"; return; }
     done
     die "no libpcap.so.0.8 in $prefix/lib/$arch/pfq, $prefix/lib/pfq or $prefix/lib64/pfq; give its directory: $0 enable DIR"

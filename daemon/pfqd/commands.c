@@ -157,9 +157,9 @@ static json_t *stats(struct pfqd_ctx *ctx, json_t *req)
 		return err;
 	if (pfq_get_group_stats(l->q, l->cfg.gid, &st) < 0)
 		return error(pfq_error(l->q));
-	return json_pack("{s:b,s:i,s:{s:I,s:I,s:I,s:I}}", "ok", 1, "gid", l->cfg.gid, "stats",
+	return json_pack("{s:b,s:i,s:{s:I,s:I,s:I,s:I,s:I}}", "ok", 1, "gid", l->cfg.gid, "stats",
 		"recv", (json_int_t)st.recv, "drop", (json_int_t)st.drop, "frwd",
-		(json_int_t)st.frwd, "kern", (json_int_t)st.kern);
+		(json_int_t)st.frwd, "disc", (json_int_t)st.disc, "kern", (json_int_t)st.kern);
 }
 
 static json_t *counters(struct pfqd_ctx *ctx, json_t *req)

@@ -68,7 +68,7 @@ static void usage(FILE *f)
 "                        endpoint could not be set up\n"
 "\n"
 "Files:\n"
-"  /etc/pfqd/pfqd.conf   the usual configuration file\n"
+"  /etc/pfq/pfqd.conf    the usual configuration file (pfqd.service)\n"
 "  /run/pfqd/control     the default control socket\n"
 "  $PFQ_RUN_DIR          the group registry (default /run/pfq)\n"
 "\n"

@@ -77,8 +77,10 @@ static void metrics(struct pfqd_state *s, struct text *t)
 		  offsetof(struct pfq_stats, recv) },
 		{ "pfq_group_drop_total", "Packets dropped by the group's filters or computation.",
 		  offsetof(struct pfq_stats, drop) },
-		{ "pfq_group_frwd_total", "Copies forwarded to devices.",
+		{ "pfq_group_frwd_total", "Copies sent out of devices (forwarding, egress endpoints).",
 		  offsetof(struct pfq_stats, frwd) },
+		{ "pfq_group_disc_total", "Copies to send that the kernel refused.",
+		  offsetof(struct pfq_stats, disc) },
 		{ "pfq_group_kern_total", "Packets passed to the host stack.",
 		  offsetof(struct pfq_stats, kern) },
 	};

@@ -37,13 +37,15 @@ int output_open(pfq_t **out, int gid, int policy, const struct pfqd_output *o, c
 		snprintf(err, n, "output %s: %s", o->dev.name, pfq_error(NULL));
 		return rc;
 	}
-	rc = pfq_set_weight(q, o->weight);
-	if (rc >= 0)
-		rc = pfq_join_group(q, gid, o->class_mask, policy);
-	if (rc < 0)
-		snprintf(err, n, "output %s: %s", o->dev.name, pfq_error(q));
-	else
-		rc = egress_bind(q, o->dev.name, o->dev.queue, err, n);
+	/* an endpoint before it joins: it never is a reader of the group */
+	rc = egress_bind(q, o->dev.name, o->dev.queue, err, n);
+	if (rc >= 0) {
+		rc = pfq_set_weight(q, o->weight);
+		if (rc >= 0)
+			rc = pfq_join_group(q, gid, o->class_mask, policy);
+		if (rc < 0)
+			snprintf(err, n, "output %s: %s", o->dev.name, pfq_error(q));
+	}
 	if (rc < 0) {
 		pfq_close(q);
 		return rc;
@@ -52,13 +54,10 @@ int output_open(pfq_t **out, int gid, int policy, const struct pfqd_output *o, c
 	return 0;
 }
 
+/* (closed as it is: unbinding first would make it a reader for a moment) */
 void output_close(pfq_t **out)
 {
-	if (*out) {
-#ifdef PFQD_HAVE_EGRESS_BIND
-		pfq_egress_unbind(*out);
-#endif
+	if (*out)
 		pfq_close(*out);
-	}
 	*out = NULL;
 }

@@ -356,8 +356,8 @@ PFQ_API ssize_t pfq_get_tx_batch(const pfq_t *q);
 
 /* Statistics. */
 /* The socket's counters (recv, lost; TX: sent, disc, fail, where
- * sent + disc + fail = frames submitted once flushed) and its group's
- * (drop, frwd, kern). 0; the kernel's error reading them. */
+ * sent + disc + fail = frames submitted once flushed); the group's are
+ * read with pfq_get_group_stats. 0; the kernel's error reading them. */
 PFQ_API int pfq_get_stats(pfq_t *q, struct pfq_stats *stats);
 
 /*
@@ -382,6 +382,22 @@ PFQ_API int pfq_group_id(const pfq_t *q);
 PFQ_API int pfq_bind_group(pfq_t *q, int gid, const char *dev, int queue);
 /* Remove a binding of group gid. 0; -ENOENT not bound; as pfq_bind. */
 PFQ_API int pfq_unbind_group(pfq_t *q, int gid, const char *dev, int queue);
+/*
+ * Egress endpoint: the packets the socket's group dispatches to it (by its
+ * classes and weight, as to any member) are sent out of dev, on hardware
+ * TX queue `queue` (PFQ_ANY_QUEUE: the kernel's choice), instead of being
+ * queued for reading; the group's TC program does it in the kernel, for
+ * packets received on the group's devices, counted in the group's frwd
+ * (disc when the device refuses them). An endpoint sends whether or not
+ * the socket is enabled. Set before or after joining; it stays across
+ * leave and join. Needs CAP_BPF and CAP_NET_ADMIN while in a group.
+ * 0; -EINVAL NULL dev, queue < -1 or one the device lacks; -ENODEV;
+ * -EOPNOTSUPP queue on a device with an XPS map; -EPERM; the kernel's
+ * error loading the group's program (the socket then is as before).
+ */
+PFQ_API int pfq_egress_bind(pfq_t *q, const char *dev, int queue);
+/* Back to a socket endpoint (its packets are queued for reading). 0. */
+PFQ_API int pfq_egress_unbind(pfq_t *q);
 /* The group's PFQ/lang computation; NULL or "" resets it (the group then
  * copies every packet to the default class). 0; -EINVAL "line:col:
  * message"; -E2BIG over 16 KiB; the kernel's error loading it. */
@@ -401,7 +417,8 @@ PFQ_API int pfq_vlan_filters_enable(pfq_t *q, int gid, int on);
 PFQ_API int pfq_vlan_set_filter(pfq_t *q, int gid, int vid);
 /* Stop letting vid pass. 0; -EINVAL vid. */
 PFQ_API int pfq_vlan_reset_filter(pfq_t *q, int gid, int vid);
-/* The group's statistics (recv, drop, frwd, kern). 0; -ENOENT; -EACCES
+/* The group's statistics (recv, drop, frwd, kern; disc: forwarded and
+ * egress copies the kernel refused). 0; -ENOENT; -EACCES
  * (private: the owner socket only; restricted: its process). */
 PFQ_API int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats);
 /* The group's 64 counters, summed over CPUs. 0; as pfq_get_group_stats. */

@@ -387,6 +387,18 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 	gs_finish(&s);
 	if (rc < 0 || policy == PFQ_POLICY_UNDEFINED)
 		return rc;
+	/* an egress endpoint sends from now on */
+	if (q->egress_ifindex) {
+		int e = pfq_group_egress_set(q);
+
+		if (e) {
+			char why[PFQ_ERRBUF];
+
+			snprintf(why, sizeof(why), "%s", pfq_error(q));
+			pfq_leave_group(q, rc);
+			return pfq_seterr(q, -e, "join: %s", why);
+		}
+	}
 	/* its filter first, then its share */
 	if (q->enabled) {
 		int e = pfq_attach_update(q);
@@ -494,7 +506,8 @@ static int own_part(pfq_t *q, struct gsession *s, char *err, size_t errlen)
 
 	if (row < 0)
 		return 0;
-	want = g->want_copies && g->m[row].active;
+	/* an egress endpoint's packets are sent by the TC program */
+	want = g->want_copies && g->m[row].active && !g->m[row].egress_ifindex;
 	if (want != q->copies) {
 		rc = pfq_member_copies(q, want);
 		if (rc)
@@ -507,7 +520,8 @@ static int own_part(pfq_t *q, struct gsession *s, char *err, size_t errlen)
 		bool ready = true;
 
 		for (int i = 0; i < REG_MAX_MEMBERS; i++)
-			ready &= !(g->m[i].id && g->m[i].active) || g->m[i].copies;
+			ready &= !(g->m[i].id && g->m[i].active && !g->m[i].egress_ifindex) ||
+				 g->m[i].copies;
 		if (ready) {
 			rc = gk_push_table(s->k, g, err, errlen);
 			if (rc)
@@ -573,6 +587,31 @@ int pfq_group_activate(pfq_t *q, bool on)
 		wait &= s.g->mode != PFQ_GROUP_MODE_MEMBERS;
 		gs_finish(&s);
 	}
+	return rc;
+}
+
+int pfq_group_egress_clear(pfq_t *q)
+{
+	struct gsession s;
+	char err[256] = "";
+	int row, rc;
+
+	rc = gs_begin_member(&s, q, false);
+	if (rc < 0)
+		return rc;
+	row = reg_find_member(s.g, (uint32_t)q->id);
+	if (row >= 0 && s.g->m[row].egress_ifindex) {
+		s.g->m[row].egress_ifindex = 0;
+		s.g->m[row].egress_queue = PFQ_ANY_QUEUE;
+		s.dirty = true;
+		rc = gk_push_table(s.k, s.g, err, sizeof(err));
+		/* a socket again: its copies, if the group makes them */
+		if (!rc)
+			rc = own_part(q, &s, err, sizeof(err));
+		if (rc && err[0])
+			pfq_seterr(q, -rc, "egress: %s", err);
+	}
+	gs_finish(&s);
 	return rc;
 }
 
@@ -690,6 +729,7 @@ static void read_numbers(const int fds[GK_NMAPS], struct pfq_stats *st, struct p
 		st->drop = ks.drop;
 		st->frwd = ks.frwd;
 		st->kern = ks.kern;
+		st->disc = ks.disc;
 	}
 	if (c)
 		pfq_lang_group_counters_read(fds[GK_COUNTERS], c->counter);

@@ -71,6 +71,9 @@ int gk_proc_add(struct gk *k, struct reg_group *g, bool holder, char *err, size_
 /* Install the member table the registry describes (active members, their
  * positions, the mode); 0 or -errno. */
 int gk_push_table(struct gk *k, struct reg_group *g, char *err, size_t errlen);
+/* does the member have a row in the member table (enabled, or an egress
+ * endpoint)? */
+bool gk_in_table(const struct reg_member *m);
 /* put a fanout socket (or TC link) in the vault (a dup stays there) / take
  * one out (the fd is the caller's) */
 int gk_vault_put(struct gk *k, struct reg_group *g, int fd, uint32_t kind, uint64_t key);
@@ -120,6 +123,11 @@ int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAP
 int pfq_group_activate(pfq_t *q, bool on); /* enable / disable */
 void pfq_group_close(pfq_t *q);            /* leave on close */
 void pfq_group_maintain(pfq_t *q);         /* look after the group now and then */
+/* the socket's egress endpoint (q->egress_*) in its group: group_config.c
+ * sets one (with the group's TC program), group.c clears it (the table
+ * only: a TC program with no endpoint to send to sends nothing) */
+int pfq_group_egress_set(pfq_t *q);
+int pfq_group_egress_clear(pfq_t *q);
 
 /* member.c: a member's sockets */
 int pfq_member_fsock_open(pfq_t *q);       /* its fanout socket (join, privileged) */

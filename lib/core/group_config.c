@@ -198,6 +198,31 @@ static int do_source(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 	return 0;
 }
 
+/* ---- egress endpoints ---- */
+
+/* the member's row says what the socket is (q->egress_*) */
+static int do_egress(pfq_t *q, struct reg_group *g, int gid, const void *arg)
+{
+	int row = reg_find_member(g, (uint32_t)q->id);
+
+	(void)arg;
+	if (row < 0)
+		return pfq_seterr(q, ENOENT, "egress: group %d no longer has this socket", gid);
+	if (g->m[row].egress_ifindex == q->egress_ifindex &&
+	    g->m[row].egress_queue == q->egress_queue)
+		return 1;
+	g->m[row].egress_ifindex = q->egress_ifindex;
+	g->m[row].egress_queue = q->egress_queue;
+	return 0;
+}
+
+int pfq_group_egress_set(pfq_t *q)
+{
+	/* a change like any other: the group's TC program (compiled for the
+	 * members the record has) must send to the new endpoint first */
+	return change(q, q->gid, do_egress, NULL, "egress");
+}
+
 int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src)
 {
 	PFQ_NEED(q);

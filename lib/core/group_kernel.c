@@ -463,25 +463,44 @@ int gk_vault_take(struct gk *k, struct reg_group *g, uint32_t kind, uint64_t key
 
 /* ---- the member table ---- */
 
-/* members of the active rows eligible for class mask mask */
-static int eligible(const struct reg_group *g, uint64_t mask)
+bool gk_in_table(const struct reg_member *m)
+{
+	/* an egress endpoint transmits whether or not its socket reads */
+	return m->id && (m->active || m->egress_ifindex);
+}
+
+/* members in the table eligible for class mask mask; sockets only (not
+ * egress endpoints, whose copies the TC program sends) when sockets is set */
+static int eligible(const struct reg_group *g, uint64_t mask, bool sockets)
 {
 	int n = 0;
 
 	for (int i = 0; i < REG_MAX_MEMBERS; i++)
-		n += g->m[i].id && g->m[i].active && (g->m[i].class_mask & mask);
+		n += gk_in_table(&g->m[i]) && (g->m[i].class_mask & mask) &&
+		     !(sockets && g->m[i].egress_ifindex);
 	return n;
 }
 
-/* can a decision name more than one active member? */
+/* can a decision name more than one member's socket? A copy names every
+ * eligible socket; a double steer any two eligible members, and a socket
+ * that may be the second pick needs the members flavour to see it */
+static bool needs_copies_for(const struct reg_group *g, uint64_t mask)
+{
+	int socks = eligible(g, mask, true);
+
+	if (g->may_copy && socks > 1)
+		return true;
+	return g->may_double && socks >= 1 && eligible(g, mask, false) > 1;
+}
+
 static bool needs_copies(const struct reg_group *g)
 {
 	if (!g->may_copy && !g->may_double)
 		return false;
 	if (g->classes == PFQ_CLASS_ANY)
-		return eligible(g, PFQ_CLASS_ANY) > 1;
+		return needs_copies_for(g, PFQ_CLASS_ANY);
 	for (int b = 0; b < 64; b++)
-		if ((g->classes >> b & 1) && eligible(g, 1ull << b) > 1)
+		if ((g->classes >> b & 1) && needs_copies_for(g, 1ull << b))
 			return true;
 	return false;
 }
@@ -501,16 +520,24 @@ int gk_push_table(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 		/* row i is registry slot i, for as long as its member stays:
 		 * flows remember rows (a slot without an active member is a row
 		 * without id and classes, which nothing picks) */
-		if (!m->id || !m->active)
+		if (!gk_in_table(m))
 			continue;
 		row = &t.m[i];
 		t.n = (uint32_t)i + 1;
-		if (!t.leader)
-			t.leader = m->id;
 		row->id = m->id;
 		row->class_mask = m->class_mask;
 		row->weight = m->weight;
 		row->dirs = m->dirs;
+		if (m->egress_ifindex) {
+			/* the TC program sends its packets; its socket takes none
+			 * (the fanout answers the sink), runs no group program
+			 * (so it leads nothing) and needs no copies */
+			row->egress_ifindex = m->egress_ifindex;
+			row->egress_qmap = m->egress_queue >= 0 ? (uint32_t)m->egress_queue + 1 : 0;
+			continue;
+		}
+		if (!t.leader)
+			t.leader = m->id;
 		/* a socket without a position yet is not in the fanout: 0 (the sink) */
 		row->pos = m->pos > 0 ? (uint32_t)m->pos : 0;
 		if (g->closing.active && g->closing.mover == m->id)

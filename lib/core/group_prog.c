@@ -5,8 +5,9 @@
  * then installed under the group's lock (gk_install), each by one atomic
  * swap: the fanout program (PACKET_FANOUT_DATA on the sink socket), the
  * members program (slot 0 of the program array the members' own filters
- * tail-call), and the TC program (a tcx link per bound device, held in the
- * vault, so it goes with the group however its processes end).
+ * tail-call), and the TC program for forwarding, the host stack and egress
+ * endpoints (a tcx link per bound device, held in the vault, so it goes
+ * with the group however its processes end).
  */
 #include "group.h"
 #include "vault.h"
@@ -120,6 +121,8 @@ struct gk_progs *gk_compile(struct gk *k, const struct reg_group *g, char *err, 
 		spec->fprog_insns = g->fprog;
 		spec->fprog_len = g->fprog_len;
 	}
+	for (int i = 0; i < REG_MAX_MEMBERS; i++)
+		spec->egress |= g->m[i].id && g->m[i].egress_ifindex;
 	spec->vlan_on = (int)g->vlan_on;
 	memcpy(spec->vlan_vids, g->vlan_vids, sizeof(spec->vlan_vids));
 	/* one receiver per packet: the fanout program; copies: the members' */
@@ -133,8 +136,9 @@ struct gk_progs *gk_compile(struct gk *k, const struct reg_group *g, char *err, 
 		if (!p->members)
 			goto fail_inval;
 	}
-	/* forwarding and host-stack decisions: a TC program on the devices */
-	if (pfq_lang_needs_tc(prog) && g->nbind) {
+	/* forwarding, host-stack decisions and egress endpoints: a TC program
+	 * on the devices */
+	if ((pfq_lang_needs_tc(prog) || spec->egress) && g->nbind) {
 		p->tc = load_flavour(prog, spec, PFQ_LANG_GROUP_TC, &k->sink, k->gid, "TC ", err,
 				     errlen);
 		if (!p->tc)

@@ -87,6 +87,10 @@ struct pfq {
 	uint32_t part_left;
 	struct pfq_stats acc; /* counters accumulated across PACKET_STATISTICS reads */
 
+	/* egress endpoint (pfq_egress_bind): device (0: none) and hw queue */
+	int egress_ifindex;
+	int egress_queue;
+
 	struct pfq_tx *tx;    /* the TX queue (tx.c), NULL until pfq_bind_tx */
 	uint32_t tx_batch;    /* 0: 1 */
 	struct pfq_stats tx_done; /* TX counters of queues unbound before */

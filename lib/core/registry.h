@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #define REG_MAGIC 0x50465152u /* "PFQR" */
-#define REG_VERSION 2u
+#define REG_VERSION 3u
 #define REG_MAX_MEMBERS PFQ_MAX_MEMBERS
 #define REG_MAX_PROCS 96
 #define REG_MAX_POS 256      /* fanout positions: the sink and the members' sockets */
@@ -75,6 +75,8 @@ struct reg_member {
 	int32_t pos;         /* its fanout socket's position, -1 before its first enable */
 	uint64_t fsock;      /* cookie of its fanout socket (0: none yet) */
 	uint32_t copies;     /* its main socket is hooked and takes the group's copies */
+	int32_t egress_ifindex; /* an egress endpoint (pfq_egress_bind): its device, 0: none */
+	int32_t egress_queue;   /* its hw TX queue, or PFQ_ANY_QUEUE */
 	uint32_t pad;
 };
 

@@ -134,6 +134,7 @@ static pfq_t *open_socket(size_t caplen, size_t rx_slots, size_t xmitlen, size_t
 	q->prog_fd = -1;
 	q->attached_ifindex = -1;
 	q->gid = -1;
+	q->egress_queue = PFQ_ANY_QUEUE;
 	q->group_progs_fd = -1;
 	q->gfd = -1;
 	q->ring.fd = q->gring.fd = -1;

@@ -12,5 +12,9 @@ void pfq_tx_stats(pfq_t *q, struct pfq_stats *s);
 /* tx_queue.c: a TC egress program sending socket sock's frames on hw TX
  * queue `queue` of dev: its link fd, or -errno (message on q) */
 int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int queue);
+/* can hw TX queue `queue` of dev be chosen (it exists, no XPS map)? 0, or
+ * -EINVAL/-EOPNOTSUPP with q's error set, prefixed by what */
+int pfq_tx_queue_check(pfq_t *q, int sock, const char *dev, int ifindex, int queue,
+		       const char *what);
 
 #endif

@@ -62,6 +62,21 @@ static bool has_xps(const char *dev, int ifindex)
 	return xps;
 }
 
+int pfq_tx_queue_check(pfq_t *q, int sock, const char *dev, int ifindex, int queue,
+		       const char *what)
+{
+	int ntxq = pfq_dev_tx_queues(sock, dev);
+
+	if (ntxq > 0 && queue >= ntxq)
+		return pfq_seterr(q, EINVAL, "%s: device '%s' has %d TX queues (0..%d), not %d",
+				  what, dev, ntxq, ntxq - 1, queue);
+	if (has_xps(dev, ifindex))
+		return pfq_seterr(q, EOPNOTSUPP, "%s: device '%s' has an XPS map, which picks "
+				  "the TX queue by CPU: queue %d cannot be chosen (clear "
+				  "queues/tx-*/xps_cpus, or use PFQ_ANY_QUEUE)", what, dev, queue);
+	return 0;
+}
+
 int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int queue)
 {
 	uint64_t cookie = sock_cookie(sock);
@@ -76,15 +91,10 @@ int pfq_tx_queue_attach(pfq_t *q, int sock, const char *dev, int ifindex, int qu
 		BI_EXIT(),
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = PFQ_TCX_EGRESS);
-	int ntxq = pfq_dev_tx_queues(sock, dev), prog_fd, link;
+	int prog_fd, link, rc = pfq_tx_queue_check(q, sock, dev, ifindex, queue, "pfq_bind_tx");
 
-	if (ntxq > 0 && queue >= ntxq)
-		return pfq_seterr(q, EINVAL, "pfq_bind_tx: device '%s' has %d TX queues (0..%d), "
-				  "not %d", dev, ntxq, ntxq - 1, queue);
-	if (has_xps(dev, ifindex))
-		return pfq_seterr(q, EOPNOTSUPP, "pfq_bind_tx: device '%s' has an XPS map, which "
-				  "picks the TX queue by CPU: queue %d cannot be chosen (clear "
-				  "queues/tx-*/xps_cpus, or use PFQ_ANY_QUEUE)", dev, queue);
+	if (rc)
+		return rc;
 	if (!cookie)
 		return pfq_seterr(q, EIO, "pfq_bind_tx: no socket cookie");
 	prog_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "pfq_txq", "GPL", prog,

@@ -74,8 +74,9 @@ int pfq_lang_dispatch_one(const struct pfq_lang_decision *d, const struct pfq_me
 
 	switch (d->fate) {
 	case PFQ_FATE_COPY:
+		/* an egress endpoint's copy is sent by the TC program */
 		for (uint32_t i = 0; i < n; i++)
-			if (eligible(&t->m[i], d->class_mask))
+			if (eligible(&t->m[i], d->class_mask) && !t->m[i].egress_ifindex)
 				return (int)i;
 		return -1;
 	case PFQ_FATE_STEER:

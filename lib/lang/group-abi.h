@@ -44,7 +44,9 @@ struct pfq_group_binding {
 
 /* per-CPU group statistics (one element, summed by the reader) */
 struct pfq_group_kstats {
-	uint64_t recv, drop, frwd, kern;
+	/* frwd: copies sent by forwarding and to egress endpoints; disc: those
+	 * the kernel refused (device down, queue full) */
+	uint64_t recv, drop, frwd, kern, disc;
 };
 
 /* The group log: the last PFQ_GROUP_LOG_SLOTS packets that logged
@@ -106,6 +108,13 @@ struct pfq_lang_group_spec {
 	 * eligible; -1 or 0: steering without memory (a change of members then
 	 * moves flows). Round-robin steering never uses it. */
 	int flows_map_fd;
+	/* TC flavour: 1 when some member is an egress endpoint (pfq_egress_bind):
+	 * the program also runs the dispatch and sends a copy of the packet
+	 * out of each egress member's device that the decision names (frwd;
+	 * disc when refused). It decides for the host stack only when the
+	 * computation does (pfq_lang_needs_tc); otherwise it answers TC_ACT_OK
+	 * to every packet. */
+	int egress;
 };
 
 /* The flows a group remembers (fanout flavour): a flow's tag is its hash
@@ -156,6 +165,12 @@ struct pfq_member {
 	uint32_t pos;        /* fanout mode: the fanout program's answer that
 			      * reaches this member's socket */
 	uint32_t dirs;       /* fanout mode: PFQ_DIR_* the member takes (0: both) */
+	/* an egress endpoint: the device its packets are sent out of (0: a
+	 * socket endpoint) and queue_mapping to give them (hw TX queue + 1;
+	 * 0: the kernel's choice). Its pos is 0: the fanout never hands the
+	 * packet to its socket; the group's TC program sends it. */
+	int32_t egress_ifindex;
+	uint32_t egress_qmap;
 };
 
 /* Which path delivers a group's packets. */
@@ -202,7 +217,7 @@ int pfq_lang_dispatch(const struct pfq_lang_decision *d,
 
 /* Reference dispatch of the fanout flavour (one receiver): the row of the
  * member that receives a packet with decision d, or -1. Copy: the first
- * eligible member; steer and double steer: the member hash[0] picks;
+ * eligible member that is not an egress endpoint; steer and double steer: the member hash[0] picks;
  * steer-to n: member n (the n-th row that has a member) when eligible. */
 int pfq_lang_dispatch_one(const struct pfq_lang_decision *d,
 			  const struct pfq_member_table *t);

@@ -157,13 +157,19 @@ static void test_matches_reference(void **state)
 	for (int i = 0; i < NFRAMES; i++)
 		lens[i] = framegen_next(&g, frames[i]);
 	/* 1 to 4 members, then 4 rows of which the second has no member (a
-	 * member left: rows are stable) */
-	for (int n = 1; n <= 5; n++) {
+	 * member left: rows are stable), then 4 of which the first is an
+	 * egress endpoint (its socket takes nothing: the fanout answers 0, the
+	 * sink, when it is picked, and a copy goes to the first socket) */
+	for (int n = 1; n <= 6; n++) {
 		struct pfq_member_table t;
 
 		make_table(&t, n < 4 ? n : 4, (uint32_t)n);
 		if (n == 5)
 			t.m[1] = (struct pfq_member){ 0 };
+		if (n == 6) {
+			t.m[0].egress_ifindex = 1;
+			t.m[0].pos = 0;
+		}
 		assert_int_equal(pfq_lang_members_map_update(m.members, &t), 0);
 		for (size_t k = 0; k < sizeof(programs) / sizeof(programs[0]); k++) {
 			pfq_lang_program *p = pfq_lang_compile(programs[k], NULL);

@@ -33,6 +33,8 @@
 
 /* the group's maps and settings, as lib/core/group_kernel.c gives them */
 static struct pfq_lang_group_spec spec;
+/* the same with egress endpoints among the members */
+static struct pfq_lang_group_spec spec_egress;
 
 static bool always(const pfq_lang_program *p)
 {
@@ -68,6 +70,12 @@ static void group_tc(struct pfq_lang_bpf_opts *o)
 	o->group = &spec;
 }
 
+static void group_tc_egress(struct pfq_lang_bpf_opts *o)
+{
+	o->flavour = PFQ_LANG_GROUP_TC;
+	o->group = &spec_egress;
+}
+
 static void group_fanout(struct pfq_lang_bpf_opts *o)
 {
 	o->flavour = PFQ_LANG_GROUP_FANOUT;
@@ -89,6 +97,8 @@ static const struct flavour {
 	/* gk_compile loads it for computations that forward or decide for
 	 * the host stack */
 	{ "group TC", needs_tc, group_tc },
+	/* ... and for any computation when a member is an egress endpoint */
+	{ "group TC with egress endpoints", always, group_tc_egress },
 };
 
 #define NFLAVOURS (sizeof(flavours) / sizeof(flavours[0]))
@@ -382,6 +392,8 @@ static int group_setup(void **state)
 	spec.fprog_len = 1;
 	spec.vlan_on = 1;
 	spec.vlan_vids[0] = 1;
+	spec_egress = spec;
+	spec_egress.egress = 1;
 	return 0;
 }
 

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 {
 	fputs(
 "Usage: pfq-dump -i DEV[@QUEUE][:DEV[@QUEUE]...] [options]\n"
-"       pfq-dump -g GID [-i LIST] [-C COMPUTATION] [options]\n"
+"  or:  pfq-dump -g GID [-i LIST] [-C COMPUTATION] [options]\n"
 "Capture from one or more devices through a PFQ socket and print one line\n"
 "per packet (or write them to a pcap file with nanosecond timestamps).\n"
 "With -g the socket joins PFQ group GID (shared policy) instead: the devices\n"
@@ -36,6 +36,7 @@ static void usage(FILE *f)
 "-C takes a computation that only filters (e.g. 'tcp >-> port 80'), run in\n"
 "the kernel as a classic socket filter.\n"
 "\n"
+"Options:\n"
 "  -i, --interface LIST  devices, ':'-separated; DEV@N binds hw queue N only\n"
 "  -g, --group GID       join group GID (0..63)\n"
 "  -C, --computation E   the PFQ/lang computation (the group's with -g)\n"

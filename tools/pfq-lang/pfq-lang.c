@@ -2,6 +2,8 @@
 /* pfq-lang: check, print and run PFQ/lang computations. */
 #include <pfq/lang.h>
 
+#include "jsonout.h"
+
 #include <getopt.h>
 #include <linux/filter.h>
 #include <pcap/pcap.h>
@@ -40,14 +42,14 @@ static void usage(FILE *f)
 "                     computation that does more than filter is an error\n"
 "  -h, --help         this text\n"
 "\n"
-"Examples:\n"
-"  pfq-lang check -e 'ip >-> steer_flow'\n"
-"  pfq-lang dump prog.pfq\n"
-"  pfq-lang dump --classic -e 'tcp >-> port 80'\n"
-"  pfq-lang run -e 'when is_tcp drop' --pcap capture.pcap --json\n"
-"\n"
 "Exit status: 0 success, 1 the program does not compile, 2 bad usage,\n"
-"3 an input file cannot be read.\n", f);
+"3 an input file cannot be read.\n"
+"\n"
+"Examples:\n"
+"  $ pfq-lang check -e 'ip >-> steer_flow'\n"
+"  $ pfq-lang dump prog.pfq\n"
+"  $ pfq-lang dump --classic -e 'tcp >-> port 80'\n"
+"  $ pfq-lang run -e 'when is_tcp drop' --pcap capture.pcap --json\n", f);
 }
 
 static char *read_stream(FILE *in)
@@ -77,49 +79,39 @@ static char *read_stream(FILE *in)
 	return buf;
 }
 
-static void json_string(const char *s, FILE *out)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-static void print_json(long idx, const struct pcap_pkthdr *h, const struct pfq_lang_decision *d)
+/* one JSON object for the decision on packet idx (keys in this order) */
+static int print_json(long idx, const struct pcap_pkthdr *h, const struct pfq_lang_decision *d)
 {
 	static const char *fates[] = { "drop", "copy", "steer", "double_steer", "steer_to" };
-	bool first = true;
+	json_t *fwd = json_array(), *counters = json_object(), *logs = json_array();
+	int bad = !fwd || !counters || !logs;
 
-	printf("{\"packet\":%ld,\"len\":%u,\"fate\":\"%s\",\"class_mask\":%llu,\"hash\":[%u,%u],"
-	       "\"mark\":%u,\"state\":%u,\"kernel\":%s,\"forward\":[",
-	       idx, h->len, fates[d->fate], (unsigned long long)d->class_mask, d->hash[0],
-	       d->hash[1], d->mark, d->state, d->to_kernel ? "true" : "false");
-	for (int i = 0; i < d->nfwd; i++) {
-		if (i)
-			putchar(',');
-		json_string(d->fwd[i], stdout);
-	}
-	printf("],\"counters\":{");
-	for (int i = 0; i < PFQ_LANG_COUNTERS; i++)
+	for (int i = 0; i < d->nfwd && !bad; i++)
+		bad = json_array_append_new(fwd, jsonout_text(d->fwd[i])) < 0;
+	for (int i = 0; i < PFQ_LANG_COUNTERS && !bad; i++)
 		if (d->counters[i]) {
-			printf("%s\"%d\":%d", first ? "" : ",", i, d->counters[i]);
-			first = false;
+			char key[16];
+
+			snprintf(key, sizeof(key), "%d", i);
+			bad = json_object_set_new(counters, key, json_integer(d->counters[i])) < 0;
 		}
-	printf("},\"logs\":[");
-	for (int i = 0; i < d->nlogs; i++) {
-		if (i)
-			putchar(',');
-		json_string(d->logs[i], stdout);
+	for (int i = 0; i < d->nlogs && !bad; i++)
+		bad = json_array_append_new(logs, jsonout_text(d->logs[i])) < 0;
+	if (bad) {
+		json_decref(fwd);
+		json_decref(counters);
+		json_decref(logs);
+		return -1;
 	}
-	printf("]}\n");
+	/* json_pack takes the three references, also when it fails */
+	return jsonout_line(json_pack("{s:I, s:I, s:s, s:o, s:[I,I], s:I, s:I, s:b, s:o, s:o, s:o}",
+				      "packet", (json_int_t)idx, "len", (json_int_t)h->len,
+				      "fate", fates[d->fate], "class_mask",
+				      jsonout_u64(d->class_mask), "hash", (json_int_t)d->hash[0],
+				      (json_int_t)d->hash[1], "mark", (json_int_t)d->mark,
+				      "state", (json_int_t)d->state, "kernel", d->to_kernel ? 1 : 0,
+				      "forward", fwd, "counters", counters, "logs", logs),
+			    stdout, 17);
 }
 
 static int run_pcap(const pfq_lang_program *prog, pfq_lang_bpf *bpf, const char *path, int json)
@@ -158,7 +150,11 @@ static int run_pcap(const pfq_lang_program *prog, pfq_lang_bpf *bpf, const char 
 					idx);
 		}
 		if (json) {
-			print_json(idx, h, &d);
+			if (print_json(idx, h, &d) < 0) {
+				fprintf(stderr, "pfq-lang: out of memory or cannot write the output\n");
+				pcap_close(p);
+				return EXIT_INPUT;
+			}
 		} else {
 			printf("%-8ld %-6u ", idx, h->len);
 			pfq_lang_decision_print(&d, stdout);

@@ -3,10 +3,12 @@
 #include <pfq/pfq.h>
 
 #include "cli.h"
+#include "jsonout.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ static void usage(FILE *f)
 "set by `inc`/`dec` and the last lines of the group log (log_msg, log_packet,\n"
 "...). Refreshes every interval until interrupted.\n"
 "\n"
+"Options:\n"
 "  -g, --group GID      only this group\n"
 "  -i, --interval SEC   seconds between refreshes, 1..3600 (default 1)\n"
 "  -n, --count N        stop after N reports (default: until SIGINT)\n"
@@ -87,74 +90,93 @@ static double rate(uint64_t now, uint64_t before, double secs)
 	return now >= before && secs > 0 ? (double)(now - before) / secs : 0.0;
 }
 
-static void json_string(const char *s)
+/* a rate as pfq-stat shows it: packets per second, one decimal */
+static json_t *json_rate(uint64_t now, uint64_t before, double secs)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	return json_real(round(rate(now, before, secs) * 10) / 10);
 }
 
-static void print_json(const struct pfq_group_info *g, int n, double secs)
+/* one group as a JSON object (keys in this order), NULL when out of memory */
+static json_t *group_json(const struct pfq_group_info *x, double secs)
 {
-	printf("{\"groups\":[");
-	for (int i = 0; i < n; i++) {
-		const struct pfq_group_info *x = &g[i], *p = previous(x->gid);
+	const struct pfq_group_info *p = previous(x->gid);
+	json_t *bindings = json_array(), *members = json_array(), *counters = json_object();
+	json_t *lines = json_array();
+	struct pfq_log_line log[16];
+	uint64_t written = 0, skipped = 0;
+	int bad = !bindings || !members || !counters || !lines;
+	int nl = bad ? 0 : pfq_group_log(x->gid, log, 16, &written, &skipped);
 
-		printf("%s{\"gid\":%d,\"policy\":\"%s\",\"owner_pid\":%d,\"computation\":",
-		       i ? "," : "", x->gid, policy_name(x->policy), x->owner_pid);
-		json_string(x->computation);
-		printf(",\"bpf_filter\":%d,\"vlan_filters\":%s,\"bindings\":[", x->has_fprog,
-		       x->vlan_on ? "true" : "false");
-		for (int k = 0; k < x->nbind; k++) {
-			printf("%s{\"dev\":", k ? "," : "");
-			json_string(x->bind[k].dev);
-			printf(",\"queue\":%d}", x->bind[k].queue);
-		}
-		printf("],\"stats\":{\"recv\":%" PRIu64 ",\"drop\":%" PRIu64 ",\"frwd\":%" PRIu64
-		       ",\"kern\":%" PRIu64 "}", x->stats.recv, x->stats.drop, x->stats.frwd,
-		       x->stats.kern);
-		printf(",\"rates\":{\"recv\":%.1f,\"drop\":%.1f}",
-		       p ? rate(x->stats.recv, p->stats.recv, secs) : 0.0,
-		       p ? rate(x->stats.drop, p->stats.drop, secs) : 0.0);
-		printf(",\"members\":[");
-		for (int k = 0; k < x->nmembers; k++) {
-			const struct pfq_member_info *m = &x->members[k];
+	for (int k = 0; k < x->nbind && !bad; k++)
+		bad = json_array_append_new(bindings,
+					    json_pack("{s:o, s:i}", "dev",
+						      jsonout_text(x->bind[k].dev), "queue",
+						      x->bind[k].queue)) < 0;
+	for (int k = 0; k < x->nmembers && !bad; k++) {
+		const struct pfq_member_info *m = &x->members[k];
+		char mask[32];
 
-			printf("%s{\"id\":%u,\"pid\":%d,\"class_mask\":\"0x%" PRIx64 "\",\"weight\":%d,"
-			       "\"active\":%s,\"recv\":%" PRIu64 ",\"lost\":%" PRIu64 "}",
-			       k ? "," : "", m->id, m->pid, m->class_mask, m->weight,
-			       m->active ? "true" : "false", m->recv, m->lost);
-		}
-		printf("],\"counters\":{");
-		for (int k = 0, first = 1; k < PFQ_MAX_COUNTERS; k++)
-			if (x->counters.counter[k]) {
-				printf("%s\"%d\":%" PRId64, first ? "" : ",", k, x->counters.counter[k]);
-				first = 0;
-			}
-		{
-			struct pfq_log_line lines[16];
-			uint64_t w = 0, sk = 0;
-			int nl = pfq_group_log(x->gid, lines, 16, &w, &sk);
-
-			printf("},\"log\":{\"written\":%" PRIu64 ",\"skipped\":%" PRIu64
-			       ",\"lines\":[", w, sk);
-			for (int k = 0; k < nl; k++) {
-				printf("%s{\"seq\":%" PRIu64 ",\"ifindex\":%d,\"len\":%u,\"text\":",
-				       k ? "," : "", lines[k].seq, lines[k].ifindex, lines[k].len);
-				json_string(lines[k].text);
-				printf("}");
-			}
-			printf("]}}");
-		}
+		snprintf(mask, sizeof(mask), "0x%" PRIx64, m->class_mask);
+		bad = json_array_append_new(members,
+					    json_pack("{s:I, s:i, s:s, s:i, s:b, s:o, s:o}", "id",
+						      (json_int_t)m->id, "pid", m->pid, "class_mask",
+						      mask, "weight", m->weight, "active",
+						      m->active ? 1 : 0, "recv", jsonout_u64(m->recv),
+						      "lost", jsonout_u64(m->lost))) < 0;
 	}
-	printf("]}\n");
+	for (int k = 0; k < PFQ_MAX_COUNTERS && !bad; k++)
+		if (x->counters.counter[k]) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "%d", k);
+			bad = json_object_set_new(counters, key,
+						  json_integer(x->counters.counter[k])) < 0;
+		}
+	for (int k = 0; k < nl && !bad; k++)
+		bad = json_array_append_new(lines,
+					    json_pack("{s:o, s:i, s:I, s:o}", "seq",
+						      jsonout_u64(log[k].seq), "ifindex",
+						      log[k].ifindex, "len", (json_int_t)log[k].len,
+						      "text", jsonout_text(log[k].text))) < 0;
+	if (bad) {
+		json_decref(bindings);
+		json_decref(members);
+		json_decref(counters);
+		json_decref(lines);
+		return NULL;
+	}
+	/* json_pack takes the references given with "o", also when it fails */
+	return json_pack("{s:i, s:s, s:i, s:o, s:i, s:b, s:o,"
+			 " s:{s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o,"
+			 " s:{s:o, s:o, s:o}}",
+			 "gid", x->gid, "policy", policy_name(x->policy), "owner_pid", x->owner_pid,
+			 "computation", jsonout_text(x->computation), "bpf_filter", x->has_fprog,
+			 "vlan_filters", x->vlan_on ? 1 : 0, "bindings", bindings,
+			 "stats", "recv", jsonout_u64(x->stats.recv), "drop",
+			 jsonout_u64(x->stats.drop), "frwd", jsonout_u64(x->stats.frwd), "kern",
+			 jsonout_u64(x->stats.kern),
+			 "rates", "recv", json_rate(x->stats.recv, p ? p->stats.recv : x->stats.recv,
+						    p ? secs : 0),
+			 "drop", json_rate(x->stats.drop, p ? p->stats.drop : x->stats.drop,
+					   p ? secs : 0),
+			 "members", members, "counters", counters,
+			 "log", "written", jsonout_u64(written), "skipped", jsonout_u64(skipped),
+			 "lines", lines);
+}
+
+/* {"groups":[...]} on one line; -1 when out of memory or the write failed */
+static int print_json(const struct pfq_group_info *g, int n, double secs)
+{
+	json_t *groups = json_array();
+	int bad = !groups;
+
+	for (int i = 0; i < n && !bad; i++)
+		bad = json_array_append_new(groups, group_json(&g[i], secs)) < 0;
+	if (bad) {
+		json_decref(groups);
+		return -1;
+	}
+	return jsonout_line(json_pack("{s:o}", "groups", groups), stdout, 15);
 }
 
 static void print_text(const struct pfq_group_info *g, int n, double secs)
@@ -282,7 +304,10 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		secs = (double)(now.tv_sec - last.tv_sec) + (now.tv_nsec - last.tv_nsec) / 1e9;
 		if (json) {
-			print_json(info, k, secs);
+			if (print_json(info, k, secs) < 0) {
+				fprintf(stderr, "pfq-stat: out of memory or cannot write the output\n");
+				return 1;
+			}
 		} else {
 			if (isatty(STDOUT_FILENO) && count != 1)
 				printf("\033[H\033[2J"); /* a refreshing view */

@@ -114,7 +114,10 @@ struct cg {
 	 * the frame is made relative to the MAC header */
 	bool fanout;      /* flavour == PFQ_LANG_GROUP_FANOUT */
 	bool tc;          /* flavour == PFQ_LANG_GROUP_TC */
-	bool sticky;      /* fanout flavour: steered flows keep their member */
+	bool sticky;      /* fanout flavour (and TC with egress endpoints): steered
+			   * flows keep their member */
+	bool tc_verdict;  /* TC flavour: the computation decides for the host
+			   * stack (else every packet goes on to it) */
 	int *node_insns;  /* per node: instructions emitted for it (with its arguments) */
 	const struct node *too_large_at; /* what made the program too large, if known */
 };
@@ -158,6 +161,10 @@ void cg_member_table(struct cg *cg, int map_fd, int none);
  * the member flavour (PFQ_LANG_MEMBER: self and caplen compiled in; 0 in a
  * group flavour, which reads them from cb[]); returns through exit_label */
 void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int exit_label);
+/* cg_dispatch.c, TC flavour with egress endpoints: the same decision as the
+ * socket flavours, and a clone of the packet out of every egress member it
+ * names; falls through. Clobbers r0-r5, r8, r9. */
+void cg_dispatch_egress(struct cg *cg);
 
 /* cg.c: r0 = the element of map_fd (map_fd < 0: of the map r0 points to,
  * an inner map) whose 32-bit key is at fp-8: key 0, stored here, unless
@@ -185,8 +192,12 @@ void cg_group_accept(struct cg *cg, int exit_label);
 #define CG_STAT_DROP 1
 #define CG_STAT_FRWD 2
 #define CG_STAT_KERN 3
+#define CG_STAT_DISC 4
 /* the leader's run keeps the packet in the group log when it logged */
 void cg_group_log(struct cg *cg);
+/* after bpf_clone_redirect: count r0 (0: sent) in frwd or disc, then jump
+ * to done; clobbers r0-r5 */
+void cg_group_sent(struct cg *cg, int done);
 /* the TC flavour's end: forward the copies, answer for the host stack */
 void cg_group_tc_tail(struct cg *cg, int exit_label);
 

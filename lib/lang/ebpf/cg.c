@@ -331,7 +331,9 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 	cg->tc = flavour == PFQ_LANG_GROUP_TC;
 	/* a flow keeps its member across membership changes; round robin
 	 * steers packets, not flows, and has nothing to keep */
-	cg->sticky = cg->fanout && group->flows_map_fd > 0 && !uses(prog, FX_PER_PACKET);
+	cg->sticky = (cg->fanout || (cg->tc && group->egress)) && group->flows_map_fd > 0 &&
+		     !uses(prog, FX_PER_PACKET);
+	cg->tc_verdict = cg->tc && uses(prog, FX_TC);
 	cg->general_decoding = opts->general_decoding;
 	cg->out_fd = -1;
 	cg->prog = prog;
@@ -369,11 +371,14 @@ static pfq_lang_bpf *compile(const pfq_lang_program *prog,
 		emit_bind(&cg->e, skip);
 	}
 	if (cg->tc) {
+		if (group->egress)
+			cg_dispatch_egress(cg);
 		cg_group_tc_tail(cg, exit_l);
 		/* refused by the group's filters: the group takes it from the
-		 * stack as the original did; another queue's: not ours */
+		 * stack as the original did (when its computation decides for
+		 * the stack at all); another queue's: not ours */
 		emit_bind(&cg->e, reject);
-		E(BI_MOV_IMM(BPF_REG_0, 2)); /* TC_ACT_SHOT */
+		E(BI_MOV_IMM(BPF_REG_0, cg->tc_verdict ? 2 : 0)); /* TC_ACT_SHOT, _OK */
 		emit_ja(&cg->e, exit_l);
 		emit_bind(&cg->e, cg->tc_not_ours);
 		E(BI_MOV_IMM(BPF_REG_0, 0)); /* TC_ACT_OK */

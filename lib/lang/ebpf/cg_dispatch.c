@@ -332,7 +332,8 @@ static void dispatch_fanout(struct cg *cg, int exit_label)
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER_TO, steer_to);
 	emit_ja(&cg->e, none);
 
-	/* copy (in fanout mode at most one member is eligible): the first */
+	/* copy (in fanout mode at most one socket is eligible): the first;
+	 * the egress endpoints' copies are the TC program's */
 	emit_bind(&cg->e, copy);
 	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
 	for (int i = 0; i < PFQ_MAX_MEMBERS; i++) {
@@ -340,6 +341,8 @@ static void dispatch_fanout(struct cg *cg, int exit_label)
 
 		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, i, none);
 		if_not_eligible(cg, i, next);
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_9, MEM(i, egress_ifindex)));
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, next);
 		row(cg, i);
 		emit_ja(&cg->e, found);
 		emit_bind(&cg->e, next);
@@ -425,4 +428,137 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
 	}
 	E(BI_ALU32_IMM(BPF_MOV, BPF_REG_0, (int32_t)caplen));
 	emit_ja(&cg->e, exit_label);
+}
+
+/* TC flavour: the stack slots of the egress dispatch (free once a row is
+ * picked): the packet's own queue_mapping while a clone is given another,
+ * and the member id of the first pick of a double steer */
+#define EG_QSAVE (-16)
+#define EG_FIRST CG_TABLE_SLOT
+
+/* r1 = a row the decision names: r2 = its egress device (0: a socket),
+ * r3 = its queue_mapping. Values read from the table, not the row's
+ * address or index: the verifier then sees one state at the send that
+ * follows, whichever of the 64 rows was picked, and checks it once. */
+static void egress_of_row(struct cg *cg)
+{
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_1, RF(egress_ifindex)));
+	E(BI_LDX(BPF_W, BPF_REG_3, BPF_REG_1, RF(egress_qmap)));
+}
+
+/*
+ * r2 = egress device (0: none), r3 = queue_mapping (0: leave it): send a
+ * clone of the packet out of that device, on that hw queue (skb_tx_hash
+ * takes queue_mapping - 1 as the recorded queue, as for pfq_bind_tx's
+ * queues), count it, then jump to done. The packet's own queue_mapping
+ * is put back for the host stack. Clobbers r0-r5.
+ */
+static void egress_xmit(struct cg *cg, int done)
+{
+	int noq = emit_label(&cg->e);
+
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, done);
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_6, SKB_OFF(queue_mapping)));
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_4, EG_QSAVE));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_3, 0, noq);
+	E(BI_STX(BPF_W, BPF_REG_6, BPF_REG_3, SKB_OFF(queue_mapping)));
+	emit_bind(&cg->e, noq);
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+	E(BI_MOV_IMM(BPF_REG_3, 0)); /* egress of that device */
+	E(BI_CALL(BPF_FUNC_clone_redirect));
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, EG_QSAVE));
+	E(BI_STX(BPF_W, BPF_REG_6, BPF_REG_2, SKB_OFF(queue_mapping)));
+	cg_group_sent(cg, done);
+}
+
+/* the steered pick of hash0 as the socket flavours make it: remembered in
+ * fanout mode (the fanout program, which ran first at the packet taps,
+ * remembered it), without memory in members mode */
+static void egress_steer_pick(struct cg *cg, int found, int none)
+{
+	int plain = emit_label(&cg->e);
+
+	if (cg->sticky) {
+		E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_9, MT(mode)));
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, PFQ_GROUP_MODE_FANOUT, plain);
+		steer_remembered(cg, found, none);
+	}
+	emit_bind(&cg->e, plain);
+	steer_pick(cg, SC(hash0), found, none);
+}
+
+void cg_dispatch_egress(struct cg *cg)
+{
+	int done = emit_label(&cg->e), copy = emit_label(&cg->e), steer = emit_label(&cg->e);
+	int dsteer = emit_label(&cg->e), steer_to = emit_label(&cg->e);
+	int found = emit_label(&cg->e), first = emit_label(&cg->e), no_first = emit_label(&cg->e);
+	int second = emit_label(&cg->e), found2 = emit_label(&cg->e), send = emit_label(&cg->e);
+
+	struct pfq_lang_fates fates = { true, true, PFQ_CLASS_ANY };
+
+	/* only the fates the program can decide: a smaller program, checked
+	 * faster by the verifier (which sees every row of every pick) */
+	pfq_lang_fates(cg->prog, &fates);
+	LDX(BPF_REG_2, fate);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_DROP, done);
+	cg_member_table(cg, cg->group->members_map_fd, done);
+	E(BI_MOV_REG(BPF_REG_9, BPF_REG_0));
+	E(BI_LDX(BPF_DW, BPF_REG_8, BPF_REG_7, SC(class_mask)));
+	LDX(BPF_REG_2, fate);
+	if (fates.may_copy)
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_COPY, copy);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER, steer);
+	if (fates.may_double)
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_DOUBLE_STEER, dsteer);
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER_TO, steer_to);
+	emit_ja(&cg->e, done);
+
+	/* copy: every eligible egress member */
+	emit_bind(&cg->e, copy);
+	for (int i = 0; fates.may_copy && i < PFQ_MAX_MEMBERS; i++) {
+		int next = emit_label(&cg->e);
+
+		E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
+		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, i, done);
+		if_not_eligible(cg, i, next);
+		row(cg, i);
+		egress_of_row(cg);
+		egress_xmit(cg, next);
+		emit_bind(&cg->e, next);
+	}
+	emit_ja(&cg->e, done);
+
+	emit_bind(&cg->e, steer);
+	egress_steer_pick(cg, found, done);
+
+	/* double steer: either pick, once (told apart by member id) */
+	emit_bind(&cg->e, dsteer);
+	if (!fates.may_double)
+		emit_ja(&cg->e, done);
+	else
+		egress_steer_pick(cg, first, no_first);
+	emit_bind(&cg->e, first);
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_1, RF(id)));
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_4, EG_FIRST));
+	egress_of_row(cg);
+	egress_xmit(cg, second);
+	emit_bind(&cg->e, no_first);
+	E(BI_ST(BPF_DW, BPF_REG_10, EG_FIRST, 0));
+	emit_bind(&cg->e, second);
+	steer_pick(cg, SC(hash1), found2, done);
+	emit_bind(&cg->e, found2);
+	E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_1, RF(id)));
+	E(BI_LDX(BPF_DW, BPF_REG_5, BPF_REG_10, EG_FIRST));
+	emit_jmp_reg(&cg->e, BPF_JEQ, BPF_REG_4, BPF_REG_5, done);
+	emit_ja(&cg->e, found);
+
+	emit_bind(&cg->e, steer_to);
+	steer_to_row(cg, found, done);
+
+	emit_bind(&cg->e, found);
+	egress_of_row(cg);
+	emit_ja(&cg->e, send);
+	emit_bind(&cg->e, send);
+	egress_xmit(cg, done);
+	emit_bind(&cg->e, done);
 }

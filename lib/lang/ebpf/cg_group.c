@@ -180,6 +180,18 @@ int cg_group_entry(struct cg *cg, int reject)
 	return 0;
 }
 
+void cg_group_sent(struct cg *cg, int done)
+{
+	int failed = emit_label(&cg->e);
+
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, failed);
+	cg_group_stat(cg, CG_STAT_FRWD);
+	emit_ja(&cg->e, done);
+	emit_bind(&cg->e, failed);
+	cg_group_stat(cg, CG_STAT_DISC);
+	emit_ja(&cg->e, done);
+}
+
 void cg_group_tc_tail(struct cg *cg, int exit_label)
 {
 	int shot = emit_label(&cg->e);
@@ -195,11 +207,16 @@ void cg_group_tc_tail(struct cg *cg, int exit_label)
 		E(BI_MOV_IMM(BPF_REG_2, cg->dev_ifindex[i]));
 		E(BI_MOV_IMM(BPF_REG_3, 0)); /* egress of that device */
 		E(BI_CALL(BPF_FUNC_clone_redirect));
-		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, skip);
-		cg_group_stat(cg, CG_STAT_FRWD);
+		cg_group_sent(cg, skip);
 		emit_bind(&cg->e, skip);
 	}
-	/* the host stack sees the packet only when the computation said so */
+	/* the host stack sees the packet only when the computation said so
+	 * (a program here only for egress endpoints leaves it alone) */
+	if (!cg->tc_verdict) {
+		E(BI_MOV_IMM(BPF_REG_0, 0)); /* TC_ACT_OK */
+		emit_ja(&cg->e, exit_label);
+		return;
+	}
 	LDX(BPF_REG_2, kernel);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, shot);
 	cg_group_stat(cg, CG_STAT_KERN);
