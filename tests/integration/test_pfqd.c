@@ -13,6 +13,7 @@
 #include <pfq/pfq.h>
 
 #include "grouptest.h"
+#include "sender.h"
 #include "testhost.h"
 
 #include <bpf/bpf.h>
@@ -703,6 +704,123 @@ static void test_control(void **s)
 	pfqd_stop(pid);
 }
 
+/* ids [first, last), even ones only (from a0: they arrive on b0) */
+static void send_even(uint32_t first, uint32_t last)
+{
+	int fd = th_sender(&gt_th, "a0", 0);
+	uint8_t buf[GT_FRAME_MAX];
+
+	assert_true(fd >= 0);
+	for (uint32_t id = first; id < last; id += 2) {
+		assert_int_equal(sender_send(fd, buf, gt_flow_frame(id, -1, buf)), 0);
+		if (id % 256 == 254)
+			usleep(2000);
+	}
+	close(fd);
+}
+
+/* what arrived on a1 (the far end of b1) since the socket was enabled */
+static void drain(pfq_t *cap, struct gt_got *got)
+{
+	for (int i = 0; i < 10; i++)
+		pfq_dispatch(cap, gt_on_pkt, 20000, got);
+}
+
+/* an output (egress endpoint) shares the flows with a reader: its share
+ * leaves by b1 and arrives on a1; a reload removes it and the reader gets
+ * everything */
+static void test_outputs(void **s)
+{
+	static int owner[GT_MAX_IDS];
+	static struct gt_got out;
+	struct gt_member m;
+	struct gt_member_cfg cfg = member(12);
+	uint32_t nflows = 200, nread = 0, nout = 0;
+	int side[GT_MAX_IDS / 2];
+	json_t *j;
+	pfq_t *cap;
+	pid_t pid;
+	int h;
+
+	(void)s;
+	write_conf("[group 12]\ninput = b0\ncomputation = ip >-> steer_flow\n"
+		   "output = b1 weight=1\n");
+	pid = pfqd_start();
+	gt_spawn(&m, &cfg);
+	h = th_enter(&gt_th, 'a');
+	cap = pfq_open(256, 8192, 0, 0);
+	th_leave(h);
+	assert_non_null(cap);
+	OK(cap, pfq_bind(cap, "a1", PFQ_ANY_QUEUE));
+	OK(cap, pfq_enable(cap));
+	gt_nflows = nflows; /* each flow sent 5 times */
+	send_even(0, 10 * nflows);
+	usleep(300000);
+	drain(cap, &out);
+	gt_finish(&m);
+	gt_nflows = 0;
+	gt_owners(&m, 1, owner, 0, 10 * nflows);
+	for (uint32_t i = 0; i < out.n; i++) {
+		uint32_t id = out.ids[i];
+
+		if (id >= 10 * nflows || id % 2)
+			continue;
+		if (owner[id] == 0)
+			fail_msg("packet %u both read and sent out", id);
+		owner[id] = 1;
+	}
+	for (uint32_t f = 0; f < nflows; f++)
+		side[f] = -1;
+	{
+		int missing = 0, first = -1;
+
+		for (uint32_t id = 0; id < 10 * nflows; id += 2)
+			if (owner[id] < 0 && missing++ == 0)
+				first = (int)id;
+		if (missing)
+			fail_msg("%d packets neither read nor sent out, the first %d (read %u, out %u)",
+				 missing, first, m.n, out.n);
+	}
+	for (uint32_t id = 0; id < 10 * nflows; id += 2) {
+		uint32_t f = id / 2 % nflows;
+
+		if (side[f] >= 0 && side[f] != owner[id])
+			fail_msg("flow %u split between the reader and the output", f);
+		side[f] = owner[id];
+		owner[id] ? nout++ : nread++;
+	}
+	printf("  reader %u, output %u packets\n", nread, nout);
+	assert_true(nread > 0 && nout > 0);
+	j = ctl("{\"cmd\":\"stats\",\"gid\":12}");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "stats"), "frwd")),
+			 nout);
+	json_decref(j);
+	j = ctl("{\"cmd\":\"status\"}");
+	assert_int_equal(json_array_size(json_object_get(status_group(j, 12), "outputs")), 1);
+	json_decref(j);
+	/* without the output, the reader gets everything */
+	write_conf("[group 12]\ninput = b0\ncomputation = ip >-> steer_flow\n");
+	j = ctl("{\"cmd\":\"reload\"}");
+	assert_true(ok_of(j));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "changed"), 0)), 12);
+	json_decref(j);
+	gt_release(&m);
+	gt_spawn(&m, &cfg);
+	out.n = 0;
+	send_even(0, 400);
+	usleep(300000);
+	drain(cap, &out);
+	gt_finish(&m);
+	gt_owners(&m, 1, owner, 0, 400);
+	for (uint32_t id = 0; id < 400; id += 2)
+		if (owner[id] != 0)
+			fail_msg("packet %u not read after the output went", id);
+	assert_int_equal(out.n, 0);
+	gt_release(&m);
+	pfq_close(cap);
+	pfqd_stop(pid);
+}
+
 /* a restricted group takes pfqd's sockets only; a policy does not change
  * under a running group */
 static void test_policy(void **s)
@@ -778,6 +896,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
