@@ -704,8 +704,17 @@ static void test_control(void **s)
 	pfqd_stop(pid);
 }
 
-/* ids [first, last), even ones only (from a0: they arrive on b0) */
-static void send_even(uint32_t first, uint32_t last)
+/* what arrived on a1 (the far end of b1) since the socket was enabled */
+static void drain(pfq_t *cap, struct gt_got *got, int rounds)
+{
+	for (int i = 0; i < rounds; i++)
+		pfq_dispatch(cap, gt_on_pkt, 20000, got);
+}
+
+/* ids [first, last), even ones only (from a0: they arrive on b0); the
+ * capture on a1 read on the way (its ring retires a block every 4 ms,
+ * full or not) */
+static void send_even(uint32_t first, uint32_t last, pfq_t *cap, struct gt_got *got)
 {
 	int fd = th_sender(&gt_th, "a0", 0);
 	uint8_t buf[GT_FRAME_MAX];
@@ -713,17 +722,12 @@ static void send_even(uint32_t first, uint32_t last)
 	assert_true(fd >= 0);
 	for (uint32_t id = first; id < last; id += 2) {
 		assert_int_equal(sender_send(fd, buf, gt_flow_frame(id, -1, buf)), 0);
-		if (id % 256 == 254)
+		if (id % 128 == 126) {
 			usleep(2000);
+			drain(cap, got, 1);
+		}
 	}
 	close(fd);
-}
-
-/* what arrived on a1 (the far end of b1) since the socket was enabled */
-static void drain(pfq_t *cap, struct gt_got *got)
-{
-	for (int i = 0; i < 10; i++)
-		pfq_dispatch(cap, gt_on_pkt, 20000, got);
 }
 
 /* an output (egress endpoint) shares the flows with a reader: its share
@@ -754,9 +758,9 @@ static void test_outputs(void **s)
 	OK(cap, pfq_bind(cap, "a1", PFQ_ANY_QUEUE));
 	OK(cap, pfq_enable(cap));
 	gt_nflows = nflows; /* each flow sent 5 times */
-	send_even(0, 10 * nflows);
+	send_even(0, 10 * nflows, cap, &out);
 	usleep(300000);
-	drain(cap, &out);
+	drain(cap, &out, 10);
 	gt_finish(&m);
 	gt_nflows = 0;
 	gt_owners(&m, 1, owner, 0, 10 * nflows);
@@ -777,9 +781,18 @@ static void test_outputs(void **s)
 		for (uint32_t id = 0; id < 10 * nflows; id += 2)
 			if (owner[id] < 0 && missing++ == 0)
 				first = (int)id;
-		if (missing)
-			fail_msg("%d packets neither read nor sent out, the first %d (read %u, out %u)",
-				 missing, first, m.n, out.n);
+		if (missing) {
+			struct pfq_stats cs;
+
+			j = ctl("{\"cmd\":\"stats\",\"gid\":12}");
+			pfq_get_stats(cap, &cs);
+			fail_msg("%d packets neither read nor sent out, the first %d (read %u, out %u; "
+				 "group frwd %lld disc %lld; capture on a1 recv %llu lost %llu)", missing,
+				 first, m.n, out.n,
+				 json_integer_value(json_object_get(json_object_get(j, "stats"), "frwd")),
+				 json_integer_value(json_object_get(json_object_get(j, "stats"), "disc")),
+				 (unsigned long long)cs.recv, (unsigned long long)cs.lost);
+		}
 	}
 	for (uint32_t id = 0; id < 10 * nflows; id += 2) {
 		uint32_t f = id / 2 % nflows;
@@ -807,9 +820,9 @@ static void test_outputs(void **s)
 	gt_release(&m);
 	gt_spawn(&m, &cfg);
 	out.n = 0;
-	send_even(0, 400);
+	send_even(0, 400, cap, &out);
 	usleep(300000);
-	drain(cap, &out);
+	drain(cap, &out, 10);
 	gt_finish(&m);
 	gt_owners(&m, 1, owner, 0, 400);
 	for (uint32_t id = 0; id < 400; id += 2)
