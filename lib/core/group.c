@@ -698,13 +698,18 @@ int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAP
 		return -ENOENT;
 	}
 	for (int i = 0; i < GK_NMAPS && fds; i++) {
+		/* what a reader from outside needs: the numbers and the log
+		 * (never the program array: see map_by_id in group_kernel.c) */
+		if (i != GK_STATS && i != GK_COUNTERS && i != GK_LOGS && i != GK_LOGCTL)
+			continue;
 		fds[i] = gk_map_fd(g->map_id[i], i);
 		if (fds[i] < 0) {
 			rc = fds[i];
 			snprintf(err, errlen, "group %d: cannot open its BPF map %u: %s", gid,
 				 g->map_id[i], strerror(-rc));
 			for (int k = 0; k < i; k++)
-				close(fds[k]);
+				if (fds[k] >= 0)
+					close(fds[k]);
 			fds[i] = -1;
 			return rc;
 		}

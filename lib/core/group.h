@@ -114,8 +114,8 @@ int gs_begin_member(struct gsession *s, pfq_t *q, bool try);
 int gs_finish(struct gsession *s);
 
 /* group.c: read group gid of netns from outside (tools): its record and,
- * when fds is not NULL, its maps (the caller closes them); -ENOENT when
- * no live process holds it */
+ * when fds is not NULL, its stats, counters and log maps (the others -1;
+ * the caller closes them); -ENOENT when no live process holds it */
 int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAPS], char *err,
 		   size_t errlen);
 

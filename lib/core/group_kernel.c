@@ -135,6 +135,16 @@ void gk_release(struct gk *k)
 
 /* ---- objects ---- */
 
+/*
+ * A group map by id. Not for the program array (GK_PROGS): a new descriptor
+ * made from an id counts as a user of the map, and when the last user of a
+ * program array goes the kernel (6.18) takes a reference for a deferred
+ * clear of its entries; a user that comes and goes again before that clear
+ * ran makes a second one that is never given back, and the map stays for
+ * good (measured: 63 of 200 arrays so got and closed within the window).
+ * A group's program array is passed on as a copy of a live process's
+ * descriptor instead (map_of_proc), which is the same user.
+ */
 static int map_by_id(uint32_t id, int k)
 {
 	struct bpf_map_info info;
@@ -153,9 +163,34 @@ static int map_by_id(uint32_t id, int k)
 	return fd;
 }
 
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
+}
+
+/* map id as process pid's descriptor fdnum has it (pidfd_getfd: the same
+ * open file, no new reference of the map's user count), or -errno */
+static int map_of_proc(pid_t pid, int fdnum, uint32_t id)
+{
+	int fd = pidfd_dup(pid, fdnum);
+
+	if (fd < 0)
+		return fd;
+	if (!id || map_id(fd) != id) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
 int gk_map_fd(uint32_t id, int kind)
 {
-	return map_by_id(id, kind);
+	/* never the program array from outside the group (see map_by_id) */
+	return kind == GK_PROGS ? -EPERM : map_by_id(id, kind);
 }
 
 bool gk_any_dead(struct gk *k)
@@ -166,14 +201,6 @@ bool gk_any_dead(struct gk *k)
 	return false;
 }
 
-static uint32_t map_id(int fd)
-{
-	struct bpf_map_info info;
-	uint32_t len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
-}
 
 /* the sink: position 0 of the fanout; takes nothing (a classic "ret 0") and
  * receives what no member does; its joining creates the fanout group */
@@ -270,7 +297,10 @@ static int fetch_objects(struct gk *k, const struct reg_group *g, int i)
 		rc = k->sink < 0 ? k->sink : 0;
 	}
 	for (int m = 0; !rc && m < GK_NMAPS; m++) {
-		k->maps[m] = map_by_id(g->map_id[m], m);
+		/* the program array as a copy of process i's descriptor, not by
+		 * id: see map_by_id */
+		k->maps[m] = m == GK_PROGS ? map_of_proc(p->pid, p->progs_fd, g->map_id[m]) :
+					     map_by_id(g->map_id[m], m);
 		rc = k->maps[m] < 0 ? k->maps[m] : 0;
 		if (rc)
 			k->maps[m] = -1;
@@ -361,6 +391,7 @@ int gk_proc_add(struct gk *k, struct reg_group *g, bool holder, char *err, size_
 	g->proc[i].vault_fd[0] = k->vault[0];
 	g->proc[i].vault_fd[1] = k->vault[1];
 	g->proc[i].sink_fd = k->sink;
+	g->proc[i].progs_fd = k->maps[GK_PROGS];
 	k->slot = i;
 	return 0;
 }

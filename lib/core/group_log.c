@@ -79,7 +79,8 @@ int pfq_group_log(int gid, struct pfq_log_line *out, int max, uint64_t *written,
 			src = strndup(g->source, g->source_len);
 	}
 	for (int i = 0; i < GK_NMAPS; i++)
-		close(fds[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (src)
 		prog = pfq_lang_compile(src, &diag);
 	qsort(ents, PFQ_GROUP_LOG_SLOTS, sizeof(*ents), by_seq);

@@ -62,7 +62,7 @@ struct reg_proc {
 	uint32_t holder;     /* joined with policy undefined */
 	int32_t vault_fd[2]; /* its fds of the group's vault (receiving, sending end) */
 	int32_t sink_fd;     /* its fd of the group's sink socket */
-	uint32_t pad;
+	int32_t progs_fd;    /* its fd of the group's program array (GK_PROGS) */
 };
 
 struct reg_member {

@@ -85,7 +85,7 @@ uint64_t sock_cookie(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &l) < 0 ? 0 : c;
 }
 
-int fd_fetch(pid_t pid, int fdnum, uint64_t cookie)
+int pidfd_dup(pid_t pid, int fdnum)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), fd, e;
 
@@ -94,8 +94,15 @@ int fd_fetch(pid_t pid, int fdnum, uint64_t cookie)
 	fd = (int)syscall(SYS_pidfd_getfd, pfd, fdnum, 0);
 	e = errno;
 	close(pfd);
+	return fd < 0 ? -e : fd;
+}
+
+int fd_fetch(pid_t pid, int fdnum, uint64_t cookie)
+{
+	int fd = pidfd_dup(pid, fdnum);
+
 	if (fd < 0)
-		return -e;
+		return fd;
 	if (sock_cookie(fd) != cookie || !cookie) {
 		close(fd);
 		return -ESTALE;

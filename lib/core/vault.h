@@ -34,6 +34,8 @@ int vault_pop(const int v[2], uint32_t *kind, uint64_t *key);
 int vault_fetch(pid_t pid, const int32_t fdnum[2], const uint64_t cookie[2], int v[2]);
 /* fetch another socket of process pid, checked by cookie */
 int fd_fetch(pid_t pid, int fdnum, uint64_t cookie);
+/* a copy of process pid's descriptor fdnum (pidfd_getfd), or -errno */
+int pidfd_dup(pid_t pid, int fdnum);
 /* the cookie of a socket (0 when it has none) */
 uint64_t sock_cookie(int fd);
 

@@ -379,8 +379,32 @@ void gt_mark_objects(struct gt_mark *m)
 	m->map = last_id(bpf_map_get_next_id);
 }
 
+/* wait (up to 3 s) until no object above the mark has gone for 300 ms:
+ * opening a program array by id while the kernel still clears the one its
+ * last user closed keeps it for good (lib/core/group_kernel.c, map_by_id),
+ * and the count below opens every object by id */
+static void settle(const struct gt_mark *m)
+{
+	uint32_t before = 0;
+	int quiet = 0;
+
+	for (int i = 0; i < 60 && quiet < 6; i++) {
+		uint32_t id = m->map, n = 0;
+
+		while (bpf_map_get_next_id(id, &id) == 0)
+			n++;
+		id = m->prog;
+		while (bpf_prog_get_next_id(id, &id) == 0)
+			n++;
+		quiet = n == before ? quiet + 1 : 0;
+		before = n;
+		usleep(50000);
+	}
+}
+
 int gt_count_objects_since(const struct gt_mark *m)
 {
+	settle(m);
 	return count_ours(bpf_prog_get_next_id, bpf_prog_get_fd_by_id, true, m->prog) +
 	       count_ours(bpf_map_get_next_id, bpf_map_get_fd_by_id, false, m->map);
 }
