@@ -9,7 +9,7 @@ PACKAGES=(
     help2man dpkg-dev man-db systemd debootstrap
     iproute2 ethtool tcpdump tshark netsniff-ng tcpreplay bpftool libcap2-bin util-linux
     gnuplot-nox
-    libinih-dev libjansson-dev libsystemd-dev curl
+    libinih-dev libsystemd-dev curl
 )
 
 missing=()
