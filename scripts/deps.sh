@@ -9,6 +9,7 @@ PACKAGES=(
     help2man dpkg-dev man-db systemd debootstrap
     iproute2 ethtool tcpdump tshark netsniff-ng tcpreplay bpftool libcap2-bin util-linux
     gnuplot-nox
+    libinih-dev libsystemd-dev curl
 )
 
 missing=()

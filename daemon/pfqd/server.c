@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "server.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void server_init(struct server *s, int fd)
+{
+	s->fd = fd;
+	s->nclients = 0;
+}
+
+void server_reply(struct client *c, const char *data, size_t len)
+{
+	char *o;
+
+	if (c->fd < 0)
+		return;
+	if (c->nout - c->off + len > SERVER_MAX_OUT) {
+		/* a client that does not read its answers: let it go */
+		c->close_after = true;
+		c->nout = c->off;
+		return;
+	}
+	o = realloc(c->out, c->nout + len);
+	if (!o) {
+		c->close_after = true;
+		return;
+	}
+	memcpy(o + c->nout, data, len);
+	c->out = o;
+	c->nout += len;
+}
+
+static void drop(struct server *s, int i)
+{
+	close(s->clients[i].fd);
+	free(s->clients[i].out);
+	s->clients[i] = s->clients[--s->nclients];
+}
+
+int server_pollfds(const struct server *s, struct pollfd *pfd, int max)
+{
+	int n = 0;
+
+	if (s->fd < 0 || max < 1)
+		return 0;
+	pfd[n++] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+	for (int i = 0; i < s->nclients && n < max; i++) {
+		const struct client *c = &s->clients[i];
+
+		pfd[n++] = (struct pollfd){ .fd = c->fd,
+			.events = (short)((c->close_after ? 0 : POLLIN) | (c->nout > c->off ? POLLOUT : 0)) };
+	}
+	return n;
+}
+
+static void accept_one(struct server *s)
+{
+	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (s->nclients == SERVER_MAX_CLIENTS) {
+		close(fd); /* busy: the client sees the connection closed */
+		return;
+	}
+	memset(&s->clients[s->nclients], 0, sizeof(s->clients[0]));
+	s->clients[s->nclients].last = now_ms();
+	s->clients[s->nclients++].fd = fd;
+}
+
+/* read what there is and answer the complete requests: -1 to drop it */
+static int input(struct server *s, struct client *c)
+{
+	for (;;) {
+		ssize_t r = read(c->fd, c->in + c->nin, sizeof(c->in) - 1 - c->nin);
+		size_t len;
+
+		if (r < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (r == 0)
+			return c->nout > c->off ? (c->close_after = true, 0) : -1;
+		c->nin += (size_t)r;
+		c->in[c->nin] = '\0';
+		while (!c->close_after && (len = s->framing(c->in, c->nin)) > 0) {
+			char save = c->in[len];
+
+			c->in[len] = '\0';
+			s->request(s, c, c->in, len, false);
+			c->in[len] = save;
+			memmove(c->in, c->in + len, c->nin - len);
+			c->nin -= len;
+			c->in[c->nin] = '\0';
+		}
+		if (c->close_after)
+			return 0;
+		if (c->nin == sizeof(c->in) - 1) {
+			s->request(s, c, c->in, c->nin, true);
+			c->nin = 0;
+			c->close_after = true;
+			return 0;
+		}
+	}
+}
+
+static int output(struct client *c)
+{
+	while (c->nout > c->off) {
+		ssize_t w = send(c->fd, c->out + c->off, c->nout - c->off, MSG_NOSIGNAL);
+
+		if (w < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		c->off += (size_t)w;
+	}
+	c->nout = c->off = 0;
+	return c->close_after ? -1 : 0;
+}
+
+void server_handle(struct server *s, const struct pollfd *pfd, int n)
+{
+	if (n < 1)
+		return;
+	/* clients first, by fd (indices move when one is dropped) */
+	for (int k = 1; k < n; k++) {
+		int i;
+
+		if (!pfd[k].revents)
+			continue;
+		for (i = 0; i < s->nclients && s->clients[i].fd != pfd[k].fd; i++)
+			;
+		if (i == s->nclients)
+			continue;
+		s->clients[i].last = now_ms();
+		if (((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) && input(s, &s->clients[i]) < 0) ||
+		    output(&s->clients[i]) < 0)
+			drop(s, i);
+	}
+	if (pfd[0].revents & POLLIN)
+		accept_one(s);
+}
+
+void server_expire(struct server *s)
+{
+	long long now = now_ms();
+
+	for (int i = 0; s->idle_ms > 0 && i < s->nclients; i++)
+		if (now - s->clients[i].last > s->idle_ms)
+			drop(s, i--);
+}
+
+bool server_busy(const struct server *s)
+{
+	return s->nclients > 0;
+}
+
+void server_close(struct server *s)
+{
+	while (s->nclients)
+		drop(s, 0);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}

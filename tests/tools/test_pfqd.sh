@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# pfqd from the command line: --help, usage errors, --check and
+# --check-syntax with file:line:column errors; then on a test host: two
+# tcpdumps join pfqd's group (PFQ_GROUP=42) and share its flows, the metrics
+# endpoint is scraped with curl, SIGTERM ends it cleanly.
+# Usage: test_pfqd.sh SOURCE_DIR BUILD_DIR
+set -uo pipefail
+S=$1 B=$2
+NAME=pfqt$$-pfqd
+PFQD=$B/daemon/pfqd
+. "$(dirname "$0")/pcap_host.sh"
+export PFQ_RUN_DIR=$W/run # a registry of our own
+
+# status STATUS COMMAND...: the command exits with STATUS (output in $W/out)
+status() {
+    local want=$1; shift
+    "$@" >"$W/out" 2>&1
+    local got=$?
+    [ "$got" -eq "$want" ] && ok || { bad "'$*': status $got, not $want"; cat "$W/out"; }
+}
+# has TEXT: the last output holds TEXT (a fixed string)
+has() { grep -qF -- "$1" "$W/out" && ok || { bad "no '$1' in:"; cat "$W/out"; }; }
+
+# 1. the command line
+status 0 "$PFQD" --help
+for s in "Usage: pfqd -c FILE" "Options:" "  -c, --config FILE" "*Signals*" "*Exit status*" "Files:"; do
+    has "$s"
+done
+status 0 "$PFQD" --version
+has "pfqd (pfq) "
+status 2 "$PFQD"
+has "a configuration file is needed"
+status 2 "$PFQD" --bogus
+status 2 "$PFQD" -c x.conf extra
+status 1 "$PFQD" --check "$W/nonexistent.conf"
+has "$W/nonexistent.conf: cannot read the configuration: No such file or directory"
+status 1 "$PFQD" --check "$W"
+has "not a regular file"
+
+# 2. --check: the example is good as far as syntax goes; its devices are
+# not here
+status 0 "$PFQD" --check-syntax "$S/daemon/pfqd/pfqd.conf.example"
+has "good: 2 groups"
+status 1 "$PFQD" --check "$S/daemon/pfqd/pfqd.conf.example"
+has "pfqd.conf.example:27:15: group 42: input: no device 'eth1' in this network namespace"
+cat >"$W/bad.conf" <<'CONF'
+[pfqd]
+control = relative/path
+[group 7]
+input = b0, b0@x
+computation = ip >->
+    steer_flwo
+filter = tcp port
+CONF
+status 1 "$PFQD" --check-syntax "$W/bad.conf"
+has "$W/bad.conf:2:11: control: 'relative/path' is not an absolute path"
+has "$W/bad.conf:4:13: input: queue 'x' is not a number in 0..65535"
+has "$W/bad.conf:6:5: group 7: computation: unknown function 'steer_flwo'"
+has "$W/bad.conf:7:10: group 7: filter: "
+status 1 "$PFQD" -c "$W/bad.conf"
+has "$W/bad.conf:2:11:"
+
+# 3. on the test host: pfqd holds group 42, two tcpdumps share its flows
+cat >"$W/pfqd.conf" <<CONF
+[pfqd]
+control = $W/pfqd/control
+metrics = 127.0.0.1:19120
+[group 42]
+input = b0, b1
+computation = ip >-> steer_flow
+CONF
+status 0 $NSB "$PFQD" --check "$W/pfqd.conf"
+$NSB "$PFQD" -c "$W/pfqd.conf" 2>"$W/pfqd.err" & D=$!
+for _ in $(seq 100); do grep -q "^info: ready" "$W/pfqd.err" && break; sleep 0.05; done
+grep -q "^info: ready: 1 groups" "$W/pfqd.err" && ok || { bad "pfqd not ready"; cat "$W/pfqd.err"; }
+[ -S "$W/pfqd/control" ] && [ "$(stat -c %a "$W/pfqd/control")" = 660 ] && ok ||
+    bad "control socket: $(ls -l "$W/pfqd/control" 2>&1)"
+# (a sanitized libpfq-pcap cannot be preloaded into tcpdump: pfq-dump then)
+sanitized=$(grep -c '^PFQ_SANITIZE:BOOL=ON' "$B/CMakeCache.txt")
+for i in 1 2; do
+    if [ "$sanitized" -eq 0 ]; then
+        PFQ_GROUP=42 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/t$i.pcap" 2>"$W/t$i.err" &
+        eval T$i=$!
+        wait_listening "$W/t$i.err"
+    else
+        $NSB timeout -s INT 60 "$B/tools/pfq-dump" -g 42 -q -w "$W/t$i.pcap" 2>"$W/t$i.err" &
+        eval T$i=$!
+    fi
+done
+for _ in $(seq 100); do
+    [ "$($NSB "$B/tools/pfq-stat" --json -1 -g 42 | grep -o '"active":true' | wc -l)" -ge 2 ] && break
+    sleep 0.05
+done
+gen -i a0 -n 2000 -f 400
+gen -i a1 -n 1000 -f 200 -p tcp
+sleep 1
+# the metrics, scraped and read
+$NSB curl -s -D "$W/head" http://127.0.0.1:19120/metrics >"$W/metrics"
+grep -qi "^Content-Type: text/plain; version=0.0.4" "$W/head" && ok || { bad "metrics header"; cat "$W/head"; }
+recv=$(awk '$1 == "pfq_group_recv_total{gid=\"42\"}" { print $2 }' "$W/metrics")
+members=$(awk '$1 == "pfq_group_members{gid=\"42\"}" { print $2 }' "$W/metrics")
+[ "${recv:-0}" -ge 3000 ] && [ "$members" = 2 ] && ok || { bad "metrics: recv '$recv', members '$members'"; cat "$W/metrics"; }
+grep -q '^# TYPE pfq_group_recv_total counter$' "$W/metrics" && ok || bad "metrics: no TYPE line"
+code=$($NSB curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:19120/other)
+[ "$code" = 404 ] && ok || bad "metrics: /other answered $code"
+kill -INT $T1 $T2; wait $T1 $T2 2>/dev/null
+flows() { tcpdump -r "$1" -nn -q 2>/dev/null | awk -v f="$2" '$2 == "IP" { print f, $3 ">" $5 "/" $6 }'; }
+{ flows "$W/t1.pcap" t1; flows "$W/t2.pcap" t2; } >"$W/all.txt"
+total=$(wc -l <"$W/all.txt")
+split=$(awk '{ print $2, $1 }' "$W/all.txt" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
+n1=$(grep -c "^t1 " "$W/all.txt"); n2=$(grep -c "^t2 " "$W/all.txt")
+echo "  tcpdumps: $n1 and $n2 packets"
+[ "$total" -eq 3000 ] && [ "$split" -eq 0 ] && [ "$n1" -gt 600 ] && [ "$n2" -gt 600 ] && ok ||
+    { bad "tcpdumps in pfqd's group: $total packets ($n1 + $n2), $split flows split"; cat "$W"/t*.err; }
+kill -TERM $D; wait $D; st=$?
+[ "$st" -eq 0 ] && ok || { bad "pfqd exited with $st"; cat "$W/pfqd.err"; }
+[ ! -e "$W/pfqd/control" ] && ok || bad "control socket left"
+$NSB "$B/tools/pfq-stat" --json -1 >"$W/out" 2>&1
+grep -q '"gid":42' "$W/out" && bad "group 42 left: $(cat "$W/out")" || ok
+
+# 4. the control socket's path: taken by a live pfqd, stale after kill -9, a
+# file; a reload that moves the control socket and the metrics endpoint
+ready() { for _ in $(seq 100); do grep -q "^info: ${2:-ready}" "$1" && return; sleep 0.05; done; }
+printf '[pfqd]\ncontrol = %s\nmetrics = 127.0.0.1:19121\n' "$W/c/one" >"$W/c.conf"
+$NSB "$PFQD" -c "$W/c.conf" 2>"$W/c1.err" & C1=$!
+ready "$W/c1.err"
+status 3 $NSB "$PFQD" -c "$W/c.conf"
+has "$W/c/one: another pfqd listens on it"
+kill -KILL $C1; wait $C1 2>/dev/null
+[ -S "$W/c/one" ] && ok || bad "no stale socket after kill -9"
+$NSB "$PFQD" -c "$W/c.conf" 2>"$W/c2.err" & C2=$!
+ready "$W/c2.err"
+grep -q "^info: ready" "$W/c2.err" && ok || { bad "pfqd over a stale socket"; cat "$W/c2.err"; }
+printf '[pfqd]\ncontrol = %s\nmetrics = 127.0.0.1:19122\ncontrol_mode = 0600\n' "$W/c/two" >"$W/c.conf"
+kill -HUP $C2
+ready "$W/c2.err" reloaded
+[ -S "$W/c/two" ] && [ ! -e "$W/c/one" ] && [ "$(stat -c %a "$W/c/two")" = 600 ] && ok ||
+    { bad "control socket not moved: $(ls -l "$W/c")"; cat "$W/c2.err"; }
+$NSB curl -sf http://127.0.0.1:19122/metrics | grep -q '^pfqd_reloads_total 1$' && ok ||
+    bad "metrics not moved to 19122"
+$NSB curl -sf http://127.0.0.1:19121/metrics >/dev/null 2>&1 && bad "metrics still on 19121" || ok
+kill -TERM $C2; wait $C2 || bad "pfqd after the moves: $?"
+: >"$W/c/one"
+printf '[pfqd]\ncontrol = %s\n' "$W/c/one" >"$W/c.conf"
+status 3 $NSB "$PFQD" -c "$W/c.conf"
+has "$W/c/one exists and is not a socket"
+
+# an output (egress endpoint) needs pfq_egress_bind: without it, pfqd says
+# so and gives up
+if ! grep -q pfq_egress_bind "$S/include/pfq/pfq.h"; then
+    printf '[pfqd]\ncontrol = %s\n[group 9]\ninput = b0\noutput = b1 weight=2\n' "$W/c/out" >"$W/c.conf"
+    status 3 $NSB "$PFQD" -c "$W/c.conf"
+    has "error: group 9: output b1: this libpfq has no pfq_egress_bind (egress endpoints)"
+    [ ! -e "$W/c/out" ] && ok || bad "control socket left after a failed start"
+    $NSB "$B/tools/pfq-stat" --json -1 >"$W/out" 2>&1
+    grep -q '"gid":9' "$W/out" && bad "group 9 left: $(cat "$W/out")" || ok
+fi
+
+# 5. installed where packages look for it
+DESTDIR=$W/stage cmake --install "$B" --prefix /usr >/dev/null 2>&1
+[ -x "$W/stage/usr/sbin/pfqd" ] && [ -f "$W/stage/usr/share/doc/pfq/pfqd.conf.example" ] && ok ||
+    bad "install: $(find "$W/stage" -name 'pfqd*')"
+
+finish
