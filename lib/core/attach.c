@@ -151,8 +151,9 @@ int pfq_attach_update(pfq_t *q)
 			return err;
 		if (!pfq_main_hooked(q)) {
 			err = q->attached_ifindex >= 0 ? packet_bind(q, 0, false) : 0;
-			/* its ring is only there while it takes packets */
-			if (!err)
+			/* its ring is only there while it takes packets (an
+			 * exported socket's stays: the importer has it mapped) */
+			if (!err && !q->exported)
 				pfq_ring_destroy(q, &q->ring);
 			return err;
 		}

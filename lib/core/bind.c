@@ -56,6 +56,7 @@ static int find_binding(const pfq_t *q, const struct pfq_binding *b)
 int pfq_bind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct pfq_binding b;
 	int err;
 
@@ -84,6 +85,7 @@ int pfq_bind(pfq_t *q, const char *dev, int queue)
 int pfq_unbind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct pfq_binding b, old;
 	int err, i;
 

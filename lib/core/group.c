@@ -362,6 +362,7 @@ static int join_locked(pfq_t *q, struct gsession *s, int gid, uint64_t class_mas
 int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct gsession s;
 	char err[256];
 	int rc;
@@ -451,6 +452,7 @@ static void member_out(pfq_t *q, struct gsession *s)
 int pfq_leave_group(pfq_t *q, int gid)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct gsession s;
 	char err[256];
 	int rc;
@@ -871,11 +873,13 @@ static int group_numbers(pfq_t *q, int gid, struct pfq_stats *st, struct pfq_cou
 int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	return group_numbers(q, gid, stats, NULL, "pfq_get_group_stats");
 }
 
 int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *counters)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	return group_numbers(q, gid, NULL, counters, "pfq_get_group_counters");
 }
