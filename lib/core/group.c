@@ -623,13 +623,13 @@ void pfq_group_close(pfq_t *q)
 		pfq_leave_group(q, q->gid);
 }
 
-/* has anything happened in the group since we last looked (a commit, a
- * process gone)? cheap: a header read and a lock test per process */
+/* has anything happened in the group since this socket last looked (a
+ * commit)? cheap: a header read. Per socket, not per process: a commit
+ * another socket of the process looked at may ask something of this one
+ * (take the copies). */
 static bool news(pfq_t *q)
 {
-	struct gk *k = q->gk;
-
-	return reg_seq(&k->f) != k->seen_seq;
+	return reg_seq(&q->gk->f) != q->seen_seq;
 }
 
 void pfq_group_maintain(pfq_t *q)
@@ -655,6 +655,7 @@ void pfq_group_maintain(pfq_t *q)
 		return;
 	own_part(q, &s, err, sizeof(err));
 	gs_finish(&s);
+	q->seen_seq = q->gk->seen_seq;
 publish:
 	row = -1;
 	{

@@ -73,6 +73,9 @@ struct pfq {
 	bool in_fanout;      /* gfd joined the fanout (at the first enable) */
 	bool copies;         /* the main socket takes the group's copies */
 	uint64_t maintain_ns;  /* last look after the group */
+	/* registry commit this socket's maintenance last looked at (its own:
+	 * the process's other sockets of the group look for themselves) */
+	uint64_t seen_seq;
 	uint64_t netns;        /* inode of the socket's network namespace (registry) */
 
 	int efd;              /* epoll over the sockets (pfq_get_fd) */
