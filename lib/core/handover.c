@@ -18,6 +18,7 @@
  */
 #include "pfq-int.h"
 #include "group.h"
+#include "handover.h"
 #include "vault.h"
 
 #include <errno.h>
@@ -28,39 +29,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define HANDOVER_MAGIC 0x48514650u /* "PFQH" read as little-endian bytes */
-#define HANDOVER_VERSION 1u
-#define HANDOVER_TSTAMP 1u
-
-/* one ring: its geometry and the block the reader looks at next */
-struct handover_ring {
-	uint32_t block_size;
-	uint32_t block_nr;
-	uint32_t frame_size;
-	uint32_t cur;
-};
-
-/* The description, in host byte order (both ends are on one host). A new
- * version may grow it; a reader takes only the version it knows. */
-struct handover_blob {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t size;  /* sizeof(struct handover_blob) of its version */
-	uint32_t nfds;  /* PFQ_HANDOVER_FDS: main socket, fanout socket */
-	uint32_t id;    /* pfq_id of the socket (its member id) */
-	int32_t gid;
-	uint32_t caplen;
-	uint32_t rx_slots;
-	uint32_t flags; /* HANDOVER_TSTAMP */
-	int32_t weight;
-	int32_t dirs;
-	uint64_t cookie[PFQ_HANDOVER_FDS];
-	struct handover_ring ring[PFQ_HANDOVER_FDS];
-};
-
-_Static_assert(sizeof(struct handover_blob) <= PFQ_HANDOVER_BLOB_MAX,
-	       "the description must fit the size the header promises");
 
 int pfq_managed_err(pfq_t *q, const char *what)
 {
