@@ -145,8 +145,10 @@ int pfq_attach_update(pfq_t *q)
 	if (q->gid >= 0) {
 		/* a group member's filter stays attached while its main socket
 		 * takes nothing, so that a process without CAP_BPF (tcpdump after
-		 * its privilege drop) can still take the group's copies later */
-		err = attach_filter(q);
+		 * its privilege drop) can still take the group's copies later;
+		 * an exported socket's is locked, and the copies (what changes
+		 * for it) are the group program's business, not the filter's */
+		err = q->exported ? 0 : attach_filter(q);
 		if (err)
 			return err;
 		if (!pfq_main_hooked(q)) {

@@ -57,6 +57,7 @@ int pfq_bind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
 	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	struct pfq_binding b;
 	int err;
 
@@ -86,6 +87,7 @@ int pfq_unbind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
 	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	struct pfq_binding b, old;
 	int err, i;
 

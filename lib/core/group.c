@@ -359,6 +359,8 @@ static int join_locked(pfq_t *q, struct gsession *s, int gid, uint64_t class_mas
 	return gid;
 }
 
+static int leave(pfq_t *q, int gid);
+
 int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 {
 	PFQ_NEED(q);
@@ -396,7 +398,7 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 			char why[PFQ_ERRBUF];
 
 			snprintf(why, sizeof(why), "%s", pfq_error(q));
-			pfq_leave_group(q, rc);
+			leave(q, rc);
 			return pfq_seterr(q, -e, "join: %s", why);
 		}
 	}
@@ -407,7 +409,7 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 		if (!e)
 			e = pfq_group_activate(q, true);
 		if (e) {
-			pfq_leave_group(q, rc);
+			leave(q, rc);
 			return e;
 		}
 	}
@@ -449,10 +451,8 @@ static void member_out(pfq_t *q, struct gsession *s)
 	s->dirty = true;
 }
 
-int pfq_leave_group(pfq_t *q, int gid)
+static int leave(pfq_t *q, int gid)
 {
-	PFQ_NEED(q);
-	PFQ_NOT_IMPORTED(q);
 	struct gsession s;
 	char err[256];
 	int rc;
@@ -480,6 +480,16 @@ int pfq_leave_group(pfq_t *q, int gid)
 	gs_finish(&s);
 	pfq_attach_update(q);
 	return 0;
+}
+
+int pfq_leave_group(pfq_t *q, int gid)
+{
+	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	/* (pfq_close makes an exported member leave) */
+	if (q->exported && gid == q->gid)
+		PFQ_NOT_EXPORTED(q);
+	return leave(q, gid);
 }
 
 int pfq_groups_mask(const pfq_t *q, unsigned long long *mask)
@@ -620,7 +630,7 @@ int pfq_group_egress_clear(pfq_t *q)
 void pfq_group_close(pfq_t *q)
 {
 	if (q->gid >= 0)
-		pfq_leave_group(q, q->gid);
+		leave(q, q->gid);
 }
 
 /* has anything happened in the group since this socket last looked (a

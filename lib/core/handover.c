@@ -82,6 +82,24 @@ static void fill_blob(const pfq_t *q, struct handover_blob *b)
 	b->ring[1] = ring_desc(&q->gring);
 }
 
+/*
+ * An AF_PACKET socket needs CAP_NET_RAW to be made, not to be bound: the
+ * importer could detach the member filter and bind the main socket to a
+ * device, and see all its traffic. Locked, the filters stay (the kernel
+ * refuses to detach or replace them), so whatever the importer does with
+ * the sockets, they take only what the group gives the member.
+ */
+static int lock_filters(pfq_t *q)
+{
+	int one = 1;
+
+	if (setsockopt(q->fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) < 0 ||
+	    setsockopt(q->gfd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) < 0)
+		return pfq_seterr(q, errno, "pfq_export: cannot lock the socket filters: %s",
+				  strerror(errno));
+	return 0;
+}
+
 int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_len)
 {
 	struct handover_blob b;
@@ -99,6 +117,9 @@ int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_len)
 		if (rc)
 			return rc;
 	}
+	rc = lock_filters(q);
+	if (rc)
+		return rc;
 	pfq_ring_release_held(q);
 	/* the importer counts from the handover on */
 	pfq_stats_collect(q);

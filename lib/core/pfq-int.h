@@ -127,6 +127,16 @@ struct pfq {
  * 0 or -ENOMEM */
 int pfq_live_add(pfq_t *q);
 
+/* an exported socket's filters are locked (SO_LOCK_FILTER) and its rings
+ * mapped by the importer: -EBUSY from the public call that changes them */
+#define PFQ_NOT_EXPORTED(q)                                                   \
+	do {                                                                  \
+		if ((q)->exported)                                            \
+			return pfq_seterr(q, EBUSY, "%s: the socket is exported "    \
+					  "(another process reads it): close it instead", \
+					  __func__);                          \
+	} while (0)
+
 /* error.c */
 int pfq_seterr(pfq_t *q, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

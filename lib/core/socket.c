@@ -480,6 +480,7 @@ int pfq_set_direction(pfq_t *q, int dirs)
 {
 	PFQ_NEED(q);
 	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	int old = q->dirs, err;
 
 	if (dirs < PFQ_DIR_IN || dirs > PFQ_DIR_INOUT)

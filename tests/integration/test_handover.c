@@ -67,6 +67,7 @@ struct import_reply {
 	int rc;            /* pfq_import: 0 or -errno */
 	int raw_refused;   /* it could not open an AF_PACKET socket itself */
 	int eperm;         /* a forbidden call gave -EPERM */
+	int locked;        /* the kernel refused to detach the sockets' filters */
 };
 struct report {
 	int err;           /* a read's error, 0 */
@@ -194,8 +195,15 @@ static void kid_import(int sp, pfq_t **q)
 	nfds = recv_handover(sp, fds, blob, &len);
 	*q = nfds > 0 ? pfq_import(fds, nfds, blob, len) : NULL;
 	rep.rc = *q ? 0 : -errno;
-	for (int i = 0; i < nfds; i++)
+	rep.locked = nfds == PFQ_HANDOVER_FDS;
+	for (int i = 0; i < nfds; i++) {
+		int zero = 0;
+
+		/* else it could bind the main socket to a device and see all */
+		rep.locked &= setsockopt(fds[i], SOL_SOCKET, SO_DETACH_FILTER, &zero,
+					 sizeof(zero)) < 0 && errno == EPERM;
 		close(fds[i]);
+	}
 	if (*q)
 		rep.eperm = pfq_join_group(*q, 0, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED) == -EPERM &&
 			    pfq_disable(*q) == -EPERM && pfq_set_weight(*q, 2) == -EPERM;
@@ -328,6 +336,7 @@ static void export_to(struct kid *k, pfq_t *q)
 		fail_msg("the child's pfq_import: %s", strerror(-rep.rc));
 	assert_true(rep.raw_refused); /* it really is unprivileged */
 	assert_true(rep.eperm);
+	assert_true(rep.locked);
 	forget(q);
 	k->q = q;
 }
@@ -573,6 +582,10 @@ static void test_bad_handover(void **state)
 	assert_int_equal(pfq_export(q, fds, PFQ_HANDOVER_FDS, raw, sizeof(raw)), -EBUSY);
 	assert_int_equal(pfq_read(q, &nq, 0), -EBUSY);
 	assert_int_equal(pfq_disable(q), -EBUSY);
+	assert_int_equal(pfq_leave_group(q, gid), -EBUSY);
+	assert_int_equal(pfq_bind(q, "b1", PFQ_ANY_QUEUE), -EBUSY);
+	assert_int_equal(pfq_set_direction(q, PFQ_DIR_IN), -EBUSY);
+	OK(q, pfq_set_weight(q, 2)); /* the group's business: allowed */
 	broken_blobs(fds, &good, (size_t)len);
 	broken_fds(fds, &good, (size_t)len);
 	imp = pfq_import(fds, PFQ_HANDOVER_FDS, raw, (size_t)len);
