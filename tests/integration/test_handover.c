@@ -427,7 +427,10 @@ static void test_steer_split(void **state)
 		assert_int_equal(r[1].seen[i], 1);
 }
 
-/* copies to both members (members mode) reach the imported sockets */
+/* Copies to both members (members mode) reach the imported sockets: set
+ * before the handover, and set after it (a change of computation, as a
+ * reload of pfqd's: the exporter's pfq_maintain of each socket it holds
+ * hooks that one for the copies). */
 static void test_copies(void **state)
 {
 	static struct report r[2];
@@ -439,17 +442,26 @@ static void test_copies(void **state)
 	m = manager(gid, "ip");
 	export_to(&kids[0], member(gid));
 	export_to(&kids[1], member(gid));
-	/* the exporter's pfq_maintain hooks the members for the copies */
-	tend(m, 1500);
-	send_frames(0, 500);
-	tend(m, 500);
-	report(&kids[0], &r[0]);
-	report(&kids[1], &r[1]);
-	printf("  child 1: %u, child 2: %u of 500 frames\n", r[0].n, r[1].n);
-	for (int i = 0; i < 500; i++)
-		if (r[0].seen[i] != 1 || r[1].seen[i] != 1)
-			fail_msg("frame %d: child 1 %d, child 2 %d times (want 1, 1)", i,
-				 r[0].seen[i], r[1].seen[i]);
+	for (int phase = 0; phase < 3; phase++) {
+		uint32_t first = (uint32_t)phase * 500, want[3] = { 2, 1, 2 };
+
+		/* 0: copies; 1: steering; 2: copies again */
+		if (phase > 0)
+			OK(m, pfq_set_group_computation_from_string(m, gid, phase == 1 ?
+								    "ip >-> steer_flow" : "ip"));
+		tend(m, 1000);
+		send_frames(first, first + 500);
+		tend(m, 500);
+		report(&kids[0], &r[0]);
+		report(&kids[1], &r[1]);
+		printf("  phase %d: child 1: %u, child 2: %u of 500 frames\n", phase, r[0].n,
+		       r[1].n);
+		for (uint32_t i = first; i < first + 500; i++)
+			if (r[0].seen[i] + r[1].seen[i] != want[phase] || r[0].seen[i] > 1 ||
+			    r[1].seen[i] > 1)
+				fail_msg("phase %d: frame %u: child 1 %d, child 2 %d times", phase,
+					 i, r[0].seen[i], r[1].seen[i]);
+	}
 }
 
 /* a broken description (bytes of the real one changed) is refused */
