@@ -420,7 +420,12 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 /* ---- leave ---- */
 
 /* q leaves its group (under the lock): out of the table, then its fanout
- * socket closed in order */
+ * socket closed in order. An exported socket its importer still holds
+ * stays in the fanout whatever we close, and would leave it whenever the
+ * importer closes it, moving another socket behind the group's back: it is
+ * parked instead, kept at its position (and in the vault, so that it
+ * never leaves on its own) with no row, so nothing is steered to it, until
+ * the group ends. */
 static void member_out(pfq_t *q, struct gsession *s)
 {
 	struct reg_group *g = s->g;
@@ -436,7 +441,10 @@ static void member_out(pfq_t *q, struct gsession *s)
 			/* unmapped first: a mapping holds the socket open */
 			int fd = pfq_member_fsock_detach(q);
 
-			gk_close_pos(s->k, g, m.pos, m.fsock, fd, err, sizeof(err));
+			if (q->exported && pfq_socket_held_elsewhere(fd))
+				close(fd); /* parked: see below */
+			else
+				gk_close_pos(s->k, g, m.pos, m.fsock, fd, err, sizeof(err));
 		}
 	}
 	pfq_member_fsock_close(q);

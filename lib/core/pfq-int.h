@@ -146,6 +146,9 @@ int pfq_managed_err(pfq_t *q, const char *what);
 /* handover.c: what pfq_close frees of an imported socket besides its main
  * socket and poll set (its rings' maps, its fanout socket) */
 void pfq_import_release(pfq_t *q);
+/* holders.c: might a process other than this one hold socket fd (a
+ * descriptor or a mapping of it; true when /proc cannot tell)? */
+bool pfq_socket_held_elsewhere(int fd);
 
 /* netdev.c: device look-ups through the socket's own network namespace */
 int pfq_dev_ifindex(int fd, const char *dev);

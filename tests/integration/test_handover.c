@@ -371,6 +371,10 @@ static void export_to(struct kid *k, pfq_t *q)
 	k->q = q;
 }
 
+/* a member the test process reads itself (while it tends the others) */
+static pfq_t *local;
+static struct report local_r;
+
 /* As pfqd: look after the exported sockets (and the manager) for ms; a
  * child's end of the socketpair closing closes its socket. */
 static void tend(pfq_t *m, int ms)
@@ -378,6 +382,8 @@ static void tend(pfq_t *m, int ms)
 	uint64_t end = now_ms() + (uint64_t)ms;
 
 	do {
+		while (local && pfq_dispatch(local, on_pkt, 0, &local_r) > 0)
+			;
 		for (int i = 0; i < nkids; i++) {
 			struct pollfd p = { .fd = kids[i].sp, .events = 0 };
 
@@ -459,6 +465,64 @@ static void test_steer_split(void **state)
 	assert_int_equal(r[1].n, 1000);
 	for (int i = 1000; i < 2000; i++)
 		assert_int_equal(r[1].seen[i], 1);
+}
+
+/* The exporter closes a live child's handle (a revocation): the child's
+ * fanout socket, which it still holds, is parked, so the other members'
+ * positions stay right for the kernel and the group, also for a member
+ * joining after and once the child dies: every frame to exactly one of the
+ * others, every flow to one, the revoked child gets nothing. */
+static void test_revoke_live(void **state)
+{
+	static struct report r[2];
+	int gid = next_gid++;
+	pfq_t *m;
+
+	(void)state;
+	spawn_kids(2);
+	m = manager(gid, "ip >-> steer_flow");
+	export_to(&kids[0], member(gid));
+	export_to(&kids[1], member(gid));
+	tend(m, 200);
+	OK(NULL, pfq_close(kids[0].q));
+	kids[0].q = NULL;
+	local = member(gid);
+	memset(&local_r, 0, sizeof(local_r));
+	for (int phase = 0; phase < 2; phase++) {
+		uint32_t first = (uint32_t)phase * 1000;
+		int side[NFLOWS];
+
+		if (phase == 1) {
+			/* the revoked child goes: its socket stays parked */
+			kill(kids[0].pid, SIGKILL);
+			waitpid(kids[0].pid, NULL, 0);
+			kids[0].pid = -1;
+		}
+		tend(m, 300);
+		send_frames(first, first + 1000);
+		tend(m, 500);
+		if (phase == 0) {
+			report(&kids[0], &r[0]);
+			assert_int_equal(r[0].n, 0);
+		}
+		report(&kids[1], &r[1]);
+		printf("  phase %d: the other child %u, the new member %u of 1000 frames\n",
+		       phase, r[1].n, local_r.n);
+		for (int f = 0; f < NFLOWS; f++)
+			side[f] = -1;
+		for (uint32_t i = first; i < first + 1000; i++) {
+			int sd = r[1].seen[i] ? 1 : 0;
+
+			if (r[1].seen[i] + local_r.seen[i] != 1)
+				fail_msg("phase %d: frame %u: child %d, new member %d times", phase,
+					 i, r[1].seen[i], local_r.seen[i]);
+			if (side[i % NFLOWS] >= 0 && side[i % NFLOWS] != sd)
+				fail_msg("flow %u split", i % NFLOWS);
+			side[i % NFLOWS] = sd;
+		}
+		assert_true(r[1].n > 1000 / 4 && local_r.n > 1000 / 4);
+		memset(&local_r, 0, sizeof(local_r));
+	}
 }
 
 /* Copies to both members (members mode) reach the imported sockets: set
@@ -677,9 +741,12 @@ static int after_test(void **state)
 {
 	(void)state;
 	/* the children first: their references to the sockets go with them */
+	local = NULL;
 	for (int i = 0; i < nkids; i++) {
-		kill(kids[i].pid, SIGKILL);
-		waitpid(kids[i].pid, NULL, 0);
+		if (kids[i].pid > 0) {
+			kill(kids[i].pid, SIGKILL);
+			waitpid(kids[i].pid, NULL, 0);
+		}
 		close(kids[i].sp);
 		if (kids[i].q)
 			pfq_close(kids[i].q);
@@ -710,6 +777,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_handover, after_test),
 		cmocka_unit_test_teardown(test_steer_split, after_test),
 		cmocka_unit_test_teardown(test_copies, after_test),
+		cmocka_unit_test_teardown(test_revoke_live, after_test),
 	};
 	char dir[] = "/tmp/pfq-handover-XXXXXX";
 
