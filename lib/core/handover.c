@@ -100,6 +100,25 @@ static int lock_filters(pfq_t *q)
 	return 0;
 }
 
+/* the member's row says so: its socket is parked, not closed in order,
+ * when this process dies (gk_reap) */
+static int mark_exported(pfq_t *q)
+{
+	struct gsession s;
+	int rc = gs_begin_member(&s, q, false), row;
+
+	if (rc < 0)
+		return rc;
+	row = reg_find_member(s.g, (uint32_t)q->id);
+	if (row >= 0) {
+		s.g->m[row].exported = 1;
+		s.dirty = true;
+	}
+	rc = gs_finish(&s);
+	return rc < 0 ? pfq_seterr(q, -rc, "pfq_export: cannot write the registry: %s",
+				   strerror(-rc)) : 0;
+}
+
 int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_len)
 {
 	struct handover_blob b;
@@ -117,7 +136,12 @@ int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_len)
 		if (rc)
 			return rc;
 	}
-	rc = lock_filters(q);
+	/* marked first: a socket marked but not handed over is only parked
+	 * when its process dies, where one handed over unmarked would be
+	 * closed in order under its importer */
+	rc = mark_exported(q);
+	if (!rc)
+		rc = lock_filters(q);
 	if (rc)
 		return rc;
 	pfq_ring_release_held(q);

@@ -525,6 +525,95 @@ static void test_revoke_live(void **state)
 	}
 }
 
+/* Another exporter process (root, as a second pfqd would be) makes the
+ * group, exports its member to child 1 and waits; killed with SIGKILL, its
+ * member is reaped by the test process's maintenance and its socket, which
+ * child 1 still holds, parked: the members' positions stay right, before
+ * and after child 1 dies. */
+static pid_t spawn_exporter(int gid)
+{
+	int ready[2];
+	pid_t pid;
+	char b = 0;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
+		struct import_reply rep;
+		int fds[PFQ_HANDOVER_FDS], h = th_enter(&th, 'b'), len;
+		pfq_t *q = pfq_open_nogroup(2048, 4096, 0, 0);
+
+		th_leave(h);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (!q || pfq_join_group(q, gid, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED) != gid ||
+		    pfq_enable(q) < 0)
+			_exit(2);
+		len = pfq_export(q, fds, PFQ_HANDOVER_FDS, blob, sizeof(blob));
+		if (len <= 0)
+			_exit(3);
+		send_handover(kids[0].sp, fds, PFQ_HANDOVER_FDS, blob, (size_t)len);
+		if (read(kids[0].sp, &rep, sizeof(rep)) != (ssize_t)sizeof(rep) || rep.rc)
+			_exit(4);
+		b = 1;
+		if (write(ready[1], &b, 1) != 1)
+			_exit(5);
+		for (;;)
+			pfq_maintain(q), usleep(50000);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	assert_int_equal(b, 1);
+	close(ready[0]);
+	return pid;
+}
+
+static void test_exporter_killed(void **state)
+{
+	static struct report r[2];
+	int gid = next_gid++;
+	pid_t exporter;
+	pfq_t *m;
+
+	(void)state;
+	spawn_kids(2);
+	/* before the test process touches the group: it inherits nothing */
+	exporter = spawn_exporter(gid);
+	m = manager(gid, "ip >-> steer_flow");
+	export_to(&kids[1], member(gid));
+	local = member(gid);
+	tend(m, 200);
+	kill(exporter, SIGKILL);
+	waitpid(exporter, NULL, 0);
+	for (int phase = 0; phase < 2; phase++) {
+		uint32_t first = (uint32_t)phase * 1000;
+
+		if (phase == 1) {
+			kill(kids[0].pid, SIGKILL);
+			waitpid(kids[0].pid, NULL, 0);
+			kids[0].pid = -1;
+		}
+		memset(&local_r, 0, sizeof(local_r));
+		/* the reap: within the maintenance period */
+		tend(m, 500);
+		send_frames(first, first + 1000);
+		tend(m, 500);
+		if (phase == 0) {
+			report(&kids[0], &r[0]);
+			assert_int_equal(r[0].n, 0);
+		}
+		report(&kids[1], &r[1]);
+		printf("  phase %d: the other child %u, the test's member %u of 1000 frames\n",
+		       phase, r[1].n, local_r.n);
+		for (uint32_t i = first; i < first + 1000; i++)
+			if (r[1].seen[i] + local_r.seen[i] != 1)
+				fail_msg("phase %d: frame %u: child %d, the test's member %d times",
+					 phase, i, r[1].seen[i], local_r.seen[i]);
+		assert_true(r[1].n > 1000 / 4 && local_r.n > 1000 / 4);
+	}
+}
+
 /* Copies to both members (members mode) reach the imported sockets: set
  * before the handover, and set after it (a change of computation, as a
  * reload of pfqd's: the exporter's pfq_maintain of each socket it holds
@@ -778,6 +867,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_steer_split, after_test),
 		cmocka_unit_test_teardown(test_copies, after_test),
 		cmocka_unit_test_teardown(test_revoke_live, after_test),
+		cmocka_unit_test_teardown(test_exporter_killed, after_test),
 	};
 	char dir[] = "/tmp/pfq-handover-XXXXXX";
 
