@@ -453,7 +453,10 @@ PFQ_API const char *pfq_groups_error(void);
  * descriptors (q's own: do not close them; valid until pfq_close(q)) and
  * blob its description (versioned, at most PFQ_HANDOVER_BLOB_MAX bytes).
  * From now on the importer reads q and its counters: q's read calls fail
- * with -EBUSY, pfq_disable too (close it instead). The description's size
+ * with -EBUSY, pfq_disable too (close it instead; closed while the importer
+ * still holds the sockets, or when this process dies, the member's fanout
+ * position is parked, receiving nothing, until the group ends). The
+ * description's size
  * in bytes; -EINVAL not a group member; -ENOTCONN not enabled; -EBUSY
  * exported already; -ENOSPC max_fds or blob_len too small; -EPERM an
  * imported socket; the errors of making its ring. */
