@@ -439,6 +439,46 @@ PFQ_API int pfq_groups_info(struct pfq_group_info *out, size_t max, size_t sz);
  * pfq_error(NULL), kept for older callers. */
 PFQ_API const char *pfq_groups_error(void);
 
+/*
+ * Handover: a privileged process (pfqd) hands a ready member socket to
+ * another, possibly unprivileged, process, which reads it with the usual
+ * calls. The exporter keeps its handle: it stays the group's member of
+ * record, looks after the group with pfq_maintain, and its pfq_close makes
+ * the member leave (the importer then receives nothing more). Send the
+ * descriptors with SCM_RIGHTS and the description as the message's data.
+ */
+#define PFQ_HANDOVER_FDS 2        /* descriptors of a handover */
+#define PFQ_HANDOVER_BLOB_MAX 256 /* bytes a description may take */
+
+/* Export q, an enabled member of a group: fds receives its PFQ_HANDOVER_FDS
+ * descriptors (q's own: do not close them; valid until pfq_close(q)) and
+ * blob its description (versioned, at most PFQ_HANDOVER_BLOB_MAX bytes).
+ * From now on the importer reads q and its counters: q's read calls fail
+ * with -EBUSY, pfq_disable too (close it instead; closed while the importer
+ * still holds the sockets, or when this process dies, the member's fanout
+ * position is parked, receiving nothing, until the group ends). The
+ * description's size
+ * in bytes; -EINVAL not a group member; -ENOTCONN not enabled; -EBUSY
+ * exported already; -ENOSPC max_fds or blob_len too small; -EPERM an
+ * imported socket; the errors of making its ring. */
+PFQ_API int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_len);
+/* Look after q's group as a read does every 0.2 s (reap dead processes,
+ * hook q for the group's copies), without reading: for a manager holding
+ * sockets for others, called at least every 0.2 s (it does its work at most
+ * that often). 0 (also for a socket of no group, or an imported one, whose
+ * exporter does it). */
+PFQ_API int pfq_maintain(pfq_t *q);
+/* A socket reading what another process exported (needs no privilege):
+ * fds and blob as received (the caller keeps its fds: close them after).
+ * The socket is enabled; pfq_read, pfq_recv, pfq_dispatch, pfq_poll,
+ * pfq_get_fd, pfq_get_stats, pfq_timestamping_enable and pfq_close work;
+ * what changes the socket or its group (join, leave, bind, enable, disable,
+ * sizes, weight, direction, filters, computations, egress, TX, group stats)
+ * fails with -EPERM. NULL with errno: EINVAL a description truncated, of
+ * another version or out of range, descriptors that are not the raw
+ * AF_PACKET sockets it names, or rings of another geometry; ENOMEM. */
+PFQ_API pfq_t *pfq_import(const int *fds, int nfds, const void *blob, size_t blob_len);
+
 /* A line of a group's log (log_msg, log_buff, log_packet, trace). */
 struct pfq_log_line {
 	uint64_t seq;        /* 1, 2, ... in the order written */

@@ -145,14 +145,17 @@ int pfq_attach_update(pfq_t *q)
 	if (q->gid >= 0) {
 		/* a group member's filter stays attached while its main socket
 		 * takes nothing, so that a process without CAP_BPF (tcpdump after
-		 * its privilege drop) can still take the group's copies later */
-		err = attach_filter(q);
+		 * its privilege drop) can still take the group's copies later;
+		 * an exported socket's is locked, and the copies (what changes
+		 * for it) are the group program's business, not the filter's */
+		err = q->exported ? 0 : attach_filter(q);
 		if (err)
 			return err;
 		if (!pfq_main_hooked(q)) {
 			err = q->attached_ifindex >= 0 ? packet_bind(q, 0, false) : 0;
-			/* its ring is only there while it takes packets */
-			if (!err)
+			/* its ring is only there while it takes packets (an
+			 * exported socket's stays: the importer has it mapped) */
+			if (!err && !q->exported)
 				pfq_ring_destroy(q, &q->ring);
 			return err;
 		}

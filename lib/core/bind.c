@@ -56,6 +56,8 @@ static int find_binding(const pfq_t *q, const struct pfq_binding *b)
 int pfq_bind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	struct pfq_binding b;
 	int err;
 
@@ -84,6 +86,8 @@ int pfq_bind(pfq_t *q, const char *dev, int queue)
 int pfq_unbind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	struct pfq_binding b, old;
 	int err, i;
 

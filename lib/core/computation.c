@@ -14,6 +14,8 @@
 int pfq_set_computation(pfq_t *q, const char *src)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	pfq_lang_program *old = q->computation, *p = NULL;
 	char log[512] = "";
 	int err;

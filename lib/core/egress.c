@@ -17,6 +17,7 @@
 int pfq_egress_bind(pfq_t *q, const char *dev, int queue)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	int ifindex, old_ifindex = q->egress_ifindex, old_queue = q->egress_queue, rc;
 
 	if (!dev || !*dev)
@@ -53,6 +54,7 @@ int pfq_egress_bind(pfq_t *q, const char *dev, int queue)
 int pfq_egress_unbind(pfq_t *q)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	int rc = 0;
 
 	if (!q->egress_ifindex)

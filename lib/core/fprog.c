@@ -11,6 +11,8 @@
 int pfq_set_fprog(pfq_t *q, const struct sock_fprog *prog)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	struct sock_filter *old = q->fprog, *copy = NULL;
 	unsigned old_len = q->fprog_len;
 	int err;

@@ -357,9 +357,12 @@ static int join_locked(pfq_t *q, struct gsession *s, int gid, uint64_t class_mas
 	return gid;
 }
 
+static int leave(pfq_t *q, int gid);
+
 int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct gsession s;
 	char err[256];
 	int rc;
@@ -393,7 +396,7 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 			char why[PFQ_ERRBUF];
 
 			snprintf(why, sizeof(why), "%s", pfq_error(q));
-			pfq_leave_group(q, rc);
+			leave(q, rc);
 			return pfq_seterr(q, -e, "join: %s", why);
 		}
 	}
@@ -404,7 +407,7 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 		if (!e)
 			e = pfq_group_activate(q, true);
 		if (e) {
-			pfq_leave_group(q, rc);
+			leave(q, rc);
 			return e;
 		}
 	}
@@ -415,7 +418,12 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 /* ---- leave ---- */
 
 /* q leaves its group (under the lock): out of the table, then its fanout
- * socket closed in order */
+ * socket closed in order. An exported socket its importer still holds
+ * stays in the fanout whatever we close, and would leave it whenever the
+ * importer closes it, moving another socket behind the group's back: it is
+ * parked instead, kept at its position (and in the vault, so that it
+ * never leaves on its own) with no row, so nothing is steered to it, until
+ * the group ends. */
 static void member_out(pfq_t *q, struct gsession *s)
 {
 	struct reg_group *g = s->g;
@@ -431,7 +439,10 @@ static void member_out(pfq_t *q, struct gsession *s)
 			/* unmapped first: a mapping holds the socket open */
 			int fd = pfq_member_fsock_detach(q);
 
-			gk_close_pos(s->k, g, m.pos, m.fsock, fd, err, sizeof(err));
+			if (q->exported && pfq_socket_held_elsewhere(fd))
+				close(fd); /* parked: see below */
+			else
+				gk_close_pos(s->k, g, m.pos, m.fsock, fd, err, sizeof(err));
 		}
 	}
 	pfq_member_fsock_close(q);
@@ -446,9 +457,8 @@ static void member_out(pfq_t *q, struct gsession *s)
 	s->dirty = true;
 }
 
-int pfq_leave_group(pfq_t *q, int gid)
+static int leave(pfq_t *q, int gid)
 {
-	PFQ_NEED(q);
 	struct gsession s;
 	char err[256];
 	int rc;
@@ -476,6 +486,16 @@ int pfq_leave_group(pfq_t *q, int gid)
 	gs_finish(&s);
 	pfq_attach_update(q);
 	return 0;
+}
+
+int pfq_leave_group(pfq_t *q, int gid)
+{
+	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	/* (pfq_close makes an exported member leave) */
+	if (q->exported && gid == q->gid)
+		PFQ_NOT_EXPORTED(q);
+	return leave(q, gid);
 }
 
 int pfq_groups_mask(const pfq_t *q, unsigned long long *mask)
@@ -653,18 +673,16 @@ int pfq_group_egress_clear(pfq_t *q)
 void pfq_group_close(pfq_t *q)
 {
 	if (q->gid >= 0)
-		pfq_leave_group(q, q->gid);
+		leave(q, q->gid);
 }
 
-/* has anything happened in the group since we last looked (a commit, a
- * process gone)? cheap: a header read and a lock test per process */
+/* has anything happened in the group since this socket last looked (a
+ * commit)? cheap: a header read. Per socket, not per process: a commit
+ * another socket of the process looked at may ask something of this one
+ * (take the copies). */
 static bool news(pfq_t *q)
 {
-	struct gk *k = q->gk;
-
-	/* per socket: a change another member socket of this process made is
-	 * news to this one (it may have to take copies now) */
-	return reg_seq(&k->f) != q->seen_seq;
+	return reg_seq(&q->gk->f) != q->seen_seq;
 }
 
 void pfq_group_maintain(pfq_t *q)
@@ -914,11 +932,13 @@ static int group_numbers(pfq_t *q, int gid, struct pfq_stats *st, struct pfq_cou
 int pfq_get_group_stats(pfq_t *q, int gid, struct pfq_stats *stats)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	return group_numbers(q, gid, stats, NULL, "pfq_get_group_stats");
 }
 
 int pfq_get_group_counters(pfq_t *q, int gid, struct pfq_counters *counters)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	return group_numbers(q, gid, NULL, counters, "pfq_get_group_counters");
 }

@@ -151,6 +151,7 @@ static int do_bind(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 int pfq_bind_group(pfq_t *q, int gid, const char *dev, int queue)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct bind_arg a = { dev, queue, true };
 
 	return change(q, gid, do_bind, &a, "bind");
@@ -159,6 +160,7 @@ int pfq_bind_group(pfq_t *q, int gid, const char *dev, int queue)
 int pfq_unbind_group(pfq_t *q, int gid, const char *dev, int queue)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct bind_arg a = { dev, queue, false };
 
 	return change(q, gid, do_bind, &a, "unbind");
@@ -229,12 +231,14 @@ int pfq_group_egress_set(pfq_t *q)
 int pfq_set_group_computation_from_string(pfq_t *q, int gid, const char *src)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	return change(q, gid, do_source, src, "computation");
 }
 
 int pfq_set_group_computation_from_file(pfq_t *q, int gid, const char *path)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	char err[PFQ_ERRBUF];
 	size_t n;
 	char *buf = lang_read_source(path, REG_MAX_SOURCE - 1, &n, err, sizeof(err));
@@ -277,6 +281,7 @@ static int do_fprog(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 int pfq_group_fprog(pfq_t *q, int gid, const struct sock_fprog *prog)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	return change(q, gid, do_fprog, prog, "BPF filter");
 }
 
@@ -323,6 +328,7 @@ static int do_vlan(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 int pfq_vlan_filters_enable(pfq_t *q, int gid, int on)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct vlan_arg a = { 0, on };
 
 	return change(q, gid, do_vlan, &a, "VLAN filters");
@@ -331,6 +337,7 @@ int pfq_vlan_filters_enable(pfq_t *q, int gid, int on)
 int pfq_vlan_set_filter(pfq_t *q, int gid, int vid)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct vlan_arg a = { 1, vid };
 
 	return change(q, gid, do_vlan, &a, "VLAN filter");
@@ -339,6 +346,7 @@ int pfq_vlan_set_filter(pfq_t *q, int gid, int vid)
 int pfq_vlan_reset_filter(pfq_t *q, int gid, int vid)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct vlan_arg a = { 2, vid };
 
 	return change(q, gid, do_vlan, &a, "VLAN filter");

@@ -713,7 +713,10 @@ bool gk_reap(struct gk *k, struct reg_group *g)
 
 			if (!m->id || m->proc != i)
 				continue;
-			if (m->pos > 0 && m->fsock)
+			/* an exported socket may still be held by its importer,
+			 * which would take it out of the fanout at its own time:
+			 * parked (group.c, member_out) */
+			if (m->pos > 0 && m->fsock && !m->exported)
 				dead[ndead++] = (typeof(dead[0])){ m->id, m->fsock };
 			memset(m, 0, sizeof(*m));
 		}

@@ -73,7 +73,9 @@ struct pfq {
 	bool in_fanout;      /* gfd joined the fanout (at the first enable) */
 	bool copies;         /* the main socket takes the group's copies */
 	uint64_t maintain_ns;  /* last look after the group */
-	uint64_t seen_seq;     /* the registry commit it last looked after */
+	/* registry commit this socket's maintenance last looked at (its own:
+	 * the process's other sockets of the group look for themselves) */
+	uint64_t seen_seq;
 	uint64_t netns;        /* inode of the socket's network namespace (registry) */
 
 	int efd;              /* epoll over the sockets (pfq_get_fd) */
@@ -92,6 +94,12 @@ struct pfq {
 	int egress_ifindex;
 	int egress_queue;
 
+	/* handover (handover.c): exported, this process keeps the socket in its
+	 * group for the importer, which reads it; imported, a reader of a
+	 * socket another process manages */
+	bool exported;
+	bool imported;
+
 	struct pfq_tx *tx;    /* the TX queue (tx.c), NULL until pfq_bind_tx */
 	uint32_t tx_batch;    /* 0: 1 */
 	struct pfq_stats tx_done; /* TX counters of queues unbound before */
@@ -107,10 +115,40 @@ struct pfq {
 			return pfq_seterr(NULL, EINVAL, "%s: NULL socket", __func__); \
 	} while (0)
 
+/* an imported socket refuses what changes its group or its socket: -EPERM
+ * from the public call that starts with this */
+#define PFQ_NOT_IMPORTED(q)                                                   \
+	do {                                                                  \
+		if ((q) && (q)->imported)                                     \
+			return pfq_managed_err(q, __func__);                  \
+	} while (0)
+
+/* socket.c: count q among the open sockets (pfq_close checks them):
+ * 0 or -ENOMEM */
+int pfq_live_add(pfq_t *q);
+
+/* an exported socket's filters are locked (SO_LOCK_FILTER) and its rings
+ * mapped by the importer: -EBUSY from the public call that changes them */
+#define PFQ_NOT_EXPORTED(q)                                                   \
+	do {                                                                  \
+		if ((q)->exported)                                            \
+			return pfq_seterr(q, EBUSY, "%s: the socket is exported "    \
+					  "(another process reads it): close it instead", \
+					  __func__);                          \
+	} while (0)
+
 /* error.c */
 int pfq_seterr(pfq_t *q, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void pfq_clearerr(pfq_t *q);
+/* handover.c: -EPERM, "socket managed by another process (pfqd): what" */
+int pfq_managed_err(pfq_t *q, const char *what);
+/* handover.c: what pfq_close frees of an imported socket besides its main
+ * socket and poll set (its rings' maps, its fanout socket) */
+void pfq_import_release(pfq_t *q);
+/* holders.c: might a process other than this one hold socket fd (a
+ * descriptor or a mapping of it; true when /proc cannot tell)? */
+bool pfq_socket_held_elsewhere(int fd);
 
 /* netdev.c: device look-ups through the socket's own network namespace */
 int pfq_dev_ifindex(int fd, const char *dev);
@@ -137,6 +175,11 @@ int pfq_make_binding(pfq_t *q, const char *dev, int queue, struct pfq_binding *b
 /* ring.c: a ring of socket fd (of r->fd after); its geometry is a function
  * of the caplen and rx slots */
 int pfq_ring_create(pfq_t *q, struct pfq_ring *r, int fd);
+/* the geometry pfq_ring_create gives a ring of caplen and rx_slots (r's
+ * sizes, nothing else); 0 or -ENOMEM (too large) */
+int pfq_ring_geometry(pfq_t *q, uint32_t caplen, uint32_t rx_slots, struct pfq_ring *r);
+/* map the ring socket fd has (r's sizes set): 0 or -EINVAL */
+int pfq_ring_map(pfq_t *q, struct pfq_ring *r, int fd);
 void pfq_ring_destroy(pfq_t *q, struct pfq_ring *r);
 /* the next block of either ring, waiting up to usec: 1, 0 or -errno */
 int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block);

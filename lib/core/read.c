@@ -12,6 +12,9 @@ static int check_enabled(pfq_t *q)
 		return pfq_seterr(NULL, EINVAL, "NULL socket");
 	if (!q->enabled)
 		return pfq_seterr(q, ENOTCONN, "socket not enabled");
+	/* two readers of one ring would take each other's blocks */
+	if (q->exported)
+		return pfq_seterr(q, EBUSY, "socket exported: the importing process reads it");
 	return 0;
 }
 

@@ -77,7 +77,8 @@ struct reg_member {
 	uint32_t copies;     /* its main socket is hooked and takes the group's copies */
 	int32_t egress_ifindex; /* an egress endpoint (pfq_egress_bind): its device, 0: none */
 	int32_t egress_queue;   /* its hw TX queue, or PFQ_ANY_QUEUE */
-	uint32_t pad;
+	uint32_t exported;   /* handed to another process (pfq_export): parked, not
+			      * closed in order, when its process dies */
 };
 
 /* a record of the vault, in queue order */

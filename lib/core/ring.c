@@ -36,26 +36,24 @@ static uint32_t frame_size(uint32_t caplen)
 	return TPACKET_ALIGN(TPACKET_ALIGN(TPACKET3_HDRLEN + 16) + VLAN_TAG_LEN + caplen);
 }
 
-int pfq_ring_create(pfq_t *q, struct pfq_ring *r, int fd)
+int pfq_ring_geometry(pfq_t *q, uint32_t caplen, uint32_t rx_slots, struct pfq_ring *r)
 {
-	struct tpacket_req3 req;
 	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
 	uint64_t total;
-	int ver = TPACKET_V3, reserve = VLAN_TAG_LEN;
 
 	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	r->frame_size = frame_size(q->caplen);
+	r->fd = -1;
+	r->frame_size = frame_size(caplen);
 	/* TPACKET_V3 packs packets by their real size: a slot is room for one
 	 * packet of up to SLOT_BYTES_MAX bytes (a full Ethernet frame); a larger
 	 * caplen only matters for the rare larger packet, which uses the room of
 	 * several slots. */
-	uint32_t slot = frame_size(q->caplen < SLOT_BYTES_MAX ? q->caplen : SLOT_BYTES_MAX);
+	uint32_t slot = frame_size(caplen < SLOT_BYTES_MAX ? caplen : SLOT_BYTES_MAX);
 
-	total = (uint64_t)slot * q->rx_slots;
+	total = (uint64_t)slot * rx_slots;
 	if (total > PFQ_RING_BYTES_MAX)
 		return pfq_seterr(q, ENOMEM, "rx ring of %u slots of %u bytes is too "
-				  "large (max %llu bytes)", q->rx_slots, slot,
+				  "large (max %llu bytes)", rx_slots, slot,
 				  (unsigned long long)PFQ_RING_BYTES_MAX);
 	/* blocks: big enough for one frame, up to 1 MiB, at least 8 per ring
 	 * when the ring is large enough */
@@ -67,7 +65,18 @@ int pfq_ring_create(pfq_t *q, struct pfq_ring *r, int fd)
 	r->block_nr = (uint32_t)((total + r->block_size - 1) / r->block_size);
 	if (r->block_nr < 2)
 		r->block_nr = 2;
+	return 0;
+}
 
+int pfq_ring_create(pfq_t *q, struct pfq_ring *r, int fd)
+{
+	struct tpacket_req3 req;
+	int ver = TPACKET_V3, reserve = VLAN_TAG_LEN;
+	int rc = pfq_ring_geometry(q, q->caplen, q->rx_slots, r);
+
+	if (rc)
+		return rc;
+	r->fd = fd;
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) < 0 ||
 	    setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) < 0)
 		return pfq_seterr(q, errno, "cannot set TPACKET_V3: %s", strerror(errno));
@@ -95,6 +104,26 @@ int pfq_ring_create(pfq_t *q, struct pfq_ring *r, int fd)
 	return 0;
 }
 
+int pfq_ring_map(pfq_t *q, struct pfq_ring *r, int fd)
+{
+	void *map;
+
+	r->fd = fd;
+	r->map_len = (size_t)r->block_size * r->block_nr;
+	/* the kernel refuses a length other than its ring's (EINVAL) */
+	map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		int err = errno;
+
+		r->map = NULL;
+		return pfq_seterr(q, EINVAL, "cannot map the ring of %u blocks of %u bytes: %s "
+				  "(not the socket's ring?)", r->block_nr, r->block_size,
+				  strerror(err));
+	}
+	r->map = map;
+	return 0;
+}
+
 void pfq_ring_destroy(pfq_t *q, struct pfq_ring *r)
 {
 	struct tpacket_req3 req;
@@ -104,8 +133,11 @@ void pfq_ring_destroy(pfq_t *q, struct pfq_ring *r)
 	if (q->held_ring == r)
 		pfq_ring_release_held(q);
 	munmap(r->map, r->map_len);
-	memset(&req, 0, sizeof(req));
-	setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+	/* an imported socket's ring is its exporter's to free */
+	if (!q->imported) {
+		memset(&req, 0, sizeof(req));
+		setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+	}
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 }
@@ -190,6 +222,34 @@ static struct pfq_ring *older(pfq_t *q, struct tpacket_block_desc *a,
 	return x->ts_first_pkt.ts_nsec <= y->ts_first_pkt.ts_nsec ? &q->ring : &q->gring;
 }
 
+/* Is every packet of block bd inside it? The kernel's blocks are; an
+ * imported ring's geometry came from another process, so its blocks are
+ * checked before the reader walks them. */
+static bool block_sane(const struct pfq_ring *r, const struct tpacket_block_desc *bd)
+{
+	const uint8_t *base = (const uint8_t *)bd;
+	uint64_t off = bd->hdr.bh1.offset_to_first_pkt, size = r->block_size;
+	uint64_t head = TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + sizeof(struct sockaddr_ll);
+	uint32_t n = bd->hdr.bh1.num_pkts;
+
+	if (n > size / TPACKET3_HDRLEN)
+		return false;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct tpacket3_hdr *h;
+
+		if (off < sizeof(*bd) || off + head > size)
+			return false;
+		h = (const struct tpacket3_hdr *)(base + off);
+		/* the frame, and the VLAN tag put back in front of it */
+		if (h->tp_mac < head || off + h->tp_mac + (uint64_t)h->tp_snaplen > size)
+			return false;
+		if (k + 1 < n && h->tp_next_offset == 0)
+			return false;
+		off += h->tp_next_offset;
+	}
+	return true;
+}
+
 /*
  * Release the block held by the reader and take the next one of either
  * ring, waiting up to usec for it. Returns 1 with *block set, 0 when none is
@@ -209,6 +269,9 @@ int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 			q->held = (uint8_t *)bd;
 			q->held_ring = r;
 			r->cur = (r->cur + 1) % r->block_nr;
+			if (q->imported && !block_sane(r, bd))
+				return pfq_seterr(q, EIO, "damaged block in the ring (is the "
+						  "description of the socket right?)");
 			*block = (uint8_t *)bd;
 			return 1;
 		}

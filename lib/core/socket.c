@@ -40,7 +40,7 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pfq_t **live;
 static size_t nlive, live_cap;
 
-static int live_add(pfq_t *q)
+int pfq_live_add(pfq_t *q)
 {
 	int err = 0;
 
@@ -153,7 +153,7 @@ static pfq_t *open_socket(size_t caplen, size_t rx_slots, size_t xmitlen, size_t
 		errno = err;
 		return NULL;
 	}
-	if (live_add(q) < 0) {
+	if (pfq_live_add(q) < 0) {
 		close(q->efd);
 		close(q->fd);
 		free(q);
@@ -248,6 +248,8 @@ pfq_t *pfq_open_group(unsigned long long class_mask, int policy, size_t caplen,
 	return pfq_open_opts(&o);
 }
 
+static void disable_socket(pfq_t *q);
+
 int pfq_close(pfq_t *q)
 {
 	if (!q)
@@ -255,10 +257,15 @@ int pfq_close(pfq_t *q)
 	if (!live_remove(q))
 		return pfq_seterr(NULL, EBADF, "pfq_close: not an open PFQ socket "
 				  "(closed twice?)");
-	if (q->enabled)
-		pfq_disable(q);
-	pfq_unbind_tx(q); /* what is queued goes out first */
-	pfq_group_close(q);
+	if (q->imported) {
+		/* the group and the socket's settings are its exporter's */
+		pfq_import_release(q);
+	} else {
+		if (q->enabled)
+			disable_socket(q);
+		pfq_unbind_tx(q); /* what is queued goes out first */
+		pfq_group_close(q);
+	}
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);
 	close(q->efd);
@@ -288,6 +295,7 @@ int pfq_enable(pfq_t *q)
 	int err;
 
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	if (q->enabled)
 		return pfq_seterr(q, EALREADY, "socket already enabled");
 	/* (a group member's main ring is made when its main socket takes
@@ -312,11 +320,9 @@ int pfq_enable(pfq_t *q)
 	return 0;
 }
 
-int pfq_disable(pfq_t *q)
+/* out of the group's table, unhooked, its main ring freed */
+static void disable_socket(pfq_t *q)
 {
-	PFQ_NEED(q);
-	if (!q->enabled)
-		return pfq_seterr(q, EALREADY, "socket not enabled");
 	/* out of the group's member table before the filter goes; the fanout
 	 * socket keeps its ring and its place in the group's fanout */
 	pfq_group_activate(q, false);
@@ -324,6 +330,20 @@ int pfq_disable(pfq_t *q)
 	pfq_stats_collect(q);
 	pfq_ring_destroy(q, &q->ring);
 	q->enabled = false;
+}
+
+int pfq_disable(pfq_t *q)
+{
+	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	if (!q->enabled)
+		return pfq_seterr(q, EALREADY, "socket not enabled");
+	/* its rings are mapped by the importer, which reads them until the
+	 * exporter closes the socket */
+	if (q->exported)
+		return pfq_seterr(q, EBUSY, "pfq_disable: the socket is exported (another "
+				  "process reads it): close it instead");
+	disable_socket(q);
 	return 0;
 }
 
@@ -349,6 +369,7 @@ int pfq_is_timestamping_enabled(const pfq_t *q)
 int pfq_set_weight(pfq_t *q, int weight)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	if (weight < 1 || weight > PFQ_WEIGHT_MAX)
 		return pfq_seterr(q, EINVAL, "weight %d out of range (1..%d)",
 				  weight, PFQ_WEIGHT_MAX);
@@ -385,6 +406,7 @@ static int check_tx_unbound(pfq_t *q, const char *what)
 int pfq_set_caplen(pfq_t *q, size_t caplen)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	int err = check_disabled(q, "caplen");
 
 	if (!err)
@@ -403,6 +425,7 @@ ssize_t pfq_get_caplen(const pfq_t *q)
 int pfq_set_rx_slots(pfq_t *q, size_t slots)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	int err = check_disabled(q, "rx_slots");
 
 	if (!err)
@@ -421,6 +444,7 @@ ssize_t pfq_get_rx_slots(const pfq_t *q)
 int pfq_set_xmitlen(pfq_t *q, size_t xmitlen)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	int err = check_tx_unbound(q, "xmitlen");
 
 	if (!err)
@@ -439,6 +463,7 @@ ssize_t pfq_get_xmitlen(const pfq_t *q)
 int pfq_set_tx_slots(pfq_t *q, size_t slots)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	int err = check_tx_unbound(q, "tx_slots");
 
 	if (!err)
@@ -457,6 +482,8 @@ ssize_t pfq_get_tx_slots(const pfq_t *q)
 int pfq_set_direction(pfq_t *q, int dirs)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
+	PFQ_NOT_EXPORTED(q);
 	int old = q->dirs, err;
 
 	if (dirs < PFQ_DIR_IN || dirs > PFQ_DIR_INOUT)
@@ -489,6 +516,7 @@ int pfq_ifindex(pfq_t *q, const char *dev)
 int pfq_set_promisc(pfq_t *q, const char *dev, int on)
 {
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
 	int ifindex = pfq_ifindex(q, dev), i;
 

@@ -14,6 +14,9 @@ int pfq_stats_collect(pfq_t *q)
 {
 	const struct pfq_ring *rings[] = { &q->ring, &q->gring };
 
+	/* an exported socket's counters are its importer's to read */
+	if (q->exported)
+		return 0;
 	for (int i = 0; i < 2; i++) {
 		struct tpacket_stats_v3 st;
 		socklen_t len = sizeof(st);

@@ -275,6 +275,7 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 	int rc, mtu, one = 1;
 
 	PFQ_NEED(q);
+	PFQ_NOT_IMPORTED(q);
 	if (!dev || !dev[0] || strlen(dev) >= IF_NAMESIZE)
 		return pfq_seterr(q, EINVAL, "pfq_bind_tx: bad device name");
 	if (q->tx)

@@ -423,6 +423,32 @@ static void test_null_socket(void **state)
 	assert_non_null(strstr(pfq_error(NULL), "pfq_get_fd: NULL socket"));
 	assert_int_equal(pfq_net_queue_next(NULL, NULL, NULL), 0);
 	assert_int_equal(pfq_net_queue_left(NULL), 0);
+	assert_int_equal(pfq_export(NULL, NULL, 0, NULL, 0), -EINVAL);
+	assert_int_equal(pfq_maintain(NULL), -EINVAL);
+}
+
+/* the handover's calls on what is not a group member, and on nothing
+ * (integration_handover exports real members) */
+static void test_handover_args(void **state)
+{
+	pfq_t *q = pfq_open(64, 64, 0, 0);
+	unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
+	int fds[PFQ_HANDOVER_FDS] = { -1, -1 };
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(pfq_export(q, fds, PFQ_HANDOVER_FDS, blob, sizeof(blob)), -EINVAL);
+	assert_non_null(strstr(pfq_error(q), "not a group member"));
+	assert_int_equal(pfq_export(q, NULL, PFQ_HANDOVER_FDS, blob, sizeof(blob)), -EINVAL);
+	assert_int_equal(pfq_maintain(q), 0); /* no group: nothing to do */
+	errno = 0;
+	assert_null(pfq_import(fds, PFQ_HANDOVER_FDS, NULL, 0));
+	assert_int_equal(errno, EINVAL);
+	memset(blob, 0, sizeof(blob));
+	assert_null(pfq_import(fds, PFQ_HANDOVER_FDS, blob, sizeof(blob)));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(pfq_error(NULL), "not a PFQ socket description"));
+	assert_int_equal(pfq_close(q), 0);
 }
 
 static void test_version(void **state)
@@ -445,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_groups_info_sizes),
 		cmocka_unit_test(test_enable_empty_and_huge),
 		cmocka_unit_test(test_null_socket),
+		cmocka_unit_test(test_handover_args),
 		cmocka_unit_test(test_version),
 	};
 	char dir[] = "/tmp/pfq-api-XXXXXX";
