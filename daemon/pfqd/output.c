@@ -7,22 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* the one call to libpfq's egress API (issue 11); the build says whether
- * this libpfq has it */
 static int egress_bind(pfq_t *q, const char *dev, int queue, char *err, size_t n)
 {
-#ifdef PFQD_HAVE_EGRESS_BIND
 	int rc = pfq_egress_bind(q, dev, queue);
 
 	if (rc < 0)
 		snprintf(err, n, "output %s: egress bind: %s", dev, pfq_error(q));
 	return rc;
-#else
-	(void)q;
-	(void)queue;
-	snprintf(err, n, "output %s: this libpfq has no pfq_egress_bind (egress endpoints)", dev);
-	return -ENOSYS;
-#endif
 }
 
 int output_open(pfq_t **out, int gid, int policy, const struct pfqd_output *o, char *err,
