@@ -195,33 +195,6 @@ static void test_two_die_at_once(void **s)
 /* ---- kernel objects ---- */
 
 
-struct tcx_query {
-	const char *dev;
-	uint32_t count;
-};
-
-/* BPF_TCX_INGRESS (our uapi headers may predate it) */
-#define TCX_INGRESS 46
-
-static int tcx_count(void *arg)
-{
-	struct tcx_query *t = arg;
-	uint32_t ids[8];
-
-	t->count = 8;
-	if (bpf_prog_query((int)if_nametoindex(t->dev), TCX_INGRESS, 0, NULL, ids, &t->count) < 0)
-		t->count = 0;
-	return 0;
-}
-
-static uint32_t tc_programs(const char *dev)
-{
-	struct tcx_query t = { dev, 0 };
-
-	th_in_b(&gt_th, tcx_count, &t);
-	return t.count;
-}
-
 /* a process makes a group that forwards (a TC program on b0), joins, then
  * dies as asked; nothing of the group may stay in the kernel */
 static void lone_member(int gid, bool unprivileged, bool kill_it)
@@ -260,7 +233,7 @@ static void lone_member(int gid, bool unprivileged, bool kill_it)
 	close(res[1]);
 	close(ctl[0]);
 	assert_int_equal(gt_read_all(res[0], &c, 1), 0);
-	assert_int_equal(tc_programs("b0"), 1);
+	assert_int_equal(gt_tc_programs("b0"), 1);
 	if (kill_it)
 		kill(pid, SIGKILL);
 	close(ctl[1]);
@@ -298,7 +271,7 @@ static void test_objects_go_with_the_group(void **s)
 		lone_member(gid, round > 0, round < 2);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		/* the kernel frees it all with the last descriptor: at once */
-		assert_int_equal(tc_programs("b0"), 0);
+		assert_int_equal(gt_tc_programs("b0"), 0);
 		for (int i = 0; i < 100 && gt_count_objects_since(&before) != 0; i++)
 			usleep(10000);
 		clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -435,32 +435,6 @@ static void say_held(const uint32_t *ids, int n)
 	}
 }
 
-struct tcx_query {
-	const char *dev;
-	uint32_t count;
-};
-
-#define TCX_INGRESS 46 /* BPF_TCX_INGRESS (our uapi headers may predate it) */
-
-static int tcx_count(void *arg)
-{
-	struct tcx_query *t = arg;
-	uint32_t ids[8];
-
-	t->count = 8;
-	if (bpf_prog_query((int)if_nametoindex(t->dev), TCX_INGRESS, 0, NULL, ids, &t->count) < 0)
-		t->count = 0;
-	return 0;
-}
-
-static uint32_t tc_programs(const char *dev)
-{
-	struct tcx_query t = { dev, 0 };
-
-	th_in_b(&gt_th, tcx_count, &t);
-	return t.count;
-}
-
 /* SIGTERM releases everything: no group in the registry, none of the BPF
  * maps and programs pfqd held, no TC program, no control socket */
 static void test_sigterm(void **s)
@@ -484,12 +458,12 @@ static void test_sigterm(void **s)
 	n = held_objects(pid, ids, MAX_HELD);
 	printf("  pfqd holds %d BPF maps and programs\n", n);
 	assert_true(n > 0);
-	assert_int_equal(tc_programs("b0"), 1);
+	assert_int_equal(gt_tc_programs("b0"), 1);
 	pfqd_stop(pid);
 	assert_false(group_exists(40));
 	assert_false(group_exists(41));
 	assert_int_equal(stat(ctl_path, &sb), -1);
-	assert_int_equal(tc_programs("b0"), 0);
+	assert_int_equal(gt_tc_programs("b0"), 0);
 	/* (the kernel frees them after a grace period) */
 	for (int i = 0; i < 150 && left != 0; i++) {
 		left = still_there(ids, n);

@@ -99,6 +99,8 @@ pfq_t *gt_manager(int gid, const char *computation);
 void gt_owners(struct gt_member *m, int n, int *owner, uint32_t first, uint32_t last);
 /* the groups of side B's namespace */
 int gt_groups_in_b(struct pfq_group_info *info);
+/* tcx programs at the ingress of side B's device dev */
+uint32_t gt_tc_programs(const char *dev);
 /* UDP datagrams waiting on a socket */
 int gt_drain_udp(int fd);
 /* n frames from a0 to mac and 192.168.77.2, UDP to dport */
