@@ -86,6 +86,7 @@ int pfq_lang_fates(const pfq_lang_program *prog, struct pfq_lang_fates *out)
 	memset(out, 0, sizeof(*out));
 	out->may_copy = (f & AF_COPY) != 0;
 	out->may_double = (f & AF_DOUBLE) != 0;
+	out->may_steer = (f & AF_STEER) != 0;
 	out->classes = s.any_class ? PFQ_CLASS_ANY : s.classes;
 	return 0;
 }

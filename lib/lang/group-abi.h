@@ -138,6 +138,7 @@ struct pfq_lang_fates {
 	bool may_copy;
 	bool may_double;
 	uint64_t classes;
+	bool may_steer;   /* a steer or steer-to (to one member) */
 };
 int pfq_lang_fates(const pfq_lang_program *prog, struct pfq_lang_fates *out);
 

@@ -440,6 +440,7 @@ void cg_dispatch(struct cg *cg, int map_fd, uint32_t self, uint32_t caplen, int 
  * and the member id of the first pick of a double steer */
 #define EG_QSAVE (-16)
 #define EG_FIRST CG_TABLE_SLOT
+#define EG_ROW (-24) /* the copy loop's row */
 
 /* r1 = a row the decision names: r2 = its egress device (0: a socket),
  * r3 = its queue_mapping. Values read from the table, not the row's
@@ -499,7 +500,8 @@ void cg_dispatch_egress(struct cg *cg)
 	int found = emit_label(&cg->e), first = emit_label(&cg->e), no_first = emit_label(&cg->e);
 	int second = emit_label(&cg->e), found2 = emit_label(&cg->e), send = emit_label(&cg->e);
 
-	struct pfq_lang_fates fates = { true, true, PFQ_CLASS_ANY };
+	struct pfq_lang_fates fates = { .may_copy = true, .may_double = true,
+					.classes = PFQ_CLASS_ANY, .may_steer = true };
 
 	/* only the fates the program can decide: a smaller program, checked
 	 * faster by the verifier (which sees every row of every pick) */
@@ -512,29 +514,43 @@ void cg_dispatch_egress(struct cg *cg)
 	LDX(BPF_REG_2, fate);
 	if (fates.may_copy)
 		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_COPY, copy);
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER, steer);
+	if (fates.may_steer)
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER, steer);
 	if (fates.may_double)
 		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_DOUBLE_STEER, dsteer);
-	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER_TO, steer_to);
+	if (fates.may_steer)
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, PFQ_FATE_STEER_TO, steer_to);
 	emit_ja(&cg->e, done);
 
-	/* copy: every eligible egress member */
+	/* copy: every eligible egress member. A loop, not 64 rows unrolled:
+	 * the send is emitted once, which keeps the program small (the
+	 * verifier still walks it row by row) */
 	emit_bind(&cg->e, copy);
-	for (int i = 0; fates.may_copy && i < PFQ_MAX_MEMBERS; i++) {
-		int next = emit_label(&cg->e);
+	if (fates.may_copy) {
+		int loop = emit_label(&cg->e), next = emit_label(&cg->e);
 
-		E(BI_LDX(BPF_W, BPF_REG_4, BPF_REG_9, MT(n)));
-		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_4, i, done);
-		if_not_eligible(cg, i, next);
-		row(cg, i);
+		E(BI_ST(BPF_DW, BPF_REG_10, EG_ROW, 0));
+		emit_bind(&cg->e, loop);
+		E(BI_LDX(BPF_DW, BPF_REG_3, BPF_REG_10, EG_ROW));
+		row_of(cg, done);
+		E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
+		E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_2, 0, next);
 		egress_of_row(cg);
 		egress_xmit(cg, next);
 		emit_bind(&cg->e, next);
+		E(BI_LDX(BPF_DW, BPF_REG_3, BPF_REG_10, EG_ROW));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, 1));
+		E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_3, EG_ROW));
+		emit_ja(&cg->e, loop);
 	}
 	emit_ja(&cg->e, done);
 
 	emit_bind(&cg->e, steer);
-	egress_steer_pick(cg, found, done);
+	if (fates.may_steer)
+		egress_steer_pick(cg, found, done);
+	else
+		emit_ja(&cg->e, done);
 
 	/* double steer: either pick, once (told apart by member id) */
 	emit_bind(&cg->e, dsteer);
@@ -558,7 +574,10 @@ void cg_dispatch_egress(struct cg *cg)
 	emit_ja(&cg->e, found);
 
 	emit_bind(&cg->e, steer_to);
-	steer_to_row(cg, found, done);
+	if (fates.may_steer)
+		steer_to_row(cg, found, done);
+	else
+		emit_ja(&cg->e, done);
 
 	emit_bind(&cg->e, found);
 	egress_of_row(cg);
