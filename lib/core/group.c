@@ -608,66 +608,67 @@ int pfq_group_activate(pfq_t *q, bool on)
 	return rc;
 }
 
-int pfq_group_refresh_row(pfq_t *q)
+/*
+ * One locked change of q's row: edit (NULL: none) changes it and says
+ * whether it did; a changed row is pushed to the member table; with own,
+ * q then takes its part as the group makes it now (its copies). Errors
+ * are set on q, prefixed by what.
+ */
+static int row_change(pfq_t *q, bool (*edit)(pfq_t *q, struct reg_member *m), bool own,
+		      const char *what)
 {
 	struct gsession s;
 	char err[256] = "";
-	int row, rc;
+	int row, rc = gs_begin_member(&s, q, false);
 
-	rc = gs_begin_member(&s, q, false);
 	if (rc < 0)
 		return rc;
 	row = reg_find_member(s.g, (uint32_t)q->id);
-	if (row >= 0) {
-		s.g->m[row].weight = (uint32_t)q->weight;
-		s.g->m[row].dirs = (uint32_t)q->dirs;
+	if (edit && row >= 0 && edit(q, &s.g->m[row])) {
 		s.dirty = true;
 		rc = gk_push_table(s.k, s.g, err, sizeof(err));
-		if (rc && err[0])
-			pfq_seterr(q, -rc, "%s", err);
+	} else if (edit) {
+		own = false; /* nothing changed */
 	}
+	if (!rc && own)
+		rc = own_part(q, &s, err, sizeof(err));
+	if (rc && err[0])
+		pfq_seterr(q, -rc, "%s%s", what, err);
 	gs_finish(&s);
 	return rc;
+}
+
+static bool take_settings(pfq_t *q, struct reg_member *m)
+{
+	m->weight = (uint32_t)q->weight;
+	m->dirs = (uint32_t)q->dirs;
+	return true;
+}
+
+static bool clear_egress(pfq_t *q, struct reg_member *m)
+{
+	(void)q;
+	if (!m->egress_ifindex)
+		return false;
+	m->egress_ifindex = 0;
+	m->egress_queue = PFQ_ANY_QUEUE;
+	return true;
+}
+
+int pfq_group_refresh_row(pfq_t *q)
+{
+	return row_change(q, take_settings, false, "");
 }
 
 int pfq_group_own_part(pfq_t *q)
 {
-	struct gsession s;
-	char err[256] = "";
-	int rc = gs_begin_member(&s, q, false);
-
-	if (rc < 0)
-		return rc;
-	rc = own_part(q, &s, err, sizeof(err));
-	if (rc && err[0])
-		pfq_seterr(q, -rc, "egress: %s", err);
-	gs_finish(&s);
-	return rc;
+	return row_change(q, NULL, true, "egress: ");
 }
 
 int pfq_group_egress_clear(pfq_t *q)
 {
-	struct gsession s;
-	char err[256] = "";
-	int row, rc;
-
-	rc = gs_begin_member(&s, q, false);
-	if (rc < 0)
-		return rc;
-	row = reg_find_member(s.g, (uint32_t)q->id);
-	if (row >= 0 && s.g->m[row].egress_ifindex) {
-		s.g->m[row].egress_ifindex = 0;
-		s.g->m[row].egress_queue = PFQ_ANY_QUEUE;
-		s.dirty = true;
-		rc = gk_push_table(s.k, s.g, err, sizeof(err));
-		/* a socket again: its copies, if the group makes them */
-		if (!rc)
-			rc = own_part(q, &s, err, sizeof(err));
-		if (rc && err[0])
-			pfq_seterr(q, -rc, "egress: %s", err);
-	}
-	gs_finish(&s);
-	return rc;
+	/* a socket again: its copies, if the group makes them */
+	return row_change(q, clear_egress, true, "egress: ");
 }
 
 void pfq_group_close(pfq_t *q)
