@@ -275,31 +275,17 @@ int pfq_pcap_config_file(struct pfq_pcap_config *c, const char *path, char *err,
 		return fail(err, errlen, "cannot read config file '%s': %s (for the user who "
 			    "started this privileged program)", path, strerror(r));
 	}
-	buf = malloc(MAX_FILE + 1);
-	while (buf && n <= MAX_FILE) {
-		ssize_t k = read(fd, buf + n, MAX_FILE + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = errno;
-			close(fd);
-			free(buf);
-			return fail(err, errlen, "cannot read config file '%s': %s", path,
-				    strerror(r));
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
+	buf = parse_read_fd(fd, MAX_FILE, &n);
+	r = errno;
 	close(fd);
-	if (!buf)
+	if (!buf && r == ENOMEM)
 		return fail(err, errlen, "out of memory");
+	if (!buf)
+		return fail(err, errlen, "cannot read config file '%s': %s", path, strerror(r));
 	if (n > MAX_FILE) {
 		free(buf);
 		return fail(err, errlen, "config file '%s' is larger than %d bytes", path, MAX_FILE);
 	}
-	buf[n] = '\0';
 	if (memchr(buf, '\0', n)) {
 		free(buf);
 		return fail(err, errlen, "config file '%s' is not a text file", path);

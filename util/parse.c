@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int hexval(int c)
 {
@@ -177,4 +179,34 @@ int parse_dev_list(const char *list, struct parse_dev *devs, int max, char *msg,
 		if (!*list)
 			return say(msg, msglen, -EINVAL, "empty device name at the end");
 	}
+}
+
+char *parse_read_fd(int fd, size_t max, size_t *len)
+{
+	char *buf = malloc(max + 2);
+	size_t n = 0;
+
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	while (n <= max) {
+		ssize_t k = read(fd, buf + n, max + 1 - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = errno;
+
+			free(buf);
+			errno = e;
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }

@@ -48,6 +48,10 @@ int parse_ifname_valid(const char *s, size_t n);
  * e.g. "queue 'x' is not a number in 0..65535" (msg does not repeat the
  * list: callers put it in front).
  */
+/* Read fd to its end, but at most max + 1 bytes (so that *len > max says
+ * "larger than max"), into a new NUL-terminated buffer (the caller frees
+ * it). NULL with errno set: ENOMEM, or read's error. fd stays open. */
+char *parse_read_fd(int fd, size_t max, size_t *len);
 int parse_dev_list(const char *list, struct parse_dev *devs, int max, char *msg, size_t msglen);
 
 #endif

@@ -39,31 +39,17 @@ int pfqd_conf_parse_file(struct pfqd_conf *c, const char *path, int flags)
 		close(fd);
 		return file_error(c, path, "%s: %s", "not a regular file");
 	}
-	buf = malloc(MAX_FILE + 1);
-	while (buf && n <= MAX_FILE) {
-		ssize_t k = read(fd, buf + n, MAX_FILE + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = errno;
-			close(fd);
-			free(buf);
-			return file_error(c, path, "%s: cannot read the configuration: %s",
-					  strerror(rc));
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
+	buf = parse_read_fd(fd, MAX_FILE, &n);
+	rc = errno;
 	close(fd);
-	if (!buf)
+	if (!buf && rc == ENOMEM)
 		return file_error(c, path, "%s: %s", "out of memory");
+	if (!buf)
+		return file_error(c, path, "%s: cannot read the configuration: %s", strerror(rc));
 	if (n > MAX_FILE) {
 		free(buf);
 		return file_error(c, path, "%s: %s", "larger than 1 MiB");
 	}
-	buf[n] = '\0';
 	if (memchr(buf, '\0', n)) {
 		free(buf);
 		return file_error(c, path, "%s: %s", "not a text file");
