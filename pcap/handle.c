@@ -157,6 +157,75 @@ static int join_group(struct pfqh *h)
 	return fail(h, pcap_code(err), "%s", msg);
 }
 
+/* the devices listed, as pfqd reads them ("dev[@queue]:..."), or "" */
+static void device_list(const struct pfq_pcap_config *c, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < c->ndevs && used < n; i++) {
+		int w = c->devs[i].queue >= 0 ?
+			snprintf(out + used, n - used, "%s%s@%d", i ? ":" : "", c->devs[i].name,
+				 c->devs[i].queue) :
+			snprintf(out + used, n - used, "%s%s", i ? ":" : "", c->devs[i].name);
+
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* the rest of activation for a member pfqd made (it binds the group and
+ * sets its computation and filters): what is left is ours to set up */
+static int finish_pfqd_member(struct pfqh *h, size_t caplen, size_t slots)
+{
+	h->lo_ifindex = pfq_ifindex(h->q, "lo");
+	h->oneshot = malloc(caplen);
+	if (!h->oneshot || (!h->nonblock && pfqh_wake_open(h) < 0))
+		return fail(h, PCAP_ERROR, "%s", h->oneshot ? h->err : "out of memory");
+	h->activated = 1;
+	h->via_pfqd = true;
+	pfq_debug("%s: socket %d of group %d through pfqd, caplen %zu, %zu slots", h->device,
+		  pfq_id(h->q), pfq_group_id(h->q), caplen, slots);
+	return 0;
+}
+
+/*
+ * Without the privileges joining needs, ask pfqd for a member of the group
+ * (pfq_join_pfqd): it checks our user against the group's permission list.
+ * The group is pfqd's to configure: the devices we list must be its inputs
+ * and a computation we give its computation (pfqd checks both); VLAN
+ * filters cannot be asked for. why: what the direct way said.
+ */
+static int join_through_pfqd(struct pfqh *h, size_t caplen, size_t slots, const char *why)
+{
+	char devs[PFQ_PCAP_MAX_DEVS * 24], msg[PCAP_ERRBUF_SIZE];
+	struct pfq_pfqd_opts o;
+	int gid = h->cfg.group, e;
+
+	if (h->q) {
+		pfq_close(h->q);
+		h->q = NULL;
+	}
+	if (h->cfg.nvlans) {
+		snprintf(msg, sizeof(msg), "pfq: group %d: %s; through pfqd, VLAN filters "
+			 "(PFQ_VLAN) are pfqd's to set", gid, why);
+		return fail(h, PCAP_ERROR_PERM_DENIED, "%s", msg);
+	}
+	device_list(&h->cfg, devs, sizeof(devs));
+	o = PFQ_PFQD_OPTS(.caplen = caplen, .rx_slots = slots, .tstamp = 1,
+			  .devices = devs[0] ? devs : NULL, .computation = h->cfg.computation);
+	h->q = pfq_join_pfqd(gid, &o);
+	if (h->q)
+		return finish_pfqd_member(h, caplen, slots);
+	e = errno;
+	if (e == ENOENT || e == ECONNREFUSED)
+		snprintf(msg, sizeof(msg), "pfq: group %d: %s (and %s to join through)", gid, why,
+			 pfq_error(NULL));
+	else
+		snprintf(msg, sizeof(msg), "pfq: group %d: %s", gid, pfq_error(NULL));
+	return fail(h, e == ENOENT || e == ECONNREFUSED ? PCAP_ERROR_PERM_DENIED : pcap_code(-e),
+		    "%s", msg);
+}
+
 int pfqh_activate(struct pfqh *h)
 {
 	char msg[PCAP_ERRBUF_SIZE];
@@ -195,11 +264,19 @@ int pfqh_activate(struct pfqh *h)
 		h->q = pfq_open(caplen, slots, 0, tx_slots);
 	else
 		h->q = pfq_open_nogroup(caplen, slots, 0, tx_slots);
+	if (!h->q && h->cfg.group >= 0 && (errno == EPERM || errno == EACCES))
+		return join_through_pfqd(h, caplen, slots, pfq_error(NULL));
 	if (!h->q)
 		return fail(h, pcap_code(-errno), "pfq: %s", pfq_error(NULL));
 	pfq_timestamping_enable(h->q, 1);
 	if (h->cfg.group >= 0) {
 		err = join_group(h);
+		if (err == PCAP_ERROR_PERM_DENIED) {
+			/* no privilege for the group's programs (CAP_BPF), or a
+			 * policy that keeps us out: pfqd may let us in */
+			snprintf(msg, sizeof(msg), "%s", h->err);
+			return join_through_pfqd(h, caplen, slots, msg);
+		}
 		if (err)
 			return err;
 	} else if (h->cfg.computation) {
@@ -284,7 +361,15 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		return -1;
 	}
 	memcpy(copy, fp->bf_insns, sizeof(*copy) * fp->bf_len);
-	if (!h->q || fp->bf_len == 0 || looks_for_tags(copy, fp->bf_len)) {
+	if (h->via_pfqd && fp->bf_len == 1 && copy[0].code == (BPF_RET | BPF_K) && copy[0].k) {
+		/* accept-all on pfqd's member: nothing to filter */
+		free(copy);
+		user_filter(h, NULL, 0);
+		return 0;
+	}
+	/* pfqd's member cannot change the group's filter (it is pfqd's): its
+	 * own filter runs on the share it gets */
+	if (!h->q || fp->bf_len == 0 || h->via_pfqd || looks_for_tags(copy, fp->bf_len)) {
 		pfq_debug("filter of %u instructions: in user space", fp->bf_len);
 		user_filter(h, copy, fp->bf_len);
 		return 0;

@@ -33,6 +33,7 @@ struct pfqh {
 	int has_filter;
 	unsigned long refused; /* packets the user-space filter refused */
 	bool tx_bound;         /* pcap_inject bound the socket's TX queue */
+	bool via_pfqd;         /* a member pfqd made for us (pfq_join_pfqd) */
 	char err[PCAP_ERRBUF_SIZE];
 };
 

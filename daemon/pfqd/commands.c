@@ -2,10 +2,12 @@
 /*
  * The control socket's commands: one JSON object a line in, one a line out
  * (jansson both ways). {"cmd":"status"}, {"cmd":"stats","gid":N},
- * {"cmd":"counters","gid":N}, {"cmd":"reload"}; errors are
+ * {"cmd":"counters","gid":N}, {"cmd":"reload"} (root or pfqd's user),
+ * {"cmd":"join",...} (join.c: answered with descriptors); errors are
  * {"ok":false,"error":"..."}.
  */
 #include "control.h"
+#include "join.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -208,6 +210,14 @@ static json_t *reload(struct pfqd_ctx *ctx)
 	return o;
 }
 
+/* a reload changes what every member gets: root's, or pfqd's own user's */
+static bool may_reload(const struct client *c)
+{
+	struct join_cred cr;
+
+	return join_peer_cred(c->fd, &cr) == 0 && (cr.uid == 0 || cr.uid == geteuid());
+}
+
 void control_request(struct server *s, struct client *c, char *req, size_t len, bool too_long)
 {
 	struct pfqd_ctx *ctx = s->user;
@@ -233,7 +243,8 @@ void control_request(struct server *s, struct client *c, char *req, size_t len, 
 	}
 	cmd = json_object_get(in, "cmd");
 	if (!json_is_object(in) || !json_is_string(cmd)) {
-		answer(c, error("expected an object with \"cmd\": status, stats, counters or reload"));
+		answer(c, error("expected an object with \"cmd\": status, stats, counters, reload "
+				"or join"));
 		json_decref(in);
 		return;
 	}
@@ -245,10 +256,13 @@ void control_request(struct server *s, struct client *c, char *req, size_t len, 
 	else if (!strcmp(name, "counters"))
 		answer(c, counters(ctx, in));
 	else if (!strcmp(name, "reload"))
-		answer(c, reload(ctx));
+		answer(c, may_reload(c) ? reload(ctx) : error("reload: only root or pfqd's own user "
+							       "may reload"));
+	else if (!strcmp(name, "join"))
+		join_command(ctx->state, c, in);
 	else {
-		snprintf(msg, sizeof(msg), "unknown command '%.64s' (status, stats, counters, reload)",
-			 name);
+		snprintf(msg, sizeof(msg), "unknown command '%.64s' (status, stats, counters, "
+			 "reload, join)", name);
 		answer(c, error(msg));
 	}
 	json_decref(in);

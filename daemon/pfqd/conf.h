@@ -62,7 +62,7 @@ struct pfqd_group {
 struct pfqd_conf {
 	char *path;           /* the file, as given */
 	char *control;        /* control socket path ("" = none) */
-	mode_t control_mode;  /* default 0660 */
+	mode_t control_mode;  /* default 0666: commands check who asks */
 	char *control_group;  /* NULL: pfqd's own group */
 	char *metrics;        /* "ADDR:PORT", NULL = off */
 	bool metrics_remote;  /* metrics on a non-loopback address allowed */

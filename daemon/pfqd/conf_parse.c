@@ -306,7 +306,7 @@ int pfqd_conf_parse_text(struct pfqd_conf *c, const char *text, const char *path
 	memset(c, 0, sizeof(*c));
 	c->path = strdup(path);
 	c->control = strdup(PFQD_DEFAULT_CONTROL);
-	c->control_mode = 0660;
+	c->control_mode = 0666; /* who may do what is checked per command */
 	if (!c->path || !c->control) {
 		cp_error_at(&p, 0, 0, "out of memory");
 		return -1;

@@ -2,6 +2,7 @@
 /* The groups pfqd holds: created or adopted, updated in place, released. */
 #include "group.h"
 
+#include "join.h"
 #include "log.h"
 
 #include <errno.h>
@@ -352,6 +353,7 @@ int live_update(struct pfqd_live *l, const struct pfqd_group *g, char *err, size
 
 void live_release(struct pfqd_live *l)
 {
+	joins_release(l, "the group was released");
 	for (int i = 0; i < PFQD_MAX_OUTPUTS; i++)
 		output_close(&l->out[i]);
 	if (l->q)

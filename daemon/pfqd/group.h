@@ -13,11 +13,16 @@
 
 #include <pfq/pfq.h>
 
+struct pfqd_join;
+
 struct pfqd_live {
 	struct pfqd_group cfg;
 	pfq_t *q;
 	pfq_t *out[PFQD_MAX_OUTPUTS]; /* parallel to cfg.outputs */
 	bool vlan_known; /* cfg's VLAN ids are the group's table */
+	/* members made for clients of the control socket (join.c) */
+	struct pfqd_join *joins;
+	int njoins, joins_cap;
 };
 
 /* Join (or adopt, after a restart: a group that exists keeps its members)
@@ -27,7 +32,7 @@ int live_create(struct pfqd_live *l, const struct pfqd_group *g, char *err, size
 /* Bring l to g in place (same gid and policy), on the sockets it has. 0, or
  * -errno with the reasons in err (what failed keeps its old setting). */
 int live_update(struct pfqd_live *l, const struct pfqd_group *g, char *err, size_t n);
-/* Close the outputs, then the control socket. */
+/* End the clients' members, close the outputs, then the control socket. */
 void live_release(struct pfqd_live *l);
 
 /* output.c: open the egress endpoint o of group gid; 0 or -errno with err */

@@ -2,6 +2,7 @@
 /* pfqd: holds the PFQ groups a configuration file describes. */
 #include "conf.h"
 #include "control.h"
+#include "join.h"
 #include "log.h"
 #include "state.h"
 
@@ -38,8 +39,11 @@ static void usage(FILE *f)
 "programs then join the groups (PFQ_GROUP=42 tcpdump -i pfq). pfqd holds the\n"
 "groups until it is stopped; a reload applies a changed file in place.\n"
 "A control socket answers JSON commands, one object a line: status, stats,\n"
-"counters and reload; with 'metrics = ADDR:PORT' pfqd also serves the\n"
-"groups' statistics at http://ADDR:PORT/metrics in the Prometheus format.\n"
+"counters, reload (root or pfqd's user) and join: a user listed in a group's\n"
+"allow_users or allow_groups gets a member of it without privileges (the\n"
+"pcap library, pfq-dump -g and pfq_join_pfqd ask for it by themselves).\n"
+"With 'metrics = ADDR:PORT' pfqd also serves the groups' statistics at\n"
+"http://ADDR:PORT/metrics in the Prometheus format.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE     the configuration file (INI; see pfqd.conf.example)\n"
@@ -235,17 +239,29 @@ static int run(struct daemon *d)
 	sd_notifyf(0, "READY=1\nSTATUS=%d groups\nMAINPID=%d", d->state.conf.ngroups,
 		   (int)getpid());
 	for (;;) {
-		struct pollfd pfd[1 + 2 * (1 + SERVER_MAX_CLIENTS)];
-		int n = 1, nc, nm;
+		int nj = joins_count(&d->state), n = 1, nc, nm, jn, timeout, sig;
+		struct pollfd *pfd = calloc((size_t)(1 + 2 * (1 + SERVER_MAX_CLIENTS) + nj),
+					    sizeof(*pfd));
 		struct signalfd_siginfo si;
 
+		if (!pfd) {
+			log_err("out of memory");
+			status = EXIT_SETUP;
+			break;
+		}
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		nc = server_pollfds(&d->control, pfd + n, 1 + SERVER_MAX_CLIENTS);
 		n += nc;
 		nm = server_pollfds(&d->metrics, pfd + n, 1 + SERVER_MAX_CLIENTS);
 		n += nm;
-		if (poll(pfd, (nfds_t)n,
-			 server_busy(&d->control) || server_busy(&d->metrics) ? 1000 : -1) < 0) {
+		jn = joins_pollfds(&d->state, pfd + n, nj);
+		n += jn;
+		/* the joined members are looked after every 0.2 s */
+		timeout = joins_tick(&d->state);
+		if (timeout < 0 && (server_busy(&d->control) || server_busy(&d->metrics)))
+			timeout = 1000;
+		if (poll(pfd, (nfds_t)n, timeout) < 0) {
+			free(pfd);
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -254,9 +270,12 @@ static int run(struct daemon *d)
 		}
 		server_handle(&d->control, pfd + 1, nc);
 		server_handle(&d->metrics, pfd + 1 + nc, nm);
+		joins_handle(&d->state, pfd + 1 + nc + nm, jn);
+		sig = pfd[0].revents & POLLIN;
+		free(pfd);
 		server_expire(&d->control);
 		server_expire(&d->metrics);
-		if ((pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (sig && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			struct pfqd_reload *r;
 
 			if (si.ssi_signo != SIGHUP) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "state.h"
 
+#include "join.h"
 #include "log.h"
 
 #include <stdarg.h>
@@ -149,6 +150,7 @@ int state_reload(struct pfqd_state *s, const char *path, struct pfqd_reload *r)
 	pfqd_conf_free(&s->conf);
 	s->conf = c;
 	s->reloads++;
+	joins_recheck(s); /* allow_users and allow_groups may have changed */
 	return r->error[0] ? -1 : 0;
 }
 

@@ -479,6 +479,52 @@ PFQ_API int pfq_maintain(pfq_t *q);
  * AF_PACKET sockets it names, or rings of another geometry; ENOMEM. */
 PFQ_API pfq_t *pfq_import(const int *fds, int nfds, const void *blob, size_t blob_len);
 
+/*
+ * Joining through pfqd: a process without the privileges joining needs
+ * (CAP_NET_RAW, CAP_BPF) asks pfqd, over its control socket, for a member
+ * socket of one of pfqd's groups. pfqd checks the caller's user and groups
+ * against the group's allow_users/allow_groups, makes the member and hands
+ * it over (pfq_export/pfq_import above) with a lease: the membership lasts
+ * until pfq_close (or the process's exit), and ends from pfqd's side when
+ * the group is removed, the permission taken away or pfqd stops, which the
+ * socket's reads then report (-ENOTCONN).
+ */
+#define PFQ_PFQD_CONTROL "/run/pfqd/control" /* pfqd's default control socket */
+
+struct pfq_pfqd_opts {
+	size_t sz;
+	/* pfqd's control socket; NULL: $PFQD_CONTROL, else PFQ_PFQD_CONTROL */
+	const char *control;
+	unsigned long long class_mask; /* the classes joined; 0: PFQ_CLASS_DEFAULT */
+	int weight;                    /* share of steered traffic, 1..PFQ_WEIGHT_MAX; 0: 1 */
+	size_t caplen;                 /* 1..PFQ_CAPLEN_MAX; 0: 65535 */
+	size_t rx_slots;               /* 1..PFQ_RX_SLOTS_MAX; 0: 4096 */
+	int tstamp;                    /* timestamps on (pfq_timestamping_enable) */
+	/* NULL, or "dev[@queue][:dev...]": devices the caller means to capture
+	 * on, which pfqd checks are inputs of the group (it binds them; a
+	 * client cannot add any) */
+	const char *devices;
+	/* NULL, or the computation the caller expects the group to run: pfqd
+	 * refuses the join when the group runs another (blanks aside) */
+	const char *computation;
+};
+
+/* struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.caplen = 1514); */
+#define PFQ_PFQD_OPTS(...) \
+	((struct pfq_pfqd_opts){ .sz = sizeof(struct pfq_pfqd_opts), __VA_ARGS__ })
+
+/* Join group gid through pfqd (opts NULL: the defaults). An enabled socket
+ * that reads the member's share, as pfq_import's (what would change the
+ * socket or its group fails with -EPERM). NULL with errno, the reason in
+ * pfq_error(NULL): ENOENT/ECONNREFUSED no pfqd listens on the control
+ * socket; EACCES not permitted by pfqd (the caller's user and groups are
+ * not in the group's lists), or the control socket's mode; ENODEV the group
+ * is not pfqd's, or a device is not its input; EINVAL bad options, or
+ * another computation; ETIMEDOUT pfqd did not answer in 10 s; EPROTO a
+ * malformed answer; the errors of joining (ENOSPC the group is full, ...)
+ * as pfqd reports them. */
+PFQ_API pfq_t *pfq_join_pfqd(int gid, const struct pfq_pfqd_opts *opts);
+
 /* A line of a group's log (log_msg, log_buff, log_packet, trace). */
 struct pfq_log_line {
 	uint64_t seq;        /* 1, 2, ... in the order written */

@@ -261,7 +261,7 @@ static pfq_t *new_imported(const struct handover_blob *b)
 	q->attached_ifindex = -1;
 	q->group_progs_fd = -1;
 	q->egress_queue = PFQ_ANY_QUEUE;
-	q->fd = q->gfd = q->efd = -1;
+	q->fd = q->gfd = q->efd = q->lease_fd = -1;
 	q->ring.fd = q->gring.fd = -1;
 	return q;
 }

@@ -99,6 +99,7 @@ struct pfq {
 	 * socket another process manages */
 	bool exported;
 	bool imported;
+	int lease_fd; /* imported through pfqd (pfqd_join.c): the lease; else -1 */
 
 	struct pfq_tx *tx;    /* the TX queue (tx.c), NULL until pfq_bind_tx */
 	uint32_t tx_batch;    /* 0: 1 */
@@ -146,6 +147,12 @@ int pfq_managed_err(pfq_t *q, const char *what);
 /* handover.c: what pfq_close frees of an imported socket besides its main
  * socket and poll set (its rings' maps, its fanout socket) */
 void pfq_import_release(pfq_t *q);
+/* pfqd_join.c: the lease of a socket joined through pfqd: goodbye and
+ * close (pfq_close, after the sockets and rings are gone) */
+void pfq_lease_end(pfq_t *q);
+/* pfqd_join.c: has pfqd ended the membership (the lease's far end
+ * closed)? -ENOTCONN said in q's error, or 0 */
+int pfq_lease_check(pfq_t *q);
 /* holders.c: might a process other than this one hold socket fd (a
  * descriptor or a mapping of it; true when /proc cannot tell)? */
 bool pfq_socket_held_elsewhere(int fd);

@@ -282,6 +282,10 @@ int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 		if (n <= 0)
 			return n;
 	}
+	/* nothing to read: has pfqd ended the membership? (its lease is in
+	 * the poll set, so a reader waiting on pfq_get_fd wakes up for it) */
+	if (q->imported && q->lease_fd >= 0)
+		return pfq_lease_check(q);
 	return 0;
 }
 

@@ -269,6 +269,8 @@ int pfq_close(pfq_t *q)
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);
 	close(q->efd);
+	if (q->imported)
+		pfq_lease_end(q); /* last: pfqd ends the member when it closes */
 	free(q->fprog);
 	free(q->filter_insns);
 	pfq_lang_free(q->computation);

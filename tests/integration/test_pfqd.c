@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * pfqd on a test host (tests/lib/grouptest.h): it runs in side B's
- * namespace with the test's registry; members are forked processes joining
- * its groups. Its readiness comes through sd_notify (NOTIFY_SOCKET set to a
- * datagram socket of the test), its answers through the control socket.
+ * pfqd on a test host (tests/lib/pfqdtest.h): creating, reloading,
+ * releasing and adopting groups; members are forked processes joining its
+ * groups themselves (test_pfqd_join.c: through pfqd, without privileges).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 #include <pfq/pfq.h>
 
 #include "grouptest.h"
+#include "pfqdtest.h"
 #include "sender.h"
 #include "testhost.h"
 
@@ -33,160 +33,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static char dir[48];
-static char conf_path[100], ctl_path[100], notify_path[100], log_path[100];
-static int notify_fd = -1;
-
-/* ---- pfqd ---- */
-
-/* the configuration file: [pfqd] with the test's control socket, then
- * the groups given */
-static void write_conf(const char *groups)
-{
-	FILE *f = fopen(conf_path, "w");
-
-	assert_non_null(f);
-	fprintf(f, "[pfqd]\ncontrol = %s\ncontrol_mode = 0600\n\n%s", ctl_path, groups);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* wait for a notification holding what (READY=1, RELOADING=1, ...) */
-static void wait_notify(const char *what, int ms)
-{
-	char buf[512];
-
-	for (int waited = 0; waited < ms;) {
-		struct pollfd p = { .fd = notify_fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 50) == 0) {
-			waited += 50;
-			continue;
-		}
-		n = recv(notify_fd, buf, sizeof(buf) - 1, 0);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		if (strstr(buf, what))
-			return;
-	}
-	fail_msg("pfqd did not notify %s within %d ms (log: %s)", what, ms, log_path);
-}
-
-static void drain_notify(void)
-{
-	char buf[512];
-
-	while (recv(notify_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
-}
-
-/* start pfqd in side B and wait for READY=1 */
-static pid_t pfqd_start(void)
-{
-	pid_t pid;
-
-	drain_notify();
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		gt_child_init();
-		if (fd >= 0)
-			dup2(fd, 2);
-		if (th_enter(&gt_th, 'b') < 0)
-			_exit(120);
-		setenv("NOTIFY_SOCKET", notify_path, 1);
-		execl(PFQD_BIN, "pfqd", "-c", conf_path, (char *)NULL);
-		_exit(127);
-	}
-	wait_notify("READY=1", 20000);
-	return pid;
-}
-
-/* SIGTERM, exit status 0, STOPPING=1 said */
-static void pfqd_stop(pid_t pid)
-{
-	int st;
-
-	assert_int_equal(kill(pid, SIGTERM), 0);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("pfqd ended with status 0x%x (log: %s)", st, log_path);
-	wait_notify("STOPPING=1", 1000);
-}
-
-/* one request on the control socket, its answer parsed */
-static json_t *ctl(const char *req)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	char buf[1 << 16];
-	size_t n = 0;
-	json_error_t e;
-	json_t *j;
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	/* (pfqd may close before taking it all: a request too long) */
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req))
-		(void)!send(fd, "\n", 1, MSG_NOSIGNAL);
-	while (n < sizeof(buf) - 1 && !memchr(buf, '\n', n)) {
-		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
-
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	j = json_loads(buf, JSON_DISABLE_EOF_CHECK, &e);
-	if (!j)
-		fail_msg("control answer is not JSON: '%s' (%s)", buf, e.text);
-	return j;
-}
-
-static bool ok_of(json_t *j)
-{
-	return json_is_true(json_object_get(j, "ok"));
-}
-
-/* the status entry of group gid (borrowed from st), or NULL */
-static json_t *status_group(json_t *st, int gid)
-{
-	json_t *gs = json_object_get(st, "groups"), *g;
-	size_t i;
-
-	json_array_foreach(gs, i, g)
-		if (json_integer_value(json_object_get(g, "gid")) == gid)
-			return g;
-	return NULL;
-}
-
-static json_int_t socket_of(int gid)
-{
-	json_t *st = ctl("{\"cmd\":\"status\"}"), *g = status_group(st, gid);
-	json_int_t id;
-
-	assert_non_null(g);
-	id = json_integer_value(json_object_get(g, "socket"));
-	json_decref(st);
-	return id;
-}
-
-static bool group_exists(int gid)
-{
-	struct pfq_group_info info[PFQ_MAX_GROUPS];
-	int n = gt_groups_in_b(info);
-
-	for (int i = 0; i < n && i < PFQ_MAX_GROUPS; i++)
-		if (info[i].gid == gid)
-			return true;
-	return false;
-}
 
 static struct gt_member_cfg member(int gid)
 {
@@ -585,9 +431,9 @@ static void test_control(void **s)
 		{ "{\"cmd\":\"stats\"}", "\"gid\": a group id (a number) is needed" },
 		{ "{\"cmd\":\"stats\",\"gid\":61}", "group 61 is not one of pfqd's" },
 		{ "{\"cmd\":\"counters\",\"gid\":\"60\"}", "\"gid\": a group id (a number) is needed" },
-		{ "{\"cmd\":\"explode\"}", "unknown command 'explode' (status, stats, counters, reload)" },
-		{ "[1, 2]", "expected an object with \"cmd\": status, stats, counters or reload" },
-		{ "{\"cmd\":7}", "expected an object with \"cmd\": status, stats, counters or reload" },
+		{ "{\"cmd\":\"explode\"}", "unknown command 'explode' (status, stats, counters, reload, join)" },
+		{ "[1, 2]", "expected an object with \"cmd\": status, stats, counters, reload or join" },
+		{ "{\"cmd\":7}", "expected an object with \"cmd\": status, stats, counters, reload or join" },
 		{ "garbage", "not JSON: *" },
 		{ "{\"cmd\":\"status\"", "not JSON: *" },
 	};
@@ -832,52 +678,17 @@ static void test_policy(void **s)
 	pfqd_stop(pid);
 }
 
-static int setup(void **s)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-
-	(void)s;
-	snprintf(dir, sizeof(dir), "/tmp/pfqd-test-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(conf_path, sizeof(conf_path), "%s/pfqd.conf", dir);
-	snprintf(ctl_path, sizeof(ctl_path), "%s/control", dir);
-	snprintf(notify_path, sizeof(notify_path), "%s/notify", dir);
-	snprintf(log_path, sizeof(log_path), "%s/pfqd.log", dir);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", notify_path);
-	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (notify_fd < 0 || bind(notify_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return -1;
-	return 0;
-}
-
-static int teardown(void **s)
-{
-	char cmd[512];
-
-	(void)s;
-	close(notify_fd);
-	snprintf(cmd, sizeof(cmd), "cat %s >&2; rm -rf %s", log_path, dir);
-	if (getenv("PFQD_TEST_LOG"))
-		(void)!system(cmd);
-	else {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		(void)!system(cmd);
-	}
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_steer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_reload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steer, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_reload, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_reload, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_restart, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_control, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_policy, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_outputs, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -11,6 +11,7 @@
 #include "sender.h"
 
 #include <bpf/bpf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
@@ -170,12 +171,37 @@ int gt_read_all(int fd, void *p, size_t n)
 	return 0;
 }
 
-void gt_member_main(const struct gt_member_cfg *cfg, int ctl, int res)
+static void join_failed(int res, int e)
 {
-	static struct gt_got got;
+	gt_write_all(res, "E", 1);
+	gt_write_all(res, &e, sizeof(e));
+	_exit(0);
+}
+
+/* a member pfqd makes, asked for without privileges */
+static pfq_t *join_through_pfqd(const struct gt_member_cfg *cfg, int res)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = cfg->pfqd,
+					       .class_mask = cfg->class_mask, .caplen = 128,
+					       .rx_slots = 8192);
+	pfq_t *q;
+
+	if (setgroups(cfg->sgid ? 1 : 0, &cfg->sgid) < 0 || setgid(cfg->ugid) < 0 ||
+	    setuid(cfg->uid) < 0)
+		_exit(5);
+	gt_child_init(); /* (a change of credentials clears the death signal) */
+	q = pfq_join_pfqd(cfg->gid, &o);
+	if (!q) {
+		fprintf(stderr, "member: join through pfqd: %s\n", pfq_error(NULL));
+		join_failed(res, errno);
+	}
+	return q;
+}
+
+static pfq_t *join_directly(const struct gt_member_cfg *cfg, int res)
+{
 	int h = th_enter(&gt_th, 'b'), rc;
 	pfq_t *q = pfq_open_nogroup(128, 8192, 0, 0);
-	char c;
 
 	th_leave(h);
 	if (!q)
@@ -184,11 +210,7 @@ void gt_member_main(const struct gt_member_cfg *cfg, int ctl, int res)
 	rc = pfq_join_group(q, cfg->gid, cfg->class_mask, cfg->policy);
 	if (rc < 0) {
 		fprintf(stderr, "member: join: %s\n", pfq_error(q));
-		int e = -rc;
-
-		gt_write_all(res, "E", 1);
-		gt_write_all(res, &e, sizeof(e));
-		_exit(0);
+		join_failed(res, -rc);
 	}
 	if (pfq_enable(q) < 0) {
 		fprintf(stderr, "member: enable: %s\n", pfq_error(q));
@@ -197,18 +219,40 @@ void gt_member_main(const struct gt_member_cfg *cfg, int ctl, int res)
 	if (cfg->unprivileged && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
 		_exit(5);
 	gt_child_init(); /* (a change of credentials clears the death signal) */
+	return q;
+}
+
+/* read: its error, kept (an ended member is not read in a busy loop) */
+static void read_some(pfq_t *q, struct gt_got *got, int *err)
+{
+	int rc = pfq_dispatch(q, gt_on_pkt, 20000, got);
+
+	if (rc < 0) {
+		*err = rc;
+		usleep(10000);
+	}
+}
+
+void gt_member_main(const struct gt_member_cfg *cfg, int ctl, int res)
+{
+	static struct gt_got got;
+	pfq_t *q = cfg->pfqd ? join_through_pfqd(cfg, res) : join_directly(cfg, res);
+	int err = 0;
+	char c;
+
 	gt_write_all(res, "R", 1);
 	fcntl(ctl, F_SETFL, O_NONBLOCK);
 	for (;;) {
-		pfq_dispatch(q, gt_on_pkt, 20000, &got);
+		read_some(q, &got, &err);
 		if (read(ctl, &c, 1) == 1)
 			break;
 	}
 	/* drain what is still on its way */
 	for (int i = 0; i < 10; i++)
-		pfq_dispatch(q, gt_on_pkt, 20000, &got);
+		read_some(q, &got, &err);
 	gt_write_all(res, &got.n, sizeof(got.n));
 	gt_write_all(res, got.ids, got.n * sizeof(uint32_t));
+	gt_write_all(res, &err, sizeof(err));
 	pfq_close(q);
 	_exit(0);
 }
@@ -251,6 +295,7 @@ void gt_finish(struct gt_member *m)
 	assert_int_equal(gt_read_all(m->res, &m->n, sizeof(m->n)), 0);
 	m->ids = calloc(m->n + 1, sizeof(uint32_t));
 	assert_int_equal(gt_read_all(m->res, m->ids, m->n * sizeof(uint32_t)), 0);
+	assert_int_equal(gt_read_all(m->res, &m->read_err, sizeof(int)), 0);
 	waitpid(m->pid, &st, 0);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(m->ctl);

@@ -41,12 +41,18 @@ struct gt_member_cfg {
 	int weight;
 	int policy;
 	bool unprivileged; /* drop to nobody once enabled, as tcpdump does */
+	/* join through pfqd at this control socket (pfq_join_pfqd), having
+	 * become user uid, group ugid (and supplementary group sgid, 0 none) */
+	const char *pfqd;
+	uid_t uid;
+	gid_t ugid, sgid;
 };
 struct gt_member {
 	pid_t pid;
 	int ctl;  /* parent -> child */
 	int res;  /* child -> parent */
 	int join_err;
+	int read_err; /* the last read's error (-ENOTCONN: pfqd ended the member) */
 	uint32_t n;
 	uint32_t *ids;
 };

@@ -28,14 +28,14 @@ cc -Wall -Wextra -Werror -o "$W/prog" "$W/prog.c" $(pkg-config --cflags --libs l
 LD_LIBRARY_PATH=$LIBDIR/.. "$W/prog" | grep -q "^libpfq 0.1.0$"
 # shellcheck disable=SC2046
 cc -o "$W/prog-static" "$W/prog.c" $(pkg-config --cflags libpfq) "$LIBDIR/../libpfq.a" \
-    $(pkg-config --libs libbpf)
+    $(pkg-config --libs libbpf jansson)
 "$W/prog-static" | grep -q "^libpfq 0.1.0$"
 # the library's internal names are local to libpfq.a: a program may use them
 sed 's/^int main(void)$/int emit(void); int emit(void) { return 0; }\nint p_and; int reg_open;\n&/' \
     "$W/prog.c" >"$W/prog-names.c"
 # shellcheck disable=SC2046
 cc -o "$W/prog-names" "$W/prog-names.c" $(pkg-config --cflags libpfq) "$LIBDIR/../libpfq.a" \
-    $(pkg-config --libs libbpf)
+    $(pkg-config --libs libbpf jansson)
 "$W/prog-names" | grep -q "^libpfq 0.1.0$"
 # symbols: only the public API is exported from the shared library (names
 # without their version; the version nodes, absolute symbols, left out)

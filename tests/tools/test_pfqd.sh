@@ -42,7 +42,7 @@ has "not a regular file"
 status 0 "$PFQD" --check-syntax "$S/daemon/pfqd/pfqd.conf.example"
 has "good: 2 groups"
 status 1 "$PFQD" --check "$S/daemon/pfqd/pfqd.conf.example"
-has "pfqd.conf.example:27:15: group 42: input: no device 'eth1' in this network namespace"
+has "pfqd.conf.example:29:15: group 42: input: no device 'eth1' in this network namespace"
 cat >"$W/bad.conf" <<'CONF'
 [pfqd]
 control = relative/path
@@ -73,7 +73,7 @@ status 0 $NSB "$PFQD" --check "$W/pfqd.conf"
 $NSB "$PFQD" -c "$W/pfqd.conf" 2>"$W/pfqd.err" & D=$!
 for _ in $(seq 100); do grep -q "^info: ready" "$W/pfqd.err" && break; sleep 0.05; done
 grep -q "^info: ready: 1 groups" "$W/pfqd.err" && ok || { bad "pfqd not ready"; cat "$W/pfqd.err"; }
-[ -S "$W/pfqd/control" ] && [ "$(stat -c %a "$W/pfqd/control")" = 660 ] && ok ||
+[ -S "$W/pfqd/control" ] && [ "$(stat -c %a "$W/pfqd/control")" = 666 ] && ok ||
     bad "control socket: $(ls -l "$W/pfqd/control" 2>&1)"
 # (a sanitized libpfq-pcap cannot be preloaded into tcpdump: pfq-dump then)
 sanitized=$(grep -c '^PFQ_SANITIZE:BOOL=ON' "$B/CMakeCache.txt")

@@ -110,7 +110,7 @@ static void test_defaults(void **state)
 	(void)state;
 	parse_ok(&c, "");
 	assert_string_equal(c.control, PFQD_DEFAULT_CONTROL);
-	assert_int_equal(c.control_mode, 0660);
+	assert_int_equal(c.control_mode, 0666);
 	assert_null(c.metrics);
 	assert_int_equal(c.ngroups, 0);
 	pfqd_conf_free(&c);

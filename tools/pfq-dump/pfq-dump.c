@@ -42,6 +42,11 @@ static void usage(FILE *f)
 "  -C, --computation E   the PFQ/lang computation (the group's with -g)\n"
 "      --class MASK      classes to join with (default 0x1, the default class)\n"
 "      --weight N        this member's share of steered traffic, 1..16 (default 1)\n"
+"      --pfqd[=SOCKET]   with -g: ask pfqd for the member (its control socket:\n"
+"                        SOCKET, else $PFQD_CONTROL, else /run/pfqd/control);\n"
+"                        done by itself when joining needs privileges we lack.\n"
+"                        pfqd checks the user against the group's allow_users\n"
+"                        and allow_groups; -i and -C must be the group's\n"
 "  -c, --count N         stop after N packets\n"
 "  -s, --snaplen N       capture length, 1..262144 (default 262144)\n"
 "  -S, --slots N         rx ring slots (default 65536)\n"
@@ -130,6 +135,7 @@ int main(int argc, char **argv)
 		{ "computation", required_argument, NULL, 'C' },
 		{ "class", required_argument, NULL, 1 },
 		{ "weight", required_argument, NULL, 2 },
+		{ "pfqd", optional_argument, NULL, 3 },
 		{ 0 } };
 	static const char *const dir_names[] = { "in", "out", "inout", NULL };
 	static const int dir_values[] = { PFQ_DIR_IN, PFQ_DIR_OUT, PFQ_DIR_INOUT };
@@ -138,7 +144,7 @@ int main(int argc, char **argv)
 	int ndevs = 0;
 	unsigned long class_mask = 1;
 	long gid = -1, weight = 1;
-	const char *computation = NULL;
+	const char *computation = NULL, *pfqd = NULL;
 	const char *devs = NULL, *wfile = NULL;
 	long count = -1, snaplen = PFQ_CAPLEN_MAX, slots = 65536, seconds = -1;
 	int dirs = PFQ_DIR_INOUT, promisc = 1, quiet = 0, c, rc = 0;
@@ -154,6 +160,7 @@ int main(int argc, char **argv)
 		case 'C': computation = optarg; break;
 		case 1: bad = cli_ulong(&cli, c, optarg, 1, 0x7fffffffUL, &class_mask); break;
 		case 2: bad = cli_long(&cli, c, optarg, 1, PFQ_WEIGHT_MAX, &weight); break;
+		case 3: pfqd = optarg ? optarg : ""; break;
 		case 'c': bad = cli_long(&cli, c, optarg, 1, 1L << 40, &count); break;
 		case 's': bad = cli_long(&cli, c, optarg, 1, PFQ_CAPLEN_MAX, &snaplen); break;
 		case 'S': bad = cli_long(&cli, c, optarg, 1, PFQ_RX_SLOTS_MAX, &slots); break;
@@ -189,9 +196,30 @@ int main(int argc, char **argv)
 		}
 	}
 	/* with a group, pfq_bind binds the group the socket joined */
-	pfq_t *q = gid < 0 ? pfq_open((size_t)snaplen, (size_t)slots, 0, 0)
-			   : pfq_open_nogroup((size_t)snaplen, (size_t)slots, 0, 0);
+	pfq_t *q = gid < 0 || pfqd ? NULL
+				   : pfq_open_nogroup((size_t)snaplen, (size_t)slots, 0, 0);
 
+	if (gid < 0)
+		q = pfq_open((size_t)snaplen, (size_t)slots, 0, 0);
+	/* a group without the privileges joining needs: pfqd's member */
+	if (gid >= 0 && (pfqd || (!q && (errno == EPERM || errno == EACCES)))) {
+		struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = pfqd && *pfqd ? pfqd : NULL,
+			.class_mask = class_mask, .weight = (int)weight, .caplen = (size_t)snaplen,
+			.rx_slots = (size_t)slots, .tstamp = 1, .devices = devs,
+			.computation = computation);
+
+		if (dirs != PFQ_DIR_INOUT) {
+			fprintf(stderr, "pfq-dump: --direction: a member pfqd makes takes what the "
+				"group gives it (inout)\n");
+			return 1;
+		}
+		q = pfq_join_pfqd((int)gid, &o);
+		if (!q) {
+			fprintf(stderr, "pfq-dump: group %ld: %s\n", gid, pfq_error(NULL));
+			return 1;
+		}
+		goto capture;
+	}
 	if (!q) {
 		fprintf(stderr, "pfq-dump: %s\n", pfq_error(NULL));
 		return 1;
@@ -221,6 +249,7 @@ int main(int argc, char **argv)
 		pfq_close(q);
 		return 1;
 	}
+capture:
 	if (wfile) {
 		dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)snaplen,
 							    PCAP_TSTAMP_PRECISION_NANO);

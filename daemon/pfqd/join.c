@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The unprivileged join (join.h): the request, the handover, the leases. */
+#include "join.h"
+
+#include "log.h"
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+
+#define JOIN_DEFAULT_CAPLEN 65535
+#define JOIN_DEFAULT_SLOTS 4096
+/* a client whose lease closed without a goodbye (it crashed) is ended when
+ * its process is gone, or after this long */
+#define JOIN_EXIT_WAIT_MS 1000
+#define JOIN_TICK_MS 200 /* pfq_maintain's period */
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* ---- credentials ---- */
+
+int join_peer_cred(int fd, struct join_cred *c)
+{
+	struct ucred u;
+	socklen_t len = sizeof(u);
+
+	memset(c, 0, sizeof(*c));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &len) < 0)
+		return -errno;
+	c->uid = u.uid;
+	c->gid = u.gid;
+	c->pid = u.pid;
+	len = sizeof(c->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) < 0)
+		c->ngroups = -1; /* more than we keep: only the primary group counts */
+	else
+		c->ngroups = (int)(len / sizeof(gid_t));
+	return 0;
+}
+
+static bool numeric(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* a name of the lists as an id: false when it names nobody */
+static bool user_id(const char *name, uid_t *out)
+{
+	struct passwd *pw;
+
+	if (numeric(name)) {
+		*out = (uid_t)strtoul(name, NULL, 10);
+		return true;
+	}
+	pw = getpwnam(name);
+	if (pw)
+		*out = pw->pw_uid;
+	return pw != NULL;
+}
+
+static bool group_id(const char *name, gid_t *out)
+{
+	struct group *gr;
+
+	if (numeric(name)) {
+		*out = (gid_t)strtoul(name, NULL, 10);
+		return true;
+	}
+	gr = getgrnam(name);
+	if (gr)
+		*out = gr->gr_gid;
+	return gr != NULL;
+}
+
+static bool in_group(const struct join_cred *c, gid_t g)
+{
+	if (c->gid == g)
+		return true;
+	for (int i = 0; i < c->ngroups; i++)
+		if (c->groups[i] == g)
+			return true;
+	return false;
+}
+
+bool join_permitted(const struct pfqd_group *g, const struct join_cred *c, char *why, size_t n)
+{
+	struct passwd *pw;
+	uid_t u;
+	gid_t gr;
+
+	if (c->uid == 0)
+		return true;
+	for (int i = 0; i < g->nusers; i++)
+		if (user_id(g->users[i], &u) && u == c->uid)
+			return true;
+	for (int i = 0; i < g->ngroups; i++)
+		if (group_id(g->groups[i], &gr) && in_group(c, gr))
+			return true;
+	pw = getpwuid(c->uid);
+	snprintf(why, n, "not permitted by pfqd: user '%s' (uid %u) is not in group %d's "
+		 "allow_users, nor in a group of its allow_groups", pw ? pw->pw_name : "?",
+		 (unsigned)c->uid, g->gid);
+	return false;
+}
+
+/* ---- the request ---- */
+
+/* what a join asks for, checked */
+struct join_req {
+	struct pfqd_live *l;
+	unsigned long long class_mask;
+	size_t caplen, rx_slots, weight;
+	bool tstamp;
+};
+
+static json_t *refusal(int err, const char *msg)
+{
+	return json_pack("{s:b,s:s,s:i}", "ok", 0, "error", msg, "errno", err);
+}
+
+/* a size field: 0 (absent) or lo..hi */
+static int size_field(json_t *req, const char *key, size_t hi, size_t *out, size_t dflt,
+		      char *why, size_t n)
+{
+	json_t *v = json_object_get(req, key);
+	json_int_t x = v ? json_integer_value(v) : 0;
+
+	if (v && !json_is_integer(v)) {
+		snprintf(why, n, "\"%s\": a number is needed", key);
+		return -EINVAL;
+	}
+	if (x < 0 || (unsigned long long)x > hi) {
+		snprintf(why, n, "\"%s\": %lld is out of 0..%zu", key, (long long)x, hi);
+		return -EINVAL;
+	}
+	*out = x ? (size_t)x : dflt;
+	return 0;
+}
+
+static int class_field(json_t *req, unsigned long long *out, char *why, size_t n)
+{
+	json_t *v = json_object_get(req, "class_mask");
+	unsigned long m = 0;
+
+	if (!v || json_is_null(v)) {
+		m = 0;
+	} else if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		m = (unsigned long)json_integer_value(v);
+	} else if (!json_is_string(v) ||
+		   parse_ulong(json_string_value(v), 0, INT64_MAX, 0, &m) < 0) {
+		snprintf(why, n, "\"class_mask\": a mask in 0..0x7fffffffffffffff is needed "
+			 "(a number, or a string such as \"0x3\")");
+		return -EINVAL;
+	}
+	*out = m ? m : PFQ_CLASS_DEFAULT;
+	return 0;
+}
+
+/* the devices the client means to capture on are inputs of the group */
+static int devices_field(json_t *req, const struct pfqd_group *g, char *why, size_t n)
+{
+	json_t *v = json_object_get(req, "devices");
+	struct parse_dev devs[PFQD_MAX_INPUTS];
+	char msg[200];
+	int nd;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(why, n, "\"devices\": a list \"dev[@queue][:dev...]\" is needed");
+		return -EINVAL;
+	}
+	nd = parse_dev_list(json_string_value(v), devs, PFQD_MAX_INPUTS, msg, sizeof(msg));
+	if (nd < 0) {
+		snprintf(why, n, "\"devices\": %s", msg);
+		return -EINVAL;
+	}
+	for (int i = 0; i < nd; i++) {
+		int k;
+
+		for (k = 0; k < g->ninputs; k++)
+			if (!strcmp(g->inputs[k].name, devs[i].name) &&
+			    g->inputs[k].queue == devs[i].queue)
+				break;
+		if (k == g->ninputs) {
+			char dn[32];
+
+			if (devs[i].queue >= 0)
+				snprintf(dn, sizeof(dn), "%s@%d", devs[i].name, devs[i].queue);
+			else
+				snprintf(dn, sizeof(dn), "%s", devs[i].name);
+			snprintf(why, n, "%s is not an input of group %d (pfqd binds the group's "
+				 "devices: leave them out, or add it to pfqd's file)", dn, g->gid);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+/* a and b, blanks aside (runs of blanks are one, ends trimmed) */
+static bool same_text(const char *a, const char *b)
+{
+	while (isspace((unsigned char)*a))
+		a++;
+	while (isspace((unsigned char)*b))
+		b++;
+	for (;;) {
+		while (isspace((unsigned char)*a) && (a[1] == '\0' || isspace((unsigned char)a[1])))
+			a++;
+		while (isspace((unsigned char)*b) && (b[1] == '\0' || isspace((unsigned char)b[1])))
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		if (isspace((unsigned char)*a) && isspace((unsigned char)*b)) {
+			a++, b++;
+			continue;
+		}
+		if (*a != *b)
+			return false;
+		a++, b++;
+	}
+}
+
+/* a computation the client expects is the group's */
+static int computation_field(json_t *req, const struct pfqd_group *g, char *why, size_t n)
+{
+	json_t *v = json_object_get(req, "computation");
+	const char *mine = g->computation ? g->computation : "";
+
+	while (isspace((unsigned char)*mine))
+		mine++;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(why, n, "\"computation\": a string is needed");
+		return -EINVAL;
+	}
+	if (same_text(json_string_value(v), mine))
+		return 0;
+	snprintf(why, n, "group %d runs %s%.200s%s, set in pfqd's configuration (leave the "
+		 "computation out, or ask for that one)", g->gid, *mine ? "'" : "no computation",
+		 mine, *mine ? "'" : "");
+	return -EINVAL;
+}
+
+/* the request, checked: 0, or -errno with why */
+static int take_request(struct pfqd_state *s, json_t *req, const struct join_cred *cr,
+			struct join_req *r, char *why, size_t n)
+{
+	json_t *v = json_object_get(req, "gid");
+	json_int_t gid;
+	int rc;
+
+	if (!json_is_integer(v)) {
+		snprintf(why, n, "\"gid\": a group id (a number) is needed");
+		return -EINVAL;
+	}
+	gid = json_integer_value(v);
+	if (gid < 0 || gid >= PFQ_MAX_GROUPS || !s->live[gid]) {
+		snprintf(why, n, "group %lld is not one of pfqd's", (long long)gid);
+		return -ENODEV;
+	}
+	r->l = s->live[gid];
+	if (!join_permitted(&r->l->cfg, cr, why, n))
+		return -EACCES;
+	v = json_object_get(req, "tstamp");
+	r->tstamp = v && json_is_true(v);
+	if ((rc = class_field(req, &r->class_mask, why, n)) < 0 ||
+	    (rc = size_field(req, "caplen", PFQ_CAPLEN_MAX, &r->caplen, JOIN_DEFAULT_CAPLEN, why,
+			     n)) < 0 ||
+	    (rc = size_field(req, "rx_slots", PFQ_RX_SLOTS_MAX, &r->rx_slots, JOIN_DEFAULT_SLOTS,
+			     why, n)) < 0 ||
+	    (rc = size_field(req, "weight", PFQ_WEIGHT_MAX, &r->weight, 1, why, n)) < 0 ||
+	    (rc = devices_field(req, &r->l->cfg, why, n)) < 0 ||
+	    (rc = computation_field(req, &r->l->cfg, why, n)) < 0)
+		return rc;
+	return 0;
+}
+
+/* ---- the member and its handover ---- */
+
+static pfq_t *make_member(const struct join_req *r, int *fds, unsigned char *blob, int *blob_len,
+			  char *why, size_t n)
+{
+	const struct pfqd_group *g = &r->l->cfg;
+	pfq_t *q = pfq_open_nogroup(r->caplen, r->rx_slots, 0, 0);
+	int rc;
+
+	if (!q) {
+		snprintf(why, n, "socket: %s", pfq_error(NULL));
+		return NULL;
+	}
+	rc = pfq_timestamping_enable(q, r->tstamp);
+	if (rc >= 0)
+		rc = pfq_set_weight(q, (int)r->weight);
+	if (rc >= 0)
+		rc = pfq_join_group(q, g->gid, r->class_mask, g->policy);
+	if (rc >= 0)
+		rc = pfq_enable(q);
+	if (rc >= 0)
+		rc = pfq_export(q, fds, PFQ_HANDOVER_FDS, blob, PFQ_HANDOVER_BLOB_MAX);
+	if (rc < 0) {
+		snprintf(why, n, "group %d: %s", g->gid, pfq_error(q));
+		pfq_close(q);
+		errno = -rc;
+		return NULL;
+	}
+	*blob_len = rc;
+	return q;
+}
+
+/* what is queued for c goes first: the answer with the descriptors must
+ * come after it. 0, or -1 when it cannot be written now */
+static int flush(struct client *c)
+{
+	while (c->nout > c->off) {
+		ssize_t w = send(c->fd, c->out + c->off, c->nout - c->off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		c->off += (size_t)w;
+	}
+	c->nout = c->off = 0;
+	return 0;
+}
+
+/* the answer line and the member's sockets and the lease with it */
+static int send_member(struct client *c, json_t *ans, const int *fds, int nfds)
+{
+	char *line = json_dumps(ans, JSON_COMPACT);
+	union {
+		char b[CMSG_SPACE(sizeof(int) * (PFQ_HANDOVER_FDS + 1))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds) };
+	struct cmsghdr *cm;
+	size_t len;
+	ssize_t w;
+
+	if (!line || flush(c) < 0) {
+		free(line);
+		return -1;
+	}
+	len = strlen(line);
+	line[len] = '\n'; /* json_dumps's NUL becomes the line's end */
+	iov = (struct iovec){ line, len + 1 };
+	memset(ctl.b, 0, sizeof(ctl.b));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	do
+		w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	/* the rest of a short write goes the usual way (the descriptors went
+	 * with its first byte) */
+	if (w >= 0 && (size_t)w < len + 1)
+		server_reply(c, line + w, len + 1 - (size_t)w);
+	free(line);
+	return w < 0 ? -1 : 0;
+}
+
+static void hex(const unsigned char *b, int n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int client_pidfd(int fd, pid_t pid)
+{
+	int pidfd;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0)
+		return pidfd;
+	/* older kernels: the pid may have been reused since it connected;
+	 * then the wait for its exit only lasts JOIN_EXIT_WAIT_MS */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return pidfd;
+}
+
+static int keep(struct pfqd_live *l, const struct pfqd_join *j)
+{
+	if (l->njoins == l->joins_cap) {
+		int cap = l->joins_cap ? 2 * l->joins_cap : 8;
+		struct pfqd_join *v = realloc(l->joins, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		l->joins = v;
+		l->joins_cap = cap;
+	}
+	l->joins[l->njoins++] = *j;
+	return 0;
+}
+
+/* make the member, hand it over, keep it: 0, or -errno with why */
+static int hand_over(struct client *c, const struct join_req *r, const struct join_cred *cr,
+		     char *why, size_t n)
+{
+	unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
+	char blobhex[2 * PFQ_HANDOVER_BLOB_MAX + 1], mask[32];
+	struct pfqd_join j = { .pidfd = -1, .cred = *cr };
+	int fds[PFQ_HANDOVER_FDS + 1], lease[2], blen = 0, err;
+	json_t *ans;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, lease) < 0) {
+		snprintf(why, n, "socketpair: %s", strerror(errno));
+		return -errno;
+	}
+	j.q = make_member(r, fds, blob, &blen, why, n);
+	if (!j.q) {
+		err = errno;
+		close(lease[0]);
+		close(lease[1]);
+		return -err;
+	}
+	fds[PFQ_HANDOVER_FDS] = lease[1];
+	hex(blob, blen, blobhex);
+	snprintf(mask, sizeof(mask), "0x%llx", r->class_mask);
+	ans = json_pack("{s:b,s:i,s:i,s:s,s:I,s:I,s:s}", "ok", 1, "gid", r->l->cfg.gid, "id",
+			pfq_id(j.q), "class_mask", mask, "caplen", (json_int_t)r->caplen,
+			"rx_slots", (json_int_t)r->rx_slots, "handover", blobhex);
+	err = ans ? send_member(c, ans, fds, PFQ_HANDOVER_FDS + 1) : -1;
+	json_decref(ans);
+	close(lease[1]);
+	j.lease = lease[0];
+	j.pidfd = client_pidfd(c->fd, cr->pid);
+	if (err < 0 || keep(r->l, &j) < 0) {
+		log_err("group %d: join of pid %d: cannot hand the member over: %s", r->l->cfg.gid,
+			(int)cr->pid, strerror(errno));
+		pfq_close(j.q);
+		close(j.lease);
+		if (j.pidfd >= 0)
+			close(j.pidfd);
+		c->close_after = true;
+		return 0; /* nothing more can be said to it */
+	}
+	log_info("group %d: member %d joined for uid %u, pid %d (classes %s, weight %zu, caplen "
+		 "%zu, %zu slots)", r->l->cfg.gid, pfq_id(j.q), (unsigned)cr->uid, (int)cr->pid,
+		 mask, r->weight, r->caplen, r->rx_slots);
+	return 0;
+}
+
+void join_command(struct pfqd_state *s, struct client *c, json_t *req)
+{
+	struct join_cred cr;
+	struct join_req r;
+	char why[512] = "";
+	int rc = join_peer_cred(c->fd, &cr);
+	json_t *ans;
+	char *line;
+
+	if (rc < 0)
+		snprintf(why, sizeof(why), "cannot tell who asks (SO_PEERCRED): %s", strerror(-rc));
+	else
+		rc = take_request(s, req, &cr, &r, why, sizeof(why));
+	if (rc >= 0)
+		rc = hand_over(c, &r, &cr, why, sizeof(why));
+	if (rc >= 0)
+		return;
+	if (rc == -EACCES)
+		log_warn("join of group %lld refused to uid %u, pid %d: %s",
+			 (long long)json_integer_value(json_object_get(req, "gid")),
+			 (unsigned)cr.uid, (int)cr.pid, why);
+	ans = refusal(-rc, why);
+	line = ans ? json_dumps(ans, JSON_COMPACT) : NULL;
+	if (line) {
+		server_reply(c, line, strlen(line));
+		server_reply(c, "\n", 1);
+	}
+	free(line);
+	json_decref(ans);
+}
+
+/* ---- the leases ---- */
+
+static void end(struct pfqd_live *l, int i, const char *why)
+{
+	struct pfqd_join *j = &l->joins[i];
+
+	log_info("group %d: member %d of pid %d ended: %s", l->cfg.gid, pfq_id(j->q),
+		 (int)j->cred.pid, why);
+	/* the lease first: a client that waits wakes up (and lets go of its
+	 * sockets) while the member leaves */
+	close(j->lease);
+	pfq_close(j->q);
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	l->joins[i] = l->joins[--l->njoins];
+}
+
+void joins_release(struct pfqd_live *l, const char *why)
+{
+	while (l->njoins > 0)
+		end(l, l->njoins - 1, why);
+	free(l->joins);
+	l->joins = NULL;
+	l->joins_cap = 0;
+}
+
+int joins_count(const struct pfqd_state *s)
+{
+	int n = 0;
+
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++)
+		if (s->live[gid])
+			n += s->live[gid]->njoins;
+	return n;
+}
+
+/* a join waits on its lease, or, once the lease closed, on its process */
+int joins_pollfds(const struct pfqd_state *s, struct pollfd *pfd, int max)
+{
+	int n = 0;
+
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
+		const struct pfqd_live *l = s->live[gid];
+
+		for (int i = 0; l && i < l->njoins && n < max; i++) {
+			const struct pfqd_join *j = &l->joins[i];
+
+			pfd[n++] = (struct pollfd){ .fd = j->closed_ms ? j->pidfd : j->lease,
+						    .events = POLLIN };
+		}
+	}
+	return n;
+}
+
+static bool exited(const struct pfqd_join *j)
+{
+	struct pollfd p = { .fd = j->pidfd, .events = POLLIN };
+
+	return j->pidfd < 0 || (poll(&p, 1, 0) > 0 && p.revents);
+}
+
+/* the lease has something to say: a goodbye (end now), or its close */
+static void lease_event(struct pfqd_live *l, int i)
+{
+	struct pfqd_join *j = &l->joins[i];
+	char b[8];
+	ssize_t r = recv(j->lease, b, sizeof(b), MSG_DONTWAIT);
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r > 0) {
+		end(l, i, "the client closed it");
+		return;
+	}
+	/* closed without a goodbye: the client died. Its sockets go with its
+	 * process; ending the member before that would find them still held
+	 * and park it instead of giving its share to the others */
+	if (exited(j))
+		end(l, i, "the client exited");
+	else
+		j->closed_ms = now_ms();
+}
+
+void joins_handle(struct pfqd_state *s, const struct pollfd *pfd, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (!pfd[k].revents)
+			continue;
+		for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
+			struct pfqd_live *l = s->live[gid];
+
+			for (int i = 0; l && i < l->njoins; i++) {
+				struct pfqd_join *j = &l->joins[i];
+
+				if (!j->closed_ms && j->lease == pfd[k].fd)
+					lease_event(l, i);
+				else if (j->closed_ms && j->pidfd == pfd[k].fd)
+					end(l, i, "the client exited");
+				else
+					continue;
+				gid = PFQ_MAX_GROUPS; /* found */
+				break;
+			}
+		}
+	}
+}
+
+int joins_tick(struct pfqd_state *s)
+{
+	long long now = now_ms();
+	int any = 0;
+
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
+		struct pfqd_live *l = s->live[gid];
+
+		for (int i = 0; l && i < l->njoins; i++) {
+			struct pfqd_join *j = &l->joins[i];
+
+			if (j->closed_ms && (exited(j) || now - j->closed_ms > JOIN_EXIT_WAIT_MS)) {
+				end(l, i--, "the client exited");
+				continue;
+			}
+			pfq_maintain(j->q);
+			any = 1;
+		}
+	}
+	return any ? JOIN_TICK_MS : -1;
+}
+
+void joins_recheck(struct pfqd_state *s)
+{
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
+		struct pfqd_live *l = s->live[gid];
+		char why[512];
+
+		for (int i = 0; l && i < l->njoins; i++)
+			if (!join_permitted(&l->cfg, &l->joins[i].cred, why, sizeof(why)))
+				end(l, i--, "the permission was taken away");
+	}
+}
