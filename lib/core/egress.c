@@ -55,15 +55,20 @@ int pfq_egress_unbind(pfq_t *q)
 {
 	PFQ_NEED(q);
 	PFQ_NOT_IMPORTED(q);
-	int rc = 0;
+	int rc = 0, old_ifindex = q->egress_ifindex, old_queue = q->egress_queue;
 
 	if (!q->egress_ifindex)
 		return 0;
-	if (q->gid >= 0)
-		rc = pfq_group_egress_clear(q);
-	if (rc)
-		return rc;
 	q->egress_ifindex = 0;
 	q->egress_queue = PFQ_ANY_QUEUE;
-	return 0;
+	/* a change of the group like the bind: its programs are made again,
+	 * so that the TC program goes with the last endpoint (when nothing
+	 * else needs it) */
+	if (q->gid >= 0)
+		rc = pfq_group_egress_set(q);
+	if (rc) {
+		q->egress_ifindex = old_ifindex;
+		q->egress_queue = old_queue;
+	}
+	return rc;
 }

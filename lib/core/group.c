@@ -645,16 +645,6 @@ static bool take_settings(pfq_t *q, struct reg_member *m)
 	return true;
 }
 
-static bool clear_egress(pfq_t *q, struct reg_member *m)
-{
-	(void)q;
-	if (!m->egress_ifindex)
-		return false;
-	m->egress_ifindex = 0;
-	m->egress_queue = PFQ_ANY_QUEUE;
-	return true;
-}
-
 int pfq_group_refresh_row(pfq_t *q)
 {
 	return row_change(q, take_settings, false, "");
@@ -663,12 +653,6 @@ int pfq_group_refresh_row(pfq_t *q)
 int pfq_group_own_part(pfq_t *q)
 {
 	return row_change(q, NULL, true, "egress: ");
-}
-
-int pfq_group_egress_clear(pfq_t *q)
-{
-	/* a socket again: its copies, if the group makes them */
-	return row_change(q, clear_egress, true, "egress: ");
 }
 
 void pfq_group_close(pfq_t *q)

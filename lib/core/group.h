@@ -122,16 +122,15 @@ int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAP
 int pfq_group_activate(pfq_t *q, bool on); /* enable / disable */
 void pfq_group_close(pfq_t *q);            /* leave on close */
 void pfq_group_maintain(pfq_t *q);         /* look after the group now and then */
-/* the socket's egress endpoint (q->egress_*) in its group: group_config.c
- * sets one (with the group's TC program), group.c clears it (the table
- * only: a TC program with no endpoint to send to sends nothing) */
+/* the socket's egress endpoint (q->egress_*, none: ifindex 0) in its
+ * group, a change that makes the group's programs again (group_config.c):
+ * the TC program comes with the first endpoint and goes with the last */
 int pfq_group_egress_set(pfq_t *q);
 /* the member takes its part as the group makes it now (its copies hooked
  * or not: an endpoint's never) */
 int pfq_group_own_part(pfq_t *q);
 /* the member's row takes the socket's weight and directions now */
 int pfq_group_refresh_row(pfq_t *q);
-int pfq_group_egress_clear(pfq_t *q);
 
 /* member.c: a member's sockets */
 int pfq_member_fsock_open(pfq_t *q);       /* its fanout socket (join, privileged) */

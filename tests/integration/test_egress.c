@@ -323,11 +323,15 @@ static void test_unbind(void **state)
 	send_frames(0, 200);
 	assert_int_equal(collect(c, got_c, 200, 2000), 200);
 	assert_int_equal(collect(e, got_e, 0, 100), 0);
+	assert_int_equal(th_tc_programs(&th, "b0"), 1);
 	OK(e, pfq_egress_unbind(e));
+	/* the last endpoint gone, and 'ip' needs no TC program: it goes */
+	assert_int_equal(th_tc_programs(&th, "b0"), 0);
 	send_frames(200, 400);
 	assert_int_equal(collect(e, got_e, 200, 2000), 200);
 	assert_int_equal(collect(c, got_c, 0, 200), 0);
 	OK(e, pfq_egress_bind(e, "b1", PFQ_ANY_QUEUE));
+	assert_int_equal(th_tc_programs(&th, "b0"), 1);
 	send_frames(400, 600);
 	assert_int_equal(collect(c, got_c, 200, 2000), 200);
 	assert_int_equal(collect(e, got_e, 0, 100), 0);

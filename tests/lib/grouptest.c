@@ -455,30 +455,7 @@ int gt_count_objects_since(const struct gt_mark *m)
 	       count_ours(bpf_map_get_next_id, bpf_map_get_fd_by_id, false, m->map);
 }
 
-/* ---- TC programs on a device of side B ---- */
-
-struct tcx_query {
-	const char *dev;
-	uint32_t count;
-};
-
-#define TCX_INGRESS 46 /* BPF_TCX_INGRESS (our uapi headers may predate it) */
-
-static int tcx_count(void *arg)
-{
-	struct tcx_query *t = arg;
-	uint32_t ids[8];
-
-	t->count = 8;
-	if (bpf_prog_query((int)if_nametoindex(t->dev), TCX_INGRESS, 0, NULL, ids, &t->count) < 0)
-		t->count = 0;
-	return 0;
-}
-
 uint32_t gt_tc_programs(const char *dev)
 {
-	struct tcx_query t = { dev, 0 };
-
-	th_in_b(&gt_th, tcx_count, &t);
-	return t.count;
+	return th_tc_programs(&gt_th, dev);
 }

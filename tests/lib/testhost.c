@@ -4,6 +4,8 @@
 #include "netns.h"
 #include "sender.h"
 
+#include <bpf/bpf.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -129,4 +131,32 @@ int th_in_b(const struct testhost *th, int (*fn)(void *), void *arg)
 	r = fn(arg);
 	th_leave(h);
 	return r;
+}
+
+/* ---- TC programs on a device of side B ---- */
+
+struct tcx_query {
+	const char *dev;
+	uint32_t count;
+};
+
+#define TCX_INGRESS 46 /* BPF_TCX_INGRESS (our uapi headers may predate it) */
+
+static int tcx_count(void *arg)
+{
+	struct tcx_query *t = arg;
+	uint32_t ids[8];
+
+	t->count = 8;
+	if (bpf_prog_query((int)if_nametoindex(t->dev), TCX_INGRESS, 0, NULL, ids, &t->count) < 0)
+		t->count = 0;
+	return 0;
+}
+
+uint32_t th_tc_programs(const struct testhost *th, const char *dev)
+{
+	struct tcx_query t = { dev, 0 };
+
+	th_in_b(th, tcx_count, &t);
+	return t.count;
 }

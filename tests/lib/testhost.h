@@ -30,6 +30,8 @@ int th_exec(const struct testhost *th, char side, const char *fmt, ...)
 int th_sender(const struct testhost *th, const char *dev, int bypass);
 /* Run fn(arg) with the calling thread inside side B's namespace. */
 int th_in_b(const struct testhost *th, int (*fn)(void *), void *arg);
+/* tcx programs at the ingress of side B's device dev */
+uint32_t th_tc_programs(const struct testhost *th, const char *dev);
 
 /* Enter/leave a side's namespace (returns a handle or -errno). */
 int th_enter(const struct testhost *th, char side);
