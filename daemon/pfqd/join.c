@@ -67,33 +67,24 @@ static bool numeric(const char *s)
 	return true;
 }
 
-/* a name of the lists as an id: false when it names nobody */
-static bool user_id(const char *name, uid_t *out)
+/* a name of allow_users (user) or allow_groups as an id (a number is
+ * one): false when it names nobody */
+static bool list_id(const char *name, bool user, unsigned long *out)
 {
 	struct passwd *pw;
-
-	if (numeric(name)) {
-		*out = (uid_t)strtoul(name, NULL, 10);
-		return true;
-	}
-	pw = getpwnam(name);
-	if (pw)
-		*out = pw->pw_uid;
-	return pw != NULL;
-}
-
-static bool group_id(const char *name, gid_t *out)
-{
 	struct group *gr;
 
 	if (numeric(name)) {
-		*out = (gid_t)strtoul(name, NULL, 10);
+		*out = strtoul(name, NULL, 10);
 		return true;
 	}
-	gr = getgrnam(name);
+	pw = user ? getpwnam(name) : NULL;
+	gr = user ? NULL : getgrnam(name);
+	if (pw)
+		*out = pw->pw_uid;
 	if (gr)
 		*out = gr->gr_gid;
-	return gr != NULL;
+	return pw || gr;
 }
 
 static bool in_group(const struct join_cred *c, gid_t g)
@@ -109,16 +100,15 @@ static bool in_group(const struct join_cred *c, gid_t g)
 bool join_permitted(const struct pfqd_group *g, const struct join_cred *c, char *why, size_t n)
 {
 	struct passwd *pw;
-	uid_t u;
-	gid_t gr;
+	unsigned long id;
 
 	if (c->uid == 0)
 		return true;
 	for (int i = 0; i < g->nusers; i++)
-		if (user_id(g->users[i], &u) && u == c->uid)
+		if (list_id(g->users[i], true, &id) && id == c->uid)
 			return true;
 	for (int i = 0; i < g->ngroups; i++)
-		if (group_id(g->groups[i], &gr) && in_group(c, gr))
+		if (list_id(g->groups[i], false, &id) && in_group(c, (gid_t)id))
 			return true;
 	pw = getpwuid(c->uid);
 	snprintf(why, n, "not permitted by pfqd: user '%s' (uid %u) is not in group %d's "

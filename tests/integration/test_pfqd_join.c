@@ -58,69 +58,93 @@ static void wait_members(int gid, int n)
 	assert_int_equal(members_of(gid), n);
 }
 
-/* what a join as uid says: its errno (0: joined), its message in msg */
-static int join_as(uid_t uid, int gid, const struct pfq_pfqd_opts *o, char *msg, size_t n)
+/* run fn(arg, out, n) in a child that became user uid (and its group
+ * uid); what it wrote into out (n bytes at most 512) comes back */
+static void as_user(uid_t uid, void (*fn)(const void *arg, char *out, size_t n),
+		    const void *arg, char *out, size_t n)
 {
-	int p[2], st, e = 0;
-	pid_t pid;
-
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char buf[512] = "";
-		pfq_t *q;
-
-		if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
-			_exit(5);
-		q = pfq_join_pfqd(gid, o);
-		e = q ? 0 : errno;
-		snprintf(buf, sizeof(buf), "%s", q ? "" : pfq_error(NULL));
-		gt_write_all(p[1], &e, sizeof(e));
-		gt_write_all(p[1], buf, sizeof(buf));
-		_exit(0);
-	}
-	close(p[1]);
-	{
-		char buf[512];
-
-		assert_int_equal(gt_read_all(p[0], &e, sizeof(e)), 0);
-		assert_int_equal(gt_read_all(p[0], buf, sizeof(buf)), 0);
-		snprintf(msg, n, "%s", buf);
-	}
-	close(p[0]);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	return e;
-}
-
-/* a reload asked for by uid: pfqd's error ("" when it is done) */
-static const char *reload_as(uid_t uid)
-{
-	static char err[256];
+	char buf[512] = "";
 	int p[2], st;
 	pid_t pid;
 
+	assert_true(n <= sizeof(buf));
 	assert_int_equal(pipe(p), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		char buf[256] = "";
-		json_t *j;
-
 		if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
 			_exit(5);
-		j = ctl("{\"cmd\":\"reload\"}");
-		if (!ok_of(j))
-			snprintf(buf, sizeof(buf), "%s",
-				 json_string_value(json_object_get(j, "error")));
-		gt_write_all(p[1], buf, sizeof(buf));
+		fn(arg, buf, n);
+		gt_write_all(p[1], buf, n);
 		_exit(0);
 	}
 	close(p[1]);
-	assert_int_equal(gt_read_all(p[0], err, sizeof(err)), 0);
+	assert_int_equal(gt_read_all(p[0], out, n), 0);
 	close(p[0]);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+}
+
+struct join_arg {
+	int gid;
+	const struct pfq_pfqd_opts *o;
+};
+
+/* "errno message" of a join (errno 0: joined) */
+static void join(const void *arg, char *out, size_t n)
+{
+	const struct join_arg *a = arg;
+	pfq_t *q = pfq_join_pfqd(a->gid, a->o);
+
+	snprintf(out, n, "%d %s", q ? 0 : errno, q ? "" : pfq_error(NULL));
+}
+
+/* what a join as uid says: its errno (0: joined), its message in msg */
+static int join_as(uid_t uid, int gid, const struct pfq_pfqd_opts *o, char *msg, size_t n)
+{
+	struct join_arg a = { gid, o };
+	char buf[512];
+	const char *sp;
+
+	as_user(uid, join, &a, buf, sizeof(buf));
+	sp = strchr(buf, ' ');
+	snprintf(msg, n, "%s", sp ? sp + 1 : "");
+	return atoi(buf);
+}
+
+/* pfqd's error to a reload ("" when it is done) */
+static void reload(const void *arg, char *out, size_t n)
+{
+	json_t *j = ctl("{\"cmd\":\"reload\"}");
+
+	(void)arg;
+	snprintf(out, n, "%s", ok_of(j) ? "" : json_string_value(json_object_get(j, "error")));
+	json_decref(j);
+}
+
+static const char *reload_as(uid_t uid)
+{
+	static char err[256];
+
+	as_user(uid, reload, NULL, err, sizeof(err));
 	return err;
+}
+
+/* pfqd with group30, and two members through it: nobody (allow_users)
+ * and FRIEND (allow_groups); pfqd's pid */
+static pid_t start_with_two(struct gt_member m[2])
+{
+	struct gt_member_cfg a = through_pfqd(30, NOBODY, NOBODY, 0),
+			     b = through_pfqd(30, FRIEND, FRIEND, FRIENDS_GROUP);
+	pid_t pid;
+
+	write_conf(group30);
+	pid = pfqd_start();
+	gt_spawn(&m[0], &a);
+	gt_spawn(&m[1], &b);
+	assert_int_equal(m[0].join_err, 0);
+	assert_int_equal(m[1].join_err, 0);
+	wait_members(30, 3);
+	return pid;
 }
 
 /* two users, one listed by name (number), one by its group, share the
@@ -129,19 +153,11 @@ static void test_share(void **s)
 {
 	static int owner[GT_MAX_IDS];
 	struct gt_member m[2];
-	struct gt_member_cfg a = through_pfqd(30, NOBODY, NOBODY, 0),
-			     b = through_pfqd(30, FRIEND, FRIEND, FRIENDS_GROUP);
 	uint32_t count[2] = { 0 };
 	pid_t pid;
 
 	(void)s;
-	write_conf(group30);
-	pid = pfqd_start();
-	gt_spawn(&m[0], &a);
-	gt_spawn(&m[1], &b);
-	assert_int_equal(m[0].join_err, 0);
-	assert_int_equal(m[1].join_err, 0);
-	wait_members(30, 3);
+	pid = start_with_two(m);
 	gt_send_ids(0, 2000, -1);
 	usleep(300000);
 	gt_finish(&m[0]);
@@ -211,17 +227,11 @@ static void test_client_killed(void **s)
 {
 	static int owner[GT_MAX_IDS];
 	struct gt_member m[2];
-	struct gt_member_cfg a = through_pfqd(30, NOBODY, NOBODY, 0),
-			     b = through_pfqd(30, FRIEND, FRIEND, FRIENDS_GROUP);
 	int st;
 	pid_t pid;
 
 	(void)s;
-	write_conf(group30);
-	pid = pfqd_start();
-	gt_spawn(&m[0], &a);
-	gt_spawn(&m[1], &b);
-	wait_members(30, 3);
+	pid = start_with_two(m);
 	gt_send_ids(0, 1000, -1);
 	kill(m[1].pid, SIGKILL);
 	waitpid(m[1].pid, &st, 0);
@@ -246,17 +256,11 @@ static void test_client_killed(void **s)
 static void test_revoked(void **s)
 {
 	struct gt_member m[2];
-	struct gt_member_cfg a = through_pfqd(30, NOBODY, NOBODY, 0),
-			     b = through_pfqd(30, FRIEND, FRIEND, FRIENDS_GROUP);
 	json_t *j;
 	pid_t pid;
 
 	(void)s;
-	write_conf(group30);
-	pid = pfqd_start();
-	gt_spawn(&m[0], &a);
-	gt_spawn(&m[1], &b);
-	wait_members(30, 3);
+	pid = start_with_two(m);
 	/* only root or pfqd's user may reload */
 	assert_string_equal(reload_as(NOBODY), "reload: only root or pfqd's own user may reload");
 	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"

@@ -37,6 +37,21 @@ check_vlans_7_9() {
     v7=$(tcpdump -r "$1" -nn -e 2>/dev/null | grep -c "vlan 7,")
     [ "$n" -eq 40 ] && [ "$v7" -eq 30 ] && ok || { bad "$2: $n packets, $v7 with vlan 7"; cat "$3"; }
 }
+# flows FILE TAG: "TAG src>dst/proto" for each IPv4 packet of a capture
+flows() { tcpdump -r "$1" -nn -q 2>/dev/null | awk -v f="$2" '$2 == "IP" { print f, $3 ">" $5 "/" $6 }'; }
+# two_shares TOTAL MIN FILE1 FILE2: the two captures of one group hold
+# TOTAL packets together, more than MIN each, and no flow is in both;
+# SHARES says what they hold
+two_shares() {
+    local n split n1 n2
+    { flows "$3" x; flows "$4" y; } >"$W/shares.txt"
+    n=$(wc -l <"$W/shares.txt")
+    split=$(awk '{ print $2, $1 }' "$W/shares.txt" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
+    n1=$(grep -c "^x " "$W/shares.txt"); n2=$(grep -c "^y " "$W/shares.txt")
+    SHARES="$n packets ($n1 + $n2), $split flows split"
+    echo "  shares: $n1 and $n2 packets"
+    [ "$n" -eq "$1" ] && [ "$split" -eq 0 ] && [ "$n1" -gt "$2" ] && [ "$n2" -gt "$2" ]
+}
 finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]

@@ -11,8 +11,6 @@ S=$1 B=$2
 NAME=pfqt$$-pgrp
 . "$(dirname "$0")/pcap_host.sh"
 export PFQ_RUN_DIR=$W/run # a registry of our own
-# "file src.port>dst.port" for every IPv4 packet of a capture
-flows() { tcpdump -r "$1" -nn -q 2>/dev/null | awk -v f="$2" '$2 == "IP" { print f, $3 ">" $5 "/" $6 }'; }
 
 # 1. the master binds the group and sets the computation; three instances join
 PFQ_GROUP=42 PFQ_COMPUTATION=steer_flow $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0:b1 \

@@ -104,14 +104,8 @@ grep -q '^# TYPE pfq_group_recv_total counter$' "$W/metrics" && ok || bad "metri
 code=$($NSB curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:19120/other)
 [ "$code" = 404 ] && ok || bad "metrics: /other answered $code"
 kill -INT $T1 $T2; wait $T1 $T2 2>/dev/null
-flows() { tcpdump -r "$1" -nn -q 2>/dev/null | awk -v f="$2" '$2 == "IP" { print f, $3 ">" $5 "/" $6 }'; }
-{ flows "$W/t1.pcap" t1; flows "$W/t2.pcap" t2; } >"$W/all.txt"
-total=$(wc -l <"$W/all.txt")
-split=$(awk '{ print $2, $1 }' "$W/all.txt" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
-n1=$(grep -c "^t1 " "$W/all.txt"); n2=$(grep -c "^t2 " "$W/all.txt")
-echo "  tcpdumps: $n1 and $n2 packets"
-[ "$total" -eq 3000 ] && [ "$split" -eq 0 ] && [ "$n1" -gt 600 ] && [ "$n2" -gt 600 ] && ok ||
-    { bad "tcpdumps in pfqd's group: $total packets ($n1 + $n2), $split flows split"; cat "$W"/t*.err; }
+two_shares 3000 600 "$W/t1.pcap" "$W/t2.pcap" && ok ||
+    { bad "tcpdumps in pfqd's group: $SHARES"; cat "$W"/t*.err; }
 kill -TERM $D; wait $D; st=$?
 [ "$st" -eq 0 ] && ok || { bad "pfqd exited with $st"; cat "$W/pfqd.err"; }
 [ ! -e "$W/pfqd/control" ] && ok || bad "control socket left"

@@ -77,14 +77,8 @@ kill -INT $A $Bp 2>/dev/null
 # (timeout's child is what reads: signal the captures themselves too)
 pkill -INT -u "$UA"; pkill -INT -u "$UB"
 wait $A $Bp 2>/dev/null
-flows() { tcpdump -r "$1" -nn -q 2>/dev/null | awk -v f="$2" '$2 == "IP" { print f, $3 ">" $5 "/" $6 }'; }
-{ flows "$W/out/a.pcap" a; flows "$W/out/b.pcap" b; } >"$W/all.txt"
-total=$(wc -l <"$W/all.txt")
-split=$(awk '{ print $2, $1 }' "$W/all.txt" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
-na=$(grep -c "^a " "$W/all.txt"); nb=$(grep -c "^b " "$W/all.txt")
-echo "  $UA: $na packets, $UB: $nb packets"
-[ "$total" -eq 3000 ] && [ "$split" -eq 0 ] && [ "$na" -gt 600 ] && [ "$nb" -gt 600 ] && ok ||
-    { bad "captures through pfqd: $total packets ($na + $nb), $split flows split"; cat "$W/a.err" "$W/b.err"; }
+two_shares 3000 600 "$W/out/a.pcap" "$W/out/b.pcap" && ok ||
+    { bad "captures through pfqd: $SHARES"; cat "$W/a.err" "$W/b.err"; }
 # their members ended with them
 for _ in $(seq 50); do [ "$(grep -c " ended: " "$W/pfqd.err")" -ge 2 ] && break; sleep 0.05; done
 [ "$(grep -c " ended: " "$W/pfqd.err")" -eq 2 ] && ok || { bad "members not ended"; cat "$W/pfqd.err"; }
