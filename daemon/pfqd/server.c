@@ -69,18 +69,41 @@ int server_pollfds(const struct server *s, struct pollfd *pfd, int max)
 	return n;
 }
 
+static long peer_uid(int fd)
+{
+	struct ucred u;
+	socklen_t len = sizeof(u);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &len) == 0 ? (long)u.uid : -1;
+}
+
+static int clients_of(const struct server *s, long uid)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->nclients; i++)
+		n += s->clients[i].uid == uid;
+	return n;
+}
+
 static void accept_one(struct server *s)
 {
 	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	long uid;
 
 	if (fd < 0)
 		return;
-	if (s->nclients == SERVER_MAX_CLIENTS) {
-		close(fd); /* busy: the client sees the connection closed */
+	uid = peer_uid(fd);
+	/* busy, or this user has its share: the client sees the connection
+	 * closed */
+	if (s->nclients == SERVER_MAX_CLIENTS ||
+	    (s->max_per_uid && uid > 0 && clients_of(s, uid) >= s->max_per_uid)) {
+		close(fd);
 		return;
 	}
 	memset(&s->clients[s->nclients], 0, sizeof(s->clients[0]));
 	s->clients[s->nclients].last = now_ms();
+	s->clients[s->nclients].uid = uid;
 	s->clients[s->nclients++].fd = fd;
 }
 

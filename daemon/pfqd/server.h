@@ -25,6 +25,7 @@ struct client {
 	size_t nout, off;
 	bool close_after; /* once the output is written */
 	long long last;   /* ms (CLOCK_MONOTONIC) of its last activity */
+	long uid;         /* a unix socket's peer user; -1: unknown */
 };
 
 struct server {
@@ -38,6 +39,9 @@ struct server {
 	void (*request)(struct server *s, struct client *c, char *req, size_t len, bool too_long);
 	void *user;
 	int idle_ms; /* a client quiet for longer is let go (0: never) */
+	/* clients one user other than root may have at once (0: no limit):
+	 * one user cannot take every place of a socket open to all */
+	int max_per_uid;
 };
 
 void server_init(struct server *s, int fd);

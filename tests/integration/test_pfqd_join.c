@@ -20,10 +20,13 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,6 +112,28 @@ static int join_as(uid_t uid, int gid, const struct pfq_pfqd_opts *o, char *msg,
 	sp = strchr(buf, ' ');
 	snprintf(msg, n, "%s", sp ? sp + 1 : "");
 	return atoi(buf);
+}
+
+/* how many of 12 connections to the control socket pfqd keeps */
+static void connections(const void *arg, char *out, size_t n)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fds[12], kept = 0;
+
+	(void)arg;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
+	for (int i = 0; i < 12; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&a, sizeof(a)) < 0)
+			_exit(6);
+	}
+	usleep(200000);
+	for (int i = 0; i < 12; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+
+		kept += poll(&p, 1, 0) == 0; /* closed: readable (end of file) */
+	}
+	snprintf(out, n, "%d", kept);
 }
 
 /* pfqd's error to a reload ("" when it is done) */
@@ -217,6 +242,17 @@ static void test_refused(void **s)
 	o = PFQ_PFQD_OPTS(.control = missing);
 	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), ENOENT);
 	assert_non_null(strstr(msg, "no pfqd listens on"));
+	/* one user cannot take every place on the control socket */
+	{
+		char kept[16];
+		json_t *j;
+
+		as_user(STRANGER, connections, NULL, kept, sizeof(kept));
+		assert_string_equal(kept, "8");
+		j = ctl("{\"cmd\":\"status\"}");
+		assert_true(ok_of(j));
+		json_decref(j);
+	}
 	/* every refused or finished join left nothing */
 	wait_members(30, 1);
 	pfqd_stop(pid);
