@@ -80,10 +80,12 @@ static json_t *members(int gid)
 			char mask[32];
 
 			snprintf(mask, sizeof(mask), "0x%llx", (unsigned long long)m->class_mask);
-			json_array_append_new(a, json_pack("{s:I,s:i,s:s,s:i,s:b,s:I,s:I}", "id",
+			json_array_append_new(a, json_pack("{s:I,s:i,s:s,s:i,s:b,s:I,s:I,s:o}", "id",
 				(json_int_t)m->id, "pid", m->pid, "class_mask", mask, "weight",
 				m->weight, "active", m->active, "recv", (json_int_t)m->recv, "lost",
-				(json_int_t)m->lost));
+				(json_int_t)m->lost, "egress", all[i].egress[k].ifindex ?
+				json_pack("{s:s,s:i}", "dev", all[i].egress[k].dev, "queue",
+					  (int)all[i].egress[k].queue) : json_null()));
 		}
 	}
 	free(all);

@@ -143,6 +143,10 @@ struct pfq_group_info {
 	int vlan_on;
 	struct pfq_stats stats;
 	struct pfq_counters counters;
+	/* added later (pfq_groups_info's sz says whether a caller has it):
+	 * members[i]'s egress endpoint, if it is one (pfq_egress_bind):
+	 * ifindex 0 none; queue -1 any; dev "" when the name is unknown */
+	struct { int32_t ifindex; int32_t queue; char dev[16]; } egress[64];
 };
 
 typedef void (*pfq_handler_t)(void *user, const struct pfq_pkthdr *hdr,

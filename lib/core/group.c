@@ -11,6 +11,7 @@
 #include "../shared.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -807,6 +808,12 @@ static void fill_info(const struct reg_group *g, uint64_t netns, int gid, const 
 		if (have_f && reg_stats_get(&f, i, &ms) == 0 && ms.id == m->id) {
 			mi->recv = ms.recv;
 			mi->lost = ms.lost;
+		}
+		if (m->egress_ifindex) {
+			o->egress[o->nmembers].ifindex = m->egress_ifindex;
+			o->egress[o->nmembers].queue = m->egress_queue;
+			if (!if_indextoname((unsigned)m->egress_ifindex, o->egress[o->nmembers].dev))
+				o->egress[o->nmembers].dev[0] = '\0';
 		}
 		o->nmembers++;
 	}

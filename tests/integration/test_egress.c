@@ -307,6 +307,42 @@ static void test_host_stack_untouched(void **state)
 	assert_true(after - before >= 400);
 }
 
+struct egress_query {
+	int gid;
+	uint32_t id;
+	char dev[16];
+	int queue;
+};
+
+/* the egress endpoint pfq_groups_info says member id of group gid has */
+static int query_egress(void *arg)
+{
+	static struct pfq_group_info info[PFQ_MAX_GROUPS];
+	struct egress_query *e = arg;
+	int n = pfq_groups_info(info, PFQ_MAX_GROUPS, sizeof(info[0]));
+
+	e->dev[0] = '\0';
+	e->queue = -2;
+	for (int i = 0; i < n && i < PFQ_MAX_GROUPS; i++)
+		for (int k = 0; info[i].gid == e->gid && k < info[i].nmembers; k++)
+			if (info[i].members[k].id == e->id) {
+				snprintf(e->dev, sizeof(e->dev), "%s", info[i].egress[k].dev);
+				e->queue = info[i].egress[k].ifindex ? info[i].egress[k].queue : -2;
+			}
+	return 0;
+}
+
+/* "dev@queue" of member q's endpoint as tools see it, "" none */
+static const char *egress_of(int gid, pfq_t *q)
+{
+	static char out[40];
+	struct egress_query e = { gid, (uint32_t)pfq_id(q), "", -2 };
+
+	th_in_b(&th, query_egress, &e);
+	snprintf(out, sizeof(out), "%s@%d", e.dev, e.queue);
+	return e.queue == -2 ? "" : out;
+}
+
 /* unbound, the socket reads its share again; bound again, it sends */
 static void test_unbind(void **state)
 {
@@ -324,7 +360,9 @@ static void test_unbind(void **state)
 	assert_int_equal(collect(c, got_c, 200, 2000), 200);
 	assert_int_equal(collect(e, got_e, 0, 100), 0);
 	assert_int_equal(th_tc_programs(&th, "b0"), 1);
+	assert_string_equal(egress_of(gid, e), "b1@-1");
 	OK(e, pfq_egress_unbind(e));
+	assert_string_equal(egress_of(gid, e), "");
 	/* the last endpoint gone, and 'ip' needs no TC program: it goes */
 	assert_int_equal(th_tc_programs(&th, "b0"), 0);
 	send_frames(200, 400);

@@ -97,6 +97,36 @@ static json_t *json_rate(uint64_t now, uint64_t before, double secs)
 }
 
 /* one group as a JSON object (keys in this order), NULL when out of memory */
+/* member k's egress endpoint: "dev" or "dev@queue" ("#ifindex" when the
+ * device has no name here), "-" none */
+static void egress_text(const struct pfq_group_info *x, int k, char *out, size_t n)
+{
+	char dev[24];
+
+	if (!x->egress[k].ifindex) {
+		snprintf(out, n, "-");
+		return;
+	}
+	if (x->egress[k].dev[0])
+		snprintf(dev, sizeof(dev), "%s", x->egress[k].dev);
+	else
+		snprintf(dev, sizeof(dev), "#%d", (int)x->egress[k].ifindex);
+	if (x->egress[k].queue >= 0)
+		snprintf(out, n, "%s@%d", dev, (int)x->egress[k].queue);
+	else
+		snprintf(out, n, "%s", dev);
+}
+
+static json_t *egress_json(const struct pfq_group_info *x, int k)
+{
+	char text[40];
+
+	if (!x->egress[k].ifindex)
+		return json_null();
+	egress_text(x, k, text, sizeof(text));
+	return jsonout_text(text);
+}
+
 static json_t *group_json(const struct pfq_group_info *x, double secs)
 {
 	const struct pfq_group_info *p = previous(x->gid);
@@ -118,11 +148,12 @@ static json_t *group_json(const struct pfq_group_info *x, double secs)
 
 		snprintf(mask, sizeof(mask), "0x%" PRIx64, m->class_mask);
 		bad = json_array_append_new(members,
-					    json_pack("{s:I, s:i, s:s, s:i, s:b, s:o, s:o}", "id",
+					    json_pack("{s:I, s:i, s:s, s:i, s:b, s:o, s:o, s:o}", "id",
 						      (json_int_t)m->id, "pid", m->pid, "class_mask",
 						      mask, "weight", m->weight, "active",
 						      m->active ? 1 : 0, "recv", jsonout_u64(m->recv),
-						      "lost", jsonout_u64(m->lost))) < 0;
+						      "lost", jsonout_u64(m->lost), "egress",
+						      egress_json(x, k))) < 0;
 	}
 	for (int k = 0; k < PFQ_MAX_COUNTERS && !bad; k++)
 		if (x->counters.counter[k]) {
@@ -147,14 +178,14 @@ static json_t *group_json(const struct pfq_group_info *x, double secs)
 	}
 	/* json_pack takes the references given with "o", also when it fails */
 	return json_pack("{s:i, s:s, s:i, s:o, s:i, s:b, s:o,"
-			 " s:{s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o,"
+			 " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o,"
 			 " s:{s:o, s:o, s:o}}",
 			 "gid", x->gid, "policy", policy_name(x->policy), "owner_pid", x->owner_pid,
 			 "computation", jsonout_text(x->computation), "bpf_filter", x->has_fprog,
 			 "vlan_filters", x->vlan_on ? 1 : 0, "bindings", bindings,
 			 "stats", "recv", jsonout_u64(x->stats.recv), "drop",
-			 jsonout_u64(x->stats.drop), "frwd", jsonout_u64(x->stats.frwd), "kern",
-			 jsonout_u64(x->stats.kern),
+			 jsonout_u64(x->stats.drop), "frwd", jsonout_u64(x->stats.frwd), "disc",
+			 jsonout_u64(x->stats.disc), "kern", jsonout_u64(x->stats.kern),
 			 "rates", "recv", json_rate(x->stats.recv, p ? p->stats.recv : x->stats.recv,
 						    p ? secs : 0),
 			 "drop", json_rate(x->stats.drop, p ? p->stats.drop : x->stats.drop,
@@ -198,18 +229,20 @@ static void print_text(const struct pfq_group_info *g, int n, double secs)
 		printf("  filters: bpf %s, vlan %s\n", x->has_fprog ? "on" : "off",
 		       x->vlan_on ? "on" : "off");
 		printf("  stats: recv %" PRIu64 " (%.0f/s)  drop %" PRIu64 " (%.0f/s)  frwd %" PRIu64
-		       "  kern %" PRIu64 "\n", x->stats.recv,
+		       "  disc %" PRIu64 "  kern %" PRIu64 "\n", x->stats.recv,
 		       p ? rate(x->stats.recv, p->stats.recv, secs) : 0.0, x->stats.drop,
 		       p ? rate(x->stats.drop, p->stats.drop, secs) : 0.0, x->stats.frwd,
-		       x->stats.kern);
-		printf("  %-8s %-8s %-18s %-6s %-6s %-12s %-12s\n", "socket", "pid", "classes",
-		       "weight", "state", "recv", "lost");
+		       x->stats.disc, x->stats.kern);
+		printf("  %-8s %-8s %-18s %-6s %-6s %-12s %-12s %s\n", "socket", "pid", "classes",
+		       "weight", "state", "recv", "lost", "egress");
 		for (int k = 0; k < x->nmembers; k++) {
 			const struct pfq_member_info *m = &x->members[k];
+			char eg[40];
 
-			printf("  %-8u %-8d 0x%-16" PRIx64 " %-6d %-6s %-12" PRIu64 " %-12" PRIu64 "\n",
-			       m->id, m->pid, m->class_mask, m->weight, m->active ? "on" : "off",
-			       m->recv, m->lost);
+			egress_text(x, k, eg, sizeof(eg));
+			printf("  %-8u %-8d 0x%-16" PRIx64 " %-6d %-6s %-12" PRIu64 " %-12" PRIu64
+			       " %s\n", m->id, m->pid, m->class_mask, m->weight,
+			       m->active ? "on" : "off", m->recv, m->lost, eg);
 		}
 		for (int k = 0, first = 1; k < PFQ_MAX_COUNTERS; k++)
 			if (x->counters.counter[k]) {
