@@ -27,6 +27,16 @@
  * its process is gone, or after this long */
 #define JOIN_EXIT_WAIT_MS 1000
 #define JOIN_TICK_MS 200 /* pfq_maintain's period */
+/* what one user other than root may hold at once: the members and their
+ * rings are pfqd's (its descriptors, kernel memory no limit of the user's
+ * counts), so a user permitted could otherwise take a group's 64 places
+ * and gigabytes with one write of join lines */
+#define JOIN_USER_MAX 8
+#define JOIN_RING_BYTES_MAX (128u << 20) /* a ring (a member has two) */
+/* a slot: a packet of up to 2048 bytes and its header (lib/core/ring.c,
+ * rounded up) */
+#define JOIN_SLOT_BYTES 2048u
+#define JOIN_SLOT_HEADER 128u
 
 static long long now_ms(void)
 {
@@ -267,6 +277,41 @@ static int computation_field(json_t *req, const struct pfqd_group *g, char *why,
 	return -EINVAL;
 }
 
+/* the members uid holds, in every group */
+static int joins_of(const struct pfqd_state *s, uid_t uid)
+{
+	int n = 0;
+
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++)
+		for (int i = 0; s->live[gid] && i < s->live[gid]->njoins; i++)
+			n += s->live[gid]->joins[i].cred.uid == uid;
+	return n;
+}
+
+/* a user's share of pfqd: its number of members, the size of a ring */
+static int user_limits(const struct pfqd_state *s, const struct join_cred *cr,
+		       const struct join_req *r, char *why, size_t n)
+{
+	size_t slot = (r->caplen < JOIN_SLOT_BYTES ? r->caplen : JOIN_SLOT_BYTES) +
+		      JOIN_SLOT_HEADER;
+	unsigned long long ring = (unsigned long long)r->rx_slots * slot;
+
+	if (cr->uid == 0)
+		return 0;
+	if (joins_of(s, cr->uid) >= JOIN_USER_MAX) {
+		snprintf(why, n, "uid %u holds %d members of pfqd's groups already, the most a "
+			 "user may (close one first)", (unsigned)cr->uid, JOIN_USER_MAX);
+		return -EUSERS;
+	}
+	if (ring > JOIN_RING_BYTES_MAX) {
+		snprintf(why, n, "\"rx_slots\": %zu slots of %zu bytes make a ring of %llu MiB, "
+			 "more than the %u MiB pfqd gives a user's member (ask for fewer "
+			 "slots)", r->rx_slots, slot, ring >> 20, JOIN_RING_BYTES_MAX >> 20);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* the request, checked: 0, or -errno with why */
 static int take_request(struct pfqd_state *s, json_t *req, const struct join_cred *cr,
 			struct join_req *r, char *why, size_t n)
@@ -296,7 +341,8 @@ static int take_request(struct pfqd_state *s, json_t *req, const struct join_cre
 			     why, n)) < 0 ||
 	    (rc = size_field(req, "weight", PFQ_WEIGHT_MAX, &r->weight, 1, why, n)) < 0 ||
 	    (rc = devices_field(req, &r->l->cfg, why, n)) < 0 ||
-	    (rc = computation_field(req, &r->l->cfg, why, n)) < 0)
+	    (rc = computation_field(req, &r->l->cfg, why, n)) < 0 ||
+	    (rc = user_limits(s, cr, r, why, n)) < 0)
 		return rc;
 	return 0;
 }

@@ -18,12 +18,16 @@
 #include "grouptest.h"
 #include "pfqdtest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +287,103 @@ static void test_revoked(void **s)
 	assert_false(group_exists(30));
 }
 
+/* ---- hostile clients ---- */
+
+/* a connection to pfqd's control socket, -1 */
+static int ctl_connect(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	return fd;
+}
+
+/* (in a child) become uid, group uid, no other group */
+static void drop_to(uid_t uid)
+{
+	if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+		_exit(5);
+}
+
+/* the descriptors process pid holds */
+static int pfqd_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* a user joined through pfqd holds at most 8 members, each ring at most
+ * 128 MiB: one write of join lines took all 64 places of the group and
+ * gigabytes of pfqd's memory */
+static void test_user_limits(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path, .caplen = 2048,
+					       .rx_slots = 200000);
+	char msg[512];
+	int p[2], st, fds0;
+	pid_t pid, c;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	fds0 = pfqd_fds(pid);
+	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), ENOMEM);
+	if (!strstr(msg, "slots of 2176 bytes make a ring of 415 MiB, more than the 128 MiB pfqd gives"))
+		fail_msg("refusal: %s", msg);
+	/* twenty joins in one write, never read */
+	assert_int_equal(pipe(p), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		char req[1024] = "";
+		int fd, x;
+
+		close(p[1]);
+		drop_to(NOBODY);
+		fd = ctl_connect();
+		for (int i = 0; i < 20; i++)
+			strcat(req, "{\"cmd\":\"join\",\"gid\":30}\n");
+		if (fd < 0 || send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+			_exit(10);
+		(void)!read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	wait_members(30, 1 + 8);
+	usleep(200000);
+	assert_int_equal(members_of(30), 1 + 8);
+	o = PFQ_PFQD_OPTS(.control = ctl_path);
+	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), EUSERS);
+	if (!strstr(msg, "uid 65534 holds 8 members of pfqd's groups already"))
+		fail_msg("refusal: %s", msg);
+	/* another user is not held out */
+	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
+	close(p[1]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	wait_members(30, 1);
+	/* nothing left behind */
+	for (int i = 0; i < 50 && pfqd_fds(pid) != fds0; i++)
+		usleep(20000);
+	assert_int_equal(pfqd_fds(pid), fds0);
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_client_killed, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_user_limits, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
