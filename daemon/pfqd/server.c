@@ -69,18 +69,40 @@ int server_pollfds(const struct server *s, struct pollfd *pfd, int max)
 	return n;
 }
 
+/* may the peer of fd (user *uid) take a place? */
+static bool admitted(const struct server *s, int fd, uid_t *uid)
+{
+	struct ucred u;
+	socklen_t len = sizeof(u);
+	int mine = 0;
+
+	*uid = (uid_t)-1;
+	if (!s->per_uid)
+		return s->nclients < SERVER_MAX_CLIENTS;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &len) < 0)
+		return false;
+	*uid = u.uid;
+	if (u.uid == 0 || u.uid == geteuid())
+		return s->nclients < SERVER_MAX_CLIENTS;
+	for (int i = 0; i < s->nclients; i++)
+		mine += s->clients[i].uid == u.uid;
+	return mine < SERVER_MAX_PER_UID && s->nclients < SERVER_MAX_CLIENTS - SERVER_KEPT;
+}
+
 static void accept_one(struct server *s)
 {
 	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	uid_t uid;
 
 	if (fd < 0)
 		return;
-	if (s->nclients == SERVER_MAX_CLIENTS) {
+	if (!admitted(s, fd, &uid)) {
 		close(fd); /* busy: the client sees the connection closed */
 		return;
 	}
 	memset(&s->clients[s->nclients], 0, sizeof(s->clients[0]));
 	s->clients[s->nclients].last = now_ms();
+	s->clients[s->nclients].uid = uid;
 	s->clients[s->nclients++].fd = fd;
 }
 

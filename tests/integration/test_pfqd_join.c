@@ -384,6 +384,73 @@ static void test_user_limits(void **s)
 	pfqd_stop(pid);
 }
 
+/* the control socket is open to every user: one that connects again and
+ * again and says nothing takes 4 places, and holds out neither another
+ * user nor root */
+static void test_control_hogged(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
+	char msg[512];
+	int p[2], q[2], st, n;
+	pid_t pid, c;
+	json_t *j;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		struct pfq_pfqd_opts mine = PFQ_PFQD_OPTS(.control = ctl_path);
+		int x, held = 0, busy;
+
+		close(p[1]);
+		close(q[0]);
+		drop_to(NOBODY);
+		for (int i = 0; i < 64; i++) {
+			int fd = ctl_connect();
+
+			if (fd >= 0)
+				(void)!send(fd, "{", 1, MSG_NOSIGNAL);
+		}
+		usleep(300000);
+		/* the connections pfqd kept open */
+		for (int fd = 3; fd < 256; fd++) {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			int type;
+			socklen_t len = sizeof(type);
+
+			if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+			    type == SOCK_STREAM && poll(&pf, 1, 0) == 0)
+				held++;
+		}
+		/* its own join finds no room, and says why */
+		busy = !pfq_join_pfqd(30, &mine) && strstr(pfq_error(NULL), "(busy: too many "
+								     "clients of its control socket?)");
+		gt_write_all(q[1], &held, sizeof(held));
+		gt_write_all(q[1], &busy, sizeof(busy));
+		(void)!read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	close(q[1]);
+	assert_int_equal(gt_read_all(q[0], &n, sizeof(n)), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(gt_read_all(q[0], &n, sizeof(n)), 0);
+	assert_true(n);
+	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
+	j = ctl("{\"cmd\":\"status\"}");
+	assert_true(ok_of(j));
+	json_decref(j);
+	close(p[1]);
+	close(q[0]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +459,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_killed, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_user_limits, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_control_hogged, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
