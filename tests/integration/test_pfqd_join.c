@@ -18,9 +18,13 @@
 #include "grouptest.h"
 #include "pfqdtest.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -287,9 +291,18 @@ static void test_revoked(void **s)
 	assert_false(group_exists(30));
 }
 
-/* ---- hostile clients ---- */
+/* ---- hostile clients: the raw protocol, no libpfq ---- */
 
-/* a connection to pfqd's control socket, -1 */
+/* the index of device dev in side B */
+static int ifindex_in_b(const char *dev)
+{
+	int h = th_enter(&gt_th, 'b');
+	int i = (int)if_nametoindex(dev);
+
+	th_leave(h);
+	return i;
+}
+
 static int ctl_connect(void)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -299,6 +312,55 @@ static int ctl_connect(void)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return -1;
 	return fd;
+}
+
+/* one answer line and the descriptors with it (fds: room for 8) */
+static int raw_answer(int fd, char *buf, size_t max, int *fds, int *nfds)
+{
+	size_t len = 0;
+
+	*nfds = 0;
+	while (!memchr(buf, '\n', len) && len < max - 1) {
+		char cb[CMSG_SPACE(sizeof(int) * 8)];
+		struct iovec iov = { buf + len, max - 1 - len };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+				    .msg_controllen = sizeof(cb) };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 5000) <= 0)
+			return -1;
+		r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+		if (r <= 0)
+			return -1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+			for (int i = 0; i < n && *nfds < 8; i++)
+				memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int),
+				       sizeof(int));
+		}
+		len += (size_t)r;
+		buf[len] = '\0';
+	}
+	return 0;
+}
+
+/* a join request by hand: its answer, the descriptors with it */
+static int raw_join(const char *req, int *fds, int *nfds, char *ans, size_t n)
+{
+	int fd = ctl_connect(), rc;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	rc = raw_answer(fd, ans, n, fds, nfds);
+	close(fd);
+	return rc;
 }
 
 /* (in a child) become uid, group uid, no other group */
@@ -324,6 +386,23 @@ static int pfqd_fds(pid_t pid)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+/* the handover description from its hex: its length, -1 */
+static int unhex_blob(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n % 2 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return (int)(n / 2);
 }
 
 /* a user joined through pfqd holds at most 8 members, each ring at most
@@ -451,6 +530,118 @@ static void test_control_hogged(void **s)
 	pfqd_stop(pid);
 }
 
+/* what a client may do with the sockets it was handed, by hand: the locked
+ * filters keep what they receive to the member's share (a main socket
+ * bound to another device takes nothing from it); sending and the
+ * promiscuous mode are the documented limit (docs/pfqd.md) */
+static void test_raw_sockets(void **s)
+{
+	int lo = ifindex_in_b("lo"), b0 = ifindex_in_b("b0"), go[2], res[2], st;
+	int got_n = 0;
+	pid_t pid, c;
+
+	(void)s;
+	write_conf(group30);
+	pid = pfqd_start();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(res), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		static struct gt_got got;
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+					  .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = lo };
+		uint8_t frame[GT_FRAME_MAX];
+		size_t len = gt_flow_frame(60000, -1, frame);
+		unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
+		int fds[8], nfds, blen, one = 1, x;
+		char ans[4096];
+		json_t *a;
+		pfq_t *q;
+
+		close(go[1]);
+		close(res[0]);
+		drop_to(NOBODY);
+		if (raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)) < 0 ||
+		    nfds != 3)
+			_exit(10);
+		a = json_loads(ans, JSON_DISABLE_EOF_CHECK, NULL);
+		blen = unhex_blob(json_string_value(json_object_get(a, "handover")), blob,
+				  sizeof(blob));
+		q = blen > 0 ? pfq_import(fds, 2, blob, (size_t)blen) : NULL;
+		if (!q)
+			_exit(11);
+		/* the filters stay */
+		if (setsockopt(fds[0], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0 ||
+		    setsockopt(fds[1], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0)
+			_exit(12);
+		/* the main socket on lo, the fanout socket (refused) too */
+		if (bind(fds[0], (struct sockaddr *)&ll, sizeof(ll)) < 0)
+			_exit(13);
+		if (bind(fds[1], (struct sockaddr *)&ll, sizeof(ll)) == 0)
+			_exit(14);
+		/* the limit: a frame out of b0 */
+		ll.sll_ifindex = b0;
+		ll.sll_halen = 6;
+		printf("  a frame sent by hand on the member's socket: %s\n",
+		       sendto(fds[0], frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)) ==
+				       (ssize_t)len ? "sent (the documented limit)" : "refused");
+		{
+			struct packet_mreq mr = { .mr_ifindex = b0, .mr_type = PACKET_MR_PROMISC };
+
+			printf("  b0 promiscuous by hand: %s\n",
+			       setsockopt(fds[0], SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+					  sizeof(mr)) == 0 ? "done (the documented limit)" :
+							     "refused");
+		}
+		fflush(stdout);
+		gt_write_all(res[1], "R", 1);
+		for (int i = 0; i < 30; i++)
+			pfq_dispatch(q, gt_on_pkt, 50000, &got);
+		/* (its own frame out of b0 is the group's, on an input) */
+		x = 0;
+		for (uint32_t i = 0; i < got.n; i++)
+			x += got.ids[i] < 20;
+		gt_write_all(res[1], &x, sizeof(x));
+		(void)!read(go[0], &x, 1);
+		pfq_close(q);
+		json_decref(a);
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	{
+		char r;
+
+		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+	}
+	/* marked frames on lo: none of them is the member's */
+	{
+		int h = th_enter(&gt_th, 'b'), fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = lo,
+					  .sll_halen = 6 };
+		uint8_t frame[GT_FRAME_MAX];
+
+		th_leave(h);
+		assert_true(fd >= 0);
+		for (uint32_t id = 0; id < 20; id++) {
+			size_t len = gt_flow_frame(id, -1, frame);
+
+			assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll,
+						sizeof(ll)), (ssize_t)len);
+		}
+		close(fd);
+	}
+	assert_int_equal(gt_read_all(res[0], &got_n, sizeof(got_n)), 0);
+	assert_int_equal(got_n, 0);
+	close(go[1]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(res[0]);
+	wait_members(30, 1);
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +651,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_revoked, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_user_limits, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_control_hogged, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_raw_sockets, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
