@@ -32,7 +32,7 @@
  * counts), so a user permitted could otherwise take a group's 64 places
  * and gigabytes with one write of join lines */
 #define JOIN_USER_MAX 8
-#define JOIN_RING_BYTES_MAX (128u << 20) /* a ring (a member has two) */
+#define JOIN_RING_BYTES_MAX (256u << 20) /* a ring (a member has two) */
 /* a slot: a packet of up to 2048 bytes and its header (lib/core/ring.c,
  * rounded up) */
 #define JOIN_SLOT_BYTES 2048u

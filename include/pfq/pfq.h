@@ -522,7 +522,7 @@ struct pfq_pfqd_opts {
  * is not pfqd's, or a device is not its input; EINVAL bad options, or
  * another computation; EUSERS the caller's user holds the most members
  * pfqd gives a user (8); ENOMEM a ring larger than pfqd gives a user's
- * member (128 MiB: rx_slots x (min(caplen, 2048) + 128)); ETIMEDOUT pfqd
+ * member (256 MiB: rx_slots x (min(caplen, 2048) + 128)); ETIMEDOUT pfqd
  * did not answer in 10 s; EPROTO a malformed answer; the errors of joining
  * (ENOSPC the group is full, ...) as pfqd reports them. */
 PFQ_API pfq_t *pfq_join_pfqd(int gid, const struct pfq_pfqd_opts *opts);

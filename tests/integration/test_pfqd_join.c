@@ -406,7 +406,7 @@ static int unhex_blob(const char *s, unsigned char *out, size_t max)
 }
 
 /* a user joined through pfqd holds at most 8 members, each ring at most
- * 128 MiB: one write of join lines took all 64 places of the group and
+ * 256 MiB: one write of join lines took all 64 places of the group and
  * gigabytes of pfqd's memory */
 static void test_user_limits(void **s)
 {
@@ -422,8 +422,13 @@ static void test_user_limits(void **s)
 	pid = pfqd_start();
 	fds0 = pfqd_fds(pid);
 	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), ENOMEM);
-	if (!strstr(msg, "slots of 2176 bytes make a ring of 415 MiB, more than the 128 MiB pfqd gives"))
+	if (!strstr(msg, "slots of 2176 bytes make a ring of 415 MiB, more than the 256 MiB "
+			 "pfqd gives"))
 		fail_msg("refusal: %s", msg);
+	/* pfq-dump -g's sizes (65536 slots, caplen 262144) pass */
+	o.caplen = PFQ_CAPLEN_MAX;
+	o.rx_slots = 65536;
+	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), 0);
 	/* twenty joins in one write, never read */
 	assert_int_equal(pipe(p), 0);
 	c = fork();
