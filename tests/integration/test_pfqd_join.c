@@ -647,6 +647,26 @@ static void test_raw_sockets(void **s)
 	pfqd_stop(pid);
 }
 
+/* a member pfqd ends whose client let go of it leaves in order, never
+ * parked: the processes whose maps pfqd may not read (here pid 1) counted
+ * as holders of every socket, so each member was parked, and after 96
+ * joins (the group's vault) no one could join any more */
+static void test_many_joins(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path, .rx_slots = 64);
+	char msg[512];
+	pid_t pid;
+
+	(void)s;
+	write_conf(group30);
+	pid = pfqd_start();
+	for (int i = 0; i < 100; i++)
+		if (join_as(NOBODY, 30, &o, msg, sizeof(msg)) != 0)
+			fail_msg("join %d: %s", i, msg);
+	wait_members(30, 1);
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +677,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_limits, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_control_hogged, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_raw_sockets, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_many_joins, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
