@@ -647,6 +647,106 @@ static void test_raw_sockets(void **s)
 	pfqd_stop(pid);
 }
 
+
+/* a join by hand whose client keeps the sockets and lets go of the lease
+ * (a goodbye, or a process that passes them on and exits): pfqd used to end
+ * it at once, parking the socket still held for good (a vault record of
+ * the group's 96): 96 of them and no one could join the group any more.
+ * The member now stays as long as its sockets are held, counted as its
+ * user's. n: the joins that worked */
+static int joins_kept(int tries, bool pass_on)
+{
+	int n = 0;
+
+	for (int i = 0; i < tries; i++) {
+		int fds[8], nfds = 0, sp[2], st;
+		char ans[4096] = "", cb[CMSG_SPACE(2 * sizeof(int))];
+		struct iovec iov = { ans, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+				    .msg_controllen = sizeof(cb) };
+		pid_t c;
+
+		if (!pass_on) {
+			if (raw_join("{\"cmd\":\"join\",\"gid\":30,\"rx_slots\":64}", fds, &nfds,
+				     ans, sizeof(ans)) < 0 || nfds != 3)
+				break;
+			(void)!send(fds[2], "bye", 3, MSG_NOSIGNAL);
+			close(fds[2]);
+			n++;
+			continue;
+		}
+		/* a process joins, passes the sockets on to this one, exits */
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+			break;
+		c = fork();
+		if (c == 0) {
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+			if (raw_join("{\"cmd\":\"join\",\"gid\":30,\"rx_slots\":64}", fds, &nfds,
+				     ans, sizeof(ans)) < 0 || nfds != 3)
+				_exit(1);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+			memcpy(CMSG_DATA(cm), fds, 2 * sizeof(int));
+			_exit(sendmsg(sp[0], &m, 0) == 1 ? 0 : 2);
+		}
+		waitpid(c, &st, 0);
+		close(sp[0]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || recvmsg(sp[1], &m, 0) != 1) {
+			close(sp[1]);
+			break;
+		}
+		close(sp[1]);
+		n++;
+	}
+	return n;
+}
+
+static void test_sockets_kept(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
+	char msg[512];
+	int p[2], q[2], st, n[2];
+	pid_t pid, c;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		int x, k[2];
+
+		close(p[1]);
+		close(q[0]);
+		drop_to(NOBODY);
+		k[0] = joins_kept(100, false);
+		k[1] = joins_kept(100, true);
+		gt_write_all(q[1], k, sizeof(k));
+		(void)!read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	close(q[1]);
+	assert_int_equal(gt_read_all(q[0], n, sizeof(n)), 0);
+	/* the user's 8 members, no more */
+	assert_int_equal(n[0] + n[1], 8);
+	assert_int_equal(members_of(30), 1 + 8);
+	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
+	/* the sockets closed, the members go, in order */
+	close(p[1]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	for (int i = 0; i < 150 && members_of(30) != 1; i++)
+		usleep(20000);
+	assert_int_equal(members_of(30), 1);
+	close(q[0]);
+	pfqd_stop(pid);
+}
+
 /* a member pfqd ends whose client let go of it leaves in order, never
  * parked: the processes whose maps pfqd may not read (here pid 1) counted
  * as holders of every socket, so each member was parked, and after 96
@@ -667,6 +767,7 @@ static void test_many_joins(void **s)
 	pfqd_stop(pid);
 }
 
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_control_hogged, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_raw_sockets, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_many_joins, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_kept, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
