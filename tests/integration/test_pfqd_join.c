@@ -768,6 +768,100 @@ static void test_many_joins(void **s)
 }
 
 
+/* a client whose permission a reload took away, holding its sockets: its
+ * member is parked (nothing steered to it). Freeing the fanout socket's
+ * ring took the socket out of the fanout and put it back at the end, where
+ * the last member's share went: the revoked client read it, the member
+ * nothing. pfqd keeps its mapping of a parked socket's ring: the kernel
+ * refuses a new one (EBUSY) */
+static void test_revoked_ring(void **s)
+{
+	struct gt_member m;
+	struct gt_member_cfg b = through_pfqd(30, FRIEND, FRIEND, 0);
+	int go[2], res[2], st;
+	uint32_t n = 0;
+	pid_t pid, c;
+	json_t *j;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(res), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		static struct gt_got got;
+		int fds[8], nfds, x;
+		char ans[4096];
+		struct tpacket_req3 req;
+
+		close(go[1]);
+		close(res[0]);
+		drop_to(NOBODY);
+		if (raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)) < 0 ||
+		    nfds != 3)
+			_exit(10);
+		gt_write_all(res[1], "J", 1);
+		(void)!read(go[0], &x, 1); /* revoked */
+		memset(&req, 0, sizeof(req));
+		if (setsockopt(fds[1], SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == 0 ||
+		    errno != EBUSY)
+			printf("  the fanout socket's ring freed: %s\n", strerror(errno));
+		gt_write_all(res[1], "R", 1);
+		for (int i = 0; i < 40; i++) {
+			struct pollfd pf[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+
+			if (poll(pf, 2, 50) <= 0)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				uint8_t buf[2048];
+				ssize_t r;
+
+				while ((r = recv(fds[k], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+					struct pfq_pkthdr h = { .caplen = (uint32_t)r, .len = (uint32_t)r };
+
+					gt_on_pkt(&got, &h, buf);
+				}
+			}
+		}
+		gt_write_all(res[1], &got.n, sizeof(got.n));
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	{
+		char r;
+
+		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+	}
+	gt_spawn(&m, &b);
+	assert_int_equal(m.join_err, 0);
+	wait_members(30, 3);
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 4243\n");
+	j = ctl("{\"cmd\":\"reload\"}");
+	assert_true(ok_of(j));
+	json_decref(j);
+	wait_members(30, 2);
+	gt_write_all(go[1], "G", 1);
+	{
+		char r;
+
+		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+	}
+	usleep(100000);
+	gt_send_ids(0, 2000, -1);
+	assert_int_equal(gt_read_all(res[0], &n, sizeof(n)), 0);
+	waitpid(c, &st, 0);
+	gt_finish(&m);
+	if (n || m.n != 2000)
+		fail_msg("the revoked client read %u packets, the member %u of 2000", n, m.n);
+	gt_release(&m);
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +874,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_raw_sockets, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_many_joins, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_sockets_kept, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_ring, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
