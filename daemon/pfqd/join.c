@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -17,16 +18,31 @@
 #include <time.h>
 #include <unistd.h>
 
+/* lib/core/holders.c (built into pfqd): might a process other than this
+ * one hold socket fd? */
+bool pfq_socket_held_elsewhere(int fd);
+
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
 #endif
 
 #define JOIN_DEFAULT_CAPLEN 65535
 #define JOIN_DEFAULT_SLOTS 4096
-/* a client whose lease closed without a goodbye (it crashed) is ended when
- * its process is gone, or after this long */
-#define JOIN_EXIT_WAIT_MS 1000
+/* a client whose lease closed (a goodbye, or its death) is ended once no
+ * other process holds its sockets; while one does, it is looked for again
+ * this often */
+#define JOIN_RECHECK_MS 1000
 #define JOIN_TICK_MS 200 /* pfq_maintain's period */
+/* what one user other than root may hold at once: the members and their
+ * rings are pfqd's (its descriptors, kernel memory no limit of the user's
+ * counts), so a user permitted could otherwise take a group's 64 places
+ * and gigabytes with one write of join lines */
+#define JOIN_USER_MAX 8
+#define JOIN_RING_BYTES_MAX (256u << 20) /* a ring (a member has two) */
+/* a slot: a packet of up to 2048 bytes and its header (lib/core/ring.c,
+ * rounded up) */
+#define JOIN_SLOT_BYTES 2048u
+#define JOIN_SLOT_HEADER 128u
 
 static long long now_ms(void)
 {
@@ -257,6 +273,41 @@ static int computation_field(json_t *req, const struct pfqd_group *g, char *why,
 	return -EINVAL;
 }
 
+/* the members uid holds, in every group */
+static int joins_of(const struct pfqd_state *s, uid_t uid)
+{
+	int n = 0;
+
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++)
+		for (int i = 0; s->live[gid] && i < s->live[gid]->njoins; i++)
+			n += s->live[gid]->joins[i].cred.uid == uid;
+	return n;
+}
+
+/* a user's share of pfqd: its number of members, the size of a ring */
+static int user_limits(const struct pfqd_state *s, const struct join_cred *cr,
+		       const struct join_req *r, char *why, size_t n)
+{
+	size_t slot = (r->caplen < JOIN_SLOT_BYTES ? r->caplen : JOIN_SLOT_BYTES) +
+		      JOIN_SLOT_HEADER;
+	unsigned long long ring = (unsigned long long)r->rx_slots * slot;
+
+	if (cr->uid == 0)
+		return 0;
+	if (joins_of(s, cr->uid) >= JOIN_USER_MAX) {
+		snprintf(why, n, "uid %u holds %d members of pfqd's groups already, the most a "
+			 "user may (close one first)", (unsigned)cr->uid, JOIN_USER_MAX);
+		return -EUSERS;
+	}
+	if (ring > JOIN_RING_BYTES_MAX) {
+		snprintf(why, n, "\"rx_slots\": %zu slots of %zu bytes make a ring of %llu MiB, "
+			 "more than the %u MiB pfqd gives a user's member (ask for fewer "
+			 "slots)", r->rx_slots, slot, ring >> 20, JOIN_RING_BYTES_MAX >> 20);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* the request, checked: 0, or -errno with why */
 static int take_request(struct pfqd_state *s, json_t *req, const struct join_cred *cr,
 			struct join_req *r, char *why, size_t n)
@@ -286,7 +337,8 @@ static int take_request(struct pfqd_state *s, json_t *req, const struct join_cre
 			     why, n)) < 0 ||
 	    (rc = size_field(req, "weight", PFQ_WEIGHT_MAX, &r->weight, 1, why, n)) < 0 ||
 	    (rc = devices_field(req, &r->l->cfg, why, n)) < 0 ||
-	    (rc = computation_field(req, &r->l->cfg, why, n)) < 0)
+	    (rc = computation_field(req, &r->l->cfg, why, n)) < 0 ||
+	    (rc = user_limits(s, cr, r, why, n)) < 0)
 		return rc;
 	return 0;
 }
@@ -418,13 +470,21 @@ static int keep(struct pfqd_live *l, const struct pfqd_join *j)
 	return 0;
 }
 
+static void close_socks(struct pfqd_join *j)
+{
+	for (int i = 0; i < 2; i++)
+		if (j->sock[i] >= 0)
+			close(j->sock[i]);
+	j->sock[0] = j->sock[1] = -1;
+}
+
 /* make the member, hand it over, keep it: 0, or -errno with why */
 static int hand_over(struct client *c, const struct join_req *r, const struct join_cred *cr,
 		     char *why, size_t n)
 {
 	unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
 	char blobhex[2 * PFQ_HANDOVER_BLOB_MAX + 1], mask[32];
-	struct pfqd_join j = { .pidfd = -1, .cred = *cr };
+	struct pfqd_join j = { .pidfd = -1, .sock = { -1, -1 }, .cred = *cr };
 	int fds[PFQ_HANDOVER_FDS + 1], lease[2], blen = 0, err;
 	json_t *ans;
 
@@ -439,13 +499,18 @@ static int hand_over(struct client *c, const struct join_req *r, const struct jo
 		close(lease[1]);
 		return -err;
 	}
+	/* pfqd's own descriptors of the sockets, to look for their holders
+	 * (the library's may change); closed before the member leaves */
+	j.sock[0] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
+	j.sock[1] = fcntl(fds[1], F_DUPFD_CLOEXEC, 0);
 	fds[PFQ_HANDOVER_FDS] = lease[1];
 	hex(blob, blen, blobhex);
 	snprintf(mask, sizeof(mask), "0x%llx", r->class_mask);
 	ans = json_pack("{s:b,s:i,s:i,s:s,s:I,s:I,s:s}", "ok", 1, "gid", r->l->cfg.gid, "id",
 			pfq_id(j.q), "class_mask", mask, "caplen", (json_int_t)r->caplen,
 			"rx_slots", (json_int_t)r->rx_slots, "handover", blobhex);
-	err = ans ? send_member(c, ans, fds, PFQ_HANDOVER_FDS + 1) : -1;
+	err = ans && j.sock[0] >= 0 && j.sock[1] >= 0 ? send_member(c, ans, fds,
+								      PFQ_HANDOVER_FDS + 1) : -1;
 	json_decref(ans);
 	close(lease[1]);
 	j.lease = lease[0];
@@ -453,6 +518,7 @@ static int hand_over(struct client *c, const struct join_req *r, const struct jo
 	if (err < 0 || keep(r->l, &j) < 0) {
 		log_err("group %d: join of pid %d: cannot hand the member over: %s", r->l->cfg.gid,
 			(int)cr->pid, strerror(errno));
+		close_socks(&j);
 		pfq_close(j.q);
 		close(j.lease);
 		if (j.pidfd >= 0)
@@ -508,6 +574,7 @@ static void end(struct pfqd_live *l, int i, const char *why)
 	/* the lease first: a client that waits wakes up (and lets go of its
 	 * sockets) while the member leaves */
 	close(j->lease);
+	close_socks(j); /* (the member leaves in order only with the last ones) */
 	pfq_close(j->q);
 	if (j->pidfd >= 0)
 		close(j->pidfd);
@@ -544,7 +611,9 @@ int joins_pollfds(const struct pfqd_state *s, struct pollfd *pfd, int max)
 		for (int i = 0; l && i < l->njoins && n < max; i++) {
 			const struct pfqd_join *j = &l->joins[i];
 
-			pfd[n++] = (struct pollfd){ .fd = j->closed_ms ? j->pidfd : j->lease,
+			/* (a pidfd stays readable once its process is gone) */
+			pfd[n++] = (struct pollfd){ .fd = !j->closed_ms ? j->lease :
+							  j->exited ? -1 : j->pidfd,
 						    .events = POLLIN };
 		}
 	}
@@ -558,7 +627,36 @@ static bool exited(const struct pfqd_join *j)
 	return j->pidfd < 0 || (poll(&p, 1, 0) > 0 && p.revents);
 }
 
-/* the lease has something to say: a goodbye (end now), or its close */
+/*
+ * The lease closed: end the member once no other process holds its
+ * sockets. pfq_close would otherwise find them held and park the member:
+ * a parked socket keeps its fanout position and its vault record (96 a
+ * group) until the group ends, so a client that said goodbye (or passed
+ * the sockets to another process and exited) and kept them, join after
+ * join, filled the vault and no one could join the group any more. A
+ * client keeping its sockets keeps its member, counted as its user's, as
+ * with its lease. A dying client's descriptors close one by one: its exit
+ * (the pidfd) or the next look ends it. true: ended.
+ */
+static bool end_when_free(struct pfqd_live *l, int i, const char *why)
+{
+	struct pfqd_join *j = &l->joins[i];
+
+	if (!j->exited)
+		j->exited = exited(j);
+	if (pfq_socket_held_elsewhere(j->sock[0]) || pfq_socket_held_elsewhere(j->sock[1])) {
+		if (!j->check_ms)
+			log_info("group %d: member %d of pid %d: the lease closed, its sockets are "
+				 "still held: it stays until they are closed", l->cfg.gid,
+				 pfq_id(j->q), (int)j->cred.pid);
+		j->check_ms = now_ms() + JOIN_RECHECK_MS;
+		return false;
+	}
+	end(l, i, why);
+	return true;
+}
+
+/* the lease has something to say: a goodbye, or its close */
 static void lease_event(struct pfqd_live *l, int i)
 {
 	struct pfqd_join *j = &l->joins[i];
@@ -567,17 +665,8 @@ static void lease_event(struct pfqd_live *l, int i)
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (r > 0) {
-		end(l, i, "the client closed it");
-		return;
-	}
-	/* closed without a goodbye: the client died. Its sockets go with its
-	 * process; ending the member before that would find them still held
-	 * and park it instead of giving its share to the others */
-	if (exited(j))
-		end(l, i, "the client exited");
-	else
-		j->closed_ms = now_ms();
+	j->closed_ms = now_ms();
+	end_when_free(l, i, r > 0 ? "the client closed it" : "the client exited");
 }
 
 void joins_handle(struct pfqd_state *s, const struct pollfd *pfd, int n)
@@ -593,8 +682,8 @@ void joins_handle(struct pfqd_state *s, const struct pollfd *pfd, int n)
 
 				if (!j->closed_ms && j->lease == pfd[k].fd)
 					lease_event(l, i);
-				else if (j->closed_ms && j->pidfd == pfd[k].fd)
-					end(l, i, "the client exited");
+				else if (j->closed_ms && !j->exited && j->pidfd == pfd[k].fd)
+					end_when_free(l, i, "the client exited");
 				else
 					continue;
 				gid = PFQ_MAX_GROUPS; /* found */
@@ -615,9 +704,11 @@ int joins_tick(struct pfqd_state *s)
 		for (int i = 0; l && i < l->njoins; i++) {
 			struct pfqd_join *j = &l->joins[i];
 
-			if (j->closed_ms && (exited(j) || now - j->closed_ms > JOIN_EXIT_WAIT_MS)) {
-				end(l, i--, "the client exited");
-				continue;
+			if (j->closed_ms && now >= j->check_ms) {
+				if (end_when_free(l, i, "its sockets were closed")) {
+					i--;
+					continue;
+				}
 			}
 			pfq_maintain(j->q);
 			any = 1;

@@ -39,7 +39,10 @@ struct pfqd_join {
 	int lease;           /* pfqd's end of the lease */
 	int pidfd;           /* the client's process; -1: unknown */
 	struct join_cred cred;
-	long long closed_ms; /* the lease closed without a goodbye at (0: open) */
+	int sock[2];         /* the member's sockets (pfqd's descriptors of them) */
+	long long closed_ms; /* the lease closed at (0: open) */
+	long long check_ms;  /* closed, its sockets still held: look again then */
+	bool exited;         /* closed, and the client's process is gone */
 };
 
 /* The credentials of the peer of a unix socket. 0, or -errno. */

@@ -219,7 +219,7 @@ static int run(struct daemon *d)
 	d->metrics.framing = metrics_framing;
 	d->metrics.request = metrics_request;
 	d->control.idle_ms = 60000; /* a client that says nothing for a minute goes */
-	d->control.max_per_uid = 8;
+	d->control.per_uid = true;  /* mode 0666: every user may connect */
 	d->metrics.idle_ms = 10000;
 	d->ctx = (struct pfqd_ctx){ .state = &d->state, .config_path = d->path,
 				    .reload = do_reload };

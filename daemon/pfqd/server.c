@@ -69,36 +69,35 @@ int server_pollfds(const struct server *s, struct pollfd *pfd, int max)
 	return n;
 }
 
-static long peer_uid(int fd)
+/* may the peer of fd (user *uid) take a place? */
+static bool admitted(const struct server *s, int fd, uid_t *uid)
 {
 	struct ucred u;
 	socklen_t len = sizeof(u);
+	int mine = 0;
 
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &len) == 0 ? (long)u.uid : -1;
-}
-
-static int clients_of(const struct server *s, long uid)
-{
-	int n = 0;
-
+	*uid = (uid_t)-1;
+	if (!s->per_uid)
+		return s->nclients < SERVER_MAX_CLIENTS;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &len) < 0)
+		return false;
+	*uid = u.uid;
+	if (u.uid == 0 || u.uid == geteuid())
+		return s->nclients < SERVER_MAX_CLIENTS;
 	for (int i = 0; i < s->nclients; i++)
-		n += s->clients[i].uid == uid;
-	return n;
+		mine += s->clients[i].uid == u.uid;
+	return mine < SERVER_MAX_PER_UID && s->nclients < SERVER_MAX_CLIENTS - SERVER_KEPT;
 }
 
 static void accept_one(struct server *s)
 {
 	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	long uid;
+	uid_t uid;
 
 	if (fd < 0)
 		return;
-	uid = peer_uid(fd);
-	/* busy, or this user has its share: the client sees the connection
-	 * closed */
-	if (s->nclients == SERVER_MAX_CLIENTS ||
-	    (s->max_per_uid && uid > 0 && clients_of(s, uid) >= s->max_per_uid)) {
-		close(fd);
+	if (!admitted(s, fd, &uid)) {
+		close(fd); /* busy: the client sees the connection closed */
 		return;
 	}
 	memset(&s->clients[s->nclients], 0, sizeof(s->clients[0]));

@@ -12,10 +12,15 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define SERVER_MAX_CLIENTS 32
 #define SERVER_MAX_IN 8192        /* a request, at most */
 #define SERVER_MAX_OUT (4u << 20) /* answers waiting, at most */
+/* with per_uid set: the clients of one user other than root and the
+ * server's own, and the places kept for those two */
+#define SERVER_MAX_PER_UID 4
+#define SERVER_KEPT 4
 
 struct client {
 	int fd;
@@ -25,7 +30,7 @@ struct client {
 	size_t nout, off;
 	bool close_after; /* once the output is written */
 	long long last;   /* ms (CLOCK_MONOTONIC) of its last activity */
-	long uid;         /* a unix socket's peer user; -1: unknown */
+	uid_t uid;        /* its user (per_uid servers) */
 };
 
 struct server {
@@ -39,9 +44,10 @@ struct server {
 	void (*request)(struct server *s, struct client *c, char *req, size_t len, bool too_long);
 	void *user;
 	int idle_ms; /* a client quiet for longer is let go (0: never) */
-	/* clients one user other than root may have at once (0: no limit):
-	 * one user cannot take every place of a socket open to all */
-	int max_per_uid;
+	/* a unix socket open to every user: one user takes at most
+	 * SERVER_MAX_PER_UID places, and SERVER_KEPT are kept for root and
+	 * the server's user, so that no user can hold the others out */
+	bool per_uid;
 };
 
 void server_init(struct server *s, int fd);

@@ -524,9 +524,11 @@ struct pfq_pfqd_opts {
  * socket; EACCES not permitted by pfqd (the caller's user and groups are
  * not in the group's lists), or the control socket's mode; ENODEV the group
  * is not pfqd's, or a device is not its input; EINVAL bad options, or
- * another computation; ETIMEDOUT pfqd did not answer in 10 s; EPROTO a
- * malformed answer; the errors of joining (ENOSPC the group is full, ...)
- * as pfqd reports them. */
+ * another computation; EUSERS the caller's user holds the most members
+ * pfqd gives a user (8); ENOMEM a ring larger than pfqd gives a user's
+ * member (256 MiB: rx_slots x (min(caplen, 2048) + 128)); ETIMEDOUT pfqd
+ * did not answer in 10 s; EPROTO a malformed answer; the errors of joining
+ * (ENOSPC the group is full, ...) as pfqd reports them. */
 PFQ_API pfq_t *pfq_join_pfqd(int gid, const struct pfq_pfqd_opts *opts);
 
 /* A line of a group's log (log_msg, log_buff, log_packet, trace). */

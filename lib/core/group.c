@@ -437,10 +437,16 @@ static void member_out(pfq_t *q, struct gsession *s)
 		memset(&g->m[row], 0, sizeof(g->m[row]));
 		gk_push_table(s->k, g, err, sizeof(err));
 		if (q->in_fanout && m.pos > 0) {
-			/* unmapped first: a mapping holds the socket open */
-			int fd = pfq_member_fsock_detach(q);
+			bool park = q->exported && pfq_socket_held_elsewhere(q->gfd);
+			/* unmapped first: a mapping holds the socket open. A
+			 * parked one keeps our mapping of its ring (the vault
+			 * holds it open anyway): the kernel then refuses its
+			 * holder a new ring (EBUSY), which would take the socket
+			 * out of the fanout and put it back at the end, where
+			 * another member's share goes */
+			int fd = pfq_member_fsock_detach(q, park);
 
-			if (q->exported && pfq_socket_held_elsewhere(fd))
+			if (park)
 				close(fd); /* parked: see below */
 			else
 				gk_close_pos(s->k, g, m.pos, m.fsock, fd, err, sizeof(err));

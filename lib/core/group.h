@@ -135,8 +135,9 @@ int pfq_group_refresh_row(pfq_t *q);
 /* member.c: a member's sockets */
 int pfq_member_fsock_open(pfq_t *q);       /* its fanout socket (join, privileged) */
 int pfq_member_fsock_ring(pfq_t *q);       /* its ring, before its first enable */
-/* unmap its ring (a mapping holds the socket open) and hand over the fd */
-int pfq_member_fsock_detach(pfq_t *q);
+/* unmap its ring (a mapping holds the socket open; keep_map: the mapping
+ * stays, for good, a parked socket's) and hand over the fd */
+int pfq_member_fsock_detach(pfq_t *q, bool keep_map);
 void pfq_member_fsock_close(pfq_t *q);
 int pfq_member_copies(pfq_t *q, bool on);  /* hook its main socket for copies */
 

@@ -4,7 +4,8 @@
  * fanout socket is closed in order (group.c): the kernel takes a socket out
  * of a fanout only with its last reference, so one an importer still holds
  * must not be counted as gone. /proc tells descriptors and mappings of the
- * processes we may read; a process we may not read counts as a holder.
+ * processes we may read; a process whose descriptors we may not read
+ * counts as a holder (its maps: see maps_name).
  * Descriptors in flight in a unix socket are seen nowhere: a client hiding
  * them so escapes the check (design.md, Handover).
  */
@@ -50,8 +51,14 @@ static bool fds_name(const char *pid, const char *want, bool *unreadable)
 	return found;
 }
 
-/* does a mapping of process pid name the socket (its ring)? */
-static bool maps_name(const char *pid, const char *want, bool *unreadable)
+/* does a mapping of process pid name the socket (its ring)? Maps we may
+ * not read do not count: a process whose descriptors we read may still
+ * refuse its maps (a pid 1 with capabilities we lack does, even to root),
+ * and counting it made every socket look held, so that every exported
+ * member was parked when it ended, and a group's vault (96 records) was
+ * full after as many joins through pfqd. To hold a mapping without a
+ * descriptor, a client would have to make such a process map its socket. */
+static bool maps_name(const char *pid, const char *want)
 {
 	char path[64], line[512];
 	bool found = false;
@@ -59,10 +66,8 @@ static bool maps_name(const char *pid, const char *want, bool *unreadable)
 
 	snprintf(path, sizeof(path), "/proc/%.16s/maps", pid);
 	f = fopen(path, "re");
-	if (!f) {
-		*unreadable |= errno == EACCES || errno == EPERM;
+	if (!f)
 		return false;
-	}
 	while (!found && fgets(line, sizeof(line), f))
 		found = strstr(line, want) != NULL;
 	fclose(f);
@@ -87,8 +92,7 @@ bool pfq_socket_held_elsewhere(int fd)
 	while (!held && (e = readdir(d))) {
 		if (!isdigit((unsigned char)e->d_name[0]) || strcmp(e->d_name, self) == 0)
 			continue;
-		held = fds_name(e->d_name, want, &unreadable) ||
-		       maps_name(e->d_name, want, &unreadable);
+		held = fds_name(e->d_name, want, &unreadable) || maps_name(e->d_name, want);
 	}
 	closedir(d);
 	return held || unreadable;

@@ -66,13 +66,13 @@ int pfq_member_fsock_ring(pfq_t *q)
 /* The ring is unmapped without being freed: freeing a ring takes the
  * socket out of the fanout and puts it back at the end, which would move
  * it; the kernel frees it with the socket. */
-int pfq_member_fsock_detach(pfq_t *q)
+int pfq_member_fsock_detach(pfq_t *q, bool keep_map)
 {
 	int fd = q->gfd;
 
 	if (q->held_ring == &q->gring)
 		pfq_ring_release_held(q);
-	if (q->gring.map)
+	if (q->gring.map && !keep_map)
 		munmap(q->gring.map, q->gring.map_len);
 	memset(&q->gring, 0, sizeof(q->gring));
 	q->gring.fd = -1;
@@ -85,7 +85,7 @@ int pfq_member_fsock_detach(pfq_t *q)
 
 void pfq_member_fsock_close(pfq_t *q)
 {
-	int fd = pfq_member_fsock_detach(q);
+	int fd = pfq_member_fsock_detach(q, false);
 
 	if (fd >= 0)
 		close(fd);

@@ -18,8 +18,13 @@
 #include "grouptest.h"
 #include "pfqdtest.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,28 +117,6 @@ static int join_as(uid_t uid, int gid, const struct pfq_pfqd_opts *o, char *msg,
 	sp = strchr(buf, ' ');
 	snprintf(msg, n, "%s", sp ? sp + 1 : "");
 	return atoi(buf);
-}
-
-/* how many of 12 connections to the control socket pfqd keeps */
-static void connections(const void *arg, char *out, size_t n)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fds[12], kept = 0;
-
-	(void)arg;
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
-	for (int i = 0; i < 12; i++) {
-		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&a, sizeof(a)) < 0)
-			_exit(6);
-	}
-	usleep(200000);
-	for (int i = 0; i < 12; i++) {
-		struct pollfd p = { .fd = fds[i], .events = POLLIN };
-
-		kept += poll(&p, 1, 0) == 0; /* closed: readable (end of file) */
-	}
-	snprintf(out, n, "%d", kept);
 }
 
 /* pfqd's error to a reload ("" when it is done) */
@@ -242,17 +225,6 @@ static void test_refused(void **s)
 	o = PFQ_PFQD_OPTS(.control = missing);
 	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), ENOENT);
 	assert_non_null(strstr(msg, "no pfqd listens on"));
-	/* one user cannot take every place on the control socket */
-	{
-		char kept[16];
-		json_t *j;
-
-		as_user(STRANGER, connections, NULL, kept, sizeof(kept));
-		assert_string_equal(kept, "8");
-		j = ctl("{\"cmd\":\"status\"}");
-		assert_true(ok_of(j));
-		json_decref(j);
-	}
 	/* every refused or finished join left nothing */
 	wait_members(30, 1);
 	pfqd_stop(pid);
@@ -323,6 +295,577 @@ static void test_revoked(void **s)
 	assert_false(group_exists(30));
 }
 
+/* ---- hostile clients: the raw protocol, no libpfq ---- */
+
+/* the index of device dev in side B */
+static int ifindex_in_b(const char *dev)
+{
+	int h = th_enter(&gt_th, 'b');
+	int i = (int)if_nametoindex(dev);
+
+	th_leave(h);
+	return i;
+}
+
+static int ctl_connect(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	return fd;
+}
+
+/* one answer line and the descriptors with it (fds: room for 8) */
+static int raw_answer(int fd, char *buf, size_t max, int *fds, int *nfds)
+{
+	size_t len = 0;
+
+	*nfds = 0;
+	while (!memchr(buf, '\n', len) && len < max - 1) {
+		char cb[CMSG_SPACE(sizeof(int) * 8)];
+		struct iovec iov = { buf + len, max - 1 - len };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+				    .msg_controllen = sizeof(cb) };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 5000) <= 0)
+			return -1;
+		r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+		if (r <= 0)
+			return -1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+			for (int i = 0; i < n && *nfds < 8; i++)
+				memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int),
+				       sizeof(int));
+		}
+		len += (size_t)r;
+		buf[len] = '\0';
+	}
+	return 0;
+}
+
+/* a join request by hand: its answer, the descriptors with it */
+static int raw_join(const char *req, int *fds, int *nfds, char *ans, size_t n)
+{
+	int fd = ctl_connect(), rc;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	rc = raw_answer(fd, ans, n, fds, nfds);
+	close(fd);
+	return rc;
+}
+
+/* (in a child) become uid, group uid, no other group */
+static void drop_to(uid_t uid)
+{
+	if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+		_exit(5);
+}
+
+/* the descriptors process pid holds */
+static int pfqd_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* the handover description from its hex: its length, -1 */
+static int unhex_blob(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n % 2 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return (int)(n / 2);
+}
+
+/* a user joined through pfqd holds at most 8 members, each ring at most
+ * 256 MiB: one write of join lines took all 64 places of the group and
+ * gigabytes of pfqd's memory */
+static void test_user_limits(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path, .caplen = 2048,
+					       .rx_slots = 200000);
+	char msg[512];
+	int p[2], st, fds0;
+	pid_t pid, c;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	fds0 = pfqd_fds(pid);
+	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), ENOMEM);
+	if (!strstr(msg, "slots of 2176 bytes make a ring of 415 MiB, more than the 256 MiB "
+			 "pfqd gives"))
+		fail_msg("refusal: %s", msg);
+	/* pfq-dump -g's sizes (65536 slots, caplen 262144) pass */
+	o.caplen = PFQ_CAPLEN_MAX;
+	o.rx_slots = 65536;
+	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), 0);
+	/* twenty joins in one write, never read */
+	assert_int_equal(pipe(p), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		char req[1024] = "";
+		int fd, x;
+
+		close(p[1]);
+		drop_to(NOBODY);
+		fd = ctl_connect();
+		for (int i = 0; i < 20; i++)
+			strcat(req, "{\"cmd\":\"join\",\"gid\":30}\n");
+		if (fd < 0 || send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+			_exit(10);
+		(void)!read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	wait_members(30, 1 + 8);
+	usleep(200000);
+	assert_int_equal(members_of(30), 1 + 8);
+	o = PFQ_PFQD_OPTS(.control = ctl_path);
+	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), EUSERS);
+	if (!strstr(msg, "uid 65534 holds 8 members of pfqd's groups already"))
+		fail_msg("refusal: %s", msg);
+	/* another user is not held out */
+	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
+	close(p[1]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	wait_members(30, 1);
+	/* nothing left behind */
+	for (int i = 0; i < 50 && pfqd_fds(pid) != fds0; i++)
+		usleep(20000);
+	assert_int_equal(pfqd_fds(pid), fds0);
+	pfqd_stop(pid);
+}
+
+/* the control socket is open to every user: one that connects again and
+ * again and says nothing takes 4 places, and holds out neither another
+ * user nor root */
+static void test_control_hogged(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
+	char msg[512];
+	int p[2], q[2], st, n;
+	pid_t pid, c;
+	json_t *j;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		struct pfq_pfqd_opts mine = PFQ_PFQD_OPTS(.control = ctl_path);
+		int x, held = 0, busy;
+
+		close(p[1]);
+		close(q[0]);
+		drop_to(NOBODY);
+		for (int i = 0; i < 64; i++) {
+			int fd = ctl_connect();
+
+			if (fd >= 0)
+				(void)!send(fd, "{", 1, MSG_NOSIGNAL);
+		}
+		usleep(300000);
+		/* the connections pfqd kept open */
+		for (int fd = 3; fd < 256; fd++) {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			int type;
+			socklen_t len = sizeof(type);
+
+			if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+			    type == SOCK_STREAM && poll(&pf, 1, 0) == 0)
+				held++;
+		}
+		/* its own join finds no room, and says why */
+		busy = !pfq_join_pfqd(30, &mine) && strstr(pfq_error(NULL), "(busy: too many "
+								     "clients of its control socket?)");
+		gt_write_all(q[1], &held, sizeof(held));
+		gt_write_all(q[1], &busy, sizeof(busy));
+		(void)!read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	close(q[1]);
+	assert_int_equal(gt_read_all(q[0], &n, sizeof(n)), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(gt_read_all(q[0], &n, sizeof(n)), 0);
+	assert_true(n);
+	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
+	j = ctl("{\"cmd\":\"status\"}");
+	assert_true(ok_of(j));
+	json_decref(j);
+	close(p[1]);
+	close(q[0]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	pfqd_stop(pid);
+}
+
+/* what a client may do with the sockets it was handed, by hand: the locked
+ * filters keep what they receive to the member's share (a main socket
+ * bound to another device takes nothing from it); sending and the
+ * promiscuous mode are the documented limit (docs/pfqd.md) */
+static void test_raw_sockets(void **s)
+{
+	int lo = ifindex_in_b("lo"), b0 = ifindex_in_b("b0"), go[2], res[2], st;
+	int got_n = 0;
+	pid_t pid, c;
+
+	(void)s;
+	write_conf(group30);
+	pid = pfqd_start();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(res), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		static struct gt_got got;
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+					  .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = lo };
+		uint8_t frame[GT_FRAME_MAX];
+		size_t len = gt_flow_frame(60000, -1, frame);
+		unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
+		int fds[8], nfds, blen, one = 1, x;
+		char ans[4096];
+		json_t *a;
+		pfq_t *q;
+
+		close(go[1]);
+		close(res[0]);
+		drop_to(NOBODY);
+		if (raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)) < 0 ||
+		    nfds != 3)
+			_exit(10);
+		a = json_loads(ans, JSON_DISABLE_EOF_CHECK, NULL);
+		blen = unhex_blob(json_string_value(json_object_get(a, "handover")), blob,
+				  sizeof(blob));
+		q = blen > 0 ? pfq_import(fds, 2, blob, (size_t)blen) : NULL;
+		if (!q)
+			_exit(11);
+		/* the filters stay */
+		if (setsockopt(fds[0], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0 ||
+		    setsockopt(fds[1], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0)
+			_exit(12);
+		/* the main socket on lo, the fanout socket (refused) too */
+		if (bind(fds[0], (struct sockaddr *)&ll, sizeof(ll)) < 0)
+			_exit(13);
+		if (bind(fds[1], (struct sockaddr *)&ll, sizeof(ll)) == 0)
+			_exit(14);
+		/* the limit: a frame out of b0 */
+		ll.sll_ifindex = b0;
+		ll.sll_halen = 6;
+		printf("  a frame sent by hand on the member's socket: %s\n",
+		       sendto(fds[0], frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)) ==
+				       (ssize_t)len ? "sent (the documented limit)" : "refused");
+		{
+			struct packet_mreq mr = { .mr_ifindex = b0, .mr_type = PACKET_MR_PROMISC };
+
+			printf("  b0 promiscuous by hand: %s\n",
+			       setsockopt(fds[0], SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+					  sizeof(mr)) == 0 ? "done (the documented limit)" :
+							     "refused");
+		}
+		fflush(stdout);
+		gt_write_all(res[1], "R", 1);
+		for (int i = 0; i < 30; i++)
+			pfq_dispatch(q, gt_on_pkt, 50000, &got);
+		/* (its own frame out of b0 is the group's, on an input) */
+		x = 0;
+		for (uint32_t i = 0; i < got.n; i++)
+			x += got.ids[i] < 20;
+		gt_write_all(res[1], &x, sizeof(x));
+		(void)!read(go[0], &x, 1);
+		pfq_close(q);
+		json_decref(a);
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	{
+		char r;
+
+		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+	}
+	/* marked frames on lo: none of them is the member's */
+	{
+		int h = th_enter(&gt_th, 'b'), fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = lo,
+					  .sll_halen = 6 };
+		uint8_t frame[GT_FRAME_MAX];
+
+		th_leave(h);
+		assert_true(fd >= 0);
+		for (uint32_t id = 0; id < 20; id++) {
+			size_t len = gt_flow_frame(id, -1, frame);
+
+			assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll,
+						sizeof(ll)), (ssize_t)len);
+		}
+		close(fd);
+	}
+	assert_int_equal(gt_read_all(res[0], &got_n, sizeof(got_n)), 0);
+	assert_int_equal(got_n, 0);
+	close(go[1]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(res[0]);
+	wait_members(30, 1);
+	pfqd_stop(pid);
+}
+
+
+/* a join by hand whose client keeps the sockets and lets go of the lease
+ * (a goodbye, or a process that passes them on and exits): pfqd used to end
+ * it at once, parking the socket still held for good (a vault record of
+ * the group's 96): 96 of them and no one could join the group any more.
+ * The member now stays as long as its sockets are held, counted as its
+ * user's. n: the joins that worked */
+static int joins_kept(int tries, bool pass_on)
+{
+	int n = 0;
+
+	for (int i = 0; i < tries; i++) {
+		int fds[8], nfds = 0, sp[2], st;
+		char ans[4096] = "", cb[CMSG_SPACE(2 * sizeof(int))];
+		struct iovec iov = { ans, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+				    .msg_controllen = sizeof(cb) };
+		pid_t c;
+
+		if (!pass_on) {
+			if (raw_join("{\"cmd\":\"join\",\"gid\":30,\"rx_slots\":64}", fds, &nfds,
+				     ans, sizeof(ans)) < 0 || nfds != 3)
+				break;
+			(void)!send(fds[2], "bye", 3, MSG_NOSIGNAL);
+			close(fds[2]);
+			n++;
+			continue;
+		}
+		/* a process joins, passes the sockets on to this one, exits */
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+			break;
+		c = fork();
+		if (c == 0) {
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+			if (raw_join("{\"cmd\":\"join\",\"gid\":30,\"rx_slots\":64}", fds, &nfds,
+				     ans, sizeof(ans)) < 0 || nfds != 3)
+				_exit(1);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+			memcpy(CMSG_DATA(cm), fds, 2 * sizeof(int));
+			_exit(sendmsg(sp[0], &m, 0) == 1 ? 0 : 2);
+		}
+		waitpid(c, &st, 0);
+		close(sp[0]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || recvmsg(sp[1], &m, 0) != 1) {
+			close(sp[1]);
+			break;
+		}
+		close(sp[1]);
+		n++;
+	}
+	return n;
+}
+
+static void test_sockets_kept(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
+	char msg[512];
+	int p[2], q[2], st, n[2];
+	pid_t pid, c;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		int x, k[2];
+
+		close(p[1]);
+		close(q[0]);
+		drop_to(NOBODY);
+		k[0] = joins_kept(100, false);
+		k[1] = joins_kept(100, true);
+		gt_write_all(q[1], k, sizeof(k));
+		(void)!read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	close(q[1]);
+	assert_int_equal(gt_read_all(q[0], n, sizeof(n)), 0);
+	/* the user's 8 members, no more */
+	assert_int_equal(n[0] + n[1], 8);
+	assert_int_equal(members_of(30), 1 + 8);
+	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
+	/* the sockets closed, the members go, in order */
+	close(p[1]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	for (int i = 0; i < 150 && members_of(30) != 1; i++)
+		usleep(20000);
+	assert_int_equal(members_of(30), 1);
+	close(q[0]);
+	pfqd_stop(pid);
+}
+
+/* a member pfqd ends whose client let go of it leaves in order, never
+ * parked: the processes whose maps pfqd may not read (here pid 1) counted
+ * as holders of every socket, so each member was parked, and after 96
+ * joins (the group's vault) no one could join any more */
+static void test_many_joins(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path, .rx_slots = 64);
+	char msg[512];
+	pid_t pid;
+
+	(void)s;
+	write_conf(group30);
+	pid = pfqd_start();
+	for (int i = 0; i < 100; i++)
+		if (join_as(NOBODY, 30, &o, msg, sizeof(msg)) != 0)
+			fail_msg("join %d: %s", i, msg);
+	wait_members(30, 1);
+	pfqd_stop(pid);
+}
+
+
+/* a client whose permission a reload took away, holding its sockets: its
+ * member is parked (nothing steered to it). Freeing the fanout socket's
+ * ring took the socket out of the fanout and put it back at the end, where
+ * the last member's share went: the revoked client read it, the member
+ * nothing. pfqd keeps its mapping of a parked socket's ring: the kernel
+ * refuses a new one (EBUSY) */
+static void test_revoked_ring(void **s)
+{
+	struct gt_member m;
+	struct gt_member_cfg b = through_pfqd(30, FRIEND, FRIEND, 0);
+	int go[2], res[2], st;
+	uint32_t n = 0;
+	pid_t pid, c;
+	json_t *j;
+
+	(void)s;
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 65534, 4243\n");
+	pid = pfqd_start();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(res), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		static struct gt_got got;
+		int fds[8], nfds, x;
+		char ans[4096];
+		struct tpacket_req3 req;
+
+		close(go[1]);
+		close(res[0]);
+		drop_to(NOBODY);
+		if (raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)) < 0 ||
+		    nfds != 3)
+			_exit(10);
+		gt_write_all(res[1], "J", 1);
+		(void)!read(go[0], &x, 1); /* revoked */
+		memset(&req, 0, sizeof(req));
+		if (setsockopt(fds[1], SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == 0 ||
+		    errno != EBUSY)
+			printf("  the fanout socket's ring freed: %s\n", strerror(errno));
+		gt_write_all(res[1], "R", 1);
+		for (int i = 0; i < 40; i++) {
+			struct pollfd pf[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+
+			if (poll(pf, 2, 50) <= 0)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				uint8_t buf[2048];
+				ssize_t r;
+
+				while ((r = recv(fds[k], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+					struct pfq_pkthdr h = { .caplen = (uint32_t)r, .len = (uint32_t)r };
+
+					gt_on_pkt(&got, &h, buf);
+				}
+			}
+		}
+		gt_write_all(res[1], &got.n, sizeof(got.n));
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	{
+		char r;
+
+		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+	}
+	gt_spawn(&m, &b);
+	assert_int_equal(m.join_err, 0);
+	wait_members(30, 3);
+	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
+		   "allow_users = 4243\n");
+	j = ctl("{\"cmd\":\"reload\"}");
+	assert_true(ok_of(j));
+	json_decref(j);
+	wait_members(30, 2);
+	gt_write_all(go[1], "G", 1);
+	{
+		char r;
+
+		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+	}
+	usleep(100000);
+	gt_send_ids(0, 2000, -1);
+	assert_int_equal(gt_read_all(res[0], &n, sizeof(n)), 0);
+	waitpid(c, &st, 0);
+	gt_finish(&m);
+	if (n || m.n != 2000)
+		fail_msg("the revoked client read %u packets, the member %u of 2000", n, m.n);
+	gt_release(&m);
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +873,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_client_killed, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_user_limits, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_control_hogged, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_raw_sockets, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_many_joins, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_kept, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_ring, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
