@@ -235,21 +235,28 @@ static void deliver(struct cg *cg, int exit_label)
 #define FLOW_WAY (-24)
 #define GOLDEN ((int32_t)0x9e3779b1)
 
-/*
- * Fanout flavour, steering with memory: a flow stays with the member that
- * took its first packet while that member's row has it and it is eligible
- * (the flows map, struct pfq_flow_bucket in pfq/lang.h). Rows are stable
- * (one per registry slot), so a flow's way stays right across joins and
- * leaves of other members. Anything else is picked as without memory, and
- * remembered in the flow's way, an empty one, or one the tag picks. Ends
- * at found, r1 = the row.
- */
-static void steer_remembered(struct cg *cg, int found, int none)
+/* r0 = the near way of the tag at FLOW_TAG (group-abi.h, PFQ_FLOW_NEAR),
+ * or a jump to miss; clobbers r1-r5 */
+static void near_way(struct cg *cg, int miss)
 {
-	int fd = cg->group->flows_map_fd, pick = emit_label(&cg->e), picked = emit_label(&cg->e);
-	int noslot = emit_label(&cg->e), have = emit_label(&cg->e), check = emit_label(&cg->e);
+	E(BI_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, FLOW_TAG));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_4));
+	/* other bits of tag * GOLDEN than the bucket's (its top 16) */
+	E(BI_ALU32_IMM(BPF_MUL, BPF_REG_3, GOLDEN));
+	E(BI_ALU32_IMM(BPF_RSH, BPF_REG_3, 7));
+	E(BI_ALU32_IMM(BPF_AND, BPF_REG_3, PFQ_FLOW_NEAR - 1));
+	E(BI_ALU32_IMM(BPF_ADD, BPF_REG_3, PFQ_FLOW_BUCKETS));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_3, -8));
+	cg_lookup(cg, cg->group->flows_map_fd, true, miss);
+	E(BI_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, FLOW_TAG));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_4, PFQ_FLOW_WAYS - 1));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_4, 3));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_0, BPF_REG_4));
+}
 
-	/* tag = hash ^ (class mask folded) * GOLDEN; bucket from its top bits */
+/* the flow's tag into FLOW_TAG: hash ^ (class mask folded) * GOLDEN */
+static void flow_tag(struct cg *cg)
+{
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
 	E(BI_ALU_REG(BPF_XOR, BPF_REG_3, BPF_REG_8));
@@ -257,6 +264,39 @@ static void steer_remembered(struct cg *cg, int found, int none)
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(hash0)));
 	E(BI_ALU32_REG(BPF_XOR, BPF_REG_2, BPF_REG_3));
 	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_2, FLOW_TAG));
+}
+
+/* the flow's near way: when it holds the tag and names a row with an
+ * eligible member, r1 = that row and a jump to found; else fall through */
+static void near_answer(struct cg *cg, int found)
+{
+	int miss = emit_label(&cg->e);
+
+	near_way(cg, miss);
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_0, 0));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_2));
+	E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
+	E(BI_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, FLOW_TAG));
+	emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_4, miss);
+	E(BI_ALU32_REG(BPF_MOV, BPF_REG_3, BPF_REG_2));
+	E(BI_ALU32_IMM(BPF_SUB, BPF_REG_3, 1));
+	row_of(cg, miss);
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
+	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, found);
+	emit_bind(&cg->e, miss);
+}
+
+/* the flow's bucket, the long way: its remembered row when that has an
+ * eligible member, else a pick without memory remembered in the flow's
+ * way, an empty one, or one the tag picks. Ends at answered, r1 = the row,
+ * r3 = its index; at none when no member is eligible. */
+static void bucket_answer(struct cg *cg, int answered, int none)
+{
+	int fd = cg->group->flows_map_fd, pick = emit_label(&cg->e), picked = emit_label(&cg->e);
+	int noslot = emit_label(&cg->e), have = emit_label(&cg->e), check = emit_label(&cg->e);
+
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FLOW_TAG));
 	E(BI_ALU32_IMM(BPF_MUL, BPF_REG_2, GOLDEN));
 	E(BI_ALU32_IMM(BPF_RSH, BPF_REG_2, 16));
 	E(BI_ALU32_IMM(BPF_AND, BPF_REG_2, PFQ_FLOW_BUCKETS - 1));
@@ -296,7 +336,7 @@ static void steer_remembered(struct cg *cg, int found, int none)
 	row_of(cg, pick);
 	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
 	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
-	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, found);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, answered);
 	emit_ja(&cg->e, pick);
 	emit_bind(&cg->e, noslot);
 	E(BI_ST(BPF_DW, BPF_REG_10, FLOW_PTR, 0));
@@ -317,6 +357,38 @@ static void steer_remembered(struct cg *cg, int found, int none)
 	E(BI_ALU_REG(BPF_OR, BPF_REG_2, BPF_REG_4));
 	E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_2, 0));
 	emit_bind(&cg->e, have);
+	emit_ja(&cg->e, answered);
+}
+
+/*
+ * Fanout flavour, steering with memory: a flow stays with the member that
+ * took its first packet while that member's row has it and it is eligible
+ * (the flows map, struct pfq_flow_bucket in group-abi.h). Rows are stable
+ * (one per registry slot), so a flow's way stays right across joins and
+ * leaves of other members. The flow's near way answers first when it can
+ * (group-abi.h, PFQ_FLOW_NEAR); otherwise its bucket does, and its answer
+ * is copied into the near way. Ends at found, r1 = the row.
+ */
+static void steer_remembered(struct cg *cg, int found, int none)
+{
+	int answered = emit_label(&cg->e), nonear = emit_label(&cg->e);
+
+	flow_tag(cg);
+	near_answer(cg, found);
+	bucket_answer(cg, answered, none);
+	/* the row's index waits at FLOW_WAY, which the long way is done with */
+	emit_bind(&cg->e, answered);
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_3, FLOW_WAY));
+	near_way(cg, nonear);
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FLOW_TAG));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_2, 32));
+	E(BI_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, FLOW_WAY));
+	E(BI_ALU32_IMM(BPF_ADD, BPF_REG_4, 1));
+	E(BI_ALU_REG(BPF_OR, BPF_REG_2, BPF_REG_4));
+	E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_2, 0));
+	emit_bind(&cg->e, nonear);
+	E(BI_LDX(BPF_DW, BPF_REG_3, BPF_REG_10, FLOW_WAY));
+	row_of(cg, none);
 	emit_ja(&cg->e, found);
 }
 
