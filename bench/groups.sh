@@ -7,15 +7,23 @@
 # All readers share one core (the kernel cost per packet is measured, not
 # the readers' speed). Reported per setup (medians over the rounds):
 # packets delivered in total and the least and most one reader got, lost,
-# and the kernel receive-path cost per packet: the whole machine's busy CPU
-# minus the no-reader baseline minus the readers' own CPU (what the
-# filters, programs, ring copies and wake-ups add per packet). Then the
+# and the kernel receive-path cost per packet: the CPU time of the
+# generator (whose sends run the veth receive path, softirq included, in
+# its own context) and of the ksoftirqd threads, minus the same with no
+# reader (what the filters, programs, ring copies and wake-ups add per
+# packet). Clocks: the tasks' own run time in ns (wait4 rusage, schedstat),
+# not the machine's tick-sampled busy time, which counted every other
+# process on the machine and moved by 10 ms a read. With perf installed
+# (the default; --no-perf turns it off), the kernel cost is instead the
+# time sampled under the AF_PACKET receive handlers (bench/perf-taps.py):
+# the capture's own work, with no baseline to subtract, which is what
+# keeps it steady on a shared or virtual machine. Then the
 # ratios the group design is judged by: pfq N=1 against one stock reader,
 # pfq N against pfq N=1, pfq N against N stock readers; and a PNG of kernel
 # ns/packet against N (gnuplot), next to the table.
 #
 # Usage: bench/groups.sh [--count N] [--rounds R] [--members "1 2 4 8 16"]
-#                        [--plot FILE.png] [--build DIR]
+#                        [--plot FILE.png] [--build DIR] [--no-perf]
 set -euo pipefail
 
 COUNT=2000000
@@ -23,24 +31,31 @@ ROUNDS=5
 MEMBERS="1 2 4 8 16"
 PLOT=groups.png
 NAME=pfqgbench
+# perf's sampling rate (cpu-clock, Hz) for the time under the taps
+PERF_FREQ=2000
+PERF=perf
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
 export PFQ_RUN_DIR=$WORK/run
-HZ=$(getconf CLK_TCK)
+[ -z "$PERF" ] || command -v perf >/dev/null || PERF=
 GID=7
 
-# user+system ticks of processes (the readers, children of cpu-run)
-proc_ticks() {
+# run time so far in ns of tasks (the first field of /proc/PID/schedstat:
+# exact, and it includes softirq work done in the task's context)
+run_ns() {
     local t=0 p
     for p in "$@"; do
-        [ -r "/proc/$p/stat" ] || continue
-        t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+        [ -r "/proc/$p/schedstat" ] || continue
+        t=$((t + $(cut -d' ' -f1 "/proc/$p/schedstat")))
     done
     echo "$t"
 }
+# the threads that run the softirqs the generator's context leaves over
+SOFTIRQD=$(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' ')
 
 # run_one KIND N ROUND: N readers of KIND (none, pfq, libpcap); appends
-# "KIND N delivered lost reader_cpu_s busy_ticks" to results
+# "KIND N delivered lost reader_cpu_s kernel_cpu_s taps_ns per-reader"
+# to results (taps_ns: "-" without perf)
 run_one() {
     local kind=$1 n=$2 r=$3 pids=() i
     for ((i = 0; i < n; i++)); do
@@ -54,17 +69,30 @@ run_one() {
         for _ in $(seq 100); do grep -q "^ready" "$out.out" 2>/dev/null && break; sleep 0.05; done
     done
     sleep 0.2
-    local t0 t1 r0 r1 readers=()
+    local s0 s1 r0 r1 gen readers=()
     for p in "${pids[@]}"; do readers+=($(pgrep -P "$p" || true)); done
-    t0=$(busy_ticks); r0=$(proc_ticks "${readers[@]}")
-    $NSA taskset -c 0 "$BUILD/tools/pfq-gen" -i a0 -n "$COUNT" -f 256 -q -t 120
+    # SOFTIRQD unquoted: one word per thread
+    # shellcheck disable=SC2086
+    s0=$(run_ns $SOFTIRQD); r0=$(run_ns "${readers[@]}")
+    local rec=()
+    [ -z "$PERF" ] || rec=(perf record -q -e cpu-clock -F "$PERF_FREQ" -a -g -o "$WORK/perf.data" --)
+    "${rec[@]}" $NSA taskset -c 0 "$BUILD/bench/cpu-run" "$BUILD/tools/pfq-gen" -i a0 -n "$COUNT" \
+        -f 256 -q -t 120 2>"$WORK/gen.err"
     sleep 0.5
-    t1=$(busy_ticks); r1=$(proc_ticks "${readers[@]}")
+    # shellcheck disable=SC2086
+    s1=$(run_ns $SOFTIRQD); r1=$(run_ns "${readers[@]}")
+    gen=$(awk '/^cpu-run:/{print $3 + $5}' "$WORK/gen.err")
     for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" || true; done
-    local recv=0 lost=0 per="" cpu
+    local recv=0 lost=0 per="" cpu kern taps=-
+    if [ -n "$PERF" ]; then
+        taps=$(perf script -i "$WORK/perf.data" -F comm,period,ip,sym 2>/dev/null |
+               python3 "$HERE/perf-taps.py" "$COUNT")
+        rm -f "$WORK/perf.data"
+    fi
     # the readers' CPU inside the traffic window (not their start-up)
-    cpu=$(python3 -c "print(($r1 - $r0) / $HZ)")
+    cpu=$(python3 -c "print(($r1 - $r0) / 1e9)")
+    kern=$(python3 -c "print(${gen:-0} + ($s1 - $s0) / 1e9)")
     for ((i = 0; i < n; i++)); do
         local out=$WORK/$kind.$n.$r.$i
         local a b
@@ -72,11 +100,16 @@ run_one() {
         recv=$((recv + ${a:-0})); lost=$((lost + ${b:-0}))
         per="$per${per:+/}${a:-0}"
     done
-    echo "$kind $n $recv $lost $cpu $((t1 - t0)) $per" >>"$WORK/results"
+    echo "$kind $n $recv $lost $cpu $kern $taps $per" >>"$WORK/results"
 }
 
 echo "bench: $COUNT frames of 60 bytes per setup, 256 flows, $ROUNDS rounds, N = $MEMBERS," \
      "$NCPU cores, $(uname -r)"
+if [ -n "$PERF" ]; then
+    echo "kernel ns/pkt: time under the packet taps (perf cpu-clock at $PERF_FREQ Hz, its overhead included)"
+else
+    echo "kernel ns/pkt: generator and softirq CPU minus the no-reader baseline (no perf)"
+fi
 for r in $(seq "$ROUNDS"); do
     run_one none 0 "$r"
     run_one libpcap 1 "$r"
@@ -86,18 +119,19 @@ for r in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$WORK/results" "$COUNT" "$HZ" "$MEMBERS" "$WORK/plot.dat" <<'PY'
+python3 - "$WORK/results" "$COUNT" "$MEMBERS" "$WORK/plot.dat" <<'PY'
 import sys, statistics
-count, hz = int(sys.argv[2]), int(sys.argv[3])
-members = sorted({int(x) for x in sys.argv[4].split()})
+count = int(sys.argv[2])
+members = sorted({int(x) for x in sys.argv[3].split()})
 rows = {}
 for line in open(sys.argv[1]):
     f = line.split()
-    kind, n, recv, lost, cpu, ticks = f[0], int(f[1]), int(f[2]), int(f[3]), float(f[4]), int(f[5])
-    per = [int(x) for x in f[6].split("/")] if len(f) > 6 else [0]
-    rows.setdefault((kind, n), []).append((recv, lost, cpu, ticks / hz, per))
+    kind, n, recv, lost, cpu, kern = f[0], int(f[1]), int(f[2]), int(f[3]), float(f[4]), float(f[5])
+    taps = None if f[6] == "-" else float(f[6])
+    per = [int(x) for x in f[7].split("/")] if len(f) > 7 else [0]
+    rows.setdefault((kind, n), []).append((recv, lost, cpu, kern, per, taps))
 base = statistics.median(x[3] for x in rows[("none", 0)]) / count * 1e9
-print(f"baseline (generator + stack, no reader): {base:.0f} ns/pkt of machine CPU")
+print(f"baseline (generator + stack, no reader): {base:.0f} ns/pkt of CPU")
 print(f"{'readers':<12} {'delivered':>10} {'least':>9} {'most':>9} {'lost':>8} {'kernel ns/pkt':>14}")
 res = {}
 for kind in ("pfq", "libpcap"):
@@ -109,7 +143,10 @@ for kind in ("pfq", "libpcap"):
         lost = statistics.median(x[1] for x in v)
         least = statistics.median(min(x[4]) for x in v)
         most = statistics.median(max(x[4]) for x in v)
-        kern = statistics.median((x[3] - x[2]) / count * 1e9 - base for x in v)
+        if v[0][5] is not None:
+            kern = statistics.median(x[5] for x in v)
+        else:
+            kern = statistics.median(x[3] / count * 1e9 - base for x in v)
         res[(kind, n)] = kern
         print(f"{kind + ' N=' + str(n):<12} {recv:>10.0f} {least:>9.0f} {most:>9.0f} {lost:>8.0f} {kern:>14.0f}")
 
@@ -124,7 +161,7 @@ for n in members:
     if n > 1:
         print(f"pfq N={n} / pfq N=1: {ratio(('pfq', n), ('pfq', 1))} (goal <= 1.15); "
               f"pfq N={n} / {n} stock readers: {ratio(('pfq', n), ('libpcap', n))}")
-with open(sys.argv[5], "w") as out:
+with open(sys.argv[4], "w") as out:
     for n in members:
         out.write(f"{n} {res.get(('pfq', n), 0):.1f} {res.get(('libpcap', n), 0):.1f} "
                   f"{res.get(('libpcap', 1), 0):.1f}\n")

@@ -1,7 +1,8 @@
 # The options of the bench scripts (sourced, not run): --count N,
 # --rounds R, --build DIR, and where the script sets the variable
 # beforehand: --calls N (CALLS), --members "N..." (MEMBERS), --plot FILE
-# (PLOT), --k "K..." (KS), --cpus LIST (CPUS), --rate PPS (RATE)
+# (PLOT), --k "K..." (KS), --cpus LIST (CPUS), --rate PPS (RATE),
+# --no-perf (PERF emptied)
 # and --help (the script's leading comment), checked. Expects COUNT and
 # ROUNDS set; sets HERE, TOP and BUILD.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +23,8 @@ while [ $# -gt 0 ]; do
                 CPUS=$2; shift 2 ;;
         --rate) [ -n "${RATE+x}" ] || { echo "bench: unknown option $1" >&2; exit 2; }
                 RATE=$2; shift 2 ;;
+        --no-perf) [ -n "${PERF+x}" ] || { echo "bench: unknown option $1" >&2; exit 2; }
+                   PERF=; shift ;;
         --calls) [ -n "${CALLS:-}" ] || { echo "bench: unknown option $1" >&2; exit 2; }
                  CALLS=$2; shift 2 ;;
         -h|--help) awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 0 ;;

@@ -126,6 +126,18 @@ struct pfq_lang_group_spec {
  * array look-up (which the verifier inlines) per packet. */
 #define PFQ_FLOW_BUCKETS 65536
 #define PFQ_FLOW_WAYS 4
+/* After the buckets, PFQ_FLOW_NEAR near buckets (16 KiB), the same
+ * 4-way layout, picked by other bits of the tag: a copy of the flow's
+ * entry, written whenever a packet of the flow goes the long way (through
+ * its bucket). A packet whose near way holds its tag and names an eligible
+ * row goes there without reading its bucket: the buckets span 512 pages,
+ * each flow's in another, and the TLB miss of that read (a nested page
+ * walk in a VM) was up to half of the fanout program's time (perf, issue
+ * 10); the near buckets span 4 pages. A near way only ever repeats the
+ * flow's last answer from its bucket, so a flow keeps its member as
+ * before, and for longer when its near way outlives its bucket entry. */
+#define PFQ_FLOW_NEAR 512
+#define PFQ_FLOW_ENTRIES (PFQ_FLOW_BUCKETS + PFQ_FLOW_NEAR)
 
 struct pfq_flow_bucket {
 	uint64_t way[PFQ_FLOW_WAYS];

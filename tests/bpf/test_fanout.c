@@ -126,11 +126,11 @@ static bool short_ip(const uint8_t *f, size_t len)
 
 static void flows_clear(int fd)
 {
-	static struct pfq_flow_bucket zero[PFQ_FLOW_BUCKETS];
-	static uint32_t keys[PFQ_FLOW_BUCKETS];
-	uint32_t count = PFQ_FLOW_BUCKETS;
+	static struct pfq_flow_bucket zero[PFQ_FLOW_ENTRIES];
+	static uint32_t keys[PFQ_FLOW_ENTRIES];
+	uint32_t count = PFQ_FLOW_ENTRIES;
 
-	for (uint32_t i = 0; i < PFQ_FLOW_BUCKETS; i++)
+	for (uint32_t i = 0; i < PFQ_FLOW_ENTRIES; i++)
 		keys[i] = i;
 	assert_int_equal(bpf_map_update_batch(fd, keys, zero, &count, NULL), 0);
 }

@@ -798,7 +798,7 @@ int pfq_lang_needs_tc(const pfq_lang_program *prog)
 int pfq_lang_group_flows_map_create(void)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pfq_gflows", 4,
-				sizeof(struct pfq_flow_bucket), PFQ_FLOW_BUCKETS, NULL);
+				sizeof(struct pfq_flow_bucket), PFQ_FLOW_ENTRIES, NULL);
 
 	return pfq_err(fd < 0 ? -errno : fd);
 }

@@ -235,21 +235,24 @@ static void deliver(struct cg *cg, int exit_label)
 #define FLOW_WAY (-24)
 #define GOLDEN ((int32_t)0x9e3779b1)
 
-/*
- * Fanout flavour, steering with memory: a flow stays with the member that
- * took its first packet while that member's row has it and it is eligible
- * (the flows map, struct pfq_flow_bucket in pfq/lang.h). Rows are stable
- * (one per registry slot), so a flow's way stays right across joins and
- * leaves of other members. Anything else is picked as without memory, and
- * remembered in the flow's way, an empty one, or one the tag picks. Ends
- * at found, r1 = the row.
- */
-static void steer_remembered(struct cg *cg, int found, int none)
+/* r0 = the near bucket of the tag at FLOW_TAG (group-abi.h,
+ * PFQ_FLOW_NEAR), or a jump to miss; r4 = the tag; clobbers r1-r5 */
+static void near_bucket(struct cg *cg, int miss)
 {
-	int fd = cg->group->flows_map_fd, pick = emit_label(&cg->e), picked = emit_label(&cg->e);
-	int noslot = emit_label(&cg->e), have = emit_label(&cg->e), check = emit_label(&cg->e);
+	E(BI_LDX(BPF_DW, BPF_REG_3, BPF_REG_10, FLOW_TAG));
+	/* other bits of tag * GOLDEN than the bucket's (its top 16) */
+	E(BI_ALU32_IMM(BPF_MUL, BPF_REG_3, GOLDEN));
+	E(BI_ALU32_IMM(BPF_RSH, BPF_REG_3, 7));
+	E(BI_ALU32_IMM(BPF_AND, BPF_REG_3, PFQ_FLOW_NEAR - 1));
+	E(BI_ALU32_IMM(BPF_ADD, BPF_REG_3, PFQ_FLOW_BUCKETS));
+	E(BI_STX(BPF_W, BPF_REG_10, BPF_REG_3, -8));
+	cg_lookup(cg, cg->group->flows_map_fd, true, miss);
+	E(BI_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, FLOW_TAG));
+}
 
-	/* tag = hash ^ (class mask folded) * GOLDEN; bucket from its top bits */
+/* the flow's tag into FLOW_TAG: hash ^ (class mask folded) * GOLDEN */
+static void flow_tag(struct cg *cg)
+{
 	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
 	E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
 	E(BI_ALU_REG(BPF_XOR, BPF_REG_3, BPF_REG_8));
@@ -257,6 +260,83 @@ static void steer_remembered(struct cg *cg, int found, int none)
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_7, SC(hash0)));
 	E(BI_ALU32_REG(BPF_XOR, BPF_REG_2, BPF_REG_3));
 	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_2, FLOW_TAG));
+}
+
+/* the flow's near ways: when one holds the tag and names a row with an
+ * eligible member, r1 = that row and a jump to found; else fall through */
+static void near_answer(struct cg *cg, int found)
+{
+	int miss = emit_label(&cg->e), have = emit_label(&cg->e);
+
+	near_bucket(cg, miss);
+	for (int w = 0; w < PFQ_FLOW_WAYS; w++) {
+		int next = emit_label(&cg->e);
+
+		E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_0, (int16_t)(8 * w)));
+		E(BI_MOV_REG(BPF_REG_3, BPF_REG_2));
+		E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
+		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_4, next);
+		emit_ja(&cg->e, have);
+		emit_bind(&cg->e, next);
+	}
+	emit_ja(&cg->e, miss);
+	/* r2 = the way: r3 = its row (empty: 0 - 1, out of range) */
+	emit_bind(&cg->e, have);
+	E(BI_ALU32_REG(BPF_MOV, BPF_REG_3, BPF_REG_2));
+	E(BI_ALU32_IMM(BPF_SUB, BPF_REG_3, 1));
+	row_of(cg, miss);
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
+	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, found);
+	emit_bind(&cg->e, miss);
+}
+
+/* the answer (its row's index at FLOW_WAY) into the flow's near way: the
+ * way that holds its tag, else an empty one, else the one the tag picks */
+static void near_write(struct cg *cg)
+{
+	int done = emit_label(&cg->e), write = emit_label(&cg->e);
+
+	near_bucket(cg, done);
+	E(BI_MOV_REG(BPF_REG_5, BPF_REG_4));
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_5, PFQ_FLOW_WAYS - 1));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_5, 3));
+	for (int w = 0; w < PFQ_FLOW_WAYS; w++) {
+		int next = emit_label(&cg->e), notempty = emit_label(&cg->e);
+
+		E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_0, (int16_t)(8 * w)));
+		E(BI_MOV_REG(BPF_REG_3, BPF_REG_2));
+		E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
+		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_4, notempty);
+		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
+		emit_ja(&cg->e, write);
+		emit_bind(&cg->e, notempty);
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, next);
+		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
+		emit_bind(&cg->e, next);
+	}
+	/* one 64-bit store, as for a bucket's way */
+	emit_bind(&cg->e, write);
+	E(BI_ALU_IMM(BPF_AND, BPF_REG_5, 8 * (PFQ_FLOW_WAYS - 1)));
+	E(BI_ALU_REG(BPF_ADD, BPF_REG_0, BPF_REG_5));
+	E(BI_ALU_IMM(BPF_LSH, BPF_REG_4, 32));
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FLOW_WAY));
+	E(BI_ALU32_IMM(BPF_ADD, BPF_REG_2, 1));
+	E(BI_ALU_REG(BPF_OR, BPF_REG_4, BPF_REG_2));
+	E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_4, 0));
+	emit_bind(&cg->e, done);
+}
+
+/* the flow's bucket, the long way: its remembered row when that has an
+ * eligible member, else a pick without memory remembered in the flow's
+ * way, an empty one, or one the tag picks. Ends at answered, r1 = the row,
+ * r3 = its index; at none when no member is eligible. */
+static void bucket_answer(struct cg *cg, int answered, int none)
+{
+	int fd = cg->group->flows_map_fd, pick = emit_label(&cg->e), picked = emit_label(&cg->e);
+	int noslot = emit_label(&cg->e), have = emit_label(&cg->e), check = emit_label(&cg->e);
+
+	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FLOW_TAG));
 	E(BI_ALU32_IMM(BPF_MUL, BPF_REG_2, GOLDEN));
 	E(BI_ALU32_IMM(BPF_RSH, BPF_REG_2, 16));
 	E(BI_ALU32_IMM(BPF_AND, BPF_REG_2, PFQ_FLOW_BUCKETS - 1));
@@ -296,7 +376,7 @@ static void steer_remembered(struct cg *cg, int found, int none)
 	row_of(cg, pick);
 	E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_1, RF(class_mask)));
 	E(BI_ALU_REG(BPF_AND, BPF_REG_2, BPF_REG_8));
-	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, found);
+	emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, answered);
 	emit_ja(&cg->e, pick);
 	emit_bind(&cg->e, noslot);
 	E(BI_ST(BPF_DW, BPF_REG_10, FLOW_PTR, 0));
@@ -317,6 +397,31 @@ static void steer_remembered(struct cg *cg, int found, int none)
 	E(BI_ALU_REG(BPF_OR, BPF_REG_2, BPF_REG_4));
 	E(BI_STX(BPF_DW, BPF_REG_0, BPF_REG_2, 0));
 	emit_bind(&cg->e, have);
+	emit_ja(&cg->e, answered);
+}
+
+/*
+ * Fanout flavour, steering with memory: a flow stays with the member that
+ * took its first packet while that member's row has it and it is eligible
+ * (the flows map, struct pfq_flow_bucket in group-abi.h). Rows are stable
+ * (one per registry slot), so a flow's way stays right across joins and
+ * leaves of other members. The flow's near ways answer first when they can
+ * (group-abi.h, PFQ_FLOW_NEAR); otherwise its bucket does, and its answer
+ * is copied into a near way. Ends at found, r1 = the row.
+ */
+static void steer_remembered(struct cg *cg, int found, int none)
+{
+	int answered = emit_label(&cg->e);
+
+	flow_tag(cg);
+	near_answer(cg, found);
+	bucket_answer(cg, answered, none);
+	/* the row's index waits at FLOW_WAY, which the long way is done with */
+	emit_bind(&cg->e, answered);
+	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_3, FLOW_WAY));
+	near_write(cg);
+	E(BI_LDX(BPF_DW, BPF_REG_3, BPF_REG_10, FLOW_WAY));
+	row_of(cg, none);
 	emit_ja(&cg->e, found);
 }
 
