@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 /* lib/core/holders.c (built into pfqd): might a process other than this
@@ -43,14 +42,6 @@ bool pfq_socket_held_elsewhere(int fd);
  * rounded up) */
 #define JOIN_SLOT_BYTES 2048u
 #define JOIN_SLOT_HEADER 128u
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* ---- credentials ---- */
 
@@ -649,7 +640,7 @@ static bool end_when_free(struct pfqd_live *l, int i, const char *why)
 			log_info("group %d: member %d of pid %d: the lease closed, its sockets are "
 				 "still held: it stays until they are closed", l->cfg.gid,
 				 pfq_id(j->q), (int)j->cred.pid);
-		j->check_ms = now_ms() + JOIN_RECHECK_MS;
+		j->check_ms = server_now_ms() + JOIN_RECHECK_MS;
 		return false;
 	}
 	end(l, i, why);
@@ -665,7 +656,7 @@ static void lease_event(struct pfqd_live *l, int i)
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	j->closed_ms = now_ms();
+	j->closed_ms = server_now_ms();
 	end_when_free(l, i, r > 0 ? "the client closed it" : "the client exited");
 }
 
@@ -695,7 +686,7 @@ void joins_handle(struct pfqd_state *s, const struct pollfd *pfd, int n)
 
 int joins_tick(struct pfqd_state *s)
 {
-	long long now = now_ms();
+	long long now = server_now_ms();
 	int any = 0;
 
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {

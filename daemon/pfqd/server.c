@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ms(void)
+long long server_now_ms(void)
 {
 	struct timespec t;
 
@@ -101,7 +101,7 @@ static void accept_one(struct server *s)
 		return;
 	}
 	memset(&s->clients[s->nclients], 0, sizeof(s->clients[0]));
-	s->clients[s->nclients].last = now_ms();
+	s->clients[s->nclients].last = server_now_ms();
 	s->clients[s->nclients].uid = uid;
 	s->clients[s->nclients++].fd = fd;
 }
@@ -167,7 +167,7 @@ void server_handle(struct server *s, const struct pollfd *pfd, int n)
 			;
 		if (i == s->nclients)
 			continue;
-		s->clients[i].last = now_ms();
+		s->clients[i].last = server_now_ms();
 		if (((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) && input(s, &s->clients[i]) < 0) ||
 		    output(&s->clients[i]) < 0)
 			drop(s, i);
@@ -178,7 +178,7 @@ void server_handle(struct server *s, const struct pollfd *pfd, int n)
 
 void server_expire(struct server *s)
 {
-	long long now = now_ms();
+	long long now = server_now_ms();
 
 	for (int i = 0; s->idle_ms > 0 && i < s->nclients; i++)
 		if (now - s->clients[i].last > s->idle_ms)

@@ -50,6 +50,8 @@ struct server {
 	bool per_uid;
 };
 
+/* CLOCK_MONOTONIC in ms (the clients' activity times; pfqd's other timers) */
+long long server_now_ms(void);
 void server_init(struct server *s, int fd);
 /* Queue an answer (copied). */
 void server_reply(struct client *c, const char *data, size_t len);

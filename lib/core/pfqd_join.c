@@ -24,7 +24,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ANSWER_MAX 8192        /* pfqd's answer line, at most */
@@ -97,14 +96,6 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* the descriptors of one control message, appended to fds (the rest closed) */
 static void take_fds(struct msghdr *m, int *fds, int *nfds)
 {
@@ -129,7 +120,7 @@ static void take_fds(struct msghdr *m, int *fds, int *nfds)
 /* pfqd's answer line (NUL-terminated in buf) and the descriptors with it */
 static int read_answer(int fd, char *buf, size_t max, int *fds, int *nfds)
 {
-	long long deadline = now_ms() + ANSWER_TIMEOUT_MS;
+	long long deadline = (long long)(pfq_now_ns() / 1000000) + ANSWER_TIMEOUT_MS;
 	size_t len = 0;
 
 	while (!memchr(buf, '\n', len)) {
@@ -141,7 +132,7 @@ static int read_answer(int fd, char *buf, size_t max, int *fds, int *nfds)
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
 				    .msg_controllen = sizeof(ctl.b) };
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - (long long)(pfq_now_ns() / 1000000);
 		ssize_t r;
 
 		if (len == max - 1)
