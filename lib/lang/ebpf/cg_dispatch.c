@@ -291,13 +291,15 @@ static void near_answer(struct cg *cg, int found)
 	emit_bind(&cg->e, miss);
 }
 
-/* the answer (its row's index at FLOW_WAY) into the flow's near way: the
- * way that holds its tag, else an empty one, else the one the tag picks */
-static void near_write(struct cg *cg)
+/*
+ * The ways of a bucket (r0), for the tag in r4: r5 = the offset of the
+ * way that holds the tag (then on to matched, with r3 = the way's row when
+ * row is set: an empty way gives 0 - 1, out of range), else of the last
+ * empty way, else of the way the tag's low bits pick (falling through).
+ * The bucket and the near bucket are scanned alike.
+ */
+static void way_scan(struct cg *cg, int matched, bool row)
 {
-	int done = emit_label(&cg->e), write = emit_label(&cg->e);
-
-	near_bucket(cg, done);
 	E(BI_MOV_REG(BPF_REG_5, BPF_REG_4));
 	E(BI_ALU_IMM(BPF_AND, BPF_REG_5, PFQ_FLOW_WAYS - 1));
 	E(BI_ALU_IMM(BPF_LSH, BPF_REG_5, 3));
@@ -309,12 +311,26 @@ static void near_write(struct cg *cg)
 		E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
 		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_4, notempty);
 		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
-		emit_ja(&cg->e, write);
+		if (row) {
+			E(BI_ALU32_REG(BPF_MOV, BPF_REG_3, BPF_REG_2));
+			E(BI_ALU32_IMM(BPF_SUB, BPF_REG_3, 1));
+		}
+		emit_ja(&cg->e, matched);
 		emit_bind(&cg->e, notempty);
 		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, next);
 		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
 		emit_bind(&cg->e, next);
 	}
+}
+
+/* the answer (its row's index at FLOW_WAY) into the flow's near way: the
+ * way that holds its tag, else an empty one, else the one the tag picks */
+static void near_write(struct cg *cg)
+{
+	int done = emit_label(&cg->e), write = emit_label(&cg->e);
+
+	near_bucket(cg, done);
+	way_scan(cg, write, false);
 	/* one 64-bit store, as for a bucket's way */
 	emit_bind(&cg->e, write);
 	E(BI_ALU_IMM(BPF_AND, BPF_REG_5, 8 * (PFQ_FLOW_WAYS - 1)));
@@ -348,27 +364,7 @@ static void bucket_answer(struct cg *cg, int answered, int none)
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_0, 0, noslot);
 	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_0, FLOW_PTR));
 	E(BI_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, FLOW_TAG));
-	/* r5 = the way to evict: the tag's low bits, or an empty way */
-	E(BI_MOV_REG(BPF_REG_5, BPF_REG_4));
-	E(BI_ALU_IMM(BPF_AND, BPF_REG_5, PFQ_FLOW_WAYS - 1));
-	E(BI_ALU_IMM(BPF_LSH, BPF_REG_5, 3));
-	for (int w = 0; w < PFQ_FLOW_WAYS; w++) {
-		int next = emit_label(&cg->e), notempty = emit_label(&cg->e);
-
-		E(BI_LDX(BPF_DW, BPF_REG_2, BPF_REG_0, (int16_t)(8 * w)));
-		E(BI_MOV_REG(BPF_REG_3, BPF_REG_2));
-		E(BI_ALU_IMM(BPF_RSH, BPF_REG_3, 32));
-		emit_jmp_reg(&cg->e, BPF_JNE, BPF_REG_3, BPF_REG_4, notempty);
-		/* the flow's way: r3 = its row (empty: 0 - 1, out of range) */
-		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
-		E(BI_ALU32_REG(BPF_MOV, BPF_REG_3, BPF_REG_2));
-		E(BI_ALU32_IMM(BPF_SUB, BPF_REG_3, 1));
-		emit_ja(&cg->e, check);
-		emit_bind(&cg->e, notempty);
-		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_2, 0, next);
-		E(BI_MOV_IMM(BPF_REG_5, 8 * w));
-		emit_bind(&cg->e, next);
-	}
+	way_scan(cg, check, true);
 	E(BI_STX(BPF_DW, BPF_REG_10, BPF_REG_5, FLOW_WAY));
 	emit_ja(&cg->e, pick);
 	emit_bind(&cg->e, check);
