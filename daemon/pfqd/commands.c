@@ -7,6 +7,7 @@
  * {"ok":false,"error":"..."}.
  */
 #include "control.h"
+#include "guard.h"
 #include "join.h"
 
 #include <jansson.h>
@@ -116,6 +117,14 @@ static json_t *group_status(const struct pfqd_live *l)
 		names(g->groups, g->ngroups), "members", members(g->gid));
 }
 
+/* the guard of the handed-out sockets: {"active":true}, or why not */
+static json_t *guard_status(void)
+{
+	if (guard_active())
+		return json_pack("{s:b}", "active", 1);
+	return json_pack("{s:b,s:s}", "active", 0, "error", guard_error());
+}
+
 static json_t *status(struct pfqd_ctx *ctx)
 {
 	struct pfqd_state *s = ctx->state;
@@ -126,9 +135,10 @@ static json_t *status(struct pfqd_ctx *ctx)
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++)
 		if (s->live[gid])
 			json_array_append_new(groups, group_status(s->live[gid]));
-	return json_pack("{s:b,s:i,s:s,s:I,s:i,s:s,s:o}", "ok", 1, "pid", (int)getpid(), "config",
-		ctx->config_path, "uptime", (json_int_t)(now.tv_sec - s->started.tv_sec), "reloads",
-		(int)s->reloads, "version", pfq_string_version(), "groups", groups);
+	return json_pack("{s:b,s:i,s:s,s:I,s:i,s:s,s:o,s:o}", "ok", 1, "pid", (int)getpid(),
+		"config", ctx->config_path, "uptime", (json_int_t)(now.tv_sec - s->started.tv_sec),
+		"reloads", (int)s->reloads, "version", pfq_string_version(), "guard", guard_status(),
+		"groups", groups);
 }
 
 /* the live group the request names, or NULL after answering why */

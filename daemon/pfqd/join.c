@@ -2,6 +2,7 @@
 /* The unprivileged join (join.h): the request, the handover, the leases. */
 #include "join.h"
 
+#include "guard.h"
 #include "log.h"
 #include "parse.h"
 
@@ -336,6 +337,23 @@ static int take_request(struct pfqd_state *s, json_t *req, const struct join_cre
 
 /* ---- the member and its handover ---- */
 
+/* the sockets marked for the guard (guard.h): with the guard on, none
+ * leaves unmarked */
+static int guard(pfq_t *q, const int *fds, char *why, size_t n)
+{
+	int rc = guard_mark(fds[0]);
+
+	if (rc == 0)
+		rc = guard_mark(fds[1]);
+	if (rc == 0)
+		return 0;
+	snprintf(why, n, "cannot mark the member's sockets for pfqd's guard: %s", strerror(-rc));
+	log_err("%s", why);
+	pfq_close(q);
+	errno = -rc;
+	return -1;
+}
+
 static pfq_t *make_member(const struct join_req *r, int *fds, unsigned char *blob, int *blob_len,
 			  char *why, size_t n)
 {
@@ -363,7 +381,7 @@ static pfq_t *make_member(const struct join_req *r, int *fds, unsigned char *blo
 		return NULL;
 	}
 	*blob_len = rc;
-	return q;
+	return guard(q, fds, why, n) < 0 ? NULL : q;
 }
 
 /* what is queued for c goes first: the answer with the descriptors must

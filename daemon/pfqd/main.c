@@ -2,6 +2,7 @@
 /* pfqd: holds the PFQ groups a configuration file describes. */
 #include "conf.h"
 #include "control.h"
+#include "guard.h"
 #include "join.h"
 #include "log.h"
 #include "state.h"
@@ -42,6 +43,10 @@ static void usage(FILE *f)
 "counters, reload (root or pfqd's user) and join: a user listed in a group's\n"
 "allow_users or allow_groups gets a member of it without privileges (the\n"
 "pcap library, pfq-dump -g and pfq_join_pfqd ask for it by themselves).\n"
+"On kernels with the BPF LSM (and with CAP_MAC_ADMIN), a BPF program refuses\n"
+"sends, socket options, bind and connect on the sockets handed to such users\n"
+"(the status command says whether it is active); without it they could send\n"
+"frames and set devices promiscuous with them.\n"
 "With 'metrics = ADDR:PORT' pfqd also serves the groups' statistics at\n"
 "http://ADDR:PORT/metrics in the Prometheus format.\n"
 "\n"
@@ -194,6 +199,22 @@ static int do_reload(struct pfqd_ctx *ctx, struct pfqd_reload *r)
 	return rc;
 }
 
+/* the guard of the sockets handed to joined clients (guard.h); without
+ * it, pfqd runs as before and says once what that allows */
+static void start_guard(void)
+{
+	char why[256];
+
+	if (guard_start(why, sizeof(why)) == 0) {
+		log_info("the sockets handed to joined clients are guarded (BPF LSM: no send, "
+			 "socket option, bind or connect but root's)");
+		return;
+	}
+	log_warn("no guard of the sockets handed to joined clients: %s. A client permitted "
+		 "by allow_users or allow_groups can send any frame on them and set devices "
+		 "promiscuous (see pfqd(8), docs/pfqd.md)", why);
+}
+
 static int run(struct daemon *d)
 {
 	struct pfqd_conf c;
@@ -231,6 +252,7 @@ static int run(struct daemon *d)
 		status = EXIT_SETUP;
 		goto out;
 	}
+	start_guard();
 	if (state_start(&d->state, &c) < 0) {
 		pfqd_conf_free(&c);
 		status = EXIT_SETUP;
@@ -296,6 +318,7 @@ static int run(struct daemon *d)
 	sd_notify(0, "STOPPING=1");
 	state_stop(&d->state);
 out:
+	guard_stop();
 	server_close(&d->metrics);
 	server_close(&d->control);
 	if (d->ep.control)

@@ -19,10 +19,12 @@
 #include "pfqdtest.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -539,118 +542,362 @@ static void test_control_hogged(void **s)
 	pfqd_stop(pid);
 }
 
-/* what a client may do with the sockets it was handed, by hand: the locked
- * filters keep what they receive to the member's share (a main socket
- * bound to another device takes nothing from it); sending and the
- * promiscuous mode are the documented limit (docs/pfqd.md) */
+/* ---- pfqd's guard (daemon/pfqd/guard.c) ---- */
+
+/* is pfqd's guard attached? (if not, says why: a kernel without the BPF
+ * LSM, or one refusing LSM programs) */
+static bool guard_on(void)
+{
+	json_t *st = ctl("{\"cmd\":\"status\"}"), *g = json_object_get(st, "guard");
+	const char *why = json_string_value(json_object_get(g, "error"));
+	bool on = json_is_true(json_object_get(g, "active"));
+
+	assert_non_null(g);
+	if (!on)
+		printf("  pfqd's guard is not active (%s): its checks are skipped\n",
+		       why ? why : "?");
+	json_decref(st);
+	return on;
+}
+
+static bool eperm(long rc)
+{
+	return rc == -1 && errno == EPERM;
+}
+
+/* (in the client) the sends on socket fd, refused: 0, or the first check
+ * that failed */
+static int sends_refused(int fd, struct sockaddr_ll *ll, uint8_t *frame, size_t len)
+{
+	struct iovec iov = { frame, len };
+	struct mmsghdr mm = { .msg_hdr = { .msg_name = ll, .msg_namelen = sizeof(*ll),
+					   .msg_iov = &iov, .msg_iovlen = 1 } };
+
+	if (!eperm(sendto(fd, frame, len, 0, (struct sockaddr *)ll, sizeof(*ll))))
+		return 1;
+	if (!eperm(sendmsg(fd, &mm.msg_hdr, 0)))
+		return 2;
+	if (!eperm(sendmmsg(fd, &mm, 1, 0)))
+		return 3;
+	if (!eperm(write(fd, frame, len)))
+		return 4;
+	return 0;
+}
+
+/* (in the client) the socket options that would change socket fd, bind
+ * and connect, refused: 0, or the first check that failed */
+static int options_refused(int fd, struct sockaddr_ll *ll)
+{
+	struct packet_mreq mr = { .mr_ifindex = ll->sll_ifindex, .mr_type = PACKET_MR_PROMISC };
+	struct tpacket_req req = { .tp_block_size = 4096, .tp_block_nr = 1,
+				   .tp_frame_size = 2048, .tp_frame_nr = 2 };
+	struct sock_filter acc = { BPF_RET | BPF_K, 0, 0, 0xffff };
+	struct sock_fprog fp = { 1, &acc };
+	const struct {
+		int level, name;
+		const void *v;
+		socklen_t len;
+	} opts[] = {
+		{ SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr) },
+		{ SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr) },
+		{ SOL_PACKET, PACKET_TX_RING, &req, sizeof(req) },
+		{ SOL_PACKET, PACKET_RX_RING, &req, sizeof(req) },
+		{ SOL_PACKET, PACKET_FANOUT, &(int){ 77 }, sizeof(int) },
+		{ SOL_PACKET, PACKET_VERSION, &(int){ TPACKET_V2 }, sizeof(int) },
+		{ SOL_PACKET, PACKET_QDISC_BYPASS, &(int){ 1 }, sizeof(int) },
+		{ SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp) },
+		{ SOL_SOCKET, SO_ATTACH_BPF, &(int){ -1 }, sizeof(int) },
+		{ SOL_SOCKET, SO_DETACH_FILTER, &(int){ 1 }, sizeof(int) },
+		{ SOL_SOCKET, SO_SNDBUF, &(int){ 1 << 20 }, sizeof(int) },
+	};
+	int n = (int)(sizeof(opts) / sizeof(opts[0]));
+
+	for (int i = 0; i < n; i++)
+		if (!eperm(setsockopt(fd, opts[i].level, opts[i].name, opts[i].v, opts[i].len)))
+			return 10 + i;
+	if (!eperm(bind(fd, (struct sockaddr *)ll, sizeof(*ll))))
+		return 30;
+	if (!eperm(connect(fd, (struct sockaddr *)ll, sizeof(*ll))))
+		return 31;
+	return 0;
+}
+
+/* (in the client, as root: no guard) the documented limit, shown: the
+ * main socket bound to lo (it still receives only its share), a frame sent
+ * out of b0, b0 promiscuous. 0, or the check that failed */
+static int unguarded(const int *fds, int lo, int b0, uint8_t *frame, size_t len)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = lo };
+	struct packet_mreq mr = { .mr_ifindex = b0, .mr_type = PACKET_MR_PROMISC };
+
+	if (bind(fds[0], (struct sockaddr *)&ll, sizeof(ll)) < 0)
+		return 13;
+	ll.sll_ifindex = b0;
+	ll.sll_halen = 6;
+	printf("  a frame sent by hand on the member's socket: %s\n",
+	       sendto(fds[0], frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)) == (ssize_t)len ?
+		       "sent (the documented limit without the guard)" : "refused");
+	printf("  b0 promiscuous by hand: %s\n",
+	       setsockopt(fds[0], SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) == 0 ?
+		       "done (the documented limit without the guard)" : "refused");
+	fflush(stdout);
+	return 0;
+}
+
+/* (in the client) what it may do with the sockets it was handed, by hand:
+ * 0, or the check that failed */
+static int try_sockets(const int *fds, bool guard, int lo, int b0)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = b0, .sll_halen = 6 };
+	uint8_t frame[GT_FRAME_MAX];
+	size_t len = gt_flow_frame(60000, -1, frame);
+	int one = 1, rc;
+
+	/* the filters stay, the fanout socket is not bound elsewhere, guard
+	 * or not */
+	if (setsockopt(fds[0], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0 ||
+	    setsockopt(fds[1], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0)
+		return 12;
+	ll.sll_ifindex = lo;
+	if (bind(fds[1], (struct sockaddr *)&ll, sizeof(ll)) == 0)
+		return 14;
+	ll.sll_ifindex = b0;
+	if (!guard)
+		return unguarded(fds, lo, b0, frame, len);
+	for (int i = 0; i < 2; i++) {
+		rc = sends_refused(fds[i], &ll, frame, len);
+		if (!rc)
+			rc = options_refused(fds[i], &ll);
+		if (rc)
+			return 40 * i + 20 + rc;
+	}
+	printf("  sends, socket options, bind and connect on the member's sockets: refused\n");
+	return 0;
+}
+
+/* the joined client of test_raw_sockets (as nobody): tries its sockets,
+ * says "R" and its main socket's fd, reads its share, says how many frames
+ * of lo it got, waits for go */
+static void raw_client(int go, int res, bool guard, int lo, int b0)
+{
+	static struct gt_got got;
+	unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
+	int fds[8], nfds, blen, x;
+	char ans[4096];
+	json_t *a;
+	pfq_t *q;
+
+	drop_to(NOBODY);
+	if (raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)) < 0 ||
+	    nfds != 3)
+		_exit(10);
+	a = json_loads(ans, JSON_DISABLE_EOF_CHECK, NULL);
+	blen = unhex_blob(json_string_value(json_object_get(a, "handover")), blob, sizeof(blob));
+	q = blen > 0 ? pfq_import(fds, 2, blob, (size_t)blen) : NULL;
+	if (!q)
+		_exit(11);
+	x = try_sockets(fds, guard, lo, b0);
+	if (x)
+		_exit(x);
+	gt_write_all(res, "R", 1);
+	gt_write_all(res, &fds[0], sizeof(fds[0]));
+	/* libpfq reads as ever */
+	for (int i = 0; i < 30; i++)
+		pfq_dispatch(q, gt_on_pkt, 50000, &got);
+	/* (its own frame out of b0, when sent, is the group's, on an input) */
+	x = 0;
+	for (uint32_t i = 0; i < got.n; i++)
+		x += got.ids[i] < 20;
+	gt_write_all(res, &x, sizeof(x));
+	(void)!read(go, &x, 1);
+	pfq_close(q);
+	json_decref(a);
+	_exit(0);
+}
+
+/* a root process that gets the member's main socket (here from the client,
+ * by pidfd_getfd) sends on it, guard or not: the guard lets root and
+ * pfqd's user through (pfqd works on its members' sockets) */
+static void root_sends_on(pid_t client, int fdnum, int lo)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = lo, .sll_halen = 6 };
+	uint8_t frame[GT_FRAME_MAX];
+	size_t len = gt_flow_frame(60001, -1, frame);
+	int pidfd = (int)syscall(SYS_pidfd_open, client, 0), fd;
+
+	assert_true(pidfd >= 0);
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, fdnum, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)),
+			 (ssize_t)len);
+	close(fd);
+	close(pidfd);
+}
+
+/* frames marked 0..19 on lo from an ordinary socket of this (root)
+ * process: sent, guard or not */
+static void send_marked_on_lo(int lo)
+{
+	int h = th_enter(&gt_th, 'b'), fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = lo, .sll_halen = 6 };
+	uint8_t frame[GT_FRAME_MAX];
+
+	th_leave(h);
+	assert_true(fd >= 0);
+	for (uint32_t id = 0; id < 20; id++) {
+		size_t len = gt_flow_frame(id, -1, frame);
+
+		assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)),
+				 (ssize_t)len);
+	}
+	close(fd);
+}
+
+/* pfqd's guard objects: its programs (named pfqd_guard_*), the links
+ * that hold them and their map, by id. Maps are never opened by id (this
+ * kernel leaks some opened so): their ids are only listed. */
+struct guard_ids {
+	__u32 prog[8], link[8], map;
+	int nprog, nlink;
+};
+
+static void find_guard_progs(struct guard_ids *g)
+{
+	for (__u32 id = 0; g->nprog < 8 && bpf_prog_get_next_id(id, &id) == 0;) {
+		__u32 maps[4] = { 0 };
+		struct bpf_prog_info info = { .nr_map_ids = 4, .map_ids = (__u64)(uintptr_t)maps };
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    !strncmp(info.name, "pfqd_guard_", 11)) {
+			g->prog[g->nprog++] = id;
+			g->map = maps[0];
+		}
+		close(fd);
+	}
+}
+
+static bool is_guard_prog(const struct guard_ids *g, __u32 id)
+{
+	for (int i = 0; i < g->nprog; i++)
+		if (g->prog[i] == id)
+			return true;
+	return false;
+}
+
+static void find_guard_links(struct guard_ids *g)
+{
+	for (__u32 id = 0; g->nlink < 8 && bpf_link_get_next_id(id, &id) == 0;) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && is_guard_prog(g, info.prog_id))
+			g->link[g->nlink++] = id;
+		close(fd);
+	}
+}
+
+static struct guard_ids guard_objects(void)
+{
+	struct guard_ids g = { .nprog = 0 };
+
+	find_guard_progs(&g);
+	find_guard_links(&g);
+	return g;
+}
+
+static bool id_listed(int (*next)(__u32, __u32 *), __u32 want)
+{
+	for (__u32 id = 0; next(id, &id) == 0;)
+		if (id == want)
+			return true;
+	return false;
+}
+
+/* every object of g gone (the kernel frees them a little later) */
+static void wait_guard_gone(const struct guard_ids *g)
+{
+	bool left = true;
+
+	for (int t = 0; t < 100 && left; t++) {
+		struct guard_ids now = guard_objects();
+
+		left = now.nprog > 0 || id_listed(bpf_map_get_next_id, g->map);
+		for (int i = 0; i < g->nlink; i++)
+			left |= id_listed(bpf_link_get_next_id, g->link[i]);
+		if (left)
+			usleep(50000);
+	}
+	assert_false(left);
+}
+
+/* What a client may do with the sockets it was handed, by hand. The
+ * locked filters keep what they receive to the member's share. With
+ * pfqd's guard (a BPF LSM), every send, socket option, bind and connect on
+ * them is refused (EPERM), while the client reads through libpfq as ever,
+ * and root's sockets, and root holding the member's, still send; the
+ * guard's programs, links and map go with pfqd. Without it (a kernel
+ * without the BPF LSM), sending and the promiscuous mode are the
+ * documented limit (docs/pfqd.md). */
 static void test_raw_sockets(void **s)
 {
-	int lo = ifindex_in_b("lo"), b0 = ifindex_in_b("b0"), go[2], res[2], st;
+	int lo = ifindex_in_b("lo"), b0 = ifindex_in_b("b0"), go[2], res[2], st, fdnum;
 	int got_n = 0;
+	struct guard_ids g = { .nprog = 0 };
+	bool guard;
 	pid_t pid, c;
+	char r;
 
 	(void)s;
 	write_conf(group30);
 	pid = pfqd_start();
+	guard = guard_on();
+	if (guard) {
+		g = guard_objects();
+		assert_int_equal(g.nprog, 4);
+		assert_int_equal(g.nlink, 4);
+		assert_true(g.map != 0);
+	}
 	assert_int_equal(pipe(go), 0);
 	assert_int_equal(pipe(res), 0);
+	fflush(stdout); /* (not printed again by the child) */
 	c = fork();
 	assert_true(c >= 0);
 	if (c == 0) {
-		static struct gt_got got;
-		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-					  .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = lo };
-		uint8_t frame[GT_FRAME_MAX];
-		size_t len = gt_flow_frame(60000, -1, frame);
-		unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
-		int fds[8], nfds, blen, one = 1, x;
-		char ans[4096];
-		json_t *a;
-		pfq_t *q;
-
 		close(go[1]);
 		close(res[0]);
-		drop_to(NOBODY);
-		if (raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)) < 0 ||
-		    nfds != 3)
-			_exit(10);
-		a = json_loads(ans, JSON_DISABLE_EOF_CHECK, NULL);
-		blen = unhex_blob(json_string_value(json_object_get(a, "handover")), blob,
-				  sizeof(blob));
-		q = blen > 0 ? pfq_import(fds, 2, blob, (size_t)blen) : NULL;
-		if (!q)
-			_exit(11);
-		/* the filters stay */
-		if (setsockopt(fds[0], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0 ||
-		    setsockopt(fds[1], SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) == 0)
-			_exit(12);
-		/* the main socket on lo, the fanout socket (refused) too */
-		if (bind(fds[0], (struct sockaddr *)&ll, sizeof(ll)) < 0)
-			_exit(13);
-		if (bind(fds[1], (struct sockaddr *)&ll, sizeof(ll)) == 0)
-			_exit(14);
-		/* the limit: a frame out of b0 */
-		ll.sll_ifindex = b0;
-		ll.sll_halen = 6;
-		printf("  a frame sent by hand on the member's socket: %s\n",
-		       sendto(fds[0], frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)) ==
-				       (ssize_t)len ? "sent (the documented limit)" : "refused");
-		{
-			struct packet_mreq mr = { .mr_ifindex = b0, .mr_type = PACKET_MR_PROMISC };
-
-			printf("  b0 promiscuous by hand: %s\n",
-			       setsockopt(fds[0], SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
-					  sizeof(mr)) == 0 ? "done (the documented limit)" :
-							     "refused");
-		}
-		fflush(stdout);
-		gt_write_all(res[1], "R", 1);
-		for (int i = 0; i < 30; i++)
-			pfq_dispatch(q, gt_on_pkt, 50000, &got);
-		/* (its own frame out of b0 is the group's, on an input) */
-		x = 0;
-		for (uint32_t i = 0; i < got.n; i++)
-			x += got.ids[i] < 20;
-		gt_write_all(res[1], &x, sizeof(x));
-		(void)!read(go[0], &x, 1);
-		pfq_close(q);
-		json_decref(a);
-		_exit(0);
+		raw_client(go[0], res[1], guard, lo, b0);
 	}
 	close(go[0]);
 	close(res[1]);
-	{
-		char r;
-
-		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+	if (gt_read_all(res[0], &r, 1) < 0) {
+		assert_int_equal(waitpid(c, &st, 0), c);
+		fail_msg("the client failed check %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
+	assert_int_equal(gt_read_all(res[0], &fdnum, sizeof(fdnum)), 0);
+	root_sends_on(c, fdnum, lo);
 	/* marked frames on lo: none of them is the member's */
-	{
-		int h = th_enter(&gt_th, 'b'), fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = lo,
-					  .sll_halen = 6 };
-		uint8_t frame[GT_FRAME_MAX];
-
-		th_leave(h);
-		assert_true(fd >= 0);
-		for (uint32_t id = 0; id < 20; id++) {
-			size_t len = gt_flow_frame(id, -1, frame);
-
-			assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll,
-						sizeof(ll)), (ssize_t)len);
-		}
-		close(fd);
-	}
+	send_marked_on_lo(lo);
 	assert_int_equal(gt_read_all(res[0], &got_n, sizeof(got_n)), 0);
 	assert_int_equal(got_n, 0);
 	close(go[1]);
 	assert_int_equal(waitpid(c, &st, 0), c);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(res[0]);
+	/* pfqd, root, works on the marked sockets: the member leaves in order */
 	wait_members(30, 1);
 	pfqd_stop(pid);
+	if (guard)
+		wait_guard_gone(&g);
 }
-
 
 /* a join by hand whose client keeps the sockets and lets go of the lease
  * (a goodbye, or a process that passes them on and exits): pfqd used to end

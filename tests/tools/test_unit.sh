@@ -23,7 +23,7 @@ key 'ExecReload=/bin/kill -HUP $MAINPID'
 key 'Restart=on-failure'
 key 'RuntimeDirectory=pfqd'
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$U")
-for c in CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_SYS_ADMIN CAP_SYS_PTRACE; do
+for c in CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_MAC_ADMIN; do
     [[ " $caps " == *" $c "* ]] && ok || bad "CapabilityBoundingSet lacks $c"
 done
 # the copy (same name: verify reads the unit's name from the file name)
