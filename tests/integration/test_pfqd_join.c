@@ -45,6 +45,10 @@
 
 static const char group30[] = "[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
 			      "allow_users = 65534\nallow_groups = 4242\n";
+/* the same group for nobody and FRIEND by uid (the review's tests) */
+static const char group30_two_users[] = "[group 30]\ninput = b0, b1\n"
+					"computation = ip >-> steer_flow\n"
+					"allow_users = 65534, 4243\n";
 
 static struct gt_member_cfg through_pfqd(int gid, uid_t uid, gid_t ugid, gid_t sgid)
 {
@@ -377,6 +381,38 @@ static void drop_to(uid_t uid)
 		_exit(5);
 }
 
+/* a child of the test and two pipes between them: in each process, rd is
+ * the end that reads what the other writes on its wr, and the other ends
+ * are closed. The child (fork_talking answers 0) runs as uid, unless uid
+ * is (uid_t)-1. */
+struct talk {
+	int rd, wr;
+};
+
+static pid_t fork_talking(uid_t uid, struct talk *t)
+{
+	int down[2], up[2];
+	pid_t c;
+
+	assert_int_equal(pipe(down), 0);
+	assert_int_equal(pipe(up), 0);
+	fflush(stdout); /* (not printed again by the child) */
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		close(down[1]);
+		close(up[0]);
+		if (uid != (uid_t)-1)
+			drop_to(uid);
+		*t = (struct talk){ down[0], up[1] };
+	} else {
+		close(down[0]);
+		close(up[1]);
+		*t = (struct talk){ up[0], down[1] };
+	}
+	return c;
+}
+
 /* the descriptors process pid holds */
 static int pfqd_fds(pid_t pid)
 {
@@ -424,8 +460,7 @@ static void test_user_limits(void **s)
 	pid_t pid, c;
 
 	(void)s;
-	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
-		   "allow_users = 65534, 4243\n");
+	write_conf(group30_two_users);
 	pid = pfqd_start();
 	fds0 = pfqd_fds(pid);
 	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), ENOMEM);
@@ -482,25 +517,19 @@ static void test_control_hogged(void **s)
 {
 	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
 	char msg[512];
-	int p[2], q[2], st, n;
+	struct talk t;
+	int st, n;
 	pid_t pid, c;
 	json_t *j;
 
 	(void)s;
-	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
-		   "allow_users = 65534, 4243\n");
+	write_conf(group30_two_users);
 	pid = pfqd_start();
-	assert_int_equal(pipe(p), 0);
-	assert_int_equal(pipe(q), 0);
-	c = fork();
-	assert_true(c >= 0);
+	c = fork_talking(NOBODY, &t);
 	if (c == 0) {
 		struct pfq_pfqd_opts mine = PFQ_PFQD_OPTS(.control = ctl_path);
 		int x, held = 0, busy;
 
-		close(p[1]);
-		close(q[0]);
-		drop_to(NOBODY);
 		for (int i = 0; i < 64; i++) {
 			int fd = ctl_connect();
 
@@ -521,23 +550,21 @@ static void test_control_hogged(void **s)
 		/* its own join finds no room, and says why */
 		busy = !pfq_join_pfqd(30, &mine) && strstr(pfq_error(NULL), "(busy: too many "
 								     "clients of its control socket?)");
-		gt_write_all(q[1], &held, sizeof(held));
-		gt_write_all(q[1], &busy, sizeof(busy));
-		(void)!read(p[0], &x, 1);
+		gt_write_all(t.wr, &held, sizeof(held));
+		gt_write_all(t.wr, &busy, sizeof(busy));
+		(void)!read(t.rd, &x, 1);
 		_exit(0);
 	}
-	close(p[0]);
-	close(q[1]);
-	assert_int_equal(gt_read_all(q[0], &n, sizeof(n)), 0);
+	assert_int_equal(gt_read_all(t.rd, &n, sizeof(n)), 0);
 	assert_int_equal(n, 4);
-	assert_int_equal(gt_read_all(q[0], &n, sizeof(n)), 0);
+	assert_int_equal(gt_read_all(t.rd, &n, sizeof(n)), 0);
 	assert_true(n);
 	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
 	j = ctl("{\"cmd\":\"status\"}");
 	assert_true(ok_of(j));
 	json_decref(j);
-	close(p[1]);
-	close(q[0]);
+	close(t.wr);
+	close(t.rd);
 	assert_int_equal(waitpid(c, &st, 0), c);
 	pfqd_stop(pid);
 }
@@ -849,7 +876,8 @@ static void wait_guard_gone(const struct guard_ids *g)
  * documented limit (docs/pfqd.md). */
 static void test_raw_sockets(void **s)
 {
-	int lo = ifindex_in_b("lo"), b0 = ifindex_in_b("b0"), go[2], res[2], st, fdnum;
+	int lo = ifindex_in_b("lo"), b0 = ifindex_in_b("b0"), st, fdnum;
+	struct talk t;
 	int got_n = 0;
 	struct guard_ids g = { .nprog = 0 };
 	bool guard;
@@ -866,32 +894,23 @@ static void test_raw_sockets(void **s)
 		assert_int_equal(g.nlink, 4);
 		assert_true(g.map != 0);
 	}
-	assert_int_equal(pipe(go), 0);
-	assert_int_equal(pipe(res), 0);
-	fflush(stdout); /* (not printed again by the child) */
-	c = fork();
-	assert_true(c >= 0);
-	if (c == 0) {
-		close(go[1]);
-		close(res[0]);
-		raw_client(go[0], res[1], guard, lo, b0);
-	}
-	close(go[0]);
-	close(res[1]);
-	if (gt_read_all(res[0], &r, 1) < 0) {
+	c = fork_talking((uid_t)-1, &t); /* (raw_client drops to nobody) */
+	if (c == 0)
+		raw_client(t.rd, t.wr, guard, lo, b0);
+	if (gt_read_all(t.rd, &r, 1) < 0) {
 		assert_int_equal(waitpid(c, &st, 0), c);
 		fail_msg("the client failed check %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
-	assert_int_equal(gt_read_all(res[0], &fdnum, sizeof(fdnum)), 0);
+	assert_int_equal(gt_read_all(t.rd, &fdnum, sizeof(fdnum)), 0);
 	root_sends_on(c, fdnum, lo);
 	/* marked frames on lo: none of them is the member's */
 	send_marked_on_lo(lo);
-	assert_int_equal(gt_read_all(res[0], &got_n, sizeof(got_n)), 0);
+	assert_int_equal(gt_read_all(t.rd, &got_n, sizeof(got_n)), 0);
 	assert_int_equal(got_n, 0);
-	close(go[1]);
+	close(t.wr);
 	assert_int_equal(waitpid(c, &st, 0), c);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(res[0]);
+	close(t.rd);
 	/* pfqd, root, works on the marked sockets: the member leaves in order */
 	wait_members(30, 1);
 	pfqd_stop(pid);
@@ -958,43 +977,35 @@ static void test_sockets_kept(void **s)
 {
 	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
 	char msg[512];
-	int p[2], q[2], st, n[2];
+	struct talk t;
+	int st, n[2];
 	pid_t pid, c;
 
 	(void)s;
-	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
-		   "allow_users = 65534, 4243\n");
+	write_conf(group30_two_users);
 	pid = pfqd_start();
-	assert_int_equal(pipe(p), 0);
-	assert_int_equal(pipe(q), 0);
-	c = fork();
-	assert_true(c >= 0);
+	c = fork_talking(NOBODY, &t);
 	if (c == 0) {
 		int x, k[2];
 
-		close(p[1]);
-		close(q[0]);
-		drop_to(NOBODY);
 		k[0] = joins_kept(100, false);
 		k[1] = joins_kept(100, true);
-		gt_write_all(q[1], k, sizeof(k));
-		(void)!read(p[0], &x, 1);
+		gt_write_all(t.wr, k, sizeof(k));
+		(void)!read(t.rd, &x, 1);
 		_exit(0);
 	}
-	close(p[0]);
-	close(q[1]);
-	assert_int_equal(gt_read_all(q[0], n, sizeof(n)), 0);
+	assert_int_equal(gt_read_all(t.rd, n, sizeof(n)), 0);
 	/* the user's 8 members, no more */
 	assert_int_equal(n[0] + n[1], 8);
 	assert_int_equal(members_of(30), 1 + 8);
 	assert_int_equal(join_as(FRIEND, 30, &o, msg, sizeof(msg)), 0);
 	/* the sockets closed, the members go, in order */
-	close(p[1]);
+	close(t.wr);
 	assert_int_equal(waitpid(c, &st, 0), c);
 	for (int i = 0; i < 150 && members_of(30) != 1; i++)
 		usleep(20000);
 	assert_int_equal(members_of(30), 1);
-	close(q[0]);
+	close(t.rd);
 	pfqd_stop(pid);
 }
 
@@ -1029,38 +1040,32 @@ static void test_revoked_ring(void **s)
 {
 	struct gt_member m;
 	struct gt_member_cfg b = through_pfqd(30, FRIEND, FRIEND, 0);
-	int go[2], res[2], st;
+	struct talk t;
+	int st;
 	uint32_t n = 0;
 	pid_t pid, c;
 	json_t *j;
 
 	(void)s;
-	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
-		   "allow_users = 65534, 4243\n");
+	write_conf(group30_two_users);
 	pid = pfqd_start();
-	assert_int_equal(pipe(go), 0);
-	assert_int_equal(pipe(res), 0);
-	c = fork();
-	assert_true(c >= 0);
+	c = fork_talking(NOBODY, &t);
 	if (c == 0) {
 		static struct gt_got got;
 		int fds[8], nfds, x;
 		char ans[4096];
 		struct tpacket_req3 req;
 
-		close(go[1]);
-		close(res[0]);
-		drop_to(NOBODY);
 		if (raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)) < 0 ||
 		    nfds != 3)
 			_exit(10);
-		gt_write_all(res[1], "J", 1);
-		(void)!read(go[0], &x, 1); /* revoked */
+		gt_write_all(t.wr, "J", 1);
+		(void)!read(t.rd, &x, 1); /* revoked */
 		memset(&req, 0, sizeof(req));
 		if (setsockopt(fds[1], SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == 0 ||
 		    errno != EBUSY)
 			printf("  the fanout socket's ring freed: %s\n", strerror(errno));
-		gt_write_all(res[1], "R", 1);
+		gt_write_all(t.wr, "R", 1);
 		for (int i = 0; i < 40; i++) {
 			struct pollfd pf[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
 
@@ -1077,15 +1082,13 @@ static void test_revoked_ring(void **s)
 				}
 			}
 		}
-		gt_write_all(res[1], &got.n, sizeof(got.n));
+		gt_write_all(t.wr, &got.n, sizeof(got.n));
 		_exit(0);
 	}
-	close(go[0]);
-	close(res[1]);
 	{
 		char r;
 
-		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+		assert_int_equal(gt_read_all(t.rd, &r, 1), 0);
 	}
 	gt_spawn(&m, &b);
 	assert_int_equal(m.join_err, 0);
@@ -1096,16 +1099,18 @@ static void test_revoked_ring(void **s)
 	assert_true(ok_of(j));
 	json_decref(j);
 	wait_members(30, 2);
-	gt_write_all(go[1], "G", 1);
+	gt_write_all(t.wr, "G", 1);
 	{
 		char r;
 
-		assert_int_equal(gt_read_all(res[0], &r, 1), 0);
+		assert_int_equal(gt_read_all(t.rd, &r, 1), 0);
 	}
 	usleep(100000);
 	gt_send_ids(0, 2000, -1);
-	assert_int_equal(gt_read_all(res[0], &n, sizeof(n)), 0);
+	assert_int_equal(gt_read_all(t.rd, &n, sizeof(n)), 0);
 	waitpid(c, &st, 0);
+	close(t.rd);
+	close(t.wr);
 	gt_finish(&m);
 	if (n || m.n != 2000)
 		fail_msg("the revoked client read %u packets, the member %u of 2000", n, m.n);
