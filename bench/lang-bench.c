@@ -67,53 +67,76 @@ static void run_pair(int a, int b, const uint8_t *frame, size_t len, int repeat,
 		}
 }
 
+/* A group of `ip >-> steer_flow` on "any" device, member table t, and
+ * its program of the given flavour (the flow memory with the fanout
+ * flavour), or NULL; *spec is freed by the caller. */
+static pfq_lang_bpf *group_load(struct pfq_lang_group_spec **spec, const struct pfq_member_table *t,
+				enum pfq_lang_flavour flavour, pfq_lang_program **p)
+{
+	struct pfq_lang_diag diag = { 0 };
+	pfq_lang_bpf *b = NULL;
+	struct pfq_lang_group_spec *g = *spec = calloc(1, sizeof(*g));
+
+	*p = pfq_lang_compile("ip >-> steer_flow", &diag);
+	if (!g || !*p)
+		return NULL;
+	g->members_map_fd = pfq_lang_members_map_create();
+	g->stats_map_fd = pfq_lang_group_stats_map_create();
+	g->counters_map_fd = pfq_lang_group_counters_map_create();
+	if (flavour == PFQ_LANG_GROUP_FANOUT)
+		g->flows_map_fd = pfq_lang_group_flows_map_create();
+	g->nbind = 1; /* "any" device */
+	g->bind[0].queue = -1;
+	if (g->members_map_fd >= 0 && pfq_lang_members_map_update(g->members_map_fd, t) == 0) {
+		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = g, .flavour = flavour };
+
+		b = pfq_lang_bpf_load(*p, &o, &diag);
+	}
+	if (!b)
+		fprintf(stderr, "lang-bench: group program: %s\n", diag.msg);
+	return b;
+}
+
+/* the best of 7 test runs of b (repeat runs each) on data, in ns per run,
+ * counting only runs that answered want (any answer when want < 0) */
+static double best_run_ns(pfq_lang_bpf *b, uint8_t *data, size_t len, struct __sk_buff *ctx,
+			  long want, int repeat)
+{
+	double best = -1;
+
+	for (int r = 0; b && r < 7; r++) {
+		LIBBPF_OPTS(bpf_test_run_opts, tr, .data_in = data, .data_size_in = (uint32_t)len,
+			    .ctx_in = ctx, .ctx_size_in = ctx ? sizeof(*ctx) : 0, .repeat = repeat);
+
+		if (bpf_prog_test_run_opts(pfq_lang_bpf_prog_fd(b), &tr) == 0 &&
+		    (want < 0 || tr.retval == want) && (best < 0 || tr.duration < best))
+			best = tr.duration;
+	}
+	return best;
+}
+
 /* The group program of `ip >-> steer_flow` with two members, as a member's
  * filter reaches it (member id, caplen, directions in cb[]): what a group
  * adds per member run on top of the filter flavour. */
 static double group_program_ns(const uint8_t *frame, size_t len, int repeat)
 {
-	struct pfq_lang_group_spec *spec = calloc(1, sizeof(*spec));
 	struct pfq_member_table t = { .n = 2, .leader = 1 };
-	struct pfq_lang_diag diag;
-	pfq_lang_program *p = pfq_lang_compile("ip >-> steer_flow", &diag);
-	pfq_lang_bpf *b = NULL;
-	double best = -1;
+	/* the leader's run: stats, then the steering decision */
+	struct __sk_buff ctx = { .cb = { 1, 0xffff, PFQ_DIR_INOUT, 0 } };
+	struct pfq_lang_group_spec *spec;
+	pfq_lang_program *p;
+	pfq_lang_bpf *b;
 	uint8_t data[2048];
+	double best;
 
-	if (!spec || !p)
-		goto out;
-	spec->members_map_fd = pfq_lang_members_map_create();
-	spec->stats_map_fd = pfq_lang_group_stats_map_create();
-	spec->counters_map_fd = pfq_lang_group_counters_map_create();
-	spec->nbind = 1; /* "any" device */
-	spec->bind[0].queue = -1;
 	t.m[0] = (struct pfq_member){ 1, 1, 1 };
 	t.m[1] = (struct pfq_member){ 1, 2, 1 };
-	if (spec->members_map_fd < 0 || pfq_lang_members_map_update(spec->members_map_fd, &t) < 0)
-		goto out;
-	{
-		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec,
-					       .flavour = PFQ_LANG_GROUP_MEMBERS };
-
-		b = pfq_lang_bpf_load(p, &o, &diag);
-	}
-	if (!b)
-		goto out;
+	b = group_load(&spec, &t, PFQ_LANG_GROUP_MEMBERS, &p);
 	memset(data, 0, 14);
 	data[12] = 0x88;
 	data[13] = 0xb5;
 	memcpy(data + 14, frame, len);
-	for (int r = 0; r < 7; r++) {
-		/* the leader's run: stats, then the steering decision */
-		struct __sk_buff ctx = { .cb = { 1, 0xffff, PFQ_DIR_INOUT, 0 } };
-		LIBBPF_OPTS(bpf_test_run_opts, tr, .data_in = data, .data_size_in = (uint32_t)(len + 14),
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
-
-		if (bpf_prog_test_run_opts(pfq_lang_bpf_prog_fd(b), &tr) == 0 &&
-		    (best < 0 || tr.duration < best))
-			best = tr.duration;
-	}
-out:
+	best = best_run_ns(b, data, len + 14, &ctx, -1, repeat);
 	pfq_lang_bpf_free(b);
 	pfq_lang_free(p);
 	free(spec);
@@ -126,47 +149,19 @@ out:
  * flow is remembered: the steady state of a long flow. */
 static double group_fanout_ns(const uint8_t *frame, size_t len, int repeat)
 {
-	struct pfq_lang_group_spec *spec = calloc(1, sizeof(*spec));
 	struct pfq_member_table t = { .n = 1, .leader = 1, .mode = PFQ_GROUP_MODE_FANOUT };
-	struct pfq_lang_diag diag;
-	pfq_lang_program *p = pfq_lang_compile("ip >-> steer_flow", &diag);
-	pfq_lang_bpf *b = NULL;
-	double best = -1;
+	struct pfq_lang_group_spec *spec;
+	pfq_lang_program *p;
+	pfq_lang_bpf *b;
 	uint8_t data[2048];
+	double best;
 
-	if (!spec || !p)
-		goto out;
-	spec->members_map_fd = pfq_lang_members_map_create();
-	spec->stats_map_fd = pfq_lang_group_stats_map_create();
-	spec->counters_map_fd = pfq_lang_group_counters_map_create();
-	spec->flows_map_fd = pfq_lang_group_flows_map_create();
-	spec->nbind = 1; /* "any" device */
-	spec->bind[0].queue = -1;
 	t.m[0] = (struct pfq_member){ .class_mask = 1, .id = 1, .weight = 1, .pos = 1 };
-	if (spec->members_map_fd < 0 || pfq_lang_members_map_update(spec->members_map_fd, &t) < 0)
-		goto out;
-	{
-		struct pfq_lang_bpf_opts o = { .sz = sizeof(o), .group = spec,
-					       .flavour = PFQ_LANG_GROUP_FANOUT };
-
-		b = pfq_lang_bpf_load(p, &o, &diag);
-	}
-	if (!b)
-		goto out;
-	/* the program reads from the MAC header: the frame as it is */
+	b = group_load(&spec, &t, PFQ_LANG_GROUP_FANOUT, &p);
+	/* the program reads from the MAC header: the frame as it is; it
+	 * answered the member's position when the whole path ran */
 	memcpy(data, frame, len);
-	for (int r = 0; r < 7; r++) {
-		LIBBPF_OPTS(bpf_test_run_opts, tr, .data_in = data, .data_size_in = (uint32_t)len,
-			    .repeat = repeat);
-
-		/* answered the member's position: the whole path ran */
-		if (bpf_prog_test_run_opts(pfq_lang_bpf_prog_fd(b), &tr) == 0 && tr.retval == 1 &&
-		    (best < 0 || tr.duration < best))
-			best = tr.duration;
-	}
-out:
-	if (!b && p)
-		fprintf(stderr, "lang-bench: fanout program: %s\n", diag.msg);
+	best = best_run_ns(b, data, len, NULL, 1, repeat);
 	pfq_lang_bpf_free(b);
 	pfq_lang_free(p);
 	free(spec);
