@@ -66,6 +66,7 @@ struct pfqd_conf {
 	char *control_group;  /* NULL: pfqd's own group */
 	char *metrics;        /* "ADDR:PORT", NULL = off */
 	bool metrics_remote;  /* metrics on a non-loopback address allowed */
+	bool require_guard;   /* refuse joins of users but root while the guard is off */
 	struct pfqd_pos control_group_pos, metrics_pos;
 	int ngroups;
 	struct pfqd_group *groups; /* sorted by gid */

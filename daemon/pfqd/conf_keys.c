@@ -174,6 +174,16 @@ static void key_metrics_remote(struct cp *p, const char *val)
 		p->c->metrics_remote = b;
 }
 
+static void key_require_guard(struct cp *p, const char *val)
+{
+	int b = yes_no(val);
+
+	if (b < 0)
+		cp_error(p, 0, "require_guard: '%s' is not yes or no", val);
+	else
+		p->c->require_guard = b;
+}
+
 /* ---- the [group N] sections ---- */
 
 static void key_policy(struct cp *p, const char *val)
@@ -447,6 +457,7 @@ static const struct key pfqd_keys[] = {
 	{ "control_group", K_ONE, key_control_group, NULL },
 	{ "metrics", K_ONE, key_metrics, NULL },
 	{ "metrics_remote", K_ONE, key_metrics_remote, NULL },
+	{ "require_guard", K_ONE, key_require_guard, NULL },
 };
 
 static const struct key group_keys[] = {

@@ -19,9 +19,12 @@
  * nothing to do), then at its mark: a socket pfqd hands out is marked in a
  * socket-storage map (BPF_MAP_TYPE_SK_STORAGE), whose entry the kernel
  * frees with the socket. pfqd itself keeps working on those sockets (it
- * stays the member of record: maintenance, leaving the group), so a caller
- * whose uid is root or pfqd's is let through; a root process that receives
- * the descriptors could make such sockets anyway.
+ * stays the member of record: maintenance, leaving the group), so pfqd's
+ * own process is let through, known by its thread-group id in its pid
+ * namespace (bpf_get_ns_current_pid_tgid: right also when pfqd runs in a
+ * container's pid namespace). Nobody else is, root included: a uid says
+ * nothing about capabilities, and libpfq never needs those four calls on
+ * an imported socket.
  *
  * The program, its links and the map are pfqd's descriptors only: they go
  * when pfqd exits, and the sockets its clients still hold are unguarded
@@ -37,7 +40,9 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,11 +65,13 @@ static struct {
 } g = { .map = -1, .prog = { -1, -1, -1, -1 }, .link = { -1, -1, -1, -1 },
 	.error = "not started" };
 
-/* where the program reads, from the kernel's BTF */
+/* where the program reads, from the kernel's BTF; and who pfqd is */
 struct layout {
 	int attach[NHOOKS]; /* BTF ids of the hooks' functions */
 	int sk;             /* offsetof(struct socket, sk) */
 	int family;         /* offsetof(struct sock, __sk_common.skc_family) */
+	uint64_t ns_dev, ns_ino; /* pfqd's pid namespace (/proc/self/ns/pid) */
+	uint32_t tgid;      /* pfqd's pid in it */
 };
 
 /* the byte offset of member name in composite type id (its anonymous
@@ -103,6 +110,7 @@ static int struct_member(const struct btf *btf, const char *type, const char *na
 static int find_layout(struct layout *lo, char *why, size_t n)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
+	struct stat st;
 	int common, rc = 0;
 
 	if (!btf) {
@@ -120,23 +128,36 @@ static int find_layout(struct layout *lo, char *why, size_t n)
 	lo->sk = struct_member(btf, "socket", "sk");
 	common = struct_member(btf, "sock", "__sk_common");
 	lo->family = struct_member(btf, "sock_common", "skc_family");
-	if (!rc && (lo->sk < 0 || common < 0 || lo->family < 0)) {
+	btf__free(btf);
+	/* the program's loads take a 16-bit offset */
+	if (!rc && (lo->sk < 0 || lo->sk > INT16_MAX || common < 0 || lo->family < 0 ||
+		    common + lo->family > INT16_MAX)) {
 		snprintf(why, n, "the kernel's struct socket or struct sock is not as expected");
 		rc = -EOPNOTSUPP;
 	}
+	if (rc)
+		return rc;
 	lo->family += common;
-	btf__free(btf);
-	return rc;
+	if (stat("/proc/self/ns/pid", &st) < 0) {
+		rc = -errno;
+		snprintf(why, n, "cannot find pfqd's pid namespace (/proc/self/ns/pid): %s",
+			 strerror(-rc));
+		return rc;
+	}
+	lo->ns_dev = st.st_dev;
+	lo->ns_ino = st.st_ino;
+	lo->tgid = (uint32_t)getpid();
+	return 0;
 }
 
 /*
  * r1: the hook's arguments, the first one struct socket *sock (the same in
  * the four hooks). Refused (-EPERM) when sock->sk is an AF_PACKET socket
- * marked in the map and the caller's uid is neither 0 nor pfqd's.
+ * marked in the map and the caller is not pfqd's process.
  */
-static void emit_guard(struct emit *e, const struct layout *lo, int map, unsigned uid)
+static void emit_guard(struct emit *e, const struct layout *lo, int map)
 {
-	int allow = emit_label(e);
+	int allow = emit_label(e), deny = emit_label(e);
 
 	emit(e, BI_LDX(BPF_DW, BPF_REG_6, BPF_REG_1, 0));
 	emit(e, BI_LDX(BPF_DW, BPF_REG_6, BPF_REG_6, (int16_t)lo->sk));
@@ -149,10 +170,19 @@ static void emit_guard(struct emit *e, const struct layout *lo, int map, unsigne
 	emit(e, BI_MOV_IMM(BPF_REG_4, 0));
 	emit(e, BI_CALL(BPF_FUNC_sk_storage_get));
 	emit_jmp_imm(e, BPF_JEQ, BPF_REG_0, 0, allow);
-	/* the low half: the uid (in the initial user namespace) */
-	emit(e, BI_CALL(BPF_FUNC_get_current_uid_gid));
-	emit_jmp_to(e, bi_make(BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, 0), allow);
-	emit_jmp_to(e, bi_make(BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, (int32_t)uid), allow);
+	/* struct bpf_pidns_info { u32 pid, tgid; } at r10 - 8: the caller's
+	 * ids in pfqd's pid namespace (an error: not in it, so not pfqd) */
+	emit_ld64(e, BPF_REG_1, lo->ns_dev);
+	emit_ld64(e, BPF_REG_2, lo->ns_ino);
+	emit(e, BI_MOV_REG(BPF_REG_3, BPF_REG_10));
+	emit(e, BI_ALU_IMM(BPF_ADD, BPF_REG_3, -8));
+	emit(e, BI_MOV_IMM(BPF_REG_4, 8));
+	emit(e, BI_CALL(BPF_FUNC_get_ns_current_pid_tgid));
+	emit_jmp_imm(e, BPF_JNE, BPF_REG_0, 0, deny);
+	emit(e, BI_LDX(BPF_W, BPF_REG_1, BPF_REG_10, -4));
+	emit_jmp_to(e, bi_make(BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_1, 0, 0, (int32_t)lo->tgid),
+		    allow);
+	emit_bind(e, deny);
 	emit(e, BI_MOV_IMM(BPF_REG_0, -EPERM));
 	emit(e, BI_EXIT());
 	emit_bind(e, allow);
@@ -196,12 +226,15 @@ static void load_error(const struct bpf_insn *insns, int ninsns, struct bpf_prog
 {
 	static char log[16384];
 	char *last, *end;
+	int fd;
 
 	o->log_buf = log;
 	o->log_size = sizeof(log);
 	o->log_level = 1;
 	log[0] = '\0';
-	bpf_prog_load(BPF_PROG_TYPE_LSM, "pfqd_guard", "GPL", insns, (size_t)ninsns, o);
+	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "pfqd_guard", "GPL", insns, (size_t)ninsns, o);
+	if (fd >= 0) /* loaded the second time: err is the first one's */
+		close(fd);
 	end = log + strlen(log);
 	while (end > log && end[-1] == '\n')
 		*--end = '\0';
@@ -241,7 +274,7 @@ static int load_and_attach(const struct layout *lo, const struct bpf_insn *insns
 
 int guard_start(char *why, size_t n)
 {
-	struct layout lo;
+	struct layout lo = { .sk = -1 };
 	struct emit e;
 	int rc;
 
@@ -252,7 +285,7 @@ int guard_start(char *why, size_t n)
 	if (rc < 0)
 		goto out;
 	emit_init(&e);
-	emit_guard(&e, &lo, g.map, (unsigned)getuid());
+	emit_guard(&e, &lo, g.map);
 	if (!emit_finish(&e)) {
 		snprintf(why, n, "cannot emit the LSM program (out of memory)");
 		rc = -ENOMEM;

@@ -320,6 +320,13 @@ static int take_request(struct pfqd_state *s, json_t *req, const struct join_cre
 	r->l = s->live[gid];
 	if (!join_permitted(&r->l->cfg, cr, why, n))
 		return -EACCES;
+	/* without the guard a member's sockets can send (docs/pfqd.md) */
+	if (cr->uid != 0 && s->conf.require_guard && !guard_active()) {
+		snprintf(why, n, "not permitted by pfqd: its guard of the members' sockets is not "
+			 "active (%s) and require_guard = yes lets only root join then",
+			 guard_error());
+		return -EACCES;
+	}
 	v = json_object_get(req, "tstamp");
 	r->tstamp = v && json_is_true(v);
 	if ((rc = class_field(req, &r->class_mask, why, n)) < 0 ||

@@ -46,7 +46,8 @@ static void usage(FILE *f)
 "On kernels with the BPF LSM (and with CAP_MAC_ADMIN), a BPF program refuses\n"
 "sends, socket options, bind and connect on the sockets handed to such users\n"
 "(the status command says whether it is active); without it they could send\n"
-"frames and set devices promiscuous with them.\n"
+"frames and set devices promiscuous with them, and 'require_guard = yes'\n"
+"then refuses the joins of every user but root.\n"
 "With 'metrics = ADDR:PORT' pfqd also serves the groups' statistics at\n"
 "http://ADDR:PORT/metrics in the Prometheus format.\n"
 "\n"
@@ -207,12 +208,13 @@ static void start_guard(void)
 
 	if (guard_start(why, sizeof(why)) == 0) {
 		log_info("the sockets handed to joined clients are guarded (BPF LSM: no send, "
-			 "socket option, bind or connect but root's)");
+			 "socket option, bind or connect but pfqd's own)");
 		return;
 	}
 	log_warn("no guard of the sockets handed to joined clients: %s. A client permitted "
 		 "by allow_users or allow_groups can send any frame on them and set devices "
-		 "promiscuous (see pfqd(8), docs/pfqd.md)", why);
+		 "promiscuous, unless require_guard = yes refuses their joins (see pfqd(8), "
+		 "docs/pfqd.md)", why);
 }
 
 static int run(struct daemon *d)

@@ -237,6 +237,34 @@ static void test_refused(void **s)
 	pfqd_stop(pid);
 }
 
+static bool guard_on(void);
+
+/* require_guard = yes: without the guard only root joins, and the others
+ * are told why; with it, joins go as ever */
+static void test_require_guard(void **s)
+{
+	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
+	char msg[512];
+	bool guard;
+	pid_t pid;
+
+	(void)s;
+	write_conf_keys("require_guard = yes\n", group30);
+	pid = pfqd_start();
+	guard = guard_on();
+	if (guard) {
+		assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), 0);
+	} else {
+		assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), EACCES);
+		if (!strstr(msg, "its guard of the members' sockets is not active (") ||
+		    !strstr(msg, "require_guard = yes lets only root join"))
+			fail_msg("refusal: %s", msg);
+	}
+	assert_int_equal(join_as(0, 30, &o, msg, sizeof(msg)), 0);
+	wait_members(30, 1);
+	pfqd_stop(pid);
+}
+
 /* kill -9 of a client: its share moves to the other within 1 s */
 static void test_client_killed(void **s)
 {
@@ -745,9 +773,9 @@ static void raw_client(int go, int res, bool guard, int lo, int b0)
 }
 
 /* a root process that gets the member's main socket (here from the client,
- * by pidfd_getfd) sends on it, guard or not: the guard lets root and
- * pfqd's user through (pfqd works on its members' sockets) */
-static void root_sends_on(pid_t client, int fdnum, int lo)
+ * by pidfd_getfd) and sends on it: refused with the guard (it lets only
+ * pfqd's own process through), sent without it */
+static void root_sends_on(pid_t client, int fdnum, int lo, bool guard)
 {
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = lo, .sll_halen = 6 };
 	uint8_t frame[GT_FRAME_MAX];
@@ -757,8 +785,13 @@ static void root_sends_on(pid_t client, int fdnum, int lo)
 	assert_true(pidfd >= 0);
 	fd = (int)syscall(SYS_pidfd_getfd, pidfd, fdnum, 0);
 	assert_true(fd >= 0);
-	assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)),
-			 (ssize_t)len);
+	if (guard) {
+		assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)), -1);
+		assert_int_equal(errno, EPERM);
+	} else {
+		assert_int_equal(sendto(fd, frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)),
+				 (ssize_t)len);
+	}
 	close(fd);
 	close(pidfd);
 }
@@ -869,8 +902,8 @@ static void wait_guard_gone(const struct guard_ids *g)
 /* What a client may do with the sockets it was handed, by hand. The
  * locked filters keep what they receive to the member's share. With
  * pfqd's guard (a BPF LSM), every send, socket option, bind and connect on
- * them is refused (EPERM), while the client reads through libpfq as ever,
- * and root's sockets, and root holding the member's, still send; the
+ * them is refused (EPERM), to root holding them too, while the client
+ * reads through libpfq as ever, and root's own sockets still send; the
  * guard's programs, links and map go with pfqd. Without it (a kernel
  * without the BPF LSM), sending and the promiscuous mode are the
  * documented limit (docs/pfqd.md). */
@@ -902,7 +935,7 @@ static void test_raw_sockets(void **s)
 		fail_msg("the client failed check %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
 	assert_int_equal(gt_read_all(t.rd, &fdnum, sizeof(fdnum)), 0);
-	root_sends_on(c, fdnum, lo);
+	root_sends_on(c, fdnum, lo, guard);
 	/* marked frames on lo: none of them is the member's */
 	send_marked_on_lo(lo);
 	assert_int_equal(gt_read_all(t.rd, &got_n, sizeof(got_n)), 0);
@@ -1123,6 +1156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_share, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_refused, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_require_guard, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_client_killed, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_user_limits, pt_setup, pt_teardown),

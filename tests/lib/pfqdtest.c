@@ -32,15 +32,20 @@ static int notify_fd = -1;
 
 /* ---- pfqd ---- */
 
-/* the configuration file: [pfqd] with the test's control socket, then
- * the groups given */
-void write_conf(const char *groups)
+/* the configuration file: [pfqd] with the test's control socket and the
+ * keys given ("key = value\n" lines), then the groups given */
+void write_conf_keys(const char *keys, const char *groups)
 {
 	FILE *f = fopen(conf_path, "w");
 
 	assert_non_null(f);
-	fprintf(f, "[pfqd]\ncontrol = %s\ncontrol_mode = 0666\n\n%s", ctl_path, groups);
+	fprintf(f, "[pfqd]\ncontrol = %s\ncontrol_mode = 0666\n%s\n%s", ctl_path, keys, groups);
 	assert_int_equal(fclose(f), 0);
+}
+
+void write_conf(const char *groups)
+{
+	write_conf_keys("", groups);
 }
 
 /* wait for a notification holding what (READY=1, RELOADING=1, ...) */

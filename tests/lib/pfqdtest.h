@@ -19,6 +19,7 @@ int pt_teardown(void **s);
 /* the configuration file: [pfqd] with the test's control socket (mode
  * 0666), then the groups given */
 void write_conf(const char *groups);
+void write_conf_keys(const char *keys, const char *groups);
 /* wait for a notification holding what (READY=1, RELOADING=1, ...) */
 void wait_notify(const char *what, int ms);
 void drain_notify(void);

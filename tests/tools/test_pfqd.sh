@@ -42,7 +42,7 @@ has "not a regular file"
 status 0 "$PFQD" --check-syntax "$S/daemon/pfqd/pfqd.conf.example"
 has "good: 2 groups"
 status 1 "$PFQD" --check "$S/daemon/pfqd/pfqd.conf.example"
-has "pfqd.conf.example:29:15: group 42: input: no device 'eth1' in this network namespace"
+has "pfqd.conf.example:32:15: group 42: input: no device 'eth1' in this network namespace"
 cat >"$W/bad.conf" <<'CONF'
 [pfqd]
 control = relative/path

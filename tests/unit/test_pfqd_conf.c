@@ -51,6 +51,7 @@ static void test_values(void **state)
 		 "CONTROL_MODE = 0600 ; inline comment\n"
 		 "control_group = adm\n"
 		 "metrics = 127.0.0.1:9120\n"
+		 "require_guard = yes\n"
 		 "\n"
 		 "[group 42]\n"
 		 "policy = restricted\n"
@@ -71,6 +72,7 @@ static void test_values(void **state)
 	assert_int_equal(c.control_mode, 0600);
 	assert_string_equal(c.control_group, "adm");
 	assert_string_equal(c.metrics, "127.0.0.1:9120");
+	assert_true(c.require_guard);
 	assert_int_equal(c.ngroups, 2);
 	assert_int_equal(c.groups[0].gid, 3); /* sorted by gid */
 	assert_int_equal(c.groups[0].policy, PFQ_POLICY_SHARED);
@@ -82,7 +84,7 @@ static void test_values(void **state)
 	assert_string_equal(g->inputs[1].name, "eth1");
 	assert_int_equal(g->inputs[1].queue, 2);
 	assert_int_equal(g->inputs[2].queue, -1);
-	assert_int_equal(g->input_pos[2].line, 12);
+	assert_int_equal(g->input_pos[2].line, 13);
 	assert_int_equal(g->input_pos[2].col, 9);
 	assert_int_equal(g->noutputs, 2);
 	assert_int_equal(g->outputs[0].class_mask, 6);
@@ -112,6 +114,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.control, PFQD_DEFAULT_CONTROL);
 	assert_int_equal(c.control_mode, 0666);
 	assert_null(c.metrics);
+	assert_false(c.require_guard);
 	assert_int_equal(c.ngroups, 0);
 	pfqd_conf_free(&c);
 	parse_ok(&c, "[group 0]\n");
@@ -184,6 +187,8 @@ static void test_errors(void **state)
 		  "[IPV6]:PORT");
 	parse_bad("[pfqd]\nmetrics_remote = maybe\n", "t.conf:2:18: metrics_remote: 'maybe' is "
 		  "not yes or no");
+	parse_bad("[pfqd]\nrequire_guard = sometimes\n", "t.conf:2:17: require_guard: "
+		  "'sometimes' is not yes or no");
 	/* [group N] */
 	parse_bad("[group 1]\npolicy = private\n", "t.conf:2:10: policy: 'private' is not for a "
 		  "group pfqd holds for others (shared or restricted)");
