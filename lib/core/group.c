@@ -561,7 +561,7 @@ int pfq_group_activate(pfq_t *q, bool on)
 {
 	struct gsession s;
 	char err[256] = "";
-	int row, rc;
+	int row, rc, filter_rc = 0;
 
 	if (q->gid < 0)
 		return 0;
@@ -589,6 +589,11 @@ int pfq_group_activate(pfq_t *q, bool on)
 		q->in_fanout = true;
 		s.g->m[row].pos = (int32_t)s.g->npos - 1;
 		s.g->m[row].fsock = sock_cookie(q->gfd);
+		/* in its place (the table names it only below): the socket
+		 * may take packets now; if it cannot, the row stays inactive */
+		filter_rc = pfq_member_fsock_open_filter(q);
+		if (filter_rc)
+			on = false;
 	}
 	s.g->m[row].active = on;
 	s.g->m[row].weight = (uint32_t)q->weight;
@@ -599,6 +604,10 @@ int pfq_group_activate(pfq_t *q, bool on)
 		rc = own_part(q, &s, err, sizeof(err));
 	if (rc && err[0])
 		pfq_seterr(q, -rc, "%s", err);
+	if (!rc && filter_rc) {
+		rc = filter_rc;
+		pfq_seterr(q, -rc, "cannot open the group socket's filter: %s", strerror(-rc));
+	}
 	bool wait = !rc && on && s.g->want_copies && s.g->mode != PFQ_GROUP_MODE_MEMBERS;
 
 	gs_finish(&s);
@@ -794,17 +803,24 @@ static void fill_info(const struct reg_group *g, uint64_t netns, int gid, const 
 	struct reg_file f;
 	char err[64];
 	bool have_f = reg_open(netns, gid, false, &f, err, sizeof(err)) == 0;
+	bool alive[REG_MAX_PROCS];
 
+	/* a process killed since the group was last looked after is still in
+	 * the record until a member reaps it (gk_reap): its members are gone
+	 * all the same, so they are not shown */
+	for (int i = 0; i < REG_MAX_PROCS; i++)
+		alive[i] = g->proc[i].pid && (!have_f || reg_alive(&f, i));
 	memset(o, 0, sizeof(*o));
 	o->gid = gid;
 	o->policy = g->policy;
-	o->owner_pid = g->owner_proc >= 0 ? g->proc[g->owner_proc].pid : 0;
+	o->owner_pid = g->owner_proc >= 0 && g->owner_proc < REG_MAX_PROCS && alive[g->owner_proc] ?
+			       g->proc[g->owner_proc].pid : 0;
 	for (int i = 0; i < REG_MAX_MEMBERS; i++) {
 		const struct reg_member *m = &g->m[i];
 		struct pfq_member_info *mi = &o->members[o->nmembers];
 		struct reg_mstats ms;
 
-		if (!m->id)
+		if (!m->id || (m->proc >= 0 && m->proc < REG_MAX_PROCS && !alive[m->proc]))
 			continue;
 		mi->id = m->id;
 		mi->pid = m->proc >= 0 && m->proc < REG_MAX_PROCS ? g->proc[m->proc].pid : 0;

@@ -135,6 +135,7 @@ int pfq_group_refresh_row(pfq_t *q);
 /* member.c: a member's sockets */
 int pfq_member_fsock_open(pfq_t *q);       /* its fanout socket (join, privileged) */
 int pfq_member_fsock_ring(pfq_t *q);       /* its ring, before its first enable */
+int pfq_member_fsock_open_filter(pfq_t *q); /* once in the fanout: packets may come */
 /* unmap its ring (a mapping holds the socket open; keep_map: the mapping
  * stays, for good, a parked socket's) and hand over the fd */
 int pfq_member_fsock_detach(pfq_t *q, bool keep_map);

@@ -38,12 +38,14 @@ int pfq_member_fsock_open(pfq_t *q)
 	return 0;
 }
 
-/* Its ring, its caplen (a classic filter answering the caplen: the kernel
- * copies no more), and its binding to every device, which the fanout needs. */
+/* Its ring and its binding to every device, which the fanout needs. Until
+ * it is in the fanout (pfq_member_fsock_open_filter), a bound socket takes
+ * every packet of every device of the namespace: a filter that accepts
+ * nothing keeps its ring empty until then. */
 int pfq_member_fsock_ring(pfq_t *q)
 {
-	struct sock_filter cap[] = { { BPF_RET | BPF_K, 0, 0, q->caplen } };
-	struct sock_fprog fp = { 1, cap };
+	struct sock_filter none[] = { { BPF_RET | BPF_K, 0, 0, 0 } };
+	struct sock_fprog fp = { 1, none };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	int rc;
 
@@ -52,14 +54,29 @@ int pfq_member_fsock_ring(pfq_t *q)
 	rc = pfq_ring_create(q, &q->gring, q->gfd);
 	if (rc)
 		return rc;
-	if ((q->caplen < PFQ_CAPLEN_MAX &&
-	     setsockopt(q->gfd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0) ||
+	if (setsockopt(q->gfd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0 ||
 	    bind(q->gfd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
 	    epoll_ctl(q->efd, EPOLL_CTL_ADD, q->gfd, &(struct epoll_event){ .events = EPOLLIN }) < 0) {
 		rc = pfq_seterr(q, errno, "cannot set up the group socket: %s", strerror(errno));
 		pfq_ring_destroy(q, &q->gring);
 		return rc;
 	}
+	return 0;
+}
+
+/* In the fanout, the socket takes what the group's program gives it: its
+ * filter only answers the caplen (the kernel copies no more), or goes. */
+int pfq_member_fsock_open_filter(pfq_t *q)
+{
+	struct sock_filter cap[] = { { BPF_RET | BPF_K, 0, 0, q->caplen } };
+	struct sock_fprog fp = { 1, cap };
+	int rc = q->caplen < PFQ_CAPLEN_MAX ?
+			 setsockopt(q->gfd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) :
+			 setsockopt(q->gfd, SOL_SOCKET, SO_DETACH_FILTER, &(int){ 0 }, sizeof(int));
+
+	if (rc < 0)
+		return pfq_seterr(q, errno, "cannot open the group socket's filter: %s",
+				  strerror(errno));
 	return 0;
 }
 

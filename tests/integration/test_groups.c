@@ -425,6 +425,62 @@ static void test_kill_and_join(void **s)
 	pfq_close(mgr);
 }
 
+/* A member that joins while other devices carry traffic takes nothing
+ * from them: its fanout socket, bound to every device, takes no packet
+ * until it is in the fanout (it took all of them in that moment once). */
+static void test_join_takes_nothing_else(void **s)
+{
+	int gid = next_gid++, h, foreign = 0, st;
+	pfq_t *mgr;
+	pid_t tx;
+
+	(void)s;
+	h = th_enter(&gt_th, 'b');
+	mgr = pfq_open_nogroup(64, 64, 0, 0);
+	th_leave(h);
+	assert_non_null(mgr);
+	assert_int_equal(pfq_join_group(mgr, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED), gid);
+	OK(mgr, pfq_set_group_computation_from_string(mgr, gid, "ip >-> steer_flow"));
+	OK(mgr, pfq_bind_group(mgr, gid, "b1", PFQ_ANY_QUEUE)); /* b1 only: it stays quiet */
+	tx = fork();
+	assert_true(tx >= 0);
+	if (tx == 0) {
+		/* a0 -> b0 for at most 3 s (30,000 frames) */
+		int fd = th_sender(&gt_th, "a0", 0);
+		uint8_t buf[GT_FRAME_MAX];
+
+		for (uint32_t id = 0; fd >= 0 && id < 30000; id++) {
+			size_t len = gt_flow_frame(id, -1, buf);
+
+			(void)sender_send(fd, buf, len);
+			usleep(100);
+		}
+		_exit(0);
+	}
+	for (int round = 0; round < 25; round++) {
+		struct pfq_net_queue nq;
+		pfq_t *q;
+
+		h = th_enter(&gt_th, 'b');
+		q = pfq_open_nogroup(64, 256, 0, 0);
+		th_leave(h);
+		assert_non_null(q);
+		assert_int_equal(pfq_join_group(q, gid, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), gid);
+		OK(q, pfq_enable(q));
+		for (int i = 0; i < 3; i++) {
+			int n = pfq_read(q, &nq, 10000);
+
+			assert_true(n >= 0);
+			foreign += n;
+		}
+		pfq_close(q);
+	}
+	kill(tx, SIGKILL);
+	waitpid(tx, &st, 0);
+	pfq_close(mgr);
+	assert_int_equal(foreign, 0);
+}
+
 /* ---- forwarding and the host stack (the group's TC program) ---- */
 
 static void test_forward_and_kernel(void **s)
@@ -691,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_vlan_filters),
 		cmocka_unit_test(test_group_log),
 		cmocka_unit_test(test_kill_and_join),
+		cmocka_unit_test(test_join_takes_nothing_else),
 		cmocka_unit_test(test_forward_and_kernel),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_many_processes),
