@@ -14,11 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_SLOTS 4096
 #define DEFAULT_TX_SLOTS 1024 /* the TX queue of pcap_inject when tx_slots is not set */
 #define SLOT_BYTES 2048
+/* the most a pcap buffer size (-B) asks for: a ring of 1 GiB of full
+ * slots, half of what a ring may be (PFQ_RING_BYTES_MAX) */
+#define BUFFER_SLOTS_MAX (size_t)(PFQ_RING_BYTES_MAX / 2 / SLOT_BYTES)
 
 struct pfqh *pfqh_new(const char *device, pcap_t *dead, char *errbuf)
 {
@@ -56,6 +60,8 @@ void pfqh_free(struct pfqh *h)
 	free(h->oneshot);
 	if (h->has_filter)
 		free(h->filter.bf_insns);
+	if (h->has_refilter)
+		free(h->refilter.bf_insns);
 	pfq_pcap_config_free(&h->cfg);
 	free(h);
 }
@@ -233,7 +239,7 @@ int pfqh_activate(struct pfqh *h)
 	int err;
 
 	if (h->activated)
-		return PCAP_ERROR_ACTIVATED;
+		return pfqh_activated(h);
 	h->err[0] = '\0';
 	if (configure(&h->cfg, h->device, msg, sizeof(msg)) < 0)
 		return fail(h, PCAP_ERROR, "%s", msg);
@@ -254,8 +260,16 @@ int pfqh_activate(struct pfqh *h)
 		caplen = PFQ_CAPLEN_MAX;
 	h->snaplen = (int)caplen;
 	slots = h->cfg.rx_slots > 0 ? (size_t)h->cfg.rx_slots : DEFAULT_SLOTS;
-	if (h->cfg.rx_slots <= 0 && (size_t)h->buffer_size / SLOT_BYTES > slots)
-		slots = (size_t)h->buffer_size / SLOT_BYTES; /* the pcap buffer (-B) fits */
+	/* the pcap buffer (-B) fits; as stock, 0 or less is the default and
+	 * too much is as much as a ring can be */
+	if (h->cfg.rx_slots <= 0 && h->buffer_size > 0 &&
+	    (size_t)h->buffer_size / SLOT_BYTES > slots)
+		slots = (size_t)h->buffer_size / SLOT_BYTES;
+	if (h->cfg.rx_slots <= 0 && slots > BUFFER_SLOTS_MAX)
+		slots = BUFFER_SLOTS_MAX;
+	/* as stock: a negative read timeout is non-blocking mode */
+	if (h->timeout_ms < 0)
+		h->nonblock = 1;
 	/* without a group the socket's private group; with one, the socket
 	 * joins it (default class, shared) and binds the group */
 	/* tx_slots: the TX queue pcap_inject uses (0: none) */
@@ -264,8 +278,11 @@ int pfqh_activate(struct pfqh *h)
 		h->q = pfq_open(caplen, slots, 0, tx_slots);
 	else
 		h->q = pfq_open_nogroup(caplen, slots, 0, tx_slots);
-	if (!h->q && h->cfg.group >= 0 && (errno == EPERM || errno == EACCES))
-		return join_through_pfqd(h, caplen, slots, pfq_error(NULL));
+	if (!h->q && h->cfg.group >= 0 && (errno == EPERM || errno == EACCES)) {
+		/* (pfq_error's buffer is the next call's too) */
+		snprintf(msg, sizeof(msg), "%s", pfq_error(NULL));
+		return join_through_pfqd(h, caplen, slots, msg);
+	}
 	if (!h->q)
 		return fail(h, pcap_code(-errno), "pfq: %s", pfq_error(NULL));
 	pfq_timestamping_enable(h->q, 1);
@@ -326,6 +343,26 @@ static bool looks_for_tags(const struct bpf_insn *p, u_int n)
 		    (p[i].k == 0x8100 || p[i].k == 0x88a8 || p[i].k == 0x9100))
 			return true;
 	return false;
+}
+
+/* A margin after the kernel took a filter: a packet the old filter
+ * accepted on another CPU in the moment of the swap is stamped a little
+ * later. The new filter run again on a packet it accepted changes nothing. */
+#define REFILTER_MARGIN_NS 50000000ull
+
+/* the packets already in the ring get program copy (taken) here */
+static void refilter_queued(struct pfqh *h, struct bpf_insn *copy, u_int len)
+{
+	struct timespec now;
+
+	if (h->has_refilter)
+		free(h->refilter.bf_insns);
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->refilter.bf_len = len;
+	h->refilter.bf_insns = copy;
+	h->has_refilter = 1;
+	h->refilter_until = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec +
+			    REFILTER_MARGIN_NS;
 }
 
 /* keep the program for the user-space filter (replacing any) */
@@ -393,7 +430,10 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		}
 		pfq_debug("filter of %u instructions: %s", fp->bf_len,
 			  accept_all ? "accept-all, the group's filter stays" : "the group's, in the kernel");
-		free(copy);
+		if (accept_all)
+			free(copy);
+		else
+			refilter_queued(h, copy, fp->bf_len);
 		user_filter(h, NULL, 0);
 		return 0;
 	}
@@ -403,7 +443,7 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		return 0;
 	}
 	pfq_debug("filter of %u instructions: the socket's, in the kernel", fp->bf_len);
-	free(copy);
+	refilter_queued(h, copy, fp->bf_len);
 	user_filter(h, NULL, 0);
 	return 0;
 }

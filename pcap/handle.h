@@ -32,6 +32,12 @@ struct pfqh {
 	struct bpf_program filter;
 	int has_filter;
 	unsigned long refused; /* packets the user-space filter refused */
+	/* a filter the kernel took: the packets the old one let into the
+	 * ring before it (stamped before refilter_until) get the new one here,
+	 * as stock filters the blocks already filled (pfqh_setfilter) */
+	struct bpf_program refilter;
+	int has_refilter;
+	uint64_t refilter_until;
 	bool tx_bound;         /* pcap_inject bound the socket's TX queue */
 	bool via_pfqd;         /* a member pfqd made for us (pfq_join_pfqd) */
 	char err[PCAP_ERRBUF_SIZE];
@@ -45,6 +51,8 @@ int pfqh_activate(struct pfqh *h);
 int pfqh_first_device(const char *name, char dev[16], char *errbuf);
 /* the message libpcap gives for calls on a handle not activated yet */
 int pfqh_not_activated(struct pfqh *h);
+/* ... and for settings on a handle activated already */
+int pfqh_activated(struct pfqh *h);
 int pfqh_dispatch(struct pfqh *h, int cnt, pcap_handler cb, u_char *user);
 int pfqh_loop(struct pfqh *h, int cnt, pcap_handler cb, u_char *user);
 int pfqh_next_ex(struct pfqh *h, struct pcap_pkthdr **hdr, const u_char **data);

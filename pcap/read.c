@@ -37,6 +37,13 @@ int pfqh_not_activated(struct pfqh *h)
 	return PCAP_ERROR_NOT_ACTIVATED;
 }
 
+int pfqh_activated(struct pfqh *h)
+{
+	/* (libpcap's text, its two blanks included) */
+	snprintf(h->err, sizeof(h->err), "can't perform  operation on activated capture");
+	return PCAP_ERROR_ACTIVATED;
+}
+
 int pfqh_wake_open(struct pfqh *h)
 {
 	if (h->wake_fd >= 0)
@@ -184,6 +191,9 @@ static const u_char *next_packet(struct pfqh *h, struct pcap_pkthdr *ph)
 			h->refused++;
 			continue;
 		}
+		if (h->has_refilter && hdr.tstamp_ns < h->refilter_until &&
+		    !shim_offline_filter(&h->refilter, ph, data))
+			continue;
 		return data;
 	}
 	return NULL;
@@ -228,7 +238,10 @@ int pfqh_dispatch(struct pfqh *h, int cnt, pcap_handler cb, u_char *user)
 		/* blocking mode returns with packets (a batch the filter or
 		 * the direction emptied is no reason to wake up) */
 	} while (n == 0 && !h->nonblock && !h->break_loop);
-	if (h->break_loop && n == 0)
+	/* as stock: a pcap_breakloop, also from the callback, makes this
+	 * call return PCAP_ERROR_BREAK, whatever it delivered (the rest of
+	 * the batch stays for the next call) */
+	if (h->break_loop)
 		return take_break(h);
 	return n;
 }
@@ -254,6 +267,8 @@ int pfqh_next_ex(struct pfqh *h, struct pcap_pkthdr **hdr, const u_char **data)
 {
 	if (!h->activated)
 		return pfqh_not_activated(h);
+	if (h->break_loop)
+		return take_break(h);
 	for (;;) {
 		const u_char *d;
 

@@ -235,7 +235,7 @@ API void pcap_close(pcap_t *p)
 		if (!h)                                            \
 			return REAL(name)(p, v);                   \
 		if (h->activated)                                  \
-			return PCAP_ERROR_ACTIVATED;               \
+			return pfqh_activated(h);                  \
 		h->field = v;                                      \
 		return 0;                                          \
 	}
@@ -252,7 +252,7 @@ API int pcap_can_set_rfmon(pcap_t *p)
 
 	if (!h)
 		return REAL(pcap_can_set_rfmon)(p);
-	return h->activated ? PCAP_ERROR_ACTIVATED : 0;
+	return 0; /* as stock on a wired device, activated or not */
 }
 
 API int pcap_set_tstamp_precision(pcap_t *p, int v)
@@ -262,7 +262,7 @@ API int pcap_set_tstamp_precision(pcap_t *p, int v)
 	if (!h)
 		return REAL(pcap_set_tstamp_precision)(p, v);
 	if (h->activated)
-		return PCAP_ERROR_ACTIVATED;
+		return pfqh_activated(h);
 	if (v != PCAP_TSTAMP_PRECISION_MICRO && v != PCAP_TSTAMP_PRECISION_NANO)
 		return PCAP_ERROR_TSTAMP_PRECISION_NOTSUP;
 	h->precision = v;
@@ -283,7 +283,7 @@ API int pcap_set_tstamp_type(pcap_t *p, int v)
 	if (!h)
 		return REAL(pcap_set_tstamp_type)(p, v);
 	if (h->activated)
-		return PCAP_ERROR_ACTIVATED;
+		return pfqh_activated(h);
 	/* the kernel's receive stamp is the host clock */
 	return v == PCAP_TSTAMP_HOST ? 0 : PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
 }
@@ -294,7 +294,7 @@ API int pcap_set_protocol_linux(pcap_t *p, int v)
 
 	if (!h)
 		return REAL(pcap_set_protocol_linux)(p, v);
-	return h->activated ? PCAP_ERROR_ACTIVATED : 0;
+	return h->activated ? pfqh_activated(h) : 0;
 }
 
 /* ---- reading ---- */
@@ -492,7 +492,13 @@ API int pcap_sendpacket(pcap_t *p, const u_char *buf, int len)
 
 	if (!h)
 		return REAL(pcap_sendpacket)(p, buf, len);
-	return len >= 0 && pfqh_inject(h, buf, (size_t)len) == len ? 0 : -1;
+	if (len <= 0) {
+		/* (stock adds the errno of the moment, whatever it is) */
+		snprintf(h->err, sizeof(h->err),
+			 "The number of bytes to be sent must be positive: %s", strerror(errno));
+		return PCAP_ERROR;
+	}
+	return pfqh_inject(h, buf, (size_t)len) == len ? 0 : -1;
 }
 
 /* ---- files: a dumper with our precision and snap length ---- */

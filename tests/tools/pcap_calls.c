@@ -3,7 +3,9 @@
  * pcap_calls: the libpcap calls that libpcap's own test programs exercise
  * (breakloop from a signal handler and from another thread, non-blocking
  * mode, device list and default device, lookupnet, select/poll wake-ups,
- * monitor mode, link types, snapshot length, calls before activation), each
+ * monitor mode, link types, snapshot length, calls before and after
+ * activation, a negative timeout, buffer sizes, breakloop from the
+ * callback, a new filter over packets captured already), each
  * printing what it saw in a form that does not depend on timing or on the
  * device's name, so that a run on a plain device with stock libpcap and a
  * run on a pfq device (through pfq-run or the drop-in) can be compared
@@ -25,6 +27,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 
 #define UNUSED __attribute__((unused))
 
@@ -419,6 +423,158 @@ static int cmd_open(int arg UNUSED, const char *mode UNUSED)
 	return 0;
 }
 
+/* --- a negative read timeout: non-blocking mode, as stock --- */
+static int cmd_timeoutneg(int arg UNUSED, const char *mode UNUSED)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+	int n = 0;
+
+	pd = open_dev(0, -1);
+	start_watchdog(10);
+	printf("timeoutneg: getnonblock %d\n", pcap_getnonblock(pd, err));
+	printf("timeoutneg: dispatch with nothing to read %d\n",
+	       pcap_dispatch(pd, -1, count, (u_char *)&n));
+	pcap_close(pd);
+	return 0;
+}
+
+/* --- calls on an activated handle, and their messages --- */
+static int cmd_activated(int arg UNUSED, const char *mode UNUSED)
+{
+	u_char frame[64] = { 0 };
+	int r;
+
+	pd = open_dev(0, 100);
+	r = pcap_set_snaplen(pd, 100);
+	printf("activated: set_snaplen %d [%s]\n", r, pcap_geterr(pd));
+	pcap_geterr(pd)[0] = '\0';
+	r = pcap_set_buffer_size(pd, 1 << 20);
+	printf("activated: set_buffer_size %d [%s]\n", r, pcap_geterr(pd));
+	pcap_geterr(pd)[0] = '\0';
+	r = pcap_set_tstamp_precision(pd, PCAP_TSTAMP_PRECISION_NANO);
+	printf("activated: set_tstamp_precision %d [%s]\n", r, pcap_geterr(pd));
+	printf("activated: can_set_rfmon %d\n", pcap_can_set_rfmon(pd));
+	pcap_geterr(pd)[0] = '\0';
+	errno = 0; /* (stock's message ends with the errno of the moment) */
+	r = pcap_sendpacket(pd, frame, -1);
+	printf("activated: sendpacket of -1 bytes %d [%s]\n", r, pcap_geterr(pd));
+	pcap_close(pd);
+	return 0;
+}
+
+/* --- buffer sizes stock takes: 0 or less (the default) and too much --- */
+static int cmd_bufsizes(int arg UNUSED, const char *mode UNUSED)
+{
+	const int sizes[] = { -1, 0, 1, 2147483647 };
+	char err[PCAP_ERRBUF_SIZE] = "";
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		pcap_t *p = pcap_create(dev, err);
+		int r;
+
+		if (!p)
+			die("pcap_create", anon(err));
+		pcap_set_buffer_size(p, sizes[i]);
+		r = pcap_activate(p);
+		printf("bufsizes: buffer %d: activate %d (%s)\n", sizes[i], r, pcap_statustostr(r));
+		pcap_close(p);
+	}
+	return 0;
+}
+
+/* --- pcap_breakloop from the callback, and one pending before next_ex
+ * (a trickle of packets flows) --- */
+static int seen;
+
+static void break_at_second(u_char *user UNUSED, const struct pcap_pkthdr *h UNUSED,
+			    const u_char *data UNUSED)
+{
+	if (++seen == 2)
+		pcap_breakloop(pd);
+}
+
+static int cmd_breakcb(int arg UNUSED, const char *mode UNUSED)
+{
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int r = 0, calls = 0;
+
+	pd = open_dev(0, 100);
+	start_watchdog(20);
+	while (seen < 2 && calls++ < 1000)
+		r = pcap_dispatch(pd, -1, break_at_second, NULL);
+	printf("breakcb: the call whose callback broke returned %s\n",
+	       r == PCAP_ERROR_BREAK ? "PCAP_ERROR_BREAK" : r >= 0 ? "a count" : "an error");
+	r = pcap_dispatch(pd, 1, break_at_second, NULL);
+	printf("breakcb: the next call returned %s\n",
+	       r == PCAP_ERROR_BREAK ? "PCAP_ERROR_BREAK" : r >= 0 ? "a count" : "an error");
+	pcap_breakloop(pd);
+	r = pcap_next_ex(pd, &h, &d);
+	printf("breakcb: next_ex with a break pending %d\n", r);
+	r = pcap_next_ex(pd, &h, &d);
+	printf("breakcb: next_ex then %d\n", r);
+	pcap_close(pd);
+	return 0;
+}
+
+/* --- a new filter and the packets already captured: 20 UDP frames to
+ * port 7777 sent out of the device (the capture sees them going out) while
+ * nobody reads, then a filter for port 9999 and 5 frames to it --- */
+static void send_udp_out(int fd, int ifindex, uint16_t dport, int n)
+{
+	uint8_t f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+			  0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 9, 9, 1, 10, 9, 9, 2 };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6 };
+
+	f[34] = 0x30; /* source port 12345 */
+	f[35] = 0x39;
+	f[36] = (uint8_t)(dport >> 8);
+	f[37] = (uint8_t)dport;
+	f[39] = 26; /* UDP length */
+	for (int i = 0; i < n; i++)
+		if (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&ll, sizeof(ll)) != sizeof(f))
+			die("sendto", strerror(errno));
+}
+
+static int drain(void)
+{
+	int n = 0, r;
+
+	while ((r = pcap_dispatch(pd, -1, count, (u_char *)&n)) > 0)
+		;
+	return r < 0 ? r : n;
+}
+
+static int cmd_refilter(int arg UNUSED, const char *mode UNUSED)
+{
+	char name[IF_NAMESIZE] = "";
+	int fd = socket(AF_PACKET, SOCK_RAW, 0), ifindex;
+	struct bpf_program bp;
+
+	/* the device the capture is on: b0 for both ("pfq:b0" names it too) */
+	snprintf(name, sizeof(name), "%s", strrchr(dev, ':') ? strrchr(dev, ':') + 1 : dev);
+	ifindex = (int)if_nametoindex(name);
+	if (fd < 0 || !ifindex)
+		die("socket", strerror(errno));
+	pd = open_dev(1, 100);
+	start_watchdog(20);
+	printf("refilter: before, %d\n", drain() > 0 ? 1 : 0);
+	send_udp_out(fd, ifindex, 7777, 20);
+	usleep(200000);
+	if (pcap_compile(pd, &bp, "udp port 9999", 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+	    pcap_setfilter(pd, &bp) < 0)
+		die("setfilter", pcap_geterr(pd));
+	pcap_freecode(&bp);
+	printf("refilter: port 7777 frames captured before the filter, read after it: %d\n",
+	       drain());
+	send_udp_out(fd, ifindex, 9999, 5);
+	usleep(200000);
+	printf("refilter: port 9999 frames: %d\n", drain());
+	close(fd);
+	pcap_close(pd);
+	return 0;
+}
+
 /* --- one UDP datagram of SIZE bytes to 127.0.0.1 (a big loopback frame) --- */
 static int cmd_sendudp(int size, const char *mode UNUSED)
 {
@@ -443,7 +599,9 @@ static const struct {
 	{ "nonblock", cmd_nonblock }, { "devs", cmd_devs }, { "lookupnet", cmd_lookupnet },
 	{ "selpoll", cmd_selpoll }, { "rfmon", cmd_rfmon }, { "dlt", cmd_dlt },
 	{ "snaplen", cmd_snaplen }, { "notact", cmd_notact }, { "open", cmd_open },
-	{ "sendudp", cmd_sendudp },
+	{ "sendudp", cmd_sendudp }, { "timeoutneg", cmd_timeoutneg },
+	{ "activated", cmd_activated }, { "bufsizes", cmd_bufsizes }, { "breakcb", cmd_breakcb },
+	{ "refilter", cmd_refilter },
 };
 
 int main(int argc, char **argv)

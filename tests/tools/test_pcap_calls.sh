@@ -41,6 +41,10 @@ calls snaplen       # 262144 by default, and in the filter's ret
 calls notact        # calls before activation
 calls breakthread   # a blocked reader woken by pcap_breakloop from another thread
 calls open          # open_live, activate, activate again, a second handle
+calls timeoutneg    # a negative timeout is non-blocking mode
+calls activated     # setters after activation and their message, sendpacket of -1
+calls bufsizes      # buffer sizes -1, 0, 1 and INT_MAX activate
+calls refilter      # a new filter applies to the packets captured before it
 # pfq without devices or group: no network, as stock says for "any"
 out=$($NSB "$RUN" "$C" lookupnet pfq 2>&1)
 [ "$out" = "lookupnet: 0 net 0.0.0.0 mask 0.0.0.0" ] && ok || bad "lookupnet pfq: $out"
@@ -66,6 +70,7 @@ echo "$ref" | grep -q "default b0" && ok || bad "stock default device: $ref"
 #    returns PCAP_ERROR_BREAK once a packet comes, so a trickle flows
 timeout 120 bash -c "while :; do $NSA '$B/tools/pfq-gen' -q -i a0 -n 1; sleep 0.005; done" & TR=$!
 calls breaksig 50
+calls breakcb       # pcap_breakloop from the callback; one pending before next_ex
 kill $TR; wait $TR 2>/dev/null
 # without traffic pfq breaks out at once (a difference, in the README)
 for how in "$RUN" "$DROP"; do
