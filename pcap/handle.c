@@ -8,11 +8,13 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +47,7 @@ struct pfqh *pfqh_new(const char *device, pcap_t *dead, char *errbuf)
 	h->precision = PCAP_TSTAMP_PRECISION_MICRO;
 	h->wake_fd = -1;
 	h->dlt = DLT_EN10MB;
+	h->ndlts = 2;
 	h->direction = PCAP_D_INOUT;
 	h->lo_ifindex = -1;
 	pfq_pcap_config_init(&h->cfg);
@@ -62,6 +65,7 @@ void pfqh_free(struct pfqh *h)
 		free(h->filter.bf_insns);
 	if (h->has_refilter)
 		free(h->refilter.bf_insns);
+	free(h->untagged);
 	pfq_pcap_config_free(&h->cfg);
 	free(h);
 }
@@ -92,7 +96,8 @@ void pfq_debug(const char *fmt, ...)
 
 static int fail(struct pfqh *h, int code, const char *fmt, const char *arg)
 {
-	snprintf(h->err, sizeof(h->err), fmt, arg);
+	if (arg != h->err) /* (h->err itself: said already) */
+		snprintf(h->err, sizeof(h->err), fmt, arg);
 	pfq_debug("%s: activation failed: %s", h->device, h->err);
 	if (h->q) {
 		pfq_close(h->q);
@@ -111,6 +116,22 @@ static int pcap_code(int err)
 }
 
 /* the settings of a pfq device name: 0, or -1 with msg */
+/* Is dev a loopback device (ARPHRD_LOOPBACK)? */
+static bool is_loopback(const char *dev)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool lo = false;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		lo = ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK;
+	close(fd);
+	return lo;
+}
+
 static int configure(struct pfq_pcap_config *c, const char *name, char *msg, size_t len)
 {
 	if (pfq_pcap_parse_device(name, c, msg, len) < 0 ||
@@ -184,9 +205,17 @@ static void device_list(const struct pfq_pcap_config *c, char *out, size_t n)
 static int finish_pfqd_member(struct pfqh *h, size_t caplen, size_t slots)
 {
 	h->lo_ifindex = pfq_ifindex(h->q, "lo");
+	for (int i = 0; i < h->cfg.ndevs; i++)
+		if (is_loopback(h->cfg.devs[i].name))
+			h->ndlts = 1; /* stock offers loopback as Ethernet only */
+	free(h->oneshot); /* (an activation that failed before may have left them) */
+	free(h->untagged);
 	h->oneshot = malloc(caplen);
-	if (!h->oneshot || (!h->nonblock && pfqh_wake_open(h) < 0))
-		return fail(h, PCAP_ERROR, "%s", h->oneshot ? h->err : "out of memory");
+	h->untagged = malloc(caplen);
+	if (!h->oneshot || !h->untagged)
+		return fail(h, PCAP_ERROR, "%s", "out of memory");
+	if (!h->nonblock && pfqh_wake_open(h) < 0)
+		return fail(h, PCAP_ERROR, "%s", h->err);
 	h->activated = 1;
 	h->via_pfqd = true;
 	pfq_debug("%s: socket %d of group %d through pfqd, caplen %zu, %zu slots", h->device,
@@ -241,6 +270,9 @@ int pfqh_activate(struct pfqh *h)
 	if (h->activated)
 		return pfqh_activated(h);
 	h->err[0] = '\0';
+	/* as stock: a name that names no device is PCAP_ERROR_NO_SUCH_DEVICE */
+	if (pfq_pcap_parse_device(h->device, &h->cfg, msg, sizeof(msg)) < 0)
+		return fail(h, PCAP_ERROR_NO_SUCH_DEVICE, "%s", msg);
 	if (configure(&h->cfg, h->device, msg, sizeof(msg)) < 0)
 		return fail(h, PCAP_ERROR, "%s", msg);
 	if (h->cfg.group < 0 && h->cfg.ndevs == 0)
@@ -323,9 +355,17 @@ int pfqh_activate(struct pfqh *h)
 		return fail(h, pcap_code(err), "%s", msg);
 	}
 	h->lo_ifindex = pfq_ifindex(h->q, "lo");
+	for (int i = 0; i < h->cfg.ndevs; i++)
+		if (is_loopback(h->cfg.devs[i].name))
+			h->ndlts = 1; /* stock offers loopback as Ethernet only */
+	free(h->oneshot); /* (an activation that failed before may have left them) */
+	free(h->untagged);
 	h->oneshot = malloc(caplen);
-	if (!h->oneshot || (!h->nonblock && pfqh_wake_open(h) < 0))
-		return fail(h, PCAP_ERROR, "%s", h->oneshot ? h->err : "out of memory");
+	h->untagged = malloc(caplen);
+	if (!h->oneshot || !h->untagged)
+		return fail(h, PCAP_ERROR, "%s", "out of memory");
+	if (!h->nonblock && pfqh_wake_open(h) < 0)
+		return fail(h, PCAP_ERROR, "%s", h->err);
 	h->activated = 1;
 	pfq_debug("%s: socket %d, group %d, %d device(s), caplen %zu, %zu slots", h->device,
 		  pfq_id(h->q), pfq_group_id(h->q), h->cfg.ndevs, caplen, slots);
@@ -350,19 +390,35 @@ static bool looks_for_tags(const struct bpf_insn *p, u_int n)
  * later. The new filter run again on a packet it accepted changes nothing. */
 #define REFILTER_MARGIN_NS 50000000ull
 
+static void refilter_clear(struct pfqh *h)
+{
+	if (h->has_refilter)
+		free(h->refilter.bf_insns);
+	h->has_refilter = 0;
+}
+
 /* the packets already in the ring get program copy (taken) here */
 static void refilter_queued(struct pfqh *h, struct bpf_insn *copy, u_int len)
 {
 	struct timespec now;
 
-	if (h->has_refilter)
-		free(h->refilter.bf_insns);
+	refilter_clear(h);
 	clock_gettime(CLOCK_REALTIME, &now);
 	h->refilter.bf_len = len;
 	h->refilter.bf_insns = copy;
 	h->has_refilter = 1;
 	h->refilter_until = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec +
 			    REFILTER_MARGIN_NS;
+}
+
+/* A filter that runs in user space replaces the one before it, also when
+ * the kernel ran that one: the socket's own filter goes (a group's is the
+ * group's, shared by its members: it stays), and so does the refilter. */
+static void kernel_filter_reset(struct pfqh *h)
+{
+	if (h->q && !h->via_pfqd && pfq_group_id(h->q) < 0 && pfq_set_fprog(h->q, NULL) < 0)
+		pfq_debug("cannot take the kernel's filter away: %s", pfq_error(h->q));
+	refilter_clear(h);
 }
 
 /* keep the program for the user-space filter (replacing any) */
@@ -408,6 +464,7 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 	 * own filter runs on the share it gets */
 	if (!h->q || fp->bf_len == 0 || h->via_pfqd || looks_for_tags(copy, fp->bf_len)) {
 		pfq_debug("filter of %u instructions: in user space", fp->bf_len);
+		kernel_filter_reset(h);
 		user_filter(h, copy, fp->bf_len);
 		return 0;
 	}
@@ -439,6 +496,7 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 	}
 	if (pfq_set_fprog(h->q, &sf) < 0) {
 		pfq_debug("kernel refused the filter (%s): in user space", pfq_error(h->q));
+		kernel_filter_reset(h);
 		user_filter(h, copy, fp->bf_len);
 		return 0;
 	}

@@ -18,6 +18,7 @@ struct pfqh {
 	int rfmon;
 	int nonblock;
 	int dlt;               /* DLT_EN10MB, or DLT_DOCSIS (pcap_set_datalink) */
+	int ndlts;             /* 2 (both), or 1 (DLT_EN10MB) when a device is loopback */
 	pcap_direction_t direction;
 	int activated;
 	volatile sig_atomic_t break_loop;
@@ -38,6 +39,7 @@ struct pfqh {
 	struct bpf_program refilter;
 	int has_refilter;
 	uint64_t refilter_until;
+	u_char *untagged;      /* the refilter's copy of a frame without its tag */
 	bool tx_bound;         /* pcap_inject bound the socket's TX queue */
 	bool via_pfqd;         /* a member pfqd made for us (pfq_join_pfqd) */
 	char err[PCAP_ERRBUF_SIZE];

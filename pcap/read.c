@@ -172,6 +172,26 @@ static bool wanted(const struct pfqh *h, const struct pfq_pkthdr *hdr)
 	return h->direction != PCAP_D_OUT;
 }
 
+/* Does a packet captured before the new filter pass it? The kernel ran
+ * the filter on the frame without its outer VLAN tag when it had taken the
+ * tag out (on receive, always), with it when the tag was in the frame;
+ * the ring puts the tag back, so a tagged packet is tried both ways. */
+static bool refilter_passes(struct pfqh *h, const struct pfq_pkthdr *hdr,
+			    const struct pcap_pkthdr *ph, const u_char *data)
+{
+	struct pcap_pkthdr bare = *ph;
+
+	if (shim_offline_filter(&h->refilter, ph, data))
+		return true;
+	if (!hdr->vlan_tpid || ph->caplen < 16)
+		return false;
+	memcpy(h->untagged, data, 12);
+	memcpy(h->untagged + 12, data + 16, ph->caplen - 16);
+	bare.caplen -= 4;
+	bare.len -= 4;
+	return shim_offline_filter(&h->refilter, &bare, h->untagged) != 0;
+}
+
 /* the next packet of the batch that passes the filter, as a pcap header */
 static const u_char *next_packet(struct pfqh *h, struct pcap_pkthdr *ph)
 {
@@ -192,7 +212,7 @@ static const u_char *next_packet(struct pfqh *h, struct pcap_pkthdr *ph)
 			continue;
 		}
 		if (h->has_refilter && hdr.tstamp_ns < h->refilter_until &&
-		    !shim_offline_filter(&h->refilter, ph, data))
+		    !refilter_passes(h, &hdr, ph, data))
 			continue;
 		return data;
 	}

@@ -437,7 +437,8 @@ API int pcap_datalink_ext(pcap_t *p)
 }
 
 /* An Ethernet device offers DLT_EN10MB and DLT_DOCSIS (Ethernet frames
- * that a DOCSIS cable modem passes on), as with stock libpcap. */
+ * that a DOCSIS cable modem passes on), as with stock libpcap; loopback
+ * only the first (h->ndlts). */
 static const int dlts[] = { DLT_EN10MB, DLT_DOCSIS };
 
 API int pcap_set_datalink(pcap_t *p, int dlt)
@@ -447,7 +448,7 @@ API int pcap_set_datalink(pcap_t *p, int dlt)
 
 	if (!h)
 		return REAL(pcap_set_datalink)(p, dlt);
-	for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++)
+	for (int i = 0; i < h->ndlts; i++)
 		if (h->activated && dlt == dlts[i]) {
 			h->dlt = dlt;
 			return 0;
@@ -625,9 +626,9 @@ API FILE *pcap_file(pcap_t *p)
 }
 
 /* a list for the application to free with pcap_free_* (free) */
-static int list_of(struct pfqh *h, int **list, const int *values, int n)
+static int list_of(struct pfqh *h, int **list, const int *values, int n, bool any_time)
 {
-	if (!h->activated)
+	if (!h->activated && !any_time)
 		return pfqh_not_activated(h);
 	*list = malloc(sizeof(int) * (size_t)n);
 	if (!*list) {
@@ -642,7 +643,7 @@ API int pcap_list_datalinks(pcap_t *p, int **list)
 {
 	struct pfqh *h = ours(p);
 
-	return h ? list_of(h, list, dlts, 2) : REAL(pcap_list_datalinks)(p, list);
+	return h ? list_of(h, list, dlts, h->ndlts, false) : REAL(pcap_list_datalinks)(p, list);
 }
 
 API int pcap_list_tstamp_types(pcap_t *p, int **types)
@@ -650,5 +651,6 @@ API int pcap_list_tstamp_types(pcap_t *p, int **types)
 	static const int host = PCAP_TSTAMP_HOST;
 	struct pfqh *h = ours(p);
 
-	return h ? list_of(h, types, &host, 1) : REAL(pcap_list_tstamp_types)(p, types);
+	/* (as stock: known before activation too) */
+	return h ? list_of(h, types, &host, 1, true) : REAL(pcap_list_tstamp_types)(p, types);
 }

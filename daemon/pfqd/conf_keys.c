@@ -164,24 +164,24 @@ static int yes_no(const char *v)
 	return -1;
 }
 
-static void key_metrics_remote(struct cp *p, const char *val)
+static void bool_key(struct cp *p, const char *key, const char *val, bool *dst)
 {
 	int b = yes_no(val);
 
 	if (b < 0)
-		cp_error(p, 0, "metrics_remote: '%s' is not yes or no", val);
+		cp_error(p, 0, "%s: '%s' is not yes or no", key, val);
 	else
-		p->c->metrics_remote = b;
+		*dst = b;
+}
+
+static void key_metrics_remote(struct cp *p, const char *val)
+{
+	bool_key(p, "metrics_remote", val, &p->c->metrics_remote);
 }
 
 static void key_require_guard(struct cp *p, const char *val)
 {
-	int b = yes_no(val);
-
-	if (b < 0)
-		cp_error(p, 0, "require_guard: '%s' is not yes or no", val);
-	else
-		p->c->require_guard = b;
+	bool_key(p, "require_guard", val, &p->c->require_guard);
 }
 
 /* ---- the [group N] sections ---- */

@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -111,6 +112,8 @@ static int find_layout(struct layout *lo, char *why, size_t n)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	struct stat st;
+	char self[32];
+	ssize_t n_self;
 	int common, rc = 0;
 
 	if (!btf) {
@@ -138,6 +141,12 @@ static int find_layout(struct layout *lo, char *why, size_t n)
 	if (rc)
 		return rc;
 	lo->family += common;
+	/* a /proc of another pid namespace would name another process */
+	n_self = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n_self <= 0 || (self[n_self] = '\0', strtol(self, NULL, 10) != getpid())) {
+		snprintf(why, n, "/proc is not of pfqd's pid namespace (/proc/self is not pfqd)");
+		return -EOPNOTSUPP;
+	}
 	if (stat("/proc/self/ns/pid", &st) < 0) {
 		rc = -errno;
 		snprintf(why, n, "cannot find pfqd's pid namespace (/proc/self/ns/pid): %s",

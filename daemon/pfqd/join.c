@@ -300,6 +300,18 @@ static int user_limits(const struct pfqd_state *s, const struct join_cred *cr,
 	return 0;
 }
 
+/* without the guard a member's sockets can send (docs/pfqd.md): with
+ * require_guard, only root's may then be handed out */
+static bool guarded_enough(const struct pfqd_state *s, const struct join_cred *cr, char *why,
+			   size_t n)
+{
+	if (cr->uid == 0 || !s->conf.require_guard || guard_active())
+		return true;
+	snprintf(why, n, "not permitted by pfqd: its guard of the members' sockets is not "
+		 "active (%s) and require_guard = yes lets only root join then", guard_error());
+	return false;
+}
+
 /* the request, checked: 0, or -errno with why */
 static int take_request(struct pfqd_state *s, json_t *req, const struct join_cred *cr,
 			struct join_req *r, char *why, size_t n)
@@ -320,13 +332,8 @@ static int take_request(struct pfqd_state *s, json_t *req, const struct join_cre
 	r->l = s->live[gid];
 	if (!join_permitted(&r->l->cfg, cr, why, n))
 		return -EACCES;
-	/* without the guard a member's sockets can send (docs/pfqd.md) */
-	if (cr->uid != 0 && s->conf.require_guard && !guard_active()) {
-		snprintf(why, n, "not permitted by pfqd: its guard of the members' sockets is not "
-			 "active (%s) and require_guard = yes lets only root join then",
-			 guard_error());
+	if (!guarded_enough(s, cr, why, n))
 		return -EACCES;
-	}
 	v = json_object_get(req, "tstamp");
 	r->tstamp = v && json_is_true(v);
 	if ((rc = class_field(req, &r->class_mask, why, n)) < 0 ||
@@ -742,5 +749,7 @@ void joins_recheck(struct pfqd_state *s)
 		for (int i = 0; l && i < l->njoins; i++)
 			if (!join_permitted(&l->cfg, &l->joins[i].cred, why, sizeof(why)))
 				end(l, i--, "the permission was taken away");
+			else if (!guarded_enough(s, &l->joins[i].cred, why, sizeof(why)))
+				end(l, i--, "require_guard = yes and the guard is not active");
 	}
 }

@@ -589,8 +589,11 @@ int pfq_group_activate(pfq_t *q, bool on)
 		q->in_fanout = true;
 		s.g->m[row].pos = (int32_t)s.g->npos - 1;
 		s.g->m[row].fsock = sock_cookie(q->gfd);
-		/* in its place (the table names it only below): the socket
-		 * may take packets now; if it cannot, the row stays inactive */
+	}
+	/* in its place (the table names it only below): the socket may take
+	 * packets now; if it cannot, the row stays inactive (and the next
+	 * enable tries again) */
+	if (on && q->in_fanout && !q->fsock_open) {
 		filter_rc = pfq_member_fsock_open_filter(q);
 		if (filter_rc)
 			on = false;
@@ -803,24 +806,18 @@ static void fill_info(const struct reg_group *g, uint64_t netns, int gid, const 
 	struct reg_file f;
 	char err[64];
 	bool have_f = reg_open(netns, gid, false, &f, err, sizeof(err)) == 0;
-	bool alive[REG_MAX_PROCS];
 
-	/* a process killed since the group was last looked after is still in
-	 * the record until a member reaps it (gk_reap): its members are gone
-	 * all the same, so they are not shown */
-	for (int i = 0; i < REG_MAX_PROCS; i++)
-		alive[i] = g->proc[i].pid && (!have_f || reg_alive(&f, i));
 	memset(o, 0, sizeof(*o));
 	o->gid = gid;
 	o->policy = g->policy;
-	o->owner_pid = g->owner_proc >= 0 && g->owner_proc < REG_MAX_PROCS && alive[g->owner_proc] ?
+	o->owner_pid = g->owner_proc >= 0 && g->owner_proc < REG_MAX_PROCS ?
 			       g->proc[g->owner_proc].pid : 0;
 	for (int i = 0; i < REG_MAX_MEMBERS; i++) {
 		const struct reg_member *m = &g->m[i];
 		struct pfq_member_info *mi = &o->members[o->nmembers];
 		struct reg_mstats ms;
 
-		if (!m->id || (m->proc >= 0 && m->proc < REG_MAX_PROCS && !alive[m->proc]))
+		if (!m->id)
 			continue;
 		mi->id = m->id;
 		mi->pid = m->proc >= 0 && m->proc < REG_MAX_PROCS ? g->proc[m->proc].pid : 0;

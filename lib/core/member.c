@@ -65,7 +65,8 @@ int pfq_member_fsock_ring(pfq_t *q)
 }
 
 /* In the fanout, the socket takes what the group's program gives it: its
- * filter only answers the caplen (the kernel copies no more), or goes. */
+ * filter only answers the caplen (the kernel copies no more), or goes.
+ * 0 or -errno. */
 int pfq_member_fsock_open_filter(pfq_t *q)
 {
 	struct sock_filter cap[] = { { BPF_RET | BPF_K, 0, 0, q->caplen } };
@@ -75,8 +76,8 @@ int pfq_member_fsock_open_filter(pfq_t *q)
 			 setsockopt(q->gfd, SOL_SOCKET, SO_DETACH_FILTER, &(int){ 0 }, sizeof(int));
 
 	if (rc < 0)
-		return pfq_seterr(q, errno, "cannot open the group socket's filter: %s",
-				  strerror(errno));
+		return -errno;
+	q->fsock_open = true;
 	return 0;
 }
 
@@ -97,6 +98,7 @@ int pfq_member_fsock_detach(pfq_t *q, bool keep_map)
 		epoll_ctl(q->efd, EPOLL_CTL_DEL, fd, NULL);
 	q->gfd = -1;
 	q->in_fanout = false;
+	q->fsock_open = false;
 	return fd;
 }
 

@@ -71,6 +71,7 @@ struct pfq {
 	struct gk *gk;       /* this process's hold on the group */
 	int gfd;             /* its socket in the group's fanout, -1 */
 	bool in_fanout;      /* gfd joined the fanout (at the first enable) */
+	bool fsock_open;     /* gfd's filter lets packets in (once in the fanout) */
 	bool copies;         /* the main socket takes the group's copies */
 	uint64_t maintain_ns;  /* last look after the group */
 	/* registry commit this socket's maintenance last looked at (its own:

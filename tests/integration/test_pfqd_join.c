@@ -239,19 +239,26 @@ static void test_refused(void **s)
 
 static bool guard_on(void);
 
-/* require_guard = yes: without the guard only root joins, and the others
- * are told why; with it, joins go as ever */
+/* require_guard = yes, set by a reload: without the guard, the members of
+ * users but root end, and only root joins (the others are told why); with
+ * it, joins go on as ever */
 static void test_require_guard(void **s)
 {
 	struct pfq_pfqd_opts o = PFQ_PFQD_OPTS(.control = ctl_path);
+	struct gt_member m[2];
 	char msg[512];
 	bool guard;
+	json_t *j;
 	pid_t pid;
 
 	(void)s;
-	write_conf_keys("require_guard = yes\n", group30);
-	pid = pfqd_start();
+	pid = start_with_two(m);
 	guard = guard_on();
+	write_conf_keys("require_guard = yes\n", group30);
+	j = ctl("{\"cmd\":\"reload\"}");
+	assert_true(ok_of(j));
+	json_decref(j);
+	wait_members(30, guard ? 3 : 1);
 	if (guard) {
 		assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), 0);
 	} else {
@@ -261,8 +268,15 @@ static void test_require_guard(void **s)
 			fail_msg("refusal: %s", msg);
 	}
 	assert_int_equal(join_as(0, 30, &o, msg, sizeof(msg)), 0);
-	wait_members(30, 1);
+	wait_members(30, guard ? 3 : 1);
 	pfqd_stop(pid);
+	gt_finish(&m[0]);
+	gt_finish(&m[1]);
+	/* ended by the reload, or by the stop */
+	assert_int_equal(m[0].read_err, -ENOTCONN);
+	assert_int_equal(m[1].read_err, -ENOTCONN);
+	gt_release(&m[0]);
+	gt_release(&m[1]);
 }
 
 /* kill -9 of a client: its share moves to the other within 1 s */

@@ -385,6 +385,11 @@ static int cmd_notact(int arg UNUSED, const char *mode UNUSED)
 	printf("notact: setdirection %d\n", pcap_setdirection(pd, PCAP_D_IN));
 	printf("notact: getnonblock %d\n", pcap_getnonblock(pd, err));
 	printf("notact: selectable_fd %d\n", pcap_get_selectable_fd(pd));
+	n = pcap_list_tstamp_types(pd, &list);
+	printf("notact: list_tstamp_types %d%s\n", n, n == 1 && list[0] == PCAP_TSTAMP_HOST ?
+	       " (host)" : "");
+	if (n > 0)
+		pcap_free_tstamp_types(list);
 	printf("notact: set_snaplen %d, set_timeout %d, set_promisc %d\n",
 	       pcap_set_snaplen(pd, 100), pcap_set_timeout(pd, 10), pcap_set_promisc(pd, 1));
 	pcap_close(pd);

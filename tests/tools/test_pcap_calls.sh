@@ -45,6 +45,18 @@ calls timeoutneg    # a negative timeout is non-blocking mode
 calls activated     # setters after activation and their message, sendpacket of -1
 calls bufsizes      # buffer sizes -1, 0, 1 and INT_MAX activate
 calls refilter      # a new filter applies to the packets captured before it
+# loopback: Ethernet only, no DOCSIS, as stock offers lo
+ref=$($NSB "$C" dlt lo 2>&1)
+for how in "$RUN" "$DROP"; do
+    out=$($NSB $how "$C" dlt pfq:lo 2>&1)
+    [ "$out" = "$ref" ] && ok || { bad "dlt on pfq:lo via $how differs from stock on lo:"
+        diff <(echo "$ref") <(echo "$out"); }
+done
+# names that name no device: PCAP_ERROR_NO_SUCH_DEVICE, as stock's
+for name in 'pfq::' 'pfq:l o' 'pfq:abcdefghijklmnop'; do
+    out=$($NSB "$RUN" "$C" open "$name" 2>&1)
+    echo "$out" | grep -q "open: activate -5 " && ok || bad "open $name: $out"
+done
 # pfq without devices or group: no network, as stock says for "any"
 out=$($NSB "$RUN" "$C" lookupnet pfq 2>&1)
 [ "$out" = "lookupnet: 0 net 0.0.0.0 mask 0.0.0.0" ] && ok || bad "lookupnet pfq: $out"
