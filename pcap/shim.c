@@ -415,7 +415,9 @@ API int pcap_bufsize(pcap_t *p)
 
 	if (!h)
 		return REAL(pcap_bufsize)(p);
-	return h->activated ? h->buffer_size : pfqh_not_activated(h);
+	/* as stock on Linux, whatever the buffer size and snapshot length:
+	 * the size of its buffer for one packet, not of the ring */
+	return h->activated ? (int)PFQ_CAPLEN_MAX : pfqh_not_activated(h);
 }
 
 API int pcap_datalink(pcap_t *p)

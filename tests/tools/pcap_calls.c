@@ -358,8 +358,8 @@ static int cmd_snaplen(int arg UNUSED, const char *mode UNUSED)
 			die("pcap_activate", anon(pcap_geterr(p)));
 		if (pcap_compile(p, &fp, "", 1, 0) < 0)
 			die("pcap_compile", pcap_geterr(p));
-		printf("snaplen: asked %d, snapshot %d, filter %s\n", asked[i], pcap_snapshot(p),
-		       bpf_image(&fp.bf_insns[fp.bf_len - 1], 0));
+		printf("snaplen: asked %d, snapshot %d, bufsize %d, filter %s\n", asked[i],
+		       pcap_snapshot(p), pcap_bufsize(p), bpf_image(&fp.bf_insns[fp.bf_len - 1], 0));
 		pcap_freecode(&fp);
 		pcap_close(p);
 	}
