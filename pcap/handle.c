@@ -54,6 +54,13 @@ struct pfqh *pfqh_new(const char *device, pcap_t *dead, char *errbuf)
 	return h;
 }
 
+static void refilter_clear(struct pfqh *h)
+{
+	if (h->has_refilter)
+		free(h->refilter.bf_insns);
+	h->has_refilter = 0;
+}
+
 void pfqh_free(struct pfqh *h)
 {
 	if (h->q)
@@ -63,8 +70,7 @@ void pfqh_free(struct pfqh *h)
 	free(h->oneshot);
 	if (h->has_filter)
 		free(h->filter.bf_insns);
-	if (h->has_refilter)
-		free(h->refilter.bf_insns);
+	refilter_clear(h);
 	free(h->untagged);
 	pfq_pcap_config_free(&h->cfg);
 	free(h);
@@ -115,7 +121,6 @@ static int pcap_code(int err)
 	}
 }
 
-/* the settings of a pfq device name: 0, or -1 with msg */
 /* Is dev a loopback device (ARPHRD_LOOPBACK)? */
 static bool is_loopback(const char *dev)
 {
@@ -132,12 +137,15 @@ static bool is_loopback(const char *dev)
 	return lo;
 }
 
+/* the settings of a pfq device name: 0, or a PCAP_ERROR code with msg (as
+ * stock: a name that names no device is PCAP_ERROR_NO_SUCH_DEVICE) */
 static int configure(struct pfq_pcap_config *c, const char *name, char *msg, size_t len)
 {
-	if (pfq_pcap_parse_device(name, c, msg, len) < 0 ||
-	    pfq_pcap_config_env(c, env, msg, len) < 0 ||
+	if (pfq_pcap_parse_device(name, c, msg, len) < 0)
+		return PCAP_ERROR_NO_SUCH_DEVICE;
+	if (pfq_pcap_config_env(c, env, msg, len) < 0 ||
 	    (c->config_path[0] && pfq_pcap_config_file(c, c->config_path, msg, len) < 0))
-		return -1;
+		return PCAP_ERROR;
 	return 0;
 }
 
@@ -200,23 +208,33 @@ static void device_list(const struct pfq_pcap_config *c, char *out, size_t n)
 	}
 }
 
-/* the rest of activation for a member pfqd made (it binds the group and
- * sets its computation and filters): what is left is ours to set up */
-static int finish_pfqd_member(struct pfqh *h, size_t caplen, size_t slots)
+/* what every activation ends with, once the socket is set up: 0, or a
+ * PCAP_ERROR code */
+static int finish_activation(struct pfqh *h, size_t caplen)
 {
 	h->lo_ifindex = pfq_ifindex(h->q, "lo");
 	for (int i = 0; i < h->cfg.ndevs; i++)
 		if (is_loopback(h->cfg.devs[i].name))
 			h->ndlts = 1; /* stock offers loopback as Ethernet only */
-	free(h->oneshot); /* (an activation that failed before may have left them) */
-	free(h->untagged);
+	free(h->oneshot); /* (an activation that failed before may have left it) */
 	h->oneshot = malloc(caplen);
-	h->untagged = malloc(caplen);
-	if (!h->oneshot || !h->untagged)
+	if (!h->oneshot)
 		return fail(h, PCAP_ERROR, "%s", "out of memory");
 	if (!h->nonblock && pfqh_wake_open(h) < 0)
 		return fail(h, PCAP_ERROR, "%s", h->err);
 	h->activated = 1;
+	return 0;
+}
+
+/* the rest of activation for a member pfqd made (it binds the group and
+ * sets its computation and filters): what is left is ours to set up */
+static int finish_pfqd_member(struct pfqh *h, size_t caplen, size_t slots)
+{
+	int err;
+
+	err = finish_activation(h, caplen);
+	if (err)
+		return err;
 	h->via_pfqd = true;
 	pfq_debug("%s: socket %d of group %d through pfqd, caplen %zu, %zu slots", h->device,
 		  pfq_id(h->q), pfq_group_id(h->q), caplen, slots);
@@ -270,11 +288,9 @@ int pfqh_activate(struct pfqh *h)
 	if (h->activated)
 		return pfqh_activated(h);
 	h->err[0] = '\0';
-	/* as stock: a name that names no device is PCAP_ERROR_NO_SUCH_DEVICE */
-	if (pfq_pcap_parse_device(h->device, &h->cfg, msg, sizeof(msg)) < 0)
-		return fail(h, PCAP_ERROR_NO_SUCH_DEVICE, "%s", msg);
-	if (configure(&h->cfg, h->device, msg, sizeof(msg)) < 0)
-		return fail(h, PCAP_ERROR, "%s", msg);
+	err = configure(&h->cfg, h->device, msg, sizeof(msg));
+	if (err < 0)
+		return fail(h, err, "%s", msg);
 	if (h->cfg.group < 0 && h->cfg.ndevs == 0)
 		return fail(h, PCAP_ERROR_NO_SUCH_DEVICE, "%s",
 			    "pfq: no device listed (pfq:dev[:dev...]) and no group to join "
@@ -354,19 +370,9 @@ int pfqh_activate(struct pfqh *h)
 		snprintf(msg, sizeof(msg), "pfq: %s", pfq_error(h->q));
 		return fail(h, pcap_code(err), "%s", msg);
 	}
-	h->lo_ifindex = pfq_ifindex(h->q, "lo");
-	for (int i = 0; i < h->cfg.ndevs; i++)
-		if (is_loopback(h->cfg.devs[i].name))
-			h->ndlts = 1; /* stock offers loopback as Ethernet only */
-	free(h->oneshot); /* (an activation that failed before may have left them) */
-	free(h->untagged);
-	h->oneshot = malloc(caplen);
-	h->untagged = malloc(caplen);
-	if (!h->oneshot || !h->untagged)
-		return fail(h, PCAP_ERROR, "%s", "out of memory");
-	if (!h->nonblock && pfqh_wake_open(h) < 0)
-		return fail(h, PCAP_ERROR, "%s", h->err);
-	h->activated = 1;
+	err = finish_activation(h, caplen);
+	if (err)
+		return err;
 	pfq_debug("%s: socket %d, group %d, %d device(s), caplen %zu, %zu slots", h->device,
 		  pfq_id(h->q), pfq_group_id(h->q), h->cfg.ndevs, caplen, slots);
 	return 0;
@@ -390,19 +396,20 @@ static bool looks_for_tags(const struct bpf_insn *p, u_int n)
  * later. The new filter run again on a packet it accepted changes nothing. */
 #define REFILTER_MARGIN_NS 50000000ull
 
-static void refilter_clear(struct pfqh *h)
-{
-	if (h->has_refilter)
-		free(h->refilter.bf_insns);
-	h->has_refilter = 0;
-}
-
 /* the packets already in the ring get program copy (taken) here */
 static void refilter_queued(struct pfqh *h, struct bpf_insn *copy, u_int len)
 {
 	struct timespec now;
 
 	refilter_clear(h);
+	/* room to try a tagged packet without its tag (refilter_passes) */
+	if (!h->untagged)
+		h->untagged = malloc((size_t)h->snaplen);
+	if (!h->untagged) {
+		pfq_debug("no memory to filter the packets already captured again");
+		free(copy);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	h->refilter.bf_len = len;
 	h->refilter.bf_insns = copy;

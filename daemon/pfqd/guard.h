@@ -2,10 +2,10 @@
 /*
  * The guard of the sockets pfqd hands out (guard.c): a BPF LSM program
  * that refuses sends, socket options, bind and connect on the raw
- * AF_PACKET sockets of joined members to every process but pfqd's own. The kernel checks CAP_NET_RAW only when a socket is made:
- * without the guard, a client holding the descriptors could send any frame
- * and set any device promiscuous (docs/pfqd.md, "What the sockets still
- * allow").
+ * AF_PACKET sockets of joined members to every process but pfqd's own.
+ * The kernel checks CAP_NET_RAW only when a socket is made: without the
+ * guard, a client holding the descriptors could send any frame and set
+ * any device promiscuous (docs/pfqd.md, "What the sockets still allow").
  */
 #ifndef PFQD_GUARD_H
 #define PFQD_GUARD_H
