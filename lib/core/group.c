@@ -67,6 +67,27 @@ static int begin(struct gsession *s, uint64_t netns, int gid, bool create, bool 
 	pthread_mutex_lock(&s->k->mu);
 	s->k->ref_fd = ref_fd;
 	rc = reg_lock(&s->k->f, true, try);
+	/* the group ended while we waited and its file went (end()): the
+	 * group's file is a new one now, or none */
+	for (int tries = 0; !rc && reg_unlinked(&s->k->f) && s->k->slot < 0 && s->k->refs == 0;
+	     tries++) {
+		reg_unlock(&s->k->f);
+		reg_close(&s->k->f);
+		rc = tries < 16 ? reg_open(netns, gid, create, &s->k->f, err, errlen) : -EAGAIN;
+		if (rc < 0) {
+			/* a gk with no file is of no use to anyone (refs is 0) */
+			pthread_mutex_unlock(&s->k->mu);
+			gk_release(s->k);
+			s->k = NULL;
+			free(s->g);
+			s->g = NULL;
+			if (rc == -EAGAIN)
+				snprintf(err, errlen, "group %d: its registry keeps being removed",
+					 gid);
+			return rc;
+		}
+		rc = reg_lock(&s->k->f, true, try);
+	}
 	if (rc < 0) {
 		pthread_mutex_unlock(&s->k->mu);
 		free(s->g);
@@ -111,6 +132,18 @@ static int begin(struct gsession *s, uint64_t netns, int gid, bool create, bool 
 	return 0;
 }
 
+/* Does a live process take part in the group? (Not: its file can go. The
+ * kernel objects of a group whose processes all died went with them.) */
+static bool taken_part(const struct gsession *s)
+{
+	if (s->k->slot >= 0 || s->k->refs > 0)
+		return true;
+	for (int i = 0; s->g->used && i < REG_MAX_PROCS; i++)
+		if (s->g->proc[i].pid && reg_alive(&s->k->f, i))
+			return true;
+	return false;
+}
+
 /* commit when changed, unlock */
 static int end(struct gsession *s)
 {
@@ -133,6 +166,8 @@ static int end(struct gsession *s)
 	for (int i = 0; i < REG_MAX_PROCS; i++)
 		if (s->g->proc[i].pid)
 			s->k->procs[i / 64] |= 1ull << (i % 64);
+	if (!rc && !taken_part(s))
+		reg_unlink(&s->k->f);
 	reg_unlock(&s->k->f);
 	pthread_mutex_unlock(&s->k->mu);
 	free(s->g);
@@ -754,6 +789,10 @@ int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAP
 		return rc;
 	}
 	if (!g->used || !alive) {
+		/* the file of a group whose processes were killed: a locked look
+		 * removes it (end()) */
+		if (g->used)
+			in_use(netns, gid);
 		snprintf(err, errlen, "group %d does not exist", gid);
 		return -ENOENT;
 	}

@@ -73,7 +73,9 @@ static int open_dir_at(int dirfd, const char *name, const char *shown, char *err
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc;
 
-	if (fd < 0 && errno == ENOENT) {
+	/* (another process may remove it again, empty, between our mkdir and
+	 * open: reg_unlink) */
+	for (int tries = 0; fd < 0 && errno == ENOENT && tries < 16; tries++) {
 		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 			return pfq_errf(err, errlen, errno, "cannot create %s: %s", shown,
 				    strerror(errno));
@@ -164,43 +166,60 @@ static int trusted_file(int fd, const char *shown, char *err, size_t errlen)
 	return 0;
 }
 
+/* open (or make) file name in dir: fd or -errno */
+static int open_group_file(int dir, const char *name, int gid, bool create, uint64_t netns,
+			   char *err, size_t errlen)
+{
+	int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd < 0 ? -errno : fd;
+	fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		/* an empty record at once: an empty file is a damaged one */
+		struct reg_group *g = calloc(1, sizeof(*g));
+		struct reg_file nf = { .fd = fd, .gid = gid, .netns = netns };
+
+		if (!g || reg_write(&nf, g) < 0) {
+			free(g);
+			close(fd);
+			unlinkat(dir, name, 0);
+			return pfq_errf(err, errlen, ENOMEM, "cannot make the registry of group %d",
+				    gid);
+		}
+		free(g);
+		return fd;
+	}
+	if (errno == EEXIST) /* made meanwhile */
+		fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err, size_t errlen)
 {
 	char name[16];
-	int dir, fd, rc;
+	int dir, fd = -ENOENT, rc;
 
 	f->fd = -1;
-	dir = open_ns_dir(netns, err, errlen);
-	if (dir < 0)
-		return dir;
 	snprintf(name, sizeof(name), "g%d", gid);
-	fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
-		fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			/* an empty record at once: an empty file is a damaged one */
-			struct reg_group *g = calloc(1, sizeof(*g));
-			struct reg_file nf = { .fd = fd, .gid = gid, .netns = netns };
-
-			if (!g || reg_write(&nf, g) < 0) {
-				free(g);
-				close(fd);
-				unlinkat(dir, name, 0);
-				close(dir);
-				return pfq_errf(err, errlen, ENOMEM, "cannot make the registry of group %d",
-					    gid);
-			}
-			free(g);
-		} else if (errno == EEXIST) { /* made meanwhile */
-			fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-		}
+	/* the namespace's directory goes with its last group file (reg_unlink):
+	 * a file made in it just after that fails with ENOENT, so look again */
+	for (int tries = 0; tries < 16; tries++) {
+		dir = open_ns_dir(netns, err, errlen);
+		if (dir < 0)
+			return dir;
+		err[0] = '\0';
+		fd = open_group_file(dir, name, gid, create, netns, err, errlen);
+		close(dir);
+		if (fd != -ENOENT || !create)
+			break;
 	}
-	rc = fd < 0 ? -errno : 0;
-	close(dir);
+	if (fd < 0 && err[0])
+		return fd;
 	if (fd < 0)
-		return rc == -ENOENT ? pfq_errf(err, errlen, ENOENT, "group %d does not exist", gid) :
-			pfq_errf(err, errlen, -rc, "cannot open the registry of group %d: %s", gid,
-			     strerror(-rc));
+		return fd == -ENOENT ? pfq_errf(err, errlen, ENOENT, "group %d does not exist", gid) :
+			pfq_errf(err, errlen, -fd, "cannot open the registry of group %d: %s", gid,
+			     strerror(-fd));
 	snprintf(name, sizeof(name), "group %d", gid);
 	rc = trusted_file(fd, name, err, errlen);
 	if (rc < 0) {
@@ -213,6 +232,44 @@ int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err
 	return 0;
 }
 
+bool reg_unlinked(struct reg_file *f)
+{
+	struct stat st;
+
+	return fstat(f->fd, &st) == 0 && st.st_nlink == 0;
+}
+
+void reg_unlink(struct reg_file *f)
+{
+	char run[512], name[32], err[64];
+	struct stat mine, there;
+	int run_fd, dir;
+
+	if (fstat(f->fd, &mine) < 0 || mine.st_nlink == 0)
+		return;
+	run_fd = open_run_dir(run, sizeof(run), err, sizeof(err));
+	if (run_fd < 0)
+		return;
+	snprintf(name, sizeof(name), "%" PRIu64, f->netns);
+	/* (not made when missing, and not checked: only our own file goes) */
+	dir = openat(run_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir >= 0) {
+		char gname[16];
+
+		snprintf(gname, sizeof(gname), "g%d", f->gid);
+		/* only our file: under its lock no one else removes it, so the
+		 * name can only be another file if ours was gone already */
+		if (fstatat(dir, gname, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    there.st_dev == mine.st_dev && there.st_ino == mine.st_ino)
+			unlinkat(dir, gname, 0);
+		close(dir);
+		/* the namespace's directory too when that was its last file (fails
+		 * with ENOTEMPTY otherwise; reg_open copes with a directory that
+		 * went between its open and the file's) */
+		unlinkat(run_fd, name, AT_REMOVEDIR);
+	}
+	close(run_fd);
+}
 void reg_close(struct reg_file *f)
 {
 	if (f->fd >= 0)
@@ -397,18 +454,6 @@ int reg_write(struct reg_file *f, const struct reg_group *g)
 	h.sum[next % 2] = checksum(g, sizeof(*g));
 	h.seq = next;
 	return write_exact(f->fd, &h, sizeof(h), 0);
-}
-
-void reg_remove(struct reg_file *f)
-{
-	struct reg_group *g = calloc(1, sizeof(*g));
-
-	/* an empty record, not an unlink: a process waiting for the lock of
-	 * this file must never end up with a group in a file no one else sees */
-	if (g) {
-		reg_write(f, g);
-		free(g);
-	}
 }
 
 void reg_stats_put(struct reg_file *f, int row, uint32_t id, uint64_t recv, uint64_t lost)

@@ -182,8 +182,12 @@ int reg_read(struct reg_file *f, struct reg_group *g);
 int reg_write(struct reg_file *f, const struct reg_group *g);
 /* the header's sequence number: changes with every commit (cheap check) */
 uint64_t reg_seq(struct reg_file *f);
-/* Free the group's entry (under the exclusive lock): an empty record. */
-void reg_remove(struct reg_file *f);
+/* Remove the group's file (and its namespace's directory when that was its
+ * last), under the exclusive lock, when no process takes part any more. A
+ * process that opened the file before and waited for the lock finds it
+ * unlinked (reg_unlinked) and opens the group's file again. */
+void reg_unlink(struct reg_file *f);
+bool reg_unlinked(struct reg_file *f);
 
 /* published statistics of member row i */
 void reg_stats_put(struct reg_file *f, int row, uint32_t id, uint64_t recv, uint64_t lost);

@@ -3,7 +3,8 @@
  * The group registry cannot be broken or abused: it lives only in
  * directories of ours that no one else may write, never through a symbolic
  * link, in files of mode 0600 that other users cannot read; a record cut
- * or overwritten while members run kills no one and is repaired.
+ * or overwritten while members run kills no one and is repaired; a
+ * group's file goes with the group, also while others join.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +208,135 @@ static void test_damaged_while_running(void **s)
 	assert_int_equal(members_of(gid), -1);
 }
 
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* a process that joins group gid in side B, says so on fd, and waits */
+static void joined_and_waiting(int gid, int fd)
+{
+	int h = th_enter(&gt_th, 'b');
+	pfq_t *q = pfq_open_nogroup(64, 64, 0, 0);
+
+	th_leave(h);
+	if (!q || pfq_join_group(q, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED) != gid)
+		_exit(1);
+	if (write(fd, "j", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* A group's file goes with the group: when its last socket leaves, and
+ * when its processes were killed (at the next look at the group); the
+ * namespace's directory goes with its last file. */
+static void test_file_goes_with_group(void **s)
+{
+	char path[256], file[512], dir[512];
+	pfq_t *q, *q2;
+	int fds[2], st;
+	char c;
+
+	(void)s;
+	run_dir("ends", path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s/%" PRIu64, path, netns_b());
+	group_file(4, file, sizeof(file));
+	assert_int_equal(join_b(&q, 4), 4);
+	assert_int_equal(join_b(&q2, 4), 4);
+	assert_true(exists(file));
+	pfq_close(q);
+	assert_true(exists(file)); /* the process still has a socket in it */
+	pfq_close(q2);
+	assert_false(exists(file));
+	assert_false(exists(dir));
+	printf("  left: the file and the namespace's directory are gone\n");
+
+	/* killed: the file stays until someone looks at the group */
+	group_file(5, file, sizeof(file));
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+
+	if (pid == 0)
+		joined_and_waiting(5, fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	assert_true(exists(file));
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	close(fds[0]);
+	close(fds[1]);
+	assert_true(exists(file));
+	assert_int_equal(members_of(5), -1);
+	assert_false(exists(file));
+	assert_false(exists(dir));
+	printf("  killed: gone at the next look\n");
+}
+
+/* one of the processes of test_join_leave_race: joins and leaves group gid
+ * rounds times; each time its member must be in the group that the file
+ * at the group's path holds (not in a file removed while it waited) */
+static int join_leave_rounds(int gid, int rounds)
+{
+	struct pfq_group_info *info = calloc(PFQ_MAX_GROUPS, sizeof(*info));
+
+	if (!info)
+		return 2;
+	for (int r = 0; r < rounds; r++) {
+		int h = th_enter(&gt_th, 'b'), n;
+		pfq_t *q = pfq_open_nogroup(64, 64, 0, 0);
+		bool seen = false;
+
+		th_leave(h);
+		if (!q)
+			return 2;
+		if (pfq_join_group(q, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED) != gid) {
+			fprintf(stderr, "round %d: %s\n", r, pfq_error(q));
+			return 3;
+		}
+		n = gt_groups_in_b(info);
+		for (int i = 0; i < n; i++)
+			for (int j = 0; info[i].gid == gid && j < info[i].nmembers; j++)
+				seen |= info[i].members[j].pid == getpid();
+		if (!seen) {
+			fprintf(stderr, "round %d: process %d joined a group no one sees\n", r,
+				getpid());
+			return 4;
+		}
+		pfq_close(q);
+	}
+	free(info);
+	return 0;
+}
+
+/* processes joining and leaving one group at once: a file removed by the
+ * last one out never holds a member that came in meanwhile */
+static void test_join_leave_race(void **s)
+{
+	enum { PROCS = 4, ROUNDS = 60 };
+	char path[256], dir[512];
+	pid_t pid[PROCS];
+	int st;
+
+	(void)s;
+	run_dir("race", path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s/%" PRIu64, path, netns_b());
+	for (int i = 0; i < PROCS; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0)
+			_exit(join_leave_rounds(6, ROUNDS));
+	}
+	for (int i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	assert_false(exists(dir));
+	printf("  %d processes x %d joins and leaves: every member in the group's file, "
+	       "nothing left\n", PROCS, ROUNDS);
+}
+
 static int setup(void **s)
 {
 	(void)s;
@@ -229,6 +360,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_directories_checked),
 		cmocka_unit_test(test_damaged_while_running),
+		cmocka_unit_test(test_file_goes_with_group),
+		cmocka_unit_test(test_join_leave_race),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, setup, teardown);

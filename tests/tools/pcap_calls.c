@@ -5,7 +5,7 @@
  * mode, device list and default device, lookupnet, select/poll wake-ups,
  * monitor mode, link types, snapshot length, calls before and after
  * activation, a negative timeout, buffer sizes, breakloop from the
- * callback, a new filter over packets captured already), each
+ * callback, a new filter over packets captured already, tagged or not), each
  * printing what it saw in a form that does not depend on timing or on the
  * device's name, so that a run on a plain device with stock libpcap and a
  * run on a pfq device (through pfq-run or the drop-in) can be compared
@@ -14,6 +14,8 @@
  *   pcap_calls COMMAND DEVICE [ARG [MODE]]    (DEVICE is printed as "DEV")
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
@@ -525,20 +527,34 @@ static int cmd_breakcb(int arg UNUSED, const char *mode UNUSED)
 /* --- a new filter and the packets already captured: 20 UDP frames to
  * port 7777 sent out of the device (the capture sees them going out) while
  * nobody reads, then a filter for port 9999 and 5 frames to it --- */
-static void send_udp_out(int fd, int ifindex, uint16_t dport, int n)
+static void send_udp_tagged(int fd, int ifindex, uint16_t dport, int n, uint16_t vid)
 {
-	uint8_t f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+	uint8_t f[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
 			  0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 9, 9, 1, 10, 9, 9, 2 };
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6 };
+	size_t len = 60;
 
 	f[34] = 0x30; /* source port 12345 */
 	f[35] = 0x39;
 	f[36] = (uint8_t)(dport >> 8);
 	f[37] = (uint8_t)dport;
 	f[39] = 26; /* UDP length */
+	if (vid) { /* an 802.1Q tag after the addresses */
+		memmove(f + 16, f + 12, 48);
+		f[12] = 0x81;
+		f[13] = 0x00;
+		f[14] = (uint8_t)(vid >> 8);
+		f[15] = (uint8_t)vid;
+		len = 64;
+	}
 	for (int i = 0; i < n; i++)
-		if (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&ll, sizeof(ll)) != sizeof(f))
+		if (sendto(fd, f, len, 0, (struct sockaddr *)&ll, sizeof(ll)) != (ssize_t)len)
 			die("sendto", strerror(errno));
+}
+
+static void send_udp_out(int fd, int ifindex, uint16_t dport, int n)
+{
+	send_udp_tagged(fd, ifindex, dport, n, 0);
 }
 
 static int drain(void)
@@ -580,6 +596,45 @@ static int cmd_refilter(int arg UNUSED, const char *mode UNUSED)
 	return 0;
 }
 
+/* --- the same with frames that arrive tagged on VLAN 42 from the other
+ * end of the pair (the kernel took the tags off; the reader sees them put
+ * back): 20 to port 7777 and 5 to port 9999 while nobody reads, then a
+ * filter for port 9999, which keeps the 5. MODE is the other end's network
+ * namespace (a file); its device is a0 or, for a device bN, aN --- */
+static int cmd_refiltervlan(int arg UNUSED, const char *mode)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int other = open(mode, O_RDONLY | O_CLOEXEC), fd, ifindex;
+	const char *d = strrchr(dev, ':') ? strrchr(dev, ':') + 1 : dev;
+	char peer[IF_NAMESIZE];
+	struct bpf_program bp;
+
+	snprintf(peer, sizeof(peer), "a%s", d[0] == 'b' ? d + 1 : "0");
+	if (self < 0 || other < 0 || setns(other, CLONE_NEWNET) < 0)
+		die("setns", strerror(errno));
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	ifindex = (int)if_nametoindex(peer);
+	if (fd < 0 || !ifindex || setns(self, CLONE_NEWNET) < 0)
+		die("socket on the other end", strerror(errno));
+	close(self);
+	close(other);
+	pd = open_dev(1, 100);
+	start_watchdog(20);
+	drain();
+	send_udp_tagged(fd, ifindex, 7777, 20, 42);
+	send_udp_tagged(fd, ifindex, 9999, 5, 42);
+	usleep(200000);
+	if (pcap_compile(pd, &bp, "udp port 9999", 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+	    pcap_setfilter(pd, &bp) < 0)
+		die("setfilter", pcap_geterr(pd));
+	pcap_freecode(&bp);
+	printf("refiltervlan: tagged frames captured before the filter, read after it: %d\n",
+	       drain());
+	close(fd);
+	pcap_close(pd);
+	return 0;
+}
+
 /* --- one UDP datagram of SIZE bytes to 127.0.0.1 (a big loopback frame) --- */
 static int cmd_sendudp(int size, const char *mode UNUSED)
 {
@@ -606,7 +661,7 @@ static const struct {
 	{ "snaplen", cmd_snaplen }, { "notact", cmd_notact }, { "open", cmd_open },
 	{ "sendudp", cmd_sendudp }, { "timeoutneg", cmd_timeoutneg },
 	{ "activated", cmd_activated }, { "bufsizes", cmd_bufsizes }, { "breakcb", cmd_breakcb },
-	{ "refilter", cmd_refilter },
+	{ "refilter", cmd_refilter }, { "refiltervlan", cmd_refiltervlan },
 };
 
 int main(int argc, char **argv)

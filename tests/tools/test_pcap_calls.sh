@@ -45,6 +45,7 @@ calls timeoutneg    # a negative timeout is non-blocking mode
 calls activated     # setters after activation and their message, sendpacket of -1
 calls bufsizes      # buffer sizes -1, 0, 1 and INT_MAX activate
 calls refilter      # a new filter applies to the packets captured before it
+calls refiltervlan "0 /run/netns/$NAME-a"  # ... also to frames that arrived tagged
 # loopback: Ethernet only, no DOCSIS, as stock offers lo
 ref=$($NSB "$C" dlt lo 2>&1)
 for how in "$RUN" "$DROP"; do
