@@ -157,7 +157,9 @@ static int trusted_file(int fd, const char *shown, char *err, size_t errlen)
 
 	if (fstat(fd, &st) < 0)
 		return pfq_errf(err, errlen, errno, "%s: %s", shown, strerror(errno));
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid() ||
+	/* (no link: removed with its group since our open; the locked look
+	 * that follows opens the group's path again) */
+	if (!S_ISREG(st.st_mode) || st.st_nlink > 1 || st.st_uid != geteuid() ||
 	    (st.st_mode & 077))
 		return pfq_errf(err, errlen, EPERM, "%s is not a registry file of ours (it must be a "
 			    "regular file of uid %u, mode 0600, with one link)", shown,
