@@ -566,11 +566,19 @@ static int drain(void)
 	return r < 0 ? r : n;
 }
 
+static void set_filter(const char *text)
+{
+	struct bpf_program bp;
+
+	if (pcap_compile(pd, &bp, text, 1, PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(pd, &bp) < 0)
+		die("setfilter", pcap_geterr(pd));
+	pcap_freecode(&bp);
+}
+
 static int cmd_refilter(int arg UNUSED, const char *mode UNUSED)
 {
 	char name[IF_NAMESIZE] = "";
 	int fd = socket(AF_PACKET, SOCK_RAW, 0), ifindex;
-	struct bpf_program bp;
 
 	/* the device the capture is on: b0 for both ("pfq:b0" names it too) */
 	snprintf(name, sizeof(name), "%s", strrchr(dev, ':') ? strrchr(dev, ':') + 1 : dev);
@@ -582,10 +590,7 @@ static int cmd_refilter(int arg UNUSED, const char *mode UNUSED)
 	printf("refilter: before, %d\n", drain() > 0 ? 1 : 0);
 	send_udp_out(fd, ifindex, 7777, 20);
 	usleep(200000);
-	if (pcap_compile(pd, &bp, "udp port 9999", 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-	    pcap_setfilter(pd, &bp) < 0)
-		die("setfilter", pcap_geterr(pd));
-	pcap_freecode(&bp);
+	set_filter("udp port 9999");
 	printf("refilter: port 7777 frames captured before the filter, read after it: %d\n",
 	       drain());
 	send_udp_out(fd, ifindex, 9999, 5);
@@ -607,7 +612,6 @@ static int cmd_refiltervlan(int arg UNUSED, const char *mode)
 	int other = open(mode, O_RDONLY | O_CLOEXEC), fd, ifindex;
 	const char *d = strrchr(dev, ':') ? strrchr(dev, ':') + 1 : dev;
 	char peer[IF_NAMESIZE];
-	struct bpf_program bp;
 
 	snprintf(peer, sizeof(peer), "a%s", d[0] == 'b' ? d + 1 : "0");
 	if (self < 0 || other < 0 || setns(other, CLONE_NEWNET) < 0)
@@ -624,10 +628,7 @@ static int cmd_refiltervlan(int arg UNUSED, const char *mode)
 	send_udp_tagged(fd, ifindex, 7777, 20, 42);
 	send_udp_tagged(fd, ifindex, 9999, 5, 42);
 	usleep(200000);
-	if (pcap_compile(pd, &bp, "udp port 9999", 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-	    pcap_setfilter(pd, &bp) < 0)
-		die("setfilter", pcap_geterr(pd));
-	pcap_freecode(&bp);
+	set_filter("udp port 9999");
 	printf("refiltervlan: tagged frames captured before the filter, read after it: %d\n",
 	       drain());
 	close(fd);
