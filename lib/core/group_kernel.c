@@ -328,13 +328,24 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 
 		return recovered || reaped;
 	}
-	for (int i = 0; g->used && i < REG_MAX_PROCS; i++) {
-		if (!proc_alive(k, g, i))
-			continue;
-		live++;
-		rc = fetch_objects(k, g, i);
-		if (!rc)
+	/* A process that is exiting still holds its liveness lock until its
+	 * descriptors are closed, but gives none of them any more (ESRCH,
+	 * EBADF): wait a moment for its lock to go rather than fail a join
+	 * that raced with the group's last process dying. */
+	for (int tries = 0; tries < 50; tries++) {
+		live = 0;
+		rc = -ESRCH;
+		for (int i = 0; g->used && i < REG_MAX_PROCS; i++) {
+			if (!proc_alive(k, g, i))
+				continue;
+			live++;
+			rc = fetch_objects(k, g, i);
+			if (!rc)
+				break;
+		}
+		if (!live || !rc || (rc != -ESRCH && rc != -EBADF))
 			break;
+		usleep(10000);
 	}
 	if (g->used && live && rc) {
 		snprintf(err, errlen, "group %d: cannot take hold of its kernel objects from its "

@@ -2,7 +2,8 @@
 /*
  * A group's life as its members come, go and die (tests/lib/grouptest.h):
  * a steered flow stays with one member across a join and a kill -9; two
- * members killed at once leave the group consistent; the kernel objects
+ * members killed at once leave the group consistent; a join racing with
+ * the last member's death joins; the kernel objects
  * (fanout, programs, maps, TC links) go with the group's last process
  * however it ends and whatever privileges it had left; a change verified
  * in one group does not stall the members of another.
@@ -390,11 +391,76 @@ static void test_change_does_not_stall_others(void **s)
 	pfq_close(my);
 }
 
+/* A join that races with the death of the group's last process: the
+ * dying process still holds its liveness lock for a moment but gives no
+ * descriptor any more. The join joins (the old group or a fresh one),
+ * it does not fail. */
+static void test_join_as_last_dies(void **s)
+{
+	int gid = next_gid++, failed = 0;
+
+	(void)s;
+	for (int round = 0; round < 120; round++) {
+		int ready[2], go[2], st;
+		pid_t killer;
+		char c;
+
+		assert_int_equal(pipe(ready), 0);
+		assert_int_equal(pipe(go), 0);
+		/* the killer's child makes the group; the killer kills it and
+		 * reaps it at once, as a shell would */
+		killer = fork();
+		if (killer == 0) {
+			pid_t creator = fork();
+
+			if (creator == 0) {
+				int h = th_enter(&gt_th, 'b');
+				pfq_t *q = pfq_open_nogroup(64, 64, 0, 0);
+
+				th_leave(h);
+				if (!q ||
+				    pfq_join_group(q, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED) != gid ||
+				    pfq_set_group_computation_from_string(q, gid, "ip >-> steer_flow") < 0 ||
+				    pfq_bind_group(q, gid, "b0", PFQ_ANY_QUEUE) < 0 ||
+				    write(ready[1], "r", 1) != 1)
+					_exit(1);
+				for (;;)
+					pause();
+			}
+			if (read(ready[0], &c, 1) != 1 || write(go[1], "k", 1) != 1)
+				_exit(1);
+			usleep(500 + (useconds_t)(round % 30) * 250);
+			kill(creator, SIGKILL);
+			waitpid(creator, &st, 0);
+			_exit(0);
+		}
+		close(ready[1]);
+		close(go[1]);
+		assert_int_equal(read(go[0], &c, 1), 1); /* the group is made */
+		close(ready[0]);
+		close(go[0]);
+		int h = th_enter(&gt_th, 'b');
+		pfq_t *q = pfq_open_nogroup(64, 64, 0, 0);
+
+		th_leave(h);
+		assert_non_null(q);
+		if (pfq_join_group(q, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED) != gid) {
+			printf("  round %d: %s\n", round, pfq_error(q));
+			failed++;
+		}
+		waitpid(killer, &st, 0);
+		pfq_close(q);
+	}
+	printf("  120 joins as the last process died: %d failed\n", failed);
+	assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flows_stay_across_join_and_kill),
 		cmocka_unit_test(test_two_die_at_once),
+		cmocka_unit_test(test_join_as_last_dies),
 		cmocka_unit_test(test_objects_go_with_the_group),
 		cmocka_unit_test(test_change_does_not_stall_others),
 	};
