@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "handle.h"
+#include "filter_run.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -397,7 +398,7 @@ static bool looks_for_tags(const struct bpf_insn *p, u_int n)
 #define REFILTER_MARGIN_NS 50000000ull
 
 /* the packets already in the ring get program copy (taken) here */
-static void refilter_queued(struct pfqh *h, struct bpf_insn *copy, u_int len)
+static void refilter_queued(struct pfqh *h, struct bpf_insn *copy, u_int len, bool meta)
 {
 	struct timespec now;
 
@@ -414,6 +415,7 @@ static void refilter_queued(struct pfqh *h, struct bpf_insn *copy, u_int len)
 	h->refilter.bf_len = len;
 	h->refilter.bf_insns = copy;
 	h->has_refilter = 1;
+	h->refilter_meta = meta;
 	h->refilter_until = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec +
 			    REFILTER_MARGIN_NS;
 }
@@ -429,21 +431,28 @@ static void kernel_filter_reset(struct pfqh *h)
 }
 
 /* keep the program for the user-space filter (replacing any) */
-static void user_filter(struct pfqh *h, struct bpf_insn *copy, u_int len)
+static void user_filter(struct pfqh *h, struct bpf_insn *copy, u_int len, bool meta)
 {
 	if (h->has_filter)
 		free(h->filter.bf_insns);
 	h->filter.bf_len = len;
 	h->filter.bf_insns = copy;
 	h->has_filter = copy != NULL;
+	h->filter_meta = meta;
+	/* (passes, read.c: the frame without its tag) */
+	if (meta && copy && !h->untagged)
+		h->untagged = malloc((size_t)h->snaplen);
 }
 
 /*
  * Where the filter runs: in the kernel (the socket's own filter without a
  * group, the group's BPF filter with one: it then applies to every member,
  * as with the original), so that refused packets are never copied and count
- * as stock libpcap counts them; in user space when it looks for VLAN tags
- * (see looks_for_tags) or the kernel refuses it.
+ * as stock libpcap counts them; in user space when, compiled for the dead
+ * handle, it looks for VLAN tags inside the frame (see looks_for_tags), or
+ * the kernel refuses it. Stock's code (open_compiler in shim.c) reads the
+ * tag from the kernel's metadata: it runs in the kernel, and where it must
+ * run here it runs on the kernel's view of the frame (filter_run.h).
  */
 int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 {
@@ -464,15 +473,20 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 	if (h->via_pfqd && fp->bf_len == 1 && copy[0].code == (BPF_RET | BPF_K) && copy[0].k) {
 		/* accept-all on pfqd's member: nothing to filter */
 		free(copy);
-		user_filter(h, NULL, 0);
+		user_filter(h, NULL, 0, false);
 		return 0;
 	}
 	/* pfqd's member cannot change the group's filter (it is pfqd's): its
 	 * own filter runs on the share it gets */
-	if (!h->q || fp->bf_len == 0 || h->via_pfqd || looks_for_tags(copy, fp->bf_len)) {
+	bool meta = filter_uses_metadata(copy, fp->bf_len);
+
+	/* (with a stock compiler, a program that tests 0x8100 at offset 12
+	 * is stock's too: in the kernel, where it sees untagged frames) */
+	if (!h->q || fp->bf_len == 0 || h->via_pfqd ||
+	    (!meta && !h->compiler && looks_for_tags(copy, fp->bf_len))) {
 		pfq_debug("filter of %u instructions: in user space", fp->bf_len);
 		kernel_filter_reset(h);
-		user_filter(h, copy, fp->bf_len);
+		user_filter(h, copy, fp->bf_len, meta);
 		return 0;
 	}
 	sf.len = (unsigned short)fp->bf_len;
@@ -497,19 +511,19 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		if (accept_all)
 			free(copy);
 		else
-			refilter_queued(h, copy, fp->bf_len);
-		user_filter(h, NULL, 0);
+			refilter_queued(h, copy, fp->bf_len, meta);
+		user_filter(h, NULL, 0, false);
 		return 0;
 	}
 	if (pfq_set_fprog(h->q, &sf) < 0) {
 		pfq_debug("kernel refused the filter (%s): in user space", pfq_error(h->q));
 		kernel_filter_reset(h);
-		user_filter(h, copy, fp->bf_len);
+		user_filter(h, copy, fp->bf_len, meta);
 		return 0;
 	}
 	pfq_debug("filter of %u instructions: the socket's, in the kernel", fp->bf_len);
-	refilter_queued(h, copy, fp->bf_len);
-	user_filter(h, NULL, 0);
+	refilter_queued(h, copy, fp->bf_len, meta);
+	user_filter(h, NULL, 0, false);
 	return 0;
 }
 

@@ -30,8 +30,12 @@ struct pfqh {
 	struct pfq_net_queue nq;
 	struct pcap_pkthdr hdr; /* for pcap_next_ex */
 	u_char *oneshot;       /* pcap_next_ex: the last packet of a batch, copied */
+	/* a stock live handle that compiles our filters as stock's (shim.c,
+	 * open_compiler), or NULL: the dead handle compiles */
+	pcap_t *compiler;
 	struct bpf_program filter;
 	int has_filter;
+	bool filter_meta;      /* it reads the kernel's metadata (filter_run.h) */
 	unsigned long refused; /* packets the user-space filter refused */
 	/* a filter the kernel took: the packets the old one let into the
 	 * ring before it (stamped before refilter_until) get the new one here,
@@ -39,6 +43,7 @@ struct pfqh {
 	struct bpf_program refilter;
 	int has_refilter;
 	uint64_t refilter_until;
+	bool refilter_meta;
 	u_char *untagged;      /* the refilter's copy of a frame without its tag */
 	bool tx_bound;         /* pcap_inject bound the socket's TX queue */
 	bool via_pfqd;         /* a member pfqd made for us (pfq_join_pfqd) */

@@ -15,6 +15,7 @@
  *    skipped here, after the kernel counted them, as stock does.
  */
 #include "handle.h"
+#include "filter_run.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -172,18 +173,45 @@ static bool wanted(const struct pfqh *h, const struct pfq_pkthdr *hdr)
 	return h->direction != PCAP_D_OUT;
 }
 
+/* Does the packet pass program fp? Stock's code (meta: it reads the
+ * kernel's metadata) runs on the frame as the kernel saw it: without the
+ * outer VLAN tag the ring put back, the tag as metadata. The dead handle's
+ * runs on the frame as handed out. */
+static bool passes(struct pfqh *h, const struct bpf_program *fp, bool meta,
+		   const struct pfq_pkthdr *hdr, const struct pcap_pkthdr *ph, const u_char *data)
+{
+	struct filter_meta m = { .pkttype = hdr->pkttype, .ifindex = hdr->ifindex };
+	u_int caplen = ph->caplen, len = ph->len;
+	const u_char *frame = data;
+
+	if (!meta)
+		return shim_offline_filter(fp, ph, data) != 0;
+	if (hdr->vlan_tpid && caplen >= 16 && h->untagged) {
+		memcpy(h->untagged, data, 12);
+		memcpy(h->untagged + 12, data + 16, caplen - 16);
+		frame = h->untagged;
+		caplen -= 4;
+		len -= 4;
+		m.vlan_tci = hdr->vlan_tci;
+		m.vlan_tpid = hdr->vlan_tpid;
+	}
+	m.protocol = caplen >= 14 ? (uint16_t)(frame[12] << 8 | frame[13]) : 0;
+	return filter_run(fp->bf_insns, fp->bf_len, frame, len, caplen, &m) != 0;
+}
+
 /* Does a packet captured before the new filter pass it? The kernel ran
  * the filter on the frame without its outer VLAN tag when it had taken the
  * tag out (on receive, always), with it when the tag was in the frame;
- * the ring puts the tag back, so a tagged packet is tried both ways. */
+ * the ring puts the tag back. Stock's code knows (passes); the dead
+ * handle's is tried both ways. */
 static bool refilter_passes(struct pfqh *h, const struct pfq_pkthdr *hdr,
 			    const struct pcap_pkthdr *ph, const u_char *data)
 {
 	struct pcap_pkthdr bare = *ph;
 
-	if (shim_offline_filter(&h->refilter, ph, data))
+	if (passes(h, &h->refilter, h->refilter_meta, hdr, ph, data))
 		return true;
-	if (!hdr->vlan_tpid || ph->caplen < 16)
+	if (h->refilter_meta || !hdr->vlan_tpid || ph->caplen < 16)
 		return false;
 	memcpy(h->untagged, data, 12);
 	memcpy(h->untagged + 12, data + 16, ph->caplen - 16);
@@ -207,7 +235,7 @@ static const u_char *next_packet(struct pfqh *h, struct pcap_pkthdr *ph)
 			ph->ts.tv_usec /= 1000;
 		ph->caplen = hdr.caplen < (uint32_t)h->snaplen ? hdr.caplen : (uint32_t)h->snaplen;
 		ph->len = hdr.len;
-		if (h->has_filter && !shim_offline_filter(&h->filter, ph, data)) {
+		if (h->has_filter && !passes(h, &h->filter, h->filter_meta, &hdr, ph, data)) {
 			h->refused++;
 			continue;
 		}

@@ -209,11 +209,51 @@ API pcap_t *pcap_open_live(const char *device, int snaplen, int promisc, int to_
 	return p;
 }
 
+/*
+ * The filter compiler of a pfq handle: a stock live handle on the same
+ * device (or lo), so that pcap_compile writes what stock writes on Linux
+ * (`vlan` read from the kernel's tag metadata, as the kernel takes the
+ * outer tag out of a received frame) and the program runs in the kernel
+ * as stock's does, with stock's results. It is bound to an EtherType that
+ * nothing sends (0x88b5, local experimental), so it receives nothing and
+ * costs no packet anything. It needs CAP_NET_RAW; without (a member made
+ * by pfqd for an unprivileged user) the dead Ethernet handle compiles and
+ * VLAN tests run in user space on the tagged frames (handle.c).
+ */
+static pcap_t *open_compiler(const struct pfqh *h)
+{
+	const char *names[2] = { h->cfg.ndevs ? h->cfg.devs[0].name : "lo", "lo" };
+	char err[PCAP_ERRBUF_SIZE];
+
+	for (int i = 0; i < 2; i++) {
+		pcap_t *c = REAL(pcap_create)(names[i], err);
+
+		if (!c)
+			continue;
+		REAL(pcap_set_snaplen)(c, h->snaplen);
+		REAL(pcap_set_buffer_size)(c, 65536);
+		REAL(pcap_set_protocol_linux)(c, 0x88b5);
+		if (REAL(pcap_activate)(c) >= 0 && REAL(pcap_datalink)(c) == DLT_EN10MB) {
+			pfq_debug("%s: filters compiled as stock's on %s", h->device, names[i]);
+			return c;
+		}
+		REAL(pcap_close)(c);
+	}
+	pfq_debug("%s: no stock handle to compile with: VLAN tests in user space", h->device);
+	return NULL;
+}
+
 API int pcap_activate(pcap_t *p)
 {
 	struct pfqh *h = ours(p);
+	int r;
 
-	return h ? pfqh_activate(h) : REAL(pcap_activate)(p);
+	if (!h)
+		return REAL(pcap_activate)(p);
+	r = pfqh_activate(h);
+	if (r >= 0 && !h->compiler)
+		h->compiler = open_compiler(h);
+	return r;
 }
 
 API void pcap_close(pcap_t *p)
@@ -222,6 +262,8 @@ API void pcap_close(pcap_t *p)
 
 	if (h) {
 		pfq_table_remove(p);
+		if (h->compiler)
+			REAL(pcap_close)(h->compiler);
 		pfqh_free(h);
 	}
 	REAL(pcap_close)(p);
@@ -598,12 +640,14 @@ API int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int opt
 		snprintf(h->err, sizeof(h->err), "not-yet-activated pcap_t passed to pcap_compile");
 		return PCAP_ERROR;
 	}
-	/* compiled for the dead Ethernet handle (libpcap asks us its link
-	 * type and snapshot length): the frames we hand out carry their
-	 * VLAN tags inline, as that code expects */
-	r = REAL(pcap_compile)(p, fp, str, optimize, netmask);
+	/* as stock compiles for the device (open_compiler); else for the
+	 * dead Ethernet handle, whose code expects the VLAN tags inline, as
+	 * in the frames we hand out */
+	pcap_t *c = h && h->compiler && h->dlt == DLT_EN10MB ? h->compiler : p;
+
+	r = REAL(pcap_compile)(c, fp, str, optimize, netmask);
 	if (h && r < 0)
-		snprintf(h->err, sizeof(h->err), "%s", REAL(pcap_geterr)(p));
+		snprintf(h->err, sizeof(h->err), "%s", REAL(pcap_geterr)(c));
 	return r;
 }
 

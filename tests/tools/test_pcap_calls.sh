@@ -6,7 +6,7 @@
 # through the drop-in: each run prints the same lines (the device as DEV).
 # Then tcpdump: the default device, snapshot lengths, a 65,549-byte frame
 # on lo, "packets received by filter" for filters run in user space and for
-# -Q in / -Q out, as stock.
+# -Q in / -Q out, as stock; filters with VLAN tests count as stock's.
 # Usage: test_pcap_calls.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
 S=$1 B=$2
@@ -201,5 +201,37 @@ printf 'caplen = 64\n' >"$W/root.conf"; chmod 600 "$W/root.conf"
 out=$($NSB $NOBODY "$W/secure" open "pfq/$W/root.conf:b0" 2>&1)
 echo "$out" | grep -q "Permission denied (for the user who started this privileged program)" && ok ||
     bad "a root-only config file read by a capability-raised program: $out"
+
+# 10. filters compiled as stock compiles them on Linux (the kernel's view:
+#     the outer VLAN tag as metadata): the same packets as stock's for
+#     each, on the socket, on a group (its eBPF filter) and through the
+#     drop-in; "tcp and vlan" is not refused, ether[12:2]=0x8100 sees the
+#     frames as the kernel does
+filters=('vlan' 'tcp and vlan' 'udp and vlan' 'vlan 7' 'vlan 8 and udp' 'not vlan'
+         'ether[12:2]=0x8100' 'ether proto 0x8100' 'ether[12:2]!=0x8100' 'ip')
+fpids=()
+for i in "${!filters[@]}"; do
+    f=${filters[$i]}
+    $NSB timeout -s INT 30 tcpdump -n -i b0 -w "$W/f$i-s.pcap" "$f" 2>"$W/f$i-s.err" & fpids+=($!)
+    $NSB timeout -s INT 30 "$RUN" tcpdump -n -i pfq:b0 -w "$W/f$i-p.pcap" "$f" 2>"$W/f$i-p.err" & fpids+=($!)
+    $NSB env PFQ_GROUP=$((20 + i)) timeout -s INT 30 "$RUN" tcpdump -n -i pfq:b0 -w "$W/f$i-g.pcap" "$f" \
+        2>"$W/f$i-g.err" & fpids+=($!)
+    $NSB $DROP timeout -s INT 30 tcpdump -n -i pfq:b0 -w "$W/f$i-d.pcap" "$f" 2>"$W/f$i-d.err" & fpids+=($!)
+done
+for i in "${!filters[@]}"; do for k in s p g d; do wait_listening "$W/f$i-$k.err"; done; done
+sleep 0.3
+send_vlan_mix
+gen -i a0 -n 10 -p tcp --vlan 9; gen -i a0 -n 15 -p tcp
+sleep 1
+kill -INT "${fpids[@]}"; wait "${fpids[@]}" 2>/dev/null
+count() { tcpdump -r "$1" -nn 2>/dev/null | wc -l; }
+for i in "${!filters[@]}"; do
+    ref=$(count "$W/f$i-s.pcap")
+    for k in p g d; do
+        n=$(count "$W/f$i-$k.pcap")
+        [ "$n" = "$ref" ] && ok || { bad "filter '${filters[$i]}' ($k): $n packets, stock $ref"
+            cat "$W/f$i-$k.err"; }
+    done
+done
 
 finish
