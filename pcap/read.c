@@ -149,6 +149,10 @@ static int refill(struct pfqh *h)
 	for (;;) {
 		int n = pfq_read(h->q, &h->nq, 0), r;
 
+		if (n == -ENODEV) { /* (stock's words) */
+			snprintf(h->err, sizeof(h->err), "The interface disappeared");
+			return PCAP_ERROR;
+		}
 		if (n < 0) {
 			snprintf(h->err, sizeof(h->err), "pfq: %s", pfq_error(h->q));
 			return PCAP_ERROR;

@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -255,6 +257,29 @@ static bool block_sane(const struct pfq_ring *r, const struct tpacket_block_desc
  * ring, waiting up to usec for it. Returns 1 with *block set, 0 when none is
  * ready, or -errno.
  */
+/*
+ * Nothing to read from a socket bound to one device: did the device go? The
+ * kernel marks the socket ENETDOWN when its device goes down or away, and
+ * the error keeps pfq_get_fd readable until it is read: read here (else a
+ * reader waiting on that fd spins). Down is not an error (the socket takes
+ * packets again when the device comes up); gone is, as stock libpcap's "The
+ * interface disappeared": the socket would never take a packet again.
+ */
+static int device_check(pfq_t *q)
+{
+	struct ifreq ifr = { .ifr_ifindex = q->attached_ifindex };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (q->attached_ifindex <= 0 ||
+	    getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != ENETDOWN)
+		return 0;
+	if (ioctl(q->fd, SIOCGIFNAME, &ifr) < 0 && errno == ENODEV)
+		return pfq_seterr(q, ENODEV, "the device (ifindex %d) disappeared",
+				  q->attached_ifindex);
+	return 0;
+}
+
 int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 {
 	pfq_ring_release_held(q);
@@ -286,7 +311,7 @@ int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 	 * the poll set, so a reader waiting on pfq_get_fd wakes up for it) */
 	if (q->imported && q->lease_fd >= 0)
 		return pfq_lease_check(q);
-	return 0;
+	return device_check(q);
 }
 
 /*

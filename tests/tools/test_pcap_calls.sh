@@ -234,4 +234,18 @@ for i in "${!filters[@]}"; do
     done
 done
 
+# 11. the device deleted under a capture: tcpdump ends as stock's does,
+#     "The interface disappeared"; taken down and up, it goes on
+ip -n "$NAME-b" link add gone0 type veth peer name gone1
+ip -n "$NAME-b" link set gone0 up; ip -n "$NAME-b" link set gone1 up
+$NSB timeout -s INT 20 tcpdump -n -i gone0 -w /dev/null 2>"$W/gone-s.err" & TD=$!
+$NSB timeout -s INT 20 "$RUN" tcpdump -n -i pfq:gone0 -w /dev/null 2>"$W/gone-p.err" & PD=$!
+wait_listening "$W/gone-s.err"; wait_listening "$W/gone-p.err"
+ip -n "$NAME-b" link set gone0 down; sleep 0.5; ip -n "$NAME-b" link set gone0 up; sleep 0.5
+kill -0 $PD 2>/dev/null && ok || { bad "pfq:gone0 ended when its device went down"; cat "$W/gone-p.err"; }
+ip -n "$NAME-b" link del gone0
+wait $TD; s=$?; wait $PD; p=$?
+[ "$s" = 1 ] && [ "$p" = 1 ] && grep -q "The interface disappeared" "$W/gone-p.err" && ok ||
+    { bad "device deleted: stock ended with $s, pfq with $p (124: still running)"; cat "$W/gone-p.err"; }
+
 finish
