@@ -476,12 +476,12 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		user_filter(h, NULL, 0, false);
 		return 0;
 	}
-	/* pfqd's member cannot change the group's filter (it is pfqd's): its
-	 * own filter runs on the share it gets */
 	bool meta = filter_uses_metadata(copy, fp->bf_len);
 
-	/* (with a stock compiler, a program that tests 0x8100 at offset 12
-	 * is stock's too: in the kernel, where it sees untagged frames) */
+	/* pfqd's member cannot change the group's filter (it is pfqd's): its
+	 * own filter runs on the share it gets. (With a stock compiler, a
+	 * program that tests 0x8100 at offset 12 is stock's too: in the
+	 * kernel, where it sees untagged frames.) */
 	if (!h->q || fp->bf_len == 0 || h->via_pfqd ||
 	    (!meta && !h->compiler && looks_for_tags(copy, fp->bf_len))) {
 		pfq_debug("filter of %u instructions: in user space", fp->bf_len);

@@ -177,6 +177,14 @@ static bool wanted(const struct pfqh *h, const struct pfq_pkthdr *hdr)
 	return h->direction != PCAP_D_OUT;
 }
 
+/* the frame (caplen >= 16 bytes) without its outer VLAN tag, in h->untagged */
+static const u_char *untag(struct pfqh *h, const u_char *data, u_int caplen)
+{
+	memcpy(h->untagged, data, 12);
+	memcpy(h->untagged + 12, data + 16, caplen - 16);
+	return h->untagged;
+}
+
 /* Does the packet pass program fp? Stock's code (meta: it reads the
  * kernel's metadata) runs on the frame as the kernel saw it: without the
  * outer VLAN tag the ring put back, the tag as metadata. The dead handle's
@@ -191,9 +199,7 @@ static bool passes(struct pfqh *h, const struct bpf_program *fp, bool meta,
 	if (!meta)
 		return shim_offline_filter(fp, ph, data) != 0;
 	if (hdr->vlan_tpid && caplen >= 16 && h->untagged) {
-		memcpy(h->untagged, data, 12);
-		memcpy(h->untagged + 12, data + 16, caplen - 16);
-		frame = h->untagged;
+		frame = untag(h, data, caplen);
 		caplen -= 4;
 		len -= 4;
 		m.vlan_tci = hdr->vlan_tci;
@@ -217,11 +223,9 @@ static bool refilter_passes(struct pfqh *h, const struct pfq_pkthdr *hdr,
 		return true;
 	if (h->refilter_meta || !hdr->vlan_tpid || ph->caplen < 16)
 		return false;
-	memcpy(h->untagged, data, 12);
-	memcpy(h->untagged + 12, data + 16, ph->caplen - 16);
 	bare.caplen -= 4;
 	bare.len -= 4;
-	return shim_offline_filter(&h->refilter, &bare, h->untagged) != 0;
+	return shim_offline_filter(&h->refilter, &bare, untag(h, data, ph->caplen)) != 0;
 }
 
 /* the next packet of the batch that passes the filter, as a pcap header */

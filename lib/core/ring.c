@@ -253,11 +253,6 @@ static bool block_sane(const struct pfq_ring *r, const struct tpacket_block_desc
 }
 
 /*
- * Release the block held by the reader and take the next one of either
- * ring, waiting up to usec for it. Returns 1 with *block set, 0 when none is
- * ready, or -errno.
- */
-/*
  * Nothing to read from a socket bound to one device: did the device go? The
  * kernel marks the socket ENETDOWN when its device goes down or away, and
  * the error keeps pfq_get_fd readable until it is read: read here (else a
@@ -280,6 +275,11 @@ static int device_check(pfq_t *q)
 	return 0;
 }
 
+/*
+ * Release the block held by the reader and take the next one of either
+ * ring, waiting up to usec for it. Returns 1 with *block set, 0 when none is
+ * ready, or -errno.
+ */
 int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 {
 	pfq_ring_release_held(q);
