@@ -789,10 +789,10 @@ int pfq_group_peek(uint64_t netns, int gid, struct reg_group *g, int fds[GK_NMAP
 		return rc;
 	}
 	if (!g->used || !alive) {
-		/* the file of a group whose processes were killed: a locked look
-		 * removes it (end()) */
-		if (g->used)
-			in_use(netns, gid);
+		/* the file of a group whose processes were killed, or whose last
+		 * one could not remove it (a tcpdump that dropped root): a
+		 * locked look removes it (end()) */
+		in_use(netns, gid);
 		snprintf(err, errlen, "group %d does not exist", gid);
 		return -ENOENT;
 	}

@@ -214,7 +214,7 @@ for i in "${!filters[@]}"; do
     f=${filters[$i]}
     $NSB timeout -s INT 30 tcpdump -n -i b0 -w "$W/f$i-s.pcap" "$f" 2>"$W/f$i-s.err" & fpids+=($!)
     $NSB timeout -s INT 30 "$RUN" tcpdump -n -i pfq:b0 -w "$W/f$i-p.pcap" "$f" 2>"$W/f$i-p.err" & fpids+=($!)
-    $NSB env PFQ_GROUP=$((20 + i)) timeout -s INT 30 "$RUN" tcpdump -n -i pfq:b0 -w "$W/f$i-g.pcap" "$f" \
+    $NSB env PFQ_GROUP=$((20 + i)) PFQ_RUN_DIR="$W/run" timeout -s INT 30 "$RUN" tcpdump -n -i pfq:b0 -w "$W/f$i-g.pcap" "$f" \
         2>"$W/f$i-g.err" & fpids+=($!)
     $NSB $DROP timeout -s INT 30 tcpdump -n -i pfq:b0 -w "$W/f$i-d.pcap" "$f" 2>"$W/f$i-d.err" & fpids+=($!)
 done
