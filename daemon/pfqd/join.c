@@ -724,7 +724,19 @@ int joins_tick(struct pfqd_state *s)
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++) {
 		struct pfqd_live *l = s->live[gid];
 
-		for (int i = 0; l && i < l->njoins; i++) {
+		if (!l)
+			continue;
+		/* pfqd's own sockets never read, and reading is what looks after
+		 * a group: without this, a member killed while only pfqd was left
+		 * to notice kept its share (and its place in pfq-stat), and the
+		 * sockets parked for pfqd's clients stayed until the group ended */
+		if (l->q)
+			pfq_maintain(l->q);
+		for (int o = 0; o < PFQD_MAX_OUTPUTS; o++)
+			if (l->out[o])
+				pfq_maintain(l->out[o]);
+		any = 1;
+		for (int i = 0; i < l->njoins; i++) {
 			struct pfqd_join *j = &l->joins[i];
 
 			if (j->closed_ms && now >= j->check_ms) {

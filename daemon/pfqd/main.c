@@ -281,7 +281,7 @@ static int run(struct daemon *d)
 		n += nm;
 		jn = joins_pollfds(&d->state, pfd + n, nj);
 		n += jn;
-		/* the joined members are looked after every 0.2 s */
+		/* the groups and the joined members are looked after every 0.2 s */
 		timeout = joins_tick(&d->state);
 		if (timeout < 0 && (server_busy(&d->control) || server_busy(&d->metrics)))
 			timeout = 1000;

@@ -162,6 +162,10 @@ static int end(struct gsession *s)
 		if (s->k->last)
 			*s->k->last = *s->g;
 	}
+	s->k->nparked = s->g->nparked;
+	s->k->nzombies = 0;
+	for (uint32_t i = 0; i < s->g->nparked && i < REG_MAX_PARKED; i++)
+		s->k->nzombies += s->g->parked[i].zombie != 0;
 	s->k->procs[0] = s->k->procs[1] = 0;
 	for (int i = 0; i < REG_MAX_PROCS; i++)
 		if (s->g->proc[i].pid)
@@ -459,7 +463,7 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
  * importer closes it, moving another socket behind the group's back: it is
  * parked instead, kept at its position (and in the vault, so that it
  * never leaves on its own) with no row, so nothing is steered to it, until
- * the group ends. */
+ * a later look finds no other holder (gk_unpark) or the group ends. */
 static void member_out(pfq_t *q, struct gsession *s)
 {
 	struct reg_group *g = s->g;
@@ -473,6 +477,8 @@ static void member_out(pfq_t *q, struct gsession *s)
 		gk_push_table(s->k, g, err, sizeof(err));
 		if (q->in_fanout && m.pos > 0) {
 			bool park = q->exported && pfq_socket_held_elsewhere(q->gfd);
+			void *map = q->gring.map;
+			size_t map_len = q->gring.map_len;
 			/* unmapped first: a mapping holds the socket open. A
 			 * parked one keeps our mapping of its ring (the vault
 			 * holds it open anyway): the kernel then refuses its
@@ -481,10 +487,14 @@ static void member_out(pfq_t *q, struct gsession *s)
 			 * another member's share goes */
 			int fd = pfq_member_fsock_detach(q, park);
 
-			if (park)
+			if (park) {
+				gk_park(g, m.id, m.fsock, m.fsock_ino, false);
+				pfq_parked_map_keep(m.fsock, map, map_len);
 				close(fd); /* parked: see below */
-			else
-				gk_close_pos(s->k, g, m.pos, m.fsock, fd, err, sizeof(err));
+			} else {
+				gk_close_pos(s->k, g, m.pos, m.fsock, m.exported ? m.fsock_ino : 0,
+					     fd, err, sizeof(err));
+			}
 		}
 	}
 	pfq_member_fsock_close(q);
@@ -740,7 +750,7 @@ void pfq_group_maintain(pfq_t *q)
 	q->maintain_ns = now;
 	pfq_stats_collect(q);
 	/* publish the socket's stats for pfq-stat (no lock: its own row) */
-	if (!news(q) && !gk_any_dead(q->gk))
+	if (!news(q) && !gk_any_dead(q->gk) && !gk_unpark_due(q->gk))
 		goto publish;
 	/* never wait: someone else's change must not stall our reading */
 	if (gs_begin_member(&s, q, true) < 0)

@@ -46,6 +46,9 @@ struct gk {
 	pthread_mutex_t mu;  /* threads of this process share the file's locks */
 	uint64_t procs[2];   /* proc slots in use when we last looked */
 	struct reg_group *last; /* the record as we last left it (repairs) */
+	uint32_t nparked;    /* parked sockets when we last looked */
+	uint32_t nzombies;   /* of them zombies (gk_close_pos) */
+	uint64_t unpark_ns;  /* our last look for their holders (gk_unpark) */
 	struct gk *next;
 };
 
@@ -63,6 +66,16 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen);
 /* the processes of g that died: remove them and what they left; true
  * when something changed */
 bool gk_reap(struct gk *k, struct reg_group *g);
+/* park the fanout socket of member id (design.md, Handover): it keeps its
+ * position and vault record, with no row */
+void gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie);
+/* close in order the parked sockets no process outside the group holds
+ * any more (a look at /proc, root only, at most once a second unless
+ * force); true when g changed */
+bool gk_unpark(struct gk *k, struct reg_group *g, bool force);
+/* is a look due, for the holders of parked sockets (root, every second)
+ * or for zombies gone (everyone, every time)? no lock: what we saw */
+bool gk_unpark_due(const struct gk *k);
 /* finish what a process killed in the middle of a change left */
 bool gk_recover(struct gk *k, struct reg_group *g);
 /* a proc slot for this process (holder: policy undefined) */
@@ -78,9 +91,11 @@ bool gk_in_table(const struct reg_member *m);
 int gk_vault_put(struct gk *k, struct reg_group *g, int fd, uint32_t kind, uint64_t key);
 int gk_vault_take(struct gk *k, struct reg_group *g, uint32_t kind, uint64_t key);
 /* close the fanout socket (cookie) at position pos, in order: the last one
- * moves there. fd: the caller's own descriptor of it, closed too (-1). */
-int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, int fd,
-		 char *err, size_t errlen);
+ * moves there. fd: the caller's own descriptor of it, closed too (-1).
+ * ino: an exported socket's inode, looked for after the close (0: none);
+ * still there, it stays a zombie at pos and nothing moves. */
+int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, uint64_t ino,
+		 int fd, char *err, size_t errlen);
 /* a fanout socket joins the group's fanout at the next position */
 int gk_fanout_join(struct gk *k, struct reg_group *g, int fd, uint32_t id, char *err,
 		   size_t errlen);

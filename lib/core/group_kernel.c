@@ -16,7 +16,9 @@
  * packet of L's goes astray. What is about to happen is written in the
  * registry first, so that a survivor finishes a close whose process died.
  */
+#include "../shared.h"
 #include "group.h"
+#include "pfq-int.h"
 #include "vault.h"
 
 #include <bpf/bpf.h>
@@ -32,6 +34,13 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* a process looks for the holders of parked sockets at most this often */
+#define UNPARK_NS 1000000000ull
+
+static bool gk_zombies(struct gk *k, struct reg_group *g);
+static bool gk_intruders(struct gk *k, struct reg_group *g);
+static int pos_of(const struct reg_group *g, uint32_t id);
 
 
 static const char *const map_names[GK_NMAPS] = {
@@ -324,9 +333,12 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 
 	if (g->used && k->vault_id && k->vault_id == g->vault[0]) {
 		/* both, whatever the first finds */
-		bool recovered = gk_recover(k, g), reaped = gk_reap(k, g);
+		bool recovered = gk_recover(k, g), gone = gk_zombies(k, g);
+		bool intruded = gk_intruders(k, g), reaped = gk_reap(k, g);
+		/* a full vault cannot wait for the next look */
+		bool unparked = gk_unpark(k, g, g->nvault + 2 >= REG_MAX_VAULT);
 
-		return recovered || reaped;
+		return recovered || gone || intruded || reaped || unparked;
 	}
 	/* A process that is exiting still holds its liveness lock until its
 	 * descriptors are closed, but gives none of them any more (ESRCH,
@@ -376,7 +388,10 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 		return 1;
 	}
 	gk_recover(k, g);
+	gk_zombies(k, g);
+	gk_intruders(k, g);
 	gk_reap(k, g);
+	gk_unpark(k, g, g->nvault + 2 >= REG_MAX_VAULT);
 	return 1;
 }
 
@@ -653,8 +668,8 @@ static void close_done(struct gk *k, struct reg_group *g)
 	gk_push_table(k, g, err, sizeof(err));
 }
 
-int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, int fd,
-		 char *err, size_t errlen)
+int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, uint64_t ino,
+		 int fd, char *err, size_t errlen)
 {
 	uint32_t last = g->npos - 1;
 	int vfd, rc;
@@ -679,8 +694,63 @@ int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, in
 		close(vfd);
 	if (fd >= 0)
 		close(fd);
+	/* An exported socket that outlived our last references: a descriptor
+	 * in flight in a unix socket, which /proc shows nowhere, keeps it in
+	 * the fanout at its position, and nothing moved. Counted as moved, the
+	 * last member's share went to it (its holder's), the last member
+	 * received nothing, and its later release moved sockets behind the
+	 * group's back. Kept as a zombie instead: a position with no row,
+	 * until it goes (gk_zombies). */
+	if (ino && pfq_packet_socket_alive(k->sink >= 0 ? k->sink : k->ref_fd, ino) == 1) {
+		uint32_t id = g->pos_id[pos];
+
+		memset(&g->closing, 0, sizeof(g->closing));
+		gk_push_table(k, g, err, errlen); /* the mover's plain value again */
+		gk_park(g, id, cookie, ino, true);
+		return 0;
+	}
 	close_done(k, g);
 	return 0;
+}
+
+/* The zombies that went: the kernel took each out of the fanout when its
+ * last holder let go, moving the last socket into its place; the books do
+ * the same now. Until this look, the moved socket's share went to the sink
+ * (its position is the old count minus one, which the kernel reduces to
+ * 0): lost, never another member's. Looked at in every locked session, so
+ * that no join or close comes between a release and its booking but in the
+ * moment between this look and the change. */
+static bool gk_zombies(struct gk *k, struct reg_group *g)
+{
+	bool changed = false;
+	char err[64];
+
+	for (int i = (int)g->nparked - 1; i >= 0 && i < REG_MAX_PARKED; i--) {
+		struct reg_parked z = g->parked[i];
+		int p;
+
+		if (!z.zombie ||
+		    pfq_packet_socket_alive(k->sink >= 0 ? k->sink : k->ref_fd, z.ino) != 0)
+			continue;
+		g->parked[i] = g->parked[--g->nparked];
+		memset(&g->parked[g->nparked], 0, sizeof(g->parked[0]));
+		p = pos_of(g, z.id);
+		if (p > 0) {
+			uint32_t last = g->npos - 1;
+			struct reg_member *m = row_of(g, g->pos_id[last]);
+
+			if ((uint32_t)p != last) {
+				g->pos_id[p] = g->pos_id[last];
+				if (m)
+					m->pos = p;
+			}
+			g->pos_id[last] = 0;
+			g->npos--;
+			gk_push_table(k, g, err, sizeof(err));
+		}
+		changed = true;
+	}
+	return changed;
 }
 
 bool gk_recover(struct gk *k, struct reg_group *g)
@@ -700,6 +770,57 @@ bool gk_recover(struct gk *k, struct reg_group *g)
 	return true;
 }
 
+/* is cookie a socket the books put in the fanout? */
+static bool booked(const struct reg_group *g, uint64_t cookie)
+{
+	if (cookie == g->sink)
+		return true;
+	for (int r = 0; r < REG_MAX_MEMBERS; r++)
+		if (g->m[r].id && g->m[r].pos > 0 && g->m[r].fsock == cookie)
+			return true;
+	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++)
+		if (g->parked[i].cookie == cookie)
+			return true;
+	return false;
+}
+
+/* Sockets in the group's fanout that the books do not know: any packet
+ * socket of the namespace bound alike may join a fanout by its id (a
+ * socket pfqd handed to a client, when no guard refuses it), and the
+ * kernel appends it. It takes nothing (no row: no value names its
+ * position), but the next close in order moves the last socket, which is
+ * then the intruder, not the one the books say: another member's share
+ * went to the wrong socket from then on. Looked for at the start of every
+ * locked session (before any join or close of ours) and booked at the end
+ * as a zombie, whose release is then handled as any zombie's. */
+static bool gk_intruders(struct gk *k, struct reg_group *g)
+{
+	static struct pfq_fanout_sock fs[REG_MAX_POS];
+	static pthread_mutex_t fs_mu = PTHREAD_MUTEX_INITIALIZER;
+	bool changed = false;
+	char err[64];
+	int n;
+
+	if (!g->fanout_id || k->sink < 0)
+		return false;
+	pthread_mutex_lock(&fs_mu);
+	n = pfq_fanout_sockets(k->sink, g->fanout_id, fs, REG_MAX_POS);
+	for (int i = 0; n > (int)g->npos && i < n && i < REG_MAX_POS; i++) {
+		uint32_t id = 0x80000000u | (uint32_t)(fs[i].ino & 0x7fffffff);
+
+		if (booked(g, fs[i].cookie) || g->npos >= REG_MAX_POS ||
+		    g->nparked >= REG_MAX_PARKED)
+			continue;
+		g->pos_id[g->npos++] = id;
+		gk_park(g, id, fs[i].cookie, fs[i].ino, true);
+		changed = true;
+	}
+	pthread_mutex_unlock(&fs_mu);
+	if (changed)
+		gk_push_table(k, g, err, sizeof(err));
+	return changed;
+}
+
 /* the position of member id's socket, -1 */
 static int pos_of(const struct reg_group *g, uint32_t id)
 {
@@ -707,6 +828,66 @@ static int pos_of(const struct reg_group *g, uint32_t id)
 		if (g->pos_id[p] == id)
 			return (int)p;
 	return -1;
+}
+
+void gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie)
+{
+	/* (as many as the vault's records: every parked socket is in it; a
+	 * zombie is not, and takes the place of the record it had) */
+	if (g->nparked < REG_MAX_PARKED)
+		g->parked[g->nparked++] = (struct reg_parked){ .id = id, .zombie = zombie,
+							       .cookie = cookie, .ino = ino };
+}
+
+bool gk_unpark_due(const struct gk *k)
+{
+	return k->nzombies ||
+	       (k->nparked && geteuid() == 0 && pfq_now_ns() - k->unpark_ns >= UNPARK_NS);
+}
+
+/* A parked socket (group.c, member_out) is closed in order once no process
+ * but the group's holds it: its importer exited, or closed what it kept.
+ * Without this a group kept them until it ended, and pfqd killed again and
+ * again with members through it (its reaper parks them all) filled the
+ * vault: no join, root's included, found a place. Only root reads every
+ * process's descriptors; a process whose /proc we may not read counts as a
+ * holder. Our own mapping of the ring (kept when we parked it) goes too. */
+bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
+{
+	uint64_t ino[REG_MAX_PARKED];
+	bool held[REG_MAX_PARKED], changed = false;
+	int n = (int)(g->nparked < REG_MAX_PARKED ? g->nparked : REG_MAX_PARKED);
+	char err[128];
+
+	if (!n || geteuid() != 0 || (!force && pfq_now_ns() - k->unpark_ns < UNPARK_NS))
+		return false;
+	k->unpark_ns = pfq_now_ns();
+	for (int i = 0; i < n; i++)
+		ino[i] = g->parked[i].ino;
+	if (pfq_sockets_held_elsewhere(ino, n, held) < 0)
+		return false;
+	/* backwards: a freed entry takes the last one, already looked at */
+	for (int i = n - 1; i >= 0; i--) {
+		struct reg_parked p = g->parked[i];
+		int pos;
+
+		if (held[i] || !p.ino || p.zombie)
+			continue;
+		g->parked[i] = g->parked[--g->nparked];
+		memset(&g->parked[g->nparked], 0, sizeof(g->parked[0]));
+		pfq_parked_map_drop(p.cookie);
+		pos = pos_of(g, p.id);
+		if (pos > 0)
+			gk_close_pos(k, g, pos, p.cookie, p.ino, -1, err, sizeof(err));
+		else if (in_vault(g, VAULT_FSOCK, p.cookie)) {
+			int vfd = vault_take(k, g, VAULT_FSOCK, p.cookie);
+
+			if (vfd >= 0)
+				close(vfd);
+		}
+		changed = true;
+	}
+	return changed;
 }
 
 bool gk_reap(struct gk *k, struct reg_group *g)
@@ -729,6 +910,8 @@ bool gk_reap(struct gk *k, struct reg_group *g)
 			 * parked (group.c, member_out) */
 			if (m->pos > 0 && m->fsock && !m->exported)
 				dead[ndead++] = (typeof(dead[0])){ m->id, m->fsock };
+			else if (m->pos > 0 && m->fsock)
+				gk_park(g, m->id, m->fsock, m->fsock_ino, false);
 			memset(m, 0, sizeof(*m));
 		}
 		memset(&g->proc[i], 0, sizeof(g->proc[i]));
@@ -755,7 +938,7 @@ bool gk_reap(struct gk *k, struct reg_group *g)
 		if (best < 0)
 			break; /* not in the vault: closed already */
 		/* positions shift as sockets close: look it up again */
-		gk_close_pos(k, g, pos_of(g, dead[best].id), dead[best].cookie, -1, err,
+		gk_close_pos(k, g, pos_of(g, dead[best].id), dead[best].cookie, 0, -1, err,
 			     sizeof(err));
 		dead[best] = dead[--ndead];
 	}

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int pfq_managed_err(pfq_t *q, const char *what)
@@ -111,7 +112,12 @@ static int mark_exported(pfq_t *q)
 		return rc;
 	row = reg_find_member(s.g, (uint32_t)q->id);
 	if (row >= 0) {
+		struct stat st;
+
 		s.g->m[row].exported = 1;
+		/* for the looks in /proc of whoever parks or unparks it */
+		if (q->gfd >= 0 && fstat(q->gfd, &st) == 0)
+			s.g->m[row].fsock_ino = (uint64_t)st.st_ino;
 		s.dirty = true;
 	}
 	rc = gs_finish(&s);

@@ -7,7 +7,8 @@
  * processes we may read; a process whose descriptors we may not read
  * counts as a holder (its maps: see maps_name).
  * Descriptors in flight in a unix socket are seen nowhere: a client hiding
- * them so escapes the check (design.md, Handover).
+ * them so escapes the check (design.md, Handover). A parked socket is
+ * looked for again later (group_kernel.c, gk_unpark), many in one pass.
  */
 #include "pfq-int.h"
 
@@ -20,12 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* does a descriptor of process pid name the socket (link text want)? */
-static bool fds_name(const char *pid, const char *want, bool *unreadable)
+/* which of the n sockets (link texts want[]) do the descriptors of process
+ * pid name? marks them in held[] */
+static void fds_name(const char *pid, char want[][32], int n, bool *held, bool *unreadable)
 {
 	char path[64], link[64];
 	struct dirent *e;
-	bool found = false;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%.16s/fd", pid);
@@ -33,67 +34,90 @@ static bool fds_name(const char *pid, const char *want, bool *unreadable)
 	if (!d) {
 		/* gone meanwhile is not a holder; refused is */
 		*unreadable |= errno == EACCES || errno == EPERM;
-		return false;
+		return;
 	}
-	while (!found && (e = readdir(d))) {
-		ssize_t n;
+	while ((e = readdir(d))) {
+		ssize_t len;
 
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%.16s/fd/%.16s", pid, e->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
 			continue;
-		link[n] = '\0';
-		found = strcmp(link, want) == 0;
+		link[len] = '\0';
+		for (int i = 0; i < n; i++)
+			held[i] |= strcmp(link, want[i]) == 0;
 	}
 	closedir(d);
-	return found;
 }
 
-/* does a mapping of process pid name the socket (its ring)? Maps we may
- * not read do not count: a process whose descriptors we read may still
- * refuse its maps (a pid 1 with capabilities we lack does, even to root),
- * and counting it made every socket look held, so that every exported
- * member was parked when it ended, and a group's vault (96 records) was
- * full after as many joins through pfqd. To hold a mapping without a
- * descriptor, a client would have to make such a process map its socket. */
-static bool maps_name(const char *pid, const char *want)
+/* which of the sockets does a mapping of process pid name (their rings)?
+ * Maps we may not read do not count: a process whose descriptors we read
+ * may still refuse its maps (a pid 1 with capabilities we lack does, even
+ * to root), and counting it made every socket look held, so that every
+ * exported member was parked when it ended, and a group's vault (96
+ * records) was full after as many joins through pfqd. To hold a mapping
+ * without a descriptor, a client would have to make such a process map
+ * its socket. */
+static void maps_name(const char *pid, char want[][32], int n, bool *held)
 {
 	char path[64], line[512];
-	bool found = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%.16s/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, want) != NULL;
+		return;
+	while (fgets(line, sizeof(line), f))
+		for (int i = 0; i < n; i++)
+			held[i] |= strstr(line, want[i]) != NULL;
 	fclose(f);
-	return found;
+}
+
+int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held)
+{
+	char (*want)[32], self[16];
+	struct dirent *e;
+	bool unreadable = false;
+	DIR *d;
+
+	for (int i = 0; i < n; i++)
+		held[i] = true;
+	want = calloc((size_t)(n > 0 ? n : 1), sizeof(*want));
+	d = want ? opendir("/proc") : NULL;
+	if (!d) {
+		free(want);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(want[i], sizeof(want[i]), "socket:[%llu]", (unsigned long long)ino[i]);
+		held[i] = false;
+	}
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	while ((e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]) || strcmp(e->d_name, self) == 0)
+			continue;
+		fds_name(e->d_name, want, n, held, &unreadable);
+		maps_name(e->d_name, want, n, held);
+	}
+	closedir(d);
+	free(want);
+	if (unreadable)
+		for (int i = 0; i < n; i++)
+			held[i] = true;
+	return unreadable ? -1 : 0;
 }
 
 bool pfq_socket_held_elsewhere(int fd)
 {
-	char want[48], self[16];
-	struct dirent *e;
 	struct stat st;
-	bool held = false, unreadable = false;
-	DIR *d;
+	uint64_t ino;
+	bool held;
 
 	if (fstat(fd, &st) < 0)
 		return true;
-	snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)st.st_ino);
-	snprintf(self, sizeof(self), "%d", (int)getpid());
-	d = opendir("/proc");
-	if (!d)
-		return true;
-	while (!held && (e = readdir(d))) {
-		if (!isdigit((unsigned char)e->d_name[0]) || strcmp(e->d_name, self) == 0)
-			continue;
-		held = fds_name(e->d_name, want, &unreadable) || maps_name(e->d_name, want);
-	}
-	closedir(d);
-	return held || unreadable;
+	ino = (uint64_t)st.st_ino;
+	pfq_sockets_held_elsewhere(&ino, 1, &held);
+	return held;
 }

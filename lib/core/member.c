@@ -12,10 +12,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -79,6 +81,49 @@ int pfq_member_fsock_open_filter(pfq_t *q)
 		return -errno;
 	q->fsock_open = true;
 	return 0;
+}
+
+/* ---- the kept mappings of parked sockets ---- */
+
+struct kept_map {
+	uint64_t cookie;
+	void *map;
+	size_t len;
+	struct kept_map *next;
+};
+
+static struct kept_map *kept;
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void pfq_parked_map_keep(uint64_t cookie, void *map, size_t len)
+{
+	struct kept_map *m = map ? malloc(sizeof(*m)) : NULL;
+
+	if (!m)
+		return; /* kept all the same, only not dropped at the unpark */
+	*m = (struct kept_map){ cookie, map, len, NULL };
+	pthread_mutex_lock(&kept_mu);
+	m->next = kept;
+	kept = m;
+	pthread_mutex_unlock(&kept_mu);
+}
+
+void pfq_parked_map_drop(uint64_t cookie)
+{
+	struct kept_map **p, *m = NULL;
+
+	pthread_mutex_lock(&kept_mu);
+	for (p = &kept; *p; p = &(*p)->next)
+		if ((*p)->cookie == cookie) {
+			m = *p;
+			*p = m->next;
+			break;
+		}
+	pthread_mutex_unlock(&kept_mu);
+	if (m) {
+		munmap(m->map, m->len);
+		free(m);
+	}
 }
 
 /* The ring is unmapped without being freed: freeing a ring takes the

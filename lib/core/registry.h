@@ -39,11 +39,12 @@
 #include <stdint.h>
 
 #define REG_MAGIC 0x50465152u /* "PFQR" */
-#define REG_VERSION 3u
+#define REG_VERSION 4u
 #define REG_MAX_MEMBERS PFQ_MAX_MEMBERS
 #define REG_MAX_PROCS 96
 #define REG_MAX_POS 256      /* fanout positions: the sink and the members' sockets */
 #define REG_MAX_VAULT 96     /* records in a group's vault */
+#define REG_MAX_PARKED REG_MAX_VAULT /* parked sockets stay in the vault */
 #define REG_MAX_FPROG 4096
 #define REG_MAX_SOURCE 16384
 #define REG_ALIVE 64         /* first byte of the per-process liveness locks */
@@ -79,6 +80,22 @@ struct reg_member {
 	int32_t egress_queue;   /* its hw TX queue, or PFQ_ANY_QUEUE */
 	uint32_t exported;   /* handed to another process (pfq_export): parked, not
 			      * closed in order, when its process dies */
+	uint32_t pad;
+	uint64_t fsock_ino;  /* an exported one's inode: how /proc names it */
+};
+
+/* A parked fanout socket (design.md, Handover): an exported member's that
+ * its importer may still have held when the member ended. It keeps its
+ * position (pos_id) and its vault record, with no row, until a look at
+ * /proc finds no process outside the group holding it; then it is closed
+ * in order. */
+struct reg_parked {
+	uint32_t id;         /* the member id at its position */
+	uint32_t zombie;     /* not in the vault: closed in order, yet a descriptor
+			      * in flight keeps it (gk_close_pos); it leaves the
+			      * fanout when that one goes */
+	uint64_t cookie;     /* its vault record's key */
+	uint64_t ino;        /* its inode (0: unknown, looked up when needed) */
 };
 
 /* a record of the vault, in queue order */
@@ -139,7 +156,8 @@ struct reg_group {
 		uint32_t pad;
 	} closing;
 	uint32_t rotating;   /* a vault rotation was under way (audit the vault) */
-	uint32_t pad1;
+	uint32_t nparked;
+	struct reg_parked parked[REG_MAX_PARKED];
 };
 
 /* published socket statistics of a member (written without the lock) */

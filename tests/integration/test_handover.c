@@ -34,8 +34,12 @@
 #include <string.h>
 #include <grp.h>
 #include <linux/filter.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +62,7 @@ struct kid {
 	pid_t pid;
 	int sp;   /* the test process's end of the socketpair */
 	pfq_t *q; /* the exported socket, NULL once closed */
+	uint64_t fino; /* the inode of its fanout socket */
 };
 static struct kid kids[MAX_KIDS];
 static int nkids;
@@ -234,12 +239,79 @@ static int kid_read(pfq_t *q, bool copy, long usec, struct report *r)
 	return n;
 }
 
-/* read until the parent asks ('R': report, then go on) or goes */
+/* 'H': the child puts its packet sockets in flight in a unix socket pair
+ * of its own (where /proc shows them nowhere) and closes its handle, as a
+ * client hiding them from pfqd would; 'U': it closes the pair, and with it
+ * the sockets */
+static void kid_hide(pfq_t **q, int hide[2])
+{
+	int fds[8], n = 0;
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} c;
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf };
+	struct cmsghdr *cm;
+
+	for (int fd = 0; fd < 1024 && n < 8; fd++) {
+		int dom = 0;
+		socklen_t l = sizeof(dom);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 && dom == AF_PACKET)
+			fds[n++] = fd;
+	}
+	if (n == 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hide) < 0)
+		_exit(6);
+	memset(c.buf, 0, sizeof(c.buf));
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
+	if (sendmsg(hide[0], &msg, 0) != 1)
+		_exit(7);
+	pfq_close(*q);
+	*q = NULL;
+}
+
+/* 'J': the child binds its main socket (handed over unbound) to every
+ * device and joins it to its group's fanout by the id its fanout socket
+ * tells: the kernel appends it, behind the group's back */
+static bool kid_intrude(void)
+{
+	int main_fd = -1, id = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		int dom = 0, fo = 0;
+		socklen_t l = sizeof(dom), lf = sizeof(fo);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 || dom != AF_PACKET)
+			continue;
+		if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fo, &lf) == 0 && fo)
+			id = fo & 0xffff;
+		else
+			main_fd = fd;
+	}
+	if (main_fd < 0 || !id)
+		return false;
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int arg = id | PACKET_FANOUT_EBPF << 16;
+
+	return bind(main_fd, (struct sockaddr *)&ll, sizeof(ll)) == 0 &&
+	       setsockopt(main_fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0;
+}
+
+/* read until the parent asks ('R': report, then go on; 'H', 'U', 'J':
+ * above) or goes */
 static void kid_main(int sp, bool copy)
 {
 	static struct report r;
 	struct pfq_stats st;
 	uint64_t total = 0;
+	int hide[2] = { -1, -1 };
 	pfq_t *q;
 
 	if (drop_privileges() < 0)
@@ -248,7 +320,7 @@ static void kid_main(int sp, bool copy)
 	for (;;) {
 		struct pollfd p = { .fd = sp, .events = POLLIN };
 		char cmd;
-		int n = kid_read(q, copy, 20000, &r);
+		int n = q ? kid_read(q, copy, 20000, &r) : (usleep(20000), 0);
 
 		if (n < 0 && !r.err)
 			r.err = n;
@@ -256,6 +328,26 @@ static void kid_main(int sp, bool copy)
 			continue;
 		if (read(sp, &cmd, 1) != 1)
 			_exit(0);
+		if (cmd == 'J') {
+			cmd = kid_intrude() ? 'J' : 'E';
+			if (write(sp, &cmd, 1) != 1)
+				_exit(4);
+			continue;
+		}
+		if (cmd == 'H' || cmd == 'U') {
+			if (cmd == 'H' && q)
+				kid_hide(&q, hide);
+			if (cmd == 'U' && hide[0] >= 0) {
+				close(hide[0]);
+				close(hide[1]);
+				hide[0] = hide[1] = -1;
+			}
+			if (write(sp, &cmd, 1) != 1)
+				_exit(4);
+			continue;
+		}
+		if (!q)
+			_exit(5);
 		/* what is queued still counts */
 		while ((n = kid_read(q, copy, 0, &r)) > 0)
 			;
@@ -360,6 +452,10 @@ static void export_to(struct kid *k, pfq_t *q)
 
 	if (len <= 0)
 		fail_msg("pfq_export: %d: %s", len, pfq_error(q));
+	struct stat st;
+
+	assert_int_equal(fstat(fds[1], &st), 0);
+	k->fino = (uint64_t)st.st_ino;
 	send_handover(k->sp, fds, PFQ_HANDOVER_FDS, blob, (size_t)len);
 	assert_int_equal(read(k->sp, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
 	if (rep.rc)
@@ -415,6 +511,26 @@ static void report(struct kid *k, struct report *r)
 	if (r->recv < r->total)
 		fail_msg("the child's stats: recv %llu, yet %llu frames of ours",
 			 (unsigned long long)r->recv, (unsigned long long)r->total);
+}
+
+/* does the packet socket of inode ino still exist (in side B)? */
+static bool packet_socket_exists(uint64_t ino)
+{
+	char line[256];
+	bool found = false;
+	int h = th_enter(&th, 'b');
+	FILE *f = fopen("/proc/thread-self/net/packet", "re");
+
+	th_leave(h);
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long in = 0;
+		/* sk RefCnt Type Proto Iface R Rmem User Inode */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %llu", &in) == 1)
+			found = in == ino;
+	}
+	fclose(f);
+	return found;
 }
 
 /* every flow to one child, every frame [first, last) exactly once */
@@ -492,11 +608,21 @@ static void test_revoke_live(void **state)
 		uint32_t first = (uint32_t)phase * 1000;
 		int side[NFLOWS];
 
+		if (phase == 0) {
+			/* parked while the child holds it, however long */
+			tend(m, 1300);
+			assert_true(packet_socket_exists(kids[0].fino));
+		}
 		if (phase == 1) {
-			/* the revoked child goes: its socket stays parked */
+			/* the revoked child goes: its parked socket is closed in
+			 * order at the next look (within a second or so), and the
+			 * frames below show the positions stayed right */
 			kill(kids[0].pid, SIGKILL);
 			waitpid(kids[0].pid, NULL, 0);
 			kids[0].pid = -1;
+			for (int t = 0; t < 40 && packet_socket_exists(kids[0].fino); t++)
+				tend(m, 100);
+			assert_false(packet_socket_exists(kids[0].fino));
 		}
 		tend(m, 300);
 		send_frames(first, first + 1000);
@@ -523,6 +649,104 @@ static void test_revoke_live(void **state)
 		assert_true(r[1].n > 1000 / 4 && local_r.n > 1000 / 4);
 		memset(&local_r, 0, sizeof(local_r));
 	}
+}
+
+/* a child's command that answers with its own letter */
+static void kid_do(struct kid *k, char cmd)
+{
+	char ack = 0;
+
+	assert_int_equal(write(k->sp, &cmd, 1), 1);
+	assert_int_equal(read(k->sp, &ack, 1), 1);
+	assert_int_equal(ack, cmd);
+}
+
+/* every frame of [first, first + 1000) once, in child k or the local
+ * member, both with a share */
+static void check_two(int k, struct report *r, uint32_t first, const char *what)
+{
+	report(&kids[k], r);
+	printf("  %s: the other child %u, the local member %u of 1000 frames\n", what, r->n,
+	       local_r.n);
+	for (uint32_t i = first; i < first + 1000; i++)
+		if (r->seen[i] + local_r.seen[i] != 1)
+			fail_msg("%s: frame %u: child %d, local member %d times", what, i,
+				 r->seen[i], local_r.seen[i]);
+	assert_true(r->n > 1000 / 4 && local_r.n > 1000 / 4);
+	memset(&local_r, 0, sizeof(local_r));
+}
+
+/* A client hides its sockets in flight in a unix socket (where /proc shows
+ * them nowhere) and lets go of its member: the exporter's close in order
+ * does not take the socket out of the fanout. Counted as gone, the last
+ * member (the local one) received nothing and the hidden socket its
+ * share. The close looks for the socket afterwards and keeps it as a
+ * zombie at its position; when the client lets go of the hidden
+ * descriptors, the kernel moves the last socket into its place, and the
+ * next look books the move. */
+static void test_hidden_fds(void **state)
+{
+	static struct report r;
+	int gid = next_gid++;
+	pfq_t *m;
+
+	(void)state;
+	spawn_kids(2);
+	m = manager(gid, "ip >-> steer_flow");
+	export_to(&kids[0], member(gid));
+	export_to(&kids[1], member(gid));
+	local = member(gid);
+	tend(m, 200);
+	kid_do(&kids[0], 'H');
+	OK(NULL, pfq_close(kids[0].q));
+	kids[0].q = NULL;
+	assert_true(packet_socket_exists(kids[0].fino));
+	memset(&local_r, 0, sizeof(local_r));
+	tend(m, 300);
+	send_frames(0, 1000);
+	tend(m, 500);
+	check_two(1, &r, 0, "hidden");
+	kid_do(&kids[0], 'U');
+	for (int t = 0; t < 20 && packet_socket_exists(kids[0].fino); t++)
+		usleep(50000);
+	assert_false(packet_socket_exists(kids[0].fino));
+	tend(m, 600);
+	memset(&local_r, 0, sizeof(local_r));
+	send_frames(1000, 2000);
+	tend(m, 500);
+	check_two(1, &r, 1000, "released");
+}
+
+/* A client joins its main socket to the group's fanout by id (no guard
+ * refuses it): the kernel appends it behind the group's back. At the next
+ * close in order the kernel moves it, the last socket, into the place of
+ * the one leaving, where the books said the local member moved: the local
+ * member's share went to the intruder (whose locked filter drops it).
+ * The close's session books the intruder first, at the end. */
+static void test_intruder(void **state)
+{
+	static struct report r;
+	int gid = next_gid++;
+	pfq_t *m;
+
+	(void)state;
+	spawn_kids(2);
+	m = manager(gid, "ip >-> steer_flow");
+	export_to(&kids[0], member(gid));
+	export_to(&kids[1], member(gid));
+	local = member(gid);
+	tend(m, 200);
+	kid_do(&kids[0], 'J');
+	/* child 1 goes; its member leaves in order (tend sees it gone) */
+	kill(kids[1].pid, SIGKILL);
+	waitpid(kids[1].pid, NULL, 0);
+	kids[1].pid = -1;
+	tend(m, 300);
+	assert_null(kids[1].q);
+	memset(&local_r, 0, sizeof(local_r));
+	send_frames(0, 1000);
+	tend(m, 500);
+	check_two(0, &r, 0, "intruded");
 }
 
 /* Another exporter process (root, as a second pfqd would be) makes the
@@ -868,6 +1092,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_copies, after_test),
 		cmocka_unit_test_teardown(test_revoke_live, after_test),
 		cmocka_unit_test_teardown(test_exporter_killed, after_test),
+		cmocka_unit_test_teardown(test_hidden_fds, after_test),
+		cmocka_unit_test_teardown(test_intruder, after_test),
 	};
 	char dir[] = "/tmp/pfq-handover-XXXXXX";
 

@@ -1077,6 +1077,74 @@ static void test_many_joins(void **s)
 }
 
 
+/* the packet sockets of side B's namespace */
+static int packet_sockets_in_b(void)
+{
+	char line[256];
+	int h = th_enter(&gt_th, 'b'), n = -1; /* its header line */
+	FILE *f = fopen("/proc/thread-self/net/packet", "re");
+
+	th_leave(h);
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* pfqd killed (-9) again and again while a client reads through it and a
+ * root member stays in the group: the root member reaps pfqd and parks the
+ * client's socket (the client may still hold it); once the client is gone,
+ * a later look finds no holder and closes the socket in order. Parked for
+ * good, they filled the group's vault (96 records): no join found a place
+ * any more, root's included. */
+static void test_pfqd_killed_again(void **s)
+{
+	static int owner[GT_MAX_IDS];
+	struct gt_member_cfg rc = { .gid = 30, .class_mask = PFQ_CLASS_DEFAULT, .weight = 1,
+				    .policy = PFQ_POLICY_SHARED },
+			     cc = through_pfqd(30, NOBODY, NOBODY, 0);
+	struct gt_member root, m;
+	int base, now = -1;
+	pid_t pid;
+
+	(void)s;
+	write_conf(group30);
+	pid = pfqd_start();
+	gt_spawn(&root, &rc);
+	assert_int_equal(root.join_err, 0);
+	wait_members(30, 2);
+	base = packet_sockets_in_b();
+	for (int round = 0; round < 4; round++) {
+		gt_spawn(&m, &cc);
+		assert_int_equal(m.join_err, 0);
+		wait_members(30, 3);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		kill(m.pid, SIGKILL);
+		waitpid(m.pid, NULL, 0);
+		close(m.ctl);
+		close(m.res);
+		pid = pfqd_start();
+		wait_members(30, 2);
+		for (int i = 0; i < 100 && (now = packet_sockets_in_b()) != base; i++)
+			usleep(50000);
+		if (now != base)
+			fail_msg("round %d: %d packet sockets in side B, %d before the client: "
+				 "its parked socket stayed", round, now, base);
+	}
+	/* the positions stayed right: everything reaches the root member */
+	gt_send_ids(0, 1000, -1);
+	usleep(300000);
+	gt_finish(&root);
+	gt_owners(&root, 1, owner, 0, 1000);
+	for (uint32_t id = 0; id < 1000; id++)
+		if (owner[id] != 0)
+			fail_msg("packet %u not with the root member", id);
+	gt_release(&root);
+	pfqd_stop(pid);
+}
+
 /* a client whose permission a reload took away, holding its sockets: its
  * member is parked (nothing steered to it). Freeing the fanout socket's
  * ring took the socket out of the fanout and put it back at the end, where
@@ -1178,6 +1246,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_raw_sockets, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_many_joins, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_sockets_kept, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_pfqd_killed_again, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_ring, pt_setup, pt_teardown),
 	};
 

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Which sockets are in a fanout: the kernel's own list (sock_diag, packet
+ * family, PACKET_SHOW_FANOUT), in the network namespace of a socket of
+ * ours. The group's books say which sockets it put in its fanout; a socket
+ * of another process that joined it by id (any packet socket of the
+ * namespace may, bound alike) is found here (group_kernel.c, gk_intruders).
+ */
+#include "pfq-int.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/packet_diag.h>
+#include <linux/sock_diag.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct diag_look {
+	uint32_t fanout_id;
+	struct pfq_fanout_sock *out;
+	int max, n;
+};
+
+/* one answer: is it a socket of our fanout? */
+static void diag_one(struct diag_look *a, const struct nlmsghdr *h)
+{
+	const struct packet_diag_msg *m = NLMSG_DATA(h);
+	const struct nlattr *at;
+	int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+
+	if (len < 0)
+		return;
+	at = (const struct nlattr *)((const char *)m + NLMSG_ALIGN(sizeof(*m)));
+	while (len >= (int)sizeof(*at) && at->nla_len >= sizeof(*at) && at->nla_len <= len) {
+		uint32_t v;
+
+		if (at->nla_type == PACKET_DIAG_FANOUT && at->nla_len >= NLA_HDRLEN + sizeof(v)) {
+			memcpy(&v, (const char *)at + NLA_HDRLEN, sizeof(v));
+			if ((v & 0xffff) == a->fanout_id) {
+				if (a->n < a->max)
+					a->out[a->n] = (struct pfq_fanout_sock){
+						.cookie = (uint64_t)m->pdiag_cookie[1] << 32 |
+							  m->pdiag_cookie[0],
+						.ino = m->pdiag_ino };
+				a->n++;
+			}
+			return;
+		}
+		len -= NLA_ALIGN(at->nla_len);
+		at = (const struct nlattr *)((const char *)at + NLA_ALIGN(at->nla_len));
+	}
+}
+
+static int diag_dump(void *arg)
+{
+	struct diag_look *a = arg;
+	struct {
+		struct nlmsghdr h;
+		struct packet_diag_req r;
+	} req = { .h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		  .r = { .sdiag_family = AF_PACKET, .pdiag_show = PACKET_SHOW_FANOUT } };
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	long buf[8192 / sizeof(long)];
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), rc = 0;
+	bool done = false;
+
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+		rc = -errno;
+	while (!rc && !done) {
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		int len = (int)got;
+
+		if (got < 0) {
+			rc = errno == EINTR ? 0 : -errno;
+			continue;
+		}
+		done = got == 0;
+		for (; !done && NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				rc = -EIO;
+				done = true;
+			} else if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+			} else if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+				diag_one(a, h);
+			}
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int pfq_fanout_sockets(int ref_fd, uint32_t fanout_id, struct pfq_fanout_sock *out, int max)
+{
+	struct diag_look a = { fanout_id, out, max, 0 };
+	int rc = pfq_in_ns_of(ref_fd, diag_dump, &a);
+
+	return rc < 0 ? rc : a.n;
+}
