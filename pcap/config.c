@@ -174,7 +174,9 @@ int pfq_pcap_config_env(struct pfq_pcap_config *c, const char *(*get)(const char
 			const char *v = get(map[i].vars[k]);
 			char msg[512];
 
-			if (!v)
+			/* set but empty is unset, as most programs take an empty
+			 * variable (PFQ_GROUP= tcpdump ...: no group) */
+			if (!v || !*v)
 				continue;
 			if (apply(c, map[i].key, v, msg, sizeof(msg)) < 0)
 				return fail(err, errlen, "%s=%s: %s", map[i].vars[k], v, msg);

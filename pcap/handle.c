@@ -3,6 +3,7 @@
 #include "filter_run.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/filter.h>
@@ -173,6 +174,45 @@ int pfqh_first_device(const char *name, char dev[16], char *errbuf)
 	return r;
 }
 
+/* Does s name group gid ("group 42", not "group 420")? */
+static bool names_group(const char *s, int gid)
+{
+	char g[24];
+	size_t n = (size_t)snprintf(g, sizeof(g), "group %d", gid);
+
+	for (const char *p = strstr(s, g); p; p = strstr(p + 1, g))
+		if (!isdigit((unsigned char)p[n]))
+			return true;
+	return false;
+}
+
+/* "LEAD: group N: WHY" and what the format `more` adds, each prefix once:
+ * WHY may be a message of ours already ("pfq: group N: ...", when the
+ * direct join failed and the way through pfqd is tried), and libpfq's and
+ * pfqd's messages often name the group themselves ("group N computation:
+ * ...", "in group N's allow_users") */
+static void group_msg(char *out, size_t n, const char *lead, int gid, const char *why,
+		      const char *more, ...) __attribute__((format(printf, 6, 7)));
+static void group_msg(char *out, size_t n, const char *lead, int gid, const char *why,
+		      const char *more, ...)
+{
+	size_t l = strlen(lead);
+	va_list ap;
+	int w;
+
+	if (!strncmp(why, lead, l) && !strncmp(why + l, ": ", 2))
+		why += l + 2;
+	if (names_group(why, gid))
+		w = snprintf(out, n, "%s: %s", lead, why);
+	else
+		w = snprintf(out, n, "%s: group %d: %s", lead, gid, why);
+	if (w < 0 || (size_t)w >= n)
+		return;
+	va_start(ap, more);
+	vsnprintf(out + w, n - (size_t)w, more, ap);
+	va_end(ap);
+}
+
 /* join the configured group and give it the computation and VLAN filters */
 static int join_group(struct pfqh *h)
 {
@@ -189,7 +229,7 @@ static int join_group(struct pfqh *h)
 	}
 	if (err >= 0)
 		return 0;
-	snprintf(msg, sizeof(msg), "pfq: group %d: %s", gid, pfq_error(h->q));
+	group_msg(msg, sizeof(msg), "pfq", gid, pfq_error(h->q), "%s", "");
 	return fail(h, pcap_code(err), "%s", msg);
 }
 
@@ -260,8 +300,8 @@ static int join_through_pfqd(struct pfqh *h, size_t caplen, size_t slots, const 
 		h->q = NULL;
 	}
 	if (h->cfg.nvlans) {
-		snprintf(msg, sizeof(msg), "pfq: group %d: %s; through pfqd, VLAN filters "
-			 "(PFQ_VLAN) are pfqd's to set", gid, why);
+		group_msg(msg, sizeof(msg), "pfq", gid, why, "%s",
+			  "; through pfqd, VLAN filters (PFQ_VLAN) are pfqd's to set");
 		return fail(h, PCAP_ERROR_PERM_DENIED, "%s", msg);
 	}
 	device_list(&h->cfg, devs, sizeof(devs));
@@ -271,11 +311,14 @@ static int join_through_pfqd(struct pfqh *h, size_t caplen, size_t slots, const 
 	if (h->q)
 		return finish_pfqd_member(h, caplen, slots);
 	e = errno;
+	/* no pfqd: the direct way's reason first, then where to go (a program
+	 * that drops CAP_BPF and CAP_SYS_PTRACE even as root, dumpcap, can
+	 * join only through pfqd); pfqd's refusal: its own words */
 	if (e == ENOENT || e == ECONNREFUSED)
-		snprintf(msg, sizeof(msg), "pfq: group %d: %s (and %s to join through)", gid, why,
-			 pfq_error(NULL));
+		group_msg(msg, sizeof(msg), "pfq", gid, why, "; without privileges, join through "
+			  "pfqd: %s", pfq_error(NULL));
 	else
-		snprintf(msg, sizeof(msg), "pfq: group %d: %s", gid, pfq_error(NULL));
+		group_msg(msg, sizeof(msg), "pfq", gid, pfq_error(NULL), "%s", "");
 	return fail(h, e == ENOENT || e == ECONNREFUSED ? PCAP_ERROR_PERM_DENIED : pcap_code(-e),
 		    "%s", msg);
 }
@@ -501,8 +544,7 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 
 		err = accept_all ? 0 : pfq_group_fprog(h->q, gid, &sf);
 		if (err < 0) {
-			snprintf(h->err, sizeof(h->err), "setfilter: group %d: %s", gid,
-				 pfq_error(h->q));
+			group_msg(h->err, sizeof(h->err), "setfilter", gid, pfq_error(h->q), "%s", "");
 			free(copy);
 			return -1;
 		}

@@ -389,7 +389,15 @@ static pfq_t *make_member(const struct join_req *r, int *fds, unsigned char *blo
 	if (rc >= 0)
 		rc = pfq_export(q, fds, PFQ_HANDOVER_FDS, blob, PFQ_HANDOVER_BLOB_MAX);
 	if (rc < 0) {
-		snprintf(why, n, "group %d: %s", g->gid, pfq_error(q));
+		char name[24];
+
+		/* the group named once: libpfq's message often names it itself
+		 * ("group 42 is full") */
+		snprintf(name, sizeof(name), "group %d", g->gid);
+		if (!strncmp(pfq_error(q), name, strlen(name)))
+			snprintf(why, n, "%s", pfq_error(q));
+		else
+			snprintf(why, n, "%s: %s", name, pfq_error(q));
 		pfq_close(q);
 		errno = -rc;
 		return NULL;

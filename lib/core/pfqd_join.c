@@ -53,7 +53,11 @@ static int connect_pfqd(const char *path)
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		err = errno;
 		close(fd);
-		if (err == ENOENT || err == ECONNREFUSED)
+		/* (a missing socket says it all, and the message often ends a
+		 * longer one, pcap's of 256 bytes; a refused one is stale) */
+		if (err == ENOENT)
+			return pfq_seterr(NULL, err, "no pfqd listens on %s", path);
+		if (err == ECONNREFUSED)
 			return pfq_seterr(NULL, err, "no pfqd listens on %s (%s)", path,
 					  strerror(err));
 		return pfq_seterr(NULL, err, "pfqd: cannot connect to %s: %s", path,

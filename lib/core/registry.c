@@ -68,11 +68,15 @@ static int trusted_dir(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* open (making when missing) directory name inside dirfd, checked */
-static int open_dir_at(int dirfd, const char *name, const char *shown, char *err, size_t errlen)
+/* open (making when missing, if create) directory name inside dirfd,
+ * checked; missing and not made: -ENOENT */
+static int open_dir_at(int dirfd, const char *name, const char *shown, bool create, char *err,
+		       size_t errlen)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc;
 
+	if (fd < 0 && errno == ENOENT && !create)
+		return pfq_errf(err, errlen, ENOENT, "%s does not exist", shown);
 	/* (another process may remove it again, empty, between our mkdir and
 	 * open: reg_unlink) */
 	for (int tries = 0; fd < 0 && errno == ENOENT && tries < 16; tries++) {
@@ -93,8 +97,9 @@ static int open_dir_at(int dirfd, const char *name, const char *shown, char *err
 	return fd;
 }
 
-/* the run directory ($PFQ_RUN_DIR, made with its parents when missing) */
-static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
+/* the run directory ($PFQ_RUN_DIR, made with its parents when missing if
+ * create; missing and not made: -ENOENT) */
+static int open_run_dir(char *path, size_t pathlen, bool create, char *err, size_t errlen)
 {
 	const char *dir = secure_getenv("PFQ_RUN_DIR");
 	char buf[512];
@@ -108,7 +113,7 @@ static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
 	snprintf(path, pathlen, "%s", dir);
 	snprintf(buf, sizeof(buf), "%s", dir);
 	/* the parents: made if missing (0755), not checked (the last one is) */
-	for (char *p = buf + 1; *p; p++) {
+	for (char *p = buf + 1; create && *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
@@ -118,7 +123,7 @@ static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
 		*p = '/';
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+	if (fd < 0 && errno == ENOENT && create && mkdir(dir, 0755) == 0)
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return pfq_errf(err, errlen, errno, "cannot open the run directory %s: %s", dir,
@@ -132,20 +137,22 @@ static int open_run_dir(char *path, size_t pathlen, char *err, size_t errlen)
 	return fd;
 }
 
-/* the directory of netns's groups */
-static int open_ns_dir(uint64_t netns, char *err, size_t errlen)
+/* the directory of netns's groups; create: made (with the run directory)
+ * when missing, else a missing one is -ENOENT: a look from outside (pfq-stat)
+ * makes nothing */
+static int open_ns_dir(uint64_t netns, bool create, char *err, size_t errlen)
 {
 	char run[512], name[32], shown[600];
 	int run_fd, fd;
 
 	if (!netns)
 		return pfq_errf(err, errlen, ENOENT, "cannot identify the network namespace");
-	run_fd = open_run_dir(run, sizeof(run), err, errlen);
+	run_fd = open_run_dir(run, sizeof(run), create, err, errlen);
 	if (run_fd < 0)
 		return run_fd;
 	snprintf(name, sizeof(name), "%" PRIu64, netns);
 	snprintf(shown, sizeof(shown), "%s/%s", run, name);
-	fd = open_dir_at(run_fd, name, shown, err, errlen);
+	fd = open_dir_at(run_fd, name, shown, create, err, errlen);
 	close(run_fd);
 	return fd;
 }
@@ -207,7 +214,9 @@ int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err
 	/* the namespace's directory goes with its last group file (reg_unlink):
 	 * a file made in it just after that fails with ENOENT, so look again */
 	for (int tries = 0; tries < 16; tries++) {
-		dir = open_ns_dir(netns, err, errlen);
+		dir = open_ns_dir(netns, create, err, errlen);
+		if (dir == -ENOENT && !create && netns)
+			return pfq_errf(err, errlen, ENOENT, "group %d does not exist", gid);
 		if (dir < 0)
 			return dir;
 		err[0] = '\0';
@@ -249,7 +258,7 @@ void reg_unlink(struct reg_file *f)
 
 	if (fstat(f->fd, &mine) < 0 || mine.st_nlink == 0)
 		return;
-	run_fd = open_run_dir(run, sizeof(run), err, sizeof(err));
+	run_fd = open_run_dir(run, sizeof(run), false, err, sizeof(err));
 	if (run_fd < 0)
 		return;
 	snprintf(name, sizeof(name), "%" PRIu64, f->netns);
@@ -281,11 +290,13 @@ void reg_close(struct reg_file *f)
 
 int reg_list(uint64_t netns, uint64_t *gids, char *err, size_t errlen)
 {
-	int dir = open_ns_dir(netns, err, errlen);
+	int dir = open_ns_dir(netns, false, err, errlen);
 	struct dirent *de;
 	DIR *d;
 
 	*gids = 0;
+	if (dir == -ENOENT && netns)
+		return 0; /* no directory: no group */
 	if (dir < 0)
 		return dir;
 	d = fdopendir(dir);

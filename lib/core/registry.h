@@ -179,10 +179,12 @@ uint64_t registry_netns_of_socket(int fd);
 uint64_t registry_netns_of_thread(void);
 
 /* Open the group file of gid in netns: 0, or -errno with a message. create:
- * make it (and the directories) when missing. */
+ * make it (and the directories) when missing; without, nothing is made (a
+ * missing directory: -ENOENT, the group does not exist). */
 int reg_open(uint64_t netns, int gid, bool create, struct reg_file *f, char *err, size_t errlen);
 void reg_close(struct reg_file *f);
-/* the gids that have a file in netns: a bit each; -errno */
+/* the gids that have a file in netns: a bit each (none, and nothing made,
+ * when the directories are missing); -errno */
 int reg_list(uint64_t netns, uint64_t *gids, char *err, size_t errlen);
 
 /* the record lock (byte 0): exclusive or shared; try: do not wait (-EAGAIN) */

@@ -135,6 +135,16 @@ check "pfq-stat --once" 0 "$S" --once
 grep -q "no PFQ groups" /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: pfq-stat empty"; cat /tmp/cli.$$; }
 check "pfq-stat --json" 0 "$S" --json -n 1
 grep -q '^{"groups":\[\]}$' /tmp/cli.$$ || { fail=$((fail + 1)); echo "FAIL: pfq-stat json"; cat /tmp/cli.$$; }
+# a look from outside makes nothing: in an empty run directory (root's,
+# 0700) no directory for the namespace, and no run directory where none is
+mkdir -m 0700 "$W/look"
+export PFQ_RUN_DIR=$W/look
+check "pfq-stat, empty run directory" 0 "$S" --once
+check "pfq-stat -g, empty run directory" 0 "$S" -g 5 --json --once
+[ -z "$(ls -A "$W/look")" ] || { fail=$((fail + 1)); echo "FAIL: pfq-stat made: $(ls -A "$W/look")"; }
+export PFQ_RUN_DIR=$W/none/run
+check "pfq-stat, no run directory" 0 "$S" --once
+[ ! -e "$W/none" ] || { fail=$((fail + 1)); echo "FAIL: pfq-stat made $W/none"; }
 rm -rf "$W"
 rm -f /tmp/cli.$$
 echo "$pass passed, $fail failed"

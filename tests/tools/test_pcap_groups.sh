@@ -4,7 +4,7 @@
 #   PFQ_GORUP=42 tcpdump -n -i pfq                                    (x 3)
 # Their captures together hold every packet once, each flow in one capture.
 # Also: pcap_setfilter becomes the group's filter, pfq-stat shows the group,
-# and group errors reach tcpdump's message and exit status.
+# and group errors reach tcpdump's and dumpcap's messages and exit status.
 # Usage: test_pcap_groups.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
 S=$1 B=$2
@@ -91,9 +91,24 @@ a=$(awk '{print $1}' "$W/d1.err"); b=$(awk '{print $1}' "$W/d2.err")
 [ $((a + b)) -eq 500 ] && [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && ok ||
     { bad "pfq-dump group members: $a + $b"; cat "$W/d1.err" "$W/d2.err"; }
 
-# 5. errors: -i pfq without a group, a bad computation, a bad group id
+# 5. errors: -i pfq without a group (PFQ_GROUP set but empty is unset), a
+# bad computation, a bad group id; each prefix said once
 expect_err "no group to join" $NSB "$RUN" tcpdump -i pfq -c 1
-expect_err "steer_flow" env PFQ_GROUP=44 PFQ_COMPUTATION=steer_flwo $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+expect_err "no group to join" env PFQ_GROUP= $NSB "$RUN" tcpdump -i pfq -c 1
+expect_err "tcpdump: pfq: group 44 computation: 1:1: unknown function 'steer_flwo' (did you mean 'steer_flow'?)$" \
+    env PFQ_GROUP=44 PFQ_COMPUTATION=steer_flwo $NSB "$RUN" tcpdump -i pfq:b0 -c 1
 expect_err "PFQ_GROUP" env PFQ_GROUP=64 $NSB "$RUN" tcpdump -i pfq:b0 -c 1
+# dumpcap (tshark's capture child) keeps only CAP_NET_RAW and CAP_NET_ADMIN,
+# even as root: it cannot make a group (CAP_BPF) nor take hold of one other
+# processes made (CAP_SYS_PTRACE); the error sends it to pfqd, with the
+# group once and whole (256 bytes of pcap's buffer, the longest message too)
+NOPFQD=$W/no-pfqd
+expect_err "^(pfq: group 47: cannot create the group's BPF maps: Operation not permitted (CAP_BPF is needed); without privileges, join through pfqd: no pfqd listens on $NOPFQD)$" \
+    env PFQ_GROUP=47 PFQD_CONTROL="$NOPFQD" $NSB "$RUN" dumpcap -i pfq:b0 -c 1 -w "$W/dc.pcapng"
+PFQ_GROUP=47 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0 -w "$W/g47.pcap" 2>"$W/g47.err" & G=$!
+wait_listening "$W/g47.err"
+expect_err "^(pfq: group 47: cannot take hold of its kernel objects .*CAP_SYS_PTRACE.*; without privileges, join through pfqd: no pfqd listens on $NOPFQD)$" \
+    env PFQ_GROUP=47 PFQD_CONTROL="$NOPFQD" $NSB "$RUN" dumpcap -i pfq -c 1 -w "$W/dc.pcapng"
+kill -INT $G; wait $G 2>/dev/null
 
 finish

@@ -117,9 +117,31 @@ static void test_environment(void **state)
 	pfq_pcap_config_init(&c);
 	assert_int_equal(with_env(&c, "PFQ_GORUP", "7"), 0);
 	assert_int_equal(c.group, 7);
+	/* set but empty is unset: nothing changes, and the next name is read */
+	pfq_pcap_config_free(&c);
+	pfq_pcap_config_init(&c);
+	static const char *unset[] = { "PFQ_GROUP", "PFQ_CAPLEN", "PFQ_RX_SLOTS", "PFQ_TX_SLOTS",
+				       "PFQ_TX_QUEUE", "PFQ_TX_NODE", "PFQ_TX_BATCH", "PFQ_VLAN",
+				       "PFQ_COMPUTATION" };
+	for (size_t i = 0; i < sizeof(unset) / sizeof(unset[0]); i++)
+		assert_int_equal(with_env(&c, unset[i], ""), 0);
+	assert_int_equal(c.group, -1);
+	assert_int_equal(c.caplen, -1);
+	assert_int_equal(c.rx_slots, -1);
+	assert_int_equal(c.tx_slots, -1);
+	assert_int_equal(c.tx_queue, -1);
+	assert_int_equal(c.tx_node, -1);
+	assert_int_equal(c.tx_batch, -1);
+	assert_int_equal(c.nvlans, 0);
+	assert_null(c.computation);
+	memset(env_vals, 0, sizeof(env_vals));
+	env_vals[0][0] = "PFQ_GROUP"; env_vals[0][1] = "";
+	env_vals[1][0] = "PFQ_GORUP"; env_vals[1][1] = "9";
+	assert_int_equal(pfq_pcap_config_env(&c, fake_env, err, sizeof(err)), 0);
+	assert_int_equal(c.group, 9);
 	static const char *bad[][2] = {
 		{ "PFQ_CAPLEN", "abc" }, { "PFQ_CAPLEN", "0" }, { "PFQ_CAPLEN", "300000" },
-		{ "PFQ_RX_SLOTS", "-5" }, { "PFQ_RX_SLOTS", "" }, { "PFQ_GROUP", "4096" },
+		{ "PFQ_RX_SLOTS", "-5" }, { "PFQ_RX_SLOTS", " " }, { "PFQ_GROUP", "4096" },
 		{ "PFQ_GROUP", "12x" }, { "PFQ_TX_BATCH", "0" }, { "PFQ_VLAN", "5000" },
 		{ "PFQ_VLAN", "," }, { "PFQ_COMPUTATION", "   " }, { "PFQ_TX_QUEUE", "-2" },
 		{ "PFQ_RX_SLOTS", "99999999999999999999" },

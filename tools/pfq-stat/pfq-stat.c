@@ -42,8 +42,9 @@ static void usage(FILE *f)
 "  -j, --json           JSON: one object per report and line\n"
 "  -h, --help           this text\n"
 "\n"
-"The groups are read from the registry under $PFQ_RUN_DIR (default /run/pfq);\n"
-"reading the groups' BPF maps needs root (CAP_SYS_ADMIN).\n"
+"The groups are read from the registry under $PFQ_RUN_DIR (default /run/pfq),\n"
+"which pfq-stat makes nothing in (no directory: no groups); reading the\n"
+"groups' BPF maps needs root (CAP_SYS_ADMIN).\n"
 "Exit status: 0 on success, 1 on errors, 2 on bad usage.\n", f);
 }
 
