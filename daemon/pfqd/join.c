@@ -6,6 +6,8 @@
 #include "log.h"
 #include "parse.h"
 
+#include "../../lib/core/lease.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,9 @@ bool pfq_socket_held_elsewhere(int fd);
  * rounded up) */
 #define JOIN_SLOT_BYTES 2048u
 #define JOIN_SLOT_HEADER 128u
+/* messages of a lease read at one wake-up: a chattier client waits for the
+ * next turn of the loop */
+#define LEASE_READS 16
 
 /* ---- credentials ---- */
 
@@ -537,9 +542,10 @@ static int hand_over(struct client *c, const struct join_req *r, const struct jo
 	fds[PFQ_HANDOVER_FDS] = lease[1];
 	hex(blob, blen, blobhex);
 	snprintf(mask, sizeof(mask), "0x%llx", r->class_mask);
-	ans = json_pack("{s:b,s:i,s:i,s:s,s:I,s:I,s:s}", "ok", 1, "gid", r->l->cfg.gid, "id",
-			pfq_id(j.q), "class_mask", mask, "caplen", (json_int_t)r->caplen,
-			"rx_slots", (json_int_t)r->rx_slots, "handover", blobhex);
+	ans = json_pack("{s:b,s:i,s:i,s:s,s:I,s:I,s:s,s:i}", "ok", 1, "gid", r->l->cfg.gid,
+			"id", pfq_id(j.q), "class_mask", mask, "caplen", (json_int_t)r->caplen,
+			"rx_slots", (json_int_t)r->rx_slots, "handover", blobhex, "lease_stats",
+			LEASE_REPORT_VERSION);
 	err = ans && j.sock[0] >= 0 && j.sock[1] >= 0 ? send_member(c, ans, fds,
 								      PFQ_HANDOVER_FDS + 1) : -1;
 	json_decref(ans);
@@ -599,9 +605,15 @@ void join_command(struct pfqd_state *s, struct client *c, json_t *req)
 static void end(struct pfqd_live *l, int i, const char *why)
 {
 	struct pfqd_join *j = &l->joins[i];
+	struct pfq_stats st = { 0 };
+	char counts[64] = "";
 
-	log_info("group %d: member %d of pid %d ended: %s", l->cfg.gid, pfq_id(j->q),
-		 (int)j->cred.pid, why);
+	/* its last numbers, as its client reported them */
+	if (j->reported && pfq_get_stats(j->q, &st) == 0)
+		snprintf(counts, sizeof(counts), " (recv %llu, lost %llu)",
+			 (unsigned long long)st.recv, (unsigned long long)st.lost);
+	log_info("group %d: member %d of pid %d ended: %s%s", l->cfg.gid, pfq_id(j->q),
+		 (int)j->cred.pid, why, counts);
 	/* the lease first: a client that waits wakes up (and lets go of its
 	 * sockets) while the member leaves */
 	close(j->lease);
@@ -687,17 +699,50 @@ static bool end_when_free(struct pfqd_live *l, int i, const char *why)
 	return true;
 }
 
-/* the lease has something to say: a goodbye, or its close */
+/* a message of n bytes: a report of the lease's own member (taken: true)?
+ * The client's word, so only its member's numbers, which pfq_maintain
+ * publishes at its next turn. */
+static bool take_report(struct pfqd_join *j, const struct lease_report *m, ssize_t n)
+{
+	if (n != (ssize_t)sizeof(*m) || m->magic != LEASE_REPORT_MAGIC ||
+	    m->id != (uint32_t)pfq_id(j->q))
+		return false;
+	pfq_set_importer_stats(j->q, m->recv, m->lost);
+	j->reported = true;
+	return true;
+}
+
+/* the lease has something to say: reports of the counters, a goodbye (any
+ * other message too: before the reports every message was one, and a
+ * client that says what pfqd does not read is not one it understands), or
+ * its close */
 static void lease_event(struct pfqd_live *l, int i)
 {
 	struct pfqd_join *j = &l->joins[i];
-	char b[8];
-	ssize_t r = recv(j->lease, b, sizeof(b), MSG_DONTWAIT);
+	/* a byte more than a report: a longer message is cut, and not one */
+	union {
+		struct lease_report r;
+		char b[sizeof(struct lease_report) + 1];
+	} m;
+	ssize_t n = 0;
+	int k;
 
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+	for (k = 0; k < LEASE_READS; k++) {
+		n = recv(j->lease, &m, sizeof(m), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (!take_report(j, &m.r, n))
+			break;
+	}
+	if (k == LEASE_READS)
+		return; /* the rest at the next turn */
 	j->closed_ms = server_now_ms();
-	end_when_free(l, i, r > 0 ? "the client closed it" : "the client exited");
+	if (n == (ssize_t)strlen(LEASE_BYE) && !memcmp(m.b, LEASE_BYE, (size_t)n))
+		end_when_free(l, i, "the client closed it");
+	else if (n > 0)
+		end_when_free(l, i, "the client said what pfqd does not read, taken as a goodbye");
+	else
+		end_when_free(l, i, "the client exited");
 }
 
 void joins_handle(struct pfqd_state *s, const struct pollfd *pfd, int n)

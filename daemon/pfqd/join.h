@@ -8,8 +8,9 @@
  * the JSON answer. pfqd stays the member of record: it looks after the
  * member (pfq_maintain) and ends it when the lease closes (the client
  * closed its socket, or exited), when the group goes, or when a reload
- * takes the permission away (the client's reads then fail). libpfq's
- * pfq_join_pfqd is the client's half.
+ * takes the permission away (the client's reads then fail). The client
+ * reports its member's counters on the lease, which pfqd publishes
+ * (pfq_set_importer_stats). libpfq's pfq_join_pfqd is the client's half.
  */
 #ifndef PFQD_JOIN_H
 #define PFQD_JOIN_H
@@ -43,6 +44,7 @@ struct pfqd_join {
 	long long closed_ms; /* the lease closed at (0: open) */
 	long long check_ms;  /* closed, its sockets still held: look again then */
 	bool exited;         /* closed, and the client's process is gone */
+	bool reported;       /* the client reported the member's counters */
 };
 
 /* The credentials of the peer of a unix socket. 0, or -errno. */

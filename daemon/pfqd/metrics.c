@@ -70,6 +70,26 @@ static void family(struct text *t, const char *name, const char *type, const cha
 	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* each member's recv and lost as published in the registry (a member pfqd
+ * made for a client: as the client reports them) */
+static void member_counts(const struct pfqd_state *s, struct text *t,
+			  const struct pfq_group_info *info, int ninfo)
+{
+	static const struct { const char *name, *help; bool lost; } mc[] = {
+		{ "pfq_member_recv_total", "Packets a member received.", false },
+		{ "pfq_member_lost_total", "Packets lost to a member (its ring full).", true },
+	};
+
+	for (size_t k = 0; k < sizeof(mc) / sizeof(mc[0]); k++) {
+		family(t, mc[k].name, "counter", mc[k].help);
+		for (int i = 0; i < ninfo && i < PFQ_MAX_GROUPS; i++)
+			for (int m = 0; s->live[info[i].gid] && m < info[i].nmembers; m++)
+				put(t, "%s{gid=\"%d\",id=\"%u\"} %" PRIu64 "\n", mc[k].name,
+				    info[i].gid, info[i].members[m].id, mc[k].lost ?
+				    info[i].members[m].lost : info[i].members[m].recv);
+	}
+}
+
 static void metrics(struct pfqd_state *s, struct text *t)
 {
 	static const struct { const char *name, *help; size_t off; } st[] = {
@@ -130,6 +150,7 @@ static void metrics(struct pfqd_state *s, struct text *t)
 			active += info[i].members[k].active != 0;
 		put(t, "pfq_group_members{gid=\"%d\"} %d\n", info[i].gid, active);
 	}
+	member_counts(s, t, info, ninfo);
 out:
 	free(cn);
 	free(info);

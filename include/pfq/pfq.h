@@ -472,6 +472,12 @@ PFQ_API int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_
  * that often). 0 (also for a socket of no group, or an imported one, whose
  * exporter does it). */
 PFQ_API int pfq_maintain(pfq_t *q);
+/* The importer's counts since the import, as it reports them (its reads
+ * own the kernel's counters: PACKET_STATISTICS resets on read): q's
+ * counters become the export's plus these, in pfq_get_stats(q) and in what
+ * pfq_maintain publishes for pfq-stat and pfq_groups_info. 0; -EINVAL q
+ * is not exported. */
+PFQ_API int pfq_set_importer_stats(pfq_t *q, uint64_t recv, uint64_t lost);
 /* A socket reading what another process exported (needs no privilege):
  * fds and blob as received (the caller keeps its fds: close them after).
  * The socket is enabled; pfq_read, pfq_recv, pfq_dispatch, pfq_poll,

@@ -153,6 +153,7 @@ int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_len)
 	pfq_ring_release_held(q);
 	/* the importer counts from the handover on */
 	pfq_stats_collect(q);
+	q->export_acc = q->acc;
 	q->exported = true;
 	fill_blob(q, &b);
 	memcpy(blob, &b, sizeof(b));
@@ -160,6 +161,17 @@ int pfq_export(pfq_t *q, int *fds, int max_fds, void *blob, size_t blob_len)
 	fds[1] = q->gfd;
 	pfq_clearerr(q);
 	return (int)sizeof(b);
+}
+
+int pfq_set_importer_stats(pfq_t *q, uint64_t recv, uint64_t lost)
+{
+	PFQ_NEED(q);
+	if (!q->exported)
+		return pfq_seterr(q, EINVAL, "pfq_set_importer_stats: the socket is not exported");
+	/* the exporter's read of the counters stopped at the export */
+	q->acc.recv = q->export_acc.recv + recv;
+	q->acc.lost = q->export_acc.lost + lost;
+	return 0;
 }
 
 int pfq_maintain(pfq_t *q)

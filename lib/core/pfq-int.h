@@ -100,7 +100,12 @@ struct pfq {
 	 * socket another process manages */
 	bool exported;
 	bool imported;
+	struct pfq_stats export_acc; /* exported: acc at the export (the importer's
+				      * reported counts are added to it) */
 	int lease_fd; /* imported through pfqd (pfqd_join.c): the lease; else -1 */
+	bool lease_reports;     /* pfqd reads reports of the counters on it */
+	uint64_t report_ns;     /* the last report */
+	struct pfq_stats reported; /* what it said */
 
 	struct pfq_tx *tx;    /* the TX queue (tx.c), NULL until pfq_bind_tx */
 	uint32_t tx_batch;    /* 0: 1 */
@@ -154,6 +159,9 @@ void pfq_lease_end(pfq_t *q);
 /* pfqd_join.c: has pfqd ended the membership (the lease's far end
  * closed)? -ENOTCONN said in q's error, or 0 */
 int pfq_lease_check(pfq_t *q);
+/* pfqd_join.c: tell pfqd the counters (it publishes them for pfq-stat),
+ * at most every LEASE_REPORT_NS unless now; never blocks, never fails */
+void pfq_lease_report(pfq_t *q, bool now);
 /* holders.c: might a process other than this one hold socket fd (a
  * descriptor or a mapping of it; true when /proc cannot tell)? */
 bool pfq_socket_held_elsewhere(int fd);

@@ -11,9 +11,12 @@
  * member; pfqd closing its end (the group removed, the permission revoked,
  * pfqd gone) wakes a reader waiting on the socket's poll set, which holds
  * the lease, and its next read that finds nothing fails with -ENOTCONN.
+ * The reads also report the member's counters on the lease (lease.h): only
+ * the reader may read them, only pfqd may publish them.
  * daemon/pfqd/join.c is the other half; docs/pfqd.md has the protocol.
  */
 #include "pfq-int.h"
+#include "lease.h"
 #include "../shared.h"
 
 #include <errno.h>
@@ -29,6 +32,9 @@
 #define ANSWER_MAX 8192        /* pfqd's answer line, at most */
 #define ANSWER_TIMEOUT_MS 10000 /* a join may recompile the group's programs */
 #define JOIN_FDS (PFQ_HANDOVER_FDS + 1) /* the sockets, then the lease */
+/* a report of the counters at most this often: pfq-stat's numbers lag by
+ * this and pfqd's 0.2 s publication, and pfqd wakes up for no more */
+#define LEASE_REPORT_NS 500000000ull
 
 static const char *control_path(const struct pfq_pfqd_opts *o)
 {
@@ -220,6 +226,9 @@ static pfq_t *take_member(json_t *a, int *fds, int nfds)
 		return NULL;
 	q->lease_fd = fds[PFQ_HANDOVER_FDS];
 	fds[PFQ_HANDOVER_FDS] = -1; /* the socket's now */
+	/* (an older pfqd takes any message for a goodbye) */
+	q->lease_reports = json_integer_value(json_object_get(a, "lease_stats")) >=
+			   LEASE_REPORT_VERSION;
 	if (epoll_ctl(q->efd, EPOLL_CTL_ADD, q->lease_fd,
 		      &(struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP }) < 0) {
 		pfq_seterr(NULL, errno, "pfq_join_pfqd: epoll: %s", strerror(errno));
@@ -300,13 +309,36 @@ out:
 	return q;
 }
 
+void pfq_lease_report(pfq_t *q, bool now)
+{
+	uint64_t t = pfq_now_ns();
+	struct lease_report m;
+	int err = errno;
+
+	if (q->lease_fd < 0 || !q->lease_reports || (!now && t - q->report_ns < LEASE_REPORT_NS))
+		return;
+	q->report_ns = t;
+	/* (a failure says nothing new to pfqd, and is not the read's) */
+	if (pfq_stats_collect(q) < 0 || (q->acc.recv == q->reported.recv &&
+					 q->acc.lost == q->reported.lost)) {
+		errno = err;
+		return;
+	}
+	m = (struct lease_report){ .magic = LEASE_REPORT_MAGIC, .id = (uint32_t)q->id,
+				   .recv = q->acc.recv, .lost = q->acc.lost };
+	/* never waits: a lease full (pfqd busy) or closed skips this one */
+	if (send(q->lease_fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(m))
+		q->reported = q->acc;
+	errno = err;
+}
+
 void pfq_lease_end(pfq_t *q)
 {
 	if (q->lease_fd < 0)
 		return;
 	/* a goodbye: pfqd ends the member at once (without it, a closed lease
 	 * looks like an exit, for which pfqd waits until the process is gone) */
-	(void)!send(q->lease_fd, "bye", 3, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)!send(q->lease_fd, LEASE_BYE, strlen(LEASE_BYE), MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(q->lease_fd);
 	q->lease_fd = -1;
 }

@@ -192,6 +192,17 @@ static int wait_slice(pfq_t *q, long usec)
  * (a killed member's share goes to the others). */
 #define GROUP_WAKE_USEC 200000L
 
+/* what a read does now and then besides reading: a member looks after its
+ * group; one pfqd made tells pfqd its counters instead (the group is
+ * pfqd's to look after, the counters only the reader's to read) */
+static void look_after(pfq_t *q)
+{
+	if (q->lease_fd >= 0)
+		pfq_lease_report(q, false);
+	else
+		pfq_group_maintain(q);
+}
+
 int pfq_ring_wait(pfq_t *q, long usec)
 {
 	int n;
@@ -200,7 +211,7 @@ int pfq_ring_wait(pfq_t *q, long usec)
 		n = wait_slice(q, GROUP_WAKE_USEC);
 		if (n != 0)
 			return n == 2 ? 0 : n;
-		pfq_group_maintain(q);
+		look_after(q);
 		if (usec > 0)
 			usec -= GROUP_WAKE_USEC;
 	}
@@ -283,7 +294,7 @@ static int device_check(pfq_t *q)
 int pfq_ring_next_block(pfq_t *q, long usec, uint8_t **block)
 {
 	pfq_ring_release_held(q);
-	pfq_group_maintain(q);
+	look_after(q);
 	for (int tries = 0; tries < 2; tries++) {
 		struct tpacket_block_desc *a = ready_block(&q->ring), *b = ready_block(&q->gring);
 		struct pfq_ring *r = a && b ? older(q, a, b) : a ? &q->ring : b ? &q->gring : NULL;

@@ -258,6 +258,8 @@ int pfq_close(pfq_t *q)
 		return pfq_seterr(NULL, EBADF, "pfq_close: not an open PFQ socket "
 				  "(closed twice?)");
 	if (q->imported) {
+		/* the last counts, while the sockets are there to read them */
+		pfq_lease_report(q, true);
 		/* the group and the socket's settings are its exporter's */
 		pfq_import_release(q);
 	} else {

@@ -976,6 +976,8 @@ static void export_errors(pfq_t *m, int gid)
 	OK(off, pfq_enable(off));
 	assert_int_equal(pfq_export(off, fds, 1, blob, sizeof(blob)), -ENOSPC);
 	assert_int_equal(pfq_export(off, fds, 2, blob, 8), -ENOSPC);
+	assert_int_equal(pfq_set_importer_stats(NULL, 1, 1), -EINVAL);
+	assert_int_equal(pfq_set_importer_stats(off, 1, 1), -EINVAL);
 }
 
 /* what an imported socket refuses, what it does */
@@ -1016,6 +1018,17 @@ static void imported_calls(pfq_t *imp, pfq_t *q, int gid)
 	OK(imp, pfq_get_stats(imp, &st));
 	assert_int_equal(pfq_maintain(imp), 0);
 	assert_true(pfq_poll(imp, 0) >= 0);
+	assert_int_equal(pfq_set_importer_stats(imp, 1, 1), -EINVAL);
+	/* the exporter shows the importer's counts on top of the export's */
+	{
+		struct pfq_stats at, now;
+
+		OK(q, pfq_get_stats(q, &at));
+		OK(q, pfq_set_importer_stats(q, 5, 2));
+		OK(q, pfq_get_stats(q, &now));
+		assert_true(now.recv == at.recv + 5 && now.lost == at.lost + 2);
+		OK(q, pfq_set_importer_stats(q, 0, 0));
+	}
 }
 
 static void test_bad_handover(void **state)

@@ -6,7 +6,8 @@
  * allow_users or allow_groups they read their share; others are refused;
  * pfqd ends a member when its client dies (its share moves), when a reload
  * takes the permission away and when pfqd stops (the client's read says
- * so).
+ * so). The clients' counts, reported on their leases, are what pfqd and
+ * pfq-stat show of their members.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,10 +16,12 @@
 
 #include <pfq/pfq.h>
 
+#include "core/lease.h"
 #include "grouptest.h"
 #include "pfqdtest.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
@@ -144,15 +147,15 @@ static const char *reload_as(uid_t uid)
 	return err;
 }
 
-/* pfqd with group30, and two members through it: nobody (allow_users)
- * and FRIEND (allow_groups); pfqd's pid */
-static pid_t start_with_two(struct gt_member m[2])
+/* pfqd with group30 (and [pfqd] keys), and two members through it:
+ * nobody (allow_users) and FRIEND (allow_groups); pfqd's pid */
+static pid_t start_with_two(struct gt_member m[2], const char *keys)
 {
 	struct gt_member_cfg a = through_pfqd(30, NOBODY, NOBODY, 0),
 			     b = through_pfqd(30, FRIEND, FRIEND, FRIENDS_GROUP);
 	pid_t pid;
 
-	write_conf(group30);
+	write_conf_keys(keys, group30);
 	pid = pfqd_start();
 	gt_spawn(&m[0], &a);
 	gt_spawn(&m[1], &b);
@@ -162,19 +165,101 @@ static pid_t start_with_two(struct gt_member m[2])
 	return pid;
 }
 
+/* a member pfqd made for a client, as pfqd's status shows it */
+struct counts {
+	long long id, recv, lost;
+};
+
+/* the two client members of group 30 (pfqd's own, of the control class,
+ * aside), fewer packets first: their packets together */
+static long long client_counts(struct counts c[2])
+{
+	json_t *st = ctl("{\"cmd\":\"status\"}"), *m;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(status_group(st, 30), "members"), i, m) {
+		if (!strcmp(json_string_value(json_object_get(m, "class_mask")),
+			    "0x8000000000000000") || n == 2)
+			continue;
+		c[n++] = (struct counts){ json_integer_value(json_object_get(m, "id")),
+					  json_integer_value(json_object_get(m, "recv")),
+					  json_integer_value(json_object_get(m, "lost")) };
+	}
+	json_decref(st);
+	assert_int_equal(n, 2);
+	if (c[0].recv > c[1].recv) {
+		struct counts x = c[0];
+
+		c[0] = c[1];
+		c[1] = x;
+	}
+	return c[0].recv + c[1].recv;
+}
+
+/* GET /metrics of pfqd in side B at port: the answer (to free) */
+static char *scrape(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	int h = th_enter(&gt_th, 'b'), fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t n = 0, cap = 1 << 16;
+	char *buf = calloc(1, cap);
+	ssize_t r;
+
+	th_leave(h);
+	assert_true(fd >= 0 && buf);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), sizeof(req) - 1);
+	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	return buf;
+}
+
+/* the counts status showed are pfq-stat's (the registry) and the metrics' */
+static void published_counts(const struct counts c[2])
+{
+	struct pfq_group_info *info = calloc(PFQ_MAX_GROUPS, sizeof(*info));
+	char *metrics = scrape(19130), line[128];
+	int n = gt_groups_in_b(info), found = 0;
+
+	for (int i = 0; i < n; i++)
+		for (int k = 0; info[i].gid == 30 && k < info[i].nmembers; k++)
+			for (int j = 0; j < 2; j++)
+				found += info[i].members[k].id == c[j].id &&
+					 (long long)info[i].members[k].recv == c[j].recv &&
+					 (long long)info[i].members[k].lost == c[j].lost;
+	assert_int_equal(found, 2);
+	for (int j = 0; j < 2; j++) {
+		snprintf(line, sizeof(line), "\npfq_member_recv_total{gid=\"30\",id=\"%lld\"} %lld\n",
+			 c[j].id, c[j].recv);
+		if (!strstr(metrics, line))
+			fail_msg("no '%s' in the metrics:\n%s", line + 1, metrics);
+	}
+	free(metrics);
+	free(info);
+}
+
 /* two users, one listed by name (number), one by its group, share the
- * flows; each flow reaches one of them */
+ * flows; each flow reaches one of them; pfqd shows what each received */
 static void test_share(void **s)
 {
 	static int owner[GT_MAX_IDS];
+	struct counts c[2];
 	struct gt_member m[2];
 	uint32_t count[2] = { 0 };
 	pid_t pid;
 
 	(void)s;
-	pid = start_with_two(m);
+	pid = start_with_two(m, "metrics = 127.0.0.1:19130\n");
 	gt_send_ids(0, 2000, -1);
 	usleep(300000);
+	/* within a report's period (0.5 s) and pfqd's publication (0.2 s) */
+	for (int i = 0; i < 100 && client_counts(c) < 2000; i++)
+		usleep(20000);
+	published_counts(c);
 	gt_finish(&m[0]);
 	gt_finish(&m[1]);
 	gt_owners(m, 2, owner, 0, 2000);
@@ -187,6 +272,12 @@ static void test_share(void **s)
 	}
 	printf("  members: %u and %u packets\n", count[0], count[1]);
 	assert_true(count[0] > 600 && count[1] > 600);
+	/* what pfqd showed is what the clients read: the test's packets only
+	 * (the group takes IPv4, and only the test sends any), none lost */
+	if (c[0].recv != (m[0].n < m[1].n ? m[0].n : m[1].n) ||
+	    c[1].recv != (m[0].n < m[1].n ? m[1].n : m[0].n) || c[0].lost || c[1].lost)
+		fail_msg("pfqd showed recv %lld, %lld (lost %lld, %lld); the clients read %u, %u",
+			 c[0].recv, c[1].recv, c[0].lost, c[1].lost, m[0].n, m[1].n);
 	assert_int_equal(m[0].read_err, 0);
 	/* closed by their clients: pfqd ended them */
 	wait_members(30, 1);
@@ -252,7 +343,7 @@ static void test_require_guard(void **s)
 	pid_t pid;
 
 	(void)s;
-	pid = start_with_two(m);
+	pid = start_with_two(m, "");
 	guard = guard_on();
 	write_conf_keys("require_guard = yes\n", group30);
 	j = ctl("{\"cmd\":\"reload\"}");
@@ -288,7 +379,7 @@ static void test_client_killed(void **s)
 	pid_t pid;
 
 	(void)s;
-	pid = start_with_two(m);
+	pid = start_with_two(m, "");
 	gt_send_ids(0, 1000, -1);
 	kill(m[1].pid, SIGKILL);
 	waitpid(m[1].pid, &st, 0);
@@ -317,7 +408,7 @@ static void test_revoked(void **s)
 	pid_t pid;
 
 	(void)s;
-	pid = start_with_two(m);
+	pid = start_with_two(m, "");
 	/* only root or pfqd's user may reload */
 	assert_string_equal(reload_as(NOBODY), "reload: only root or pfqd's own user may reload");
 	write_conf("[group 30]\ninput = b0, b1\ncomputation = ip >-> steer_flow\n"
@@ -1233,6 +1324,93 @@ static void test_revoked_ring(void **s)
 	pfqd_stop(pid);
 }
 
+/* times what is in pfqd's log */
+static int in_log(const char *what)
+{
+	char buf[1 << 16];
+	FILE *f = fopen(log_path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	int k = 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	for (const char *p = buf; (p = strstr(p, what)); p++)
+		k++;
+	return k;
+}
+
+/* member id's recv and lost in pfqd's status are these, within a second */
+static void wait_counts(long long id, long long recv, long long lost)
+{
+	long long r = -1, l = -1;
+
+	for (int i = 0; i < 50 && (r != recv || l != lost); i++) {
+		json_t *st = ctl("{\"cmd\":\"status\"}"), *m;
+		size_t k;
+
+		json_array_foreach(json_object_get(status_group(st, 30), "members"), k, m)
+			if (json_integer_value(json_object_get(m, "id")) == id) {
+				r = json_integer_value(json_object_get(m, "recv"));
+				l = json_integer_value(json_object_get(m, "lost"));
+			}
+		json_decref(st);
+		if (r != recv || l != lost)
+			usleep(20000);
+	}
+	if (r != recv || l != lost)
+		fail_msg("member %lld: recv %lld, lost %lld; %lld, %lld reported", id, r, l, recv,
+			 lost);
+}
+
+/* What a client says on its lease is untrusted: a report of its own
+ * member is published; one naming another member, or a message of another
+ * size, is taken as a goodbye (the member then stays while its sockets are
+ * held, and the lease is not read any more). */
+static void test_lease_reports(void **s)
+{
+	pid_t pid;
+
+	(void)s;
+	write_conf(group30);
+	pid = pfqd_start();
+	for (int t = 0; t < 2; t++) {
+		struct lease_report r = { LEASE_REPORT_MAGIC, 0, 12345, 7 }, later;
+		char ans[4096], longer[sizeof(r) + 1] = "";
+		int fds[8], nfds = 0;
+		json_t *a;
+
+		assert_int_equal(raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans,
+					  sizeof(ans)), 0);
+		assert_int_equal(nfds, 3);
+		a = json_loads(ans, JSON_DISABLE_EOF_CHECK, NULL);
+		assert_int_equal(json_integer_value(json_object_get(a, "lease_stats")),
+				 LEASE_REPORT_VERSION);
+		r.id = (uint32_t)json_integer_value(json_object_get(a, "id"));
+		json_decref(a);
+		assert_int_equal(send(fds[2], &r, sizeof(r), 0), sizeof(r));
+		wait_counts(r.id, 12345, 7);
+		/* another member's numbers (t 0), a report and a byte more (t 1) */
+		later = (struct lease_report){ LEASE_REPORT_MAGIC, r.id + 1, 99, 99 };
+		memcpy(longer, &r, sizeof(r));
+		if (t == 0)
+			assert_int_equal(send(fds[2], &later, sizeof(later), 0), sizeof(later));
+		else
+			assert_int_equal(send(fds[2], longer, sizeof(longer), 0), sizeof(longer));
+		later.id = r.id;
+		assert_int_equal(send(fds[2], &later, sizeof(later), 0), sizeof(later));
+		for (int i = 0; i < 50 && in_log("its sockets are still held") != t + 1; i++)
+			usleep(20000);
+		assert_int_equal(in_log("its sockets are still held"), t + 1);
+		usleep(500000); /* (pfqd publishes every 0.2 s) */
+		wait_counts(r.id, 12345, 7);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		wait_members(30, 1);
+	}
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1248,6 +1426,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sockets_kept, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_pfqd_killed_again, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_ring, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_reports, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
