@@ -4,7 +4,8 @@
  * family, PACKET_SHOW_FANOUT), in the network namespace of a socket of
  * ours. The group's books say which sockets it put in its fanout; a socket
  * of another process that joined it by id (any packet socket of the
- * namespace may, bound alike) is found here (group_kernel.c, gk_intruders).
+ * namespace may, bound alike) is found here, and one the group closed but
+ * a descriptor in flight keeps (group_kernel.c, gk_fanout_check).
  */
 #include "pfq-int.h"
 
@@ -72,16 +73,21 @@ static int diag_dump(void *arg)
 		rc = -errno;
 	while (!rc && !done) {
 		ssize_t got = recv(fd, buf, sizeof(buf), 0);
-		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-		int len = (int)got;
+		size_t off = 0;
 
 		if (got < 0) {
 			rc = errno == EINTR ? 0 : -errno;
 			continue;
 		}
 		done = got == 0;
-		for (; !done && NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_ERROR) {
+		/* (NLMSG_OK compares signed with unsigned: walked by hand) */
+		while (!done && off + sizeof(struct nlmsghdr) <= (size_t)got) {
+			const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)buf + off);
+
+			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > (size_t)got - off) {
+				rc = -EIO; /* cut short: not the kernel's answer */
+				done = true;
+			} else if (h->nlmsg_type == NLMSG_ERROR) {
 				rc = -EIO;
 				done = true;
 			} else if (h->nlmsg_type == NLMSG_DONE) {
@@ -89,16 +95,18 @@ static int diag_dump(void *arg)
 			} else if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
 				diag_one(a, h);
 			}
+			off += NLMSG_ALIGN(h->nlmsg_len);
 		}
 	}
 	close(fd);
 	return rc;
 }
 
-int pfq_fanout_sockets(int ref_fd, uint32_t fanout_id, struct pfq_fanout_sock *out, int max)
+int pfq_fanout_sockets(uint64_t netns, int ref_fd, uint32_t fanout_id,
+		       struct pfq_fanout_sock *out, int max)
 {
 	struct diag_look a = { fanout_id, out, max, 0 };
-	int rc = pfq_in_ns_of(ref_fd, diag_dump, &a);
+	int rc = pfq_in_netns(netns, ref_fd, diag_dump, &a);
 
 	return rc < 0 ? rc : a.n;
 }

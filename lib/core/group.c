@@ -489,11 +489,11 @@ static void member_out(pfq_t *q, struct gsession *s)
 
 			if (park) {
 				gk_park(g, m.id, m.fsock, m.fsock_ino, false);
-				pfq_parked_map_keep(m.fsock, map, map_len);
+				pfq_parked_map_keep(s->k->netns, s->k->gid, m.fsock, map, map_len);
 				close(fd); /* parked: see below */
 			} else {
-				gk_close_pos(s->k, g, m.pos, m.fsock, m.exported ? m.fsock_ino : 0,
-					     fd, err, sizeof(err));
+				gk_close_pos(s->k, g, m.pos, m.fsock, m.exported, fd, err,
+					     sizeof(err));
 			}
 		}
 	}

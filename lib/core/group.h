@@ -49,6 +49,7 @@ struct gk {
 	uint32_t nparked;    /* parked sockets when we last looked */
 	uint32_t nzombies;   /* of them zombies (gk_close_pos) */
 	uint64_t unpark_ns;  /* our last look for their holders (gk_unpark) */
+	uint64_t unpark_wait_ns; /* until the next (doubles while nothing goes) */
 	struct gk *next;
 };
 
@@ -68,7 +69,7 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen);
 bool gk_reap(struct gk *k, struct reg_group *g);
 /* park the fanout socket of member id (design.md, Handover): it keeps its
  * position and vault record, with no row */
-void gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie);
+bool gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie);
 /* close in order the parked sockets no process outside the group holds
  * any more (a look at /proc, root only, at most once a second unless
  * force); true when g changed */
@@ -92,9 +93,9 @@ int gk_vault_put(struct gk *k, struct reg_group *g, int fd, uint32_t kind, uint6
 int gk_vault_take(struct gk *k, struct reg_group *g, uint32_t kind, uint64_t key);
 /* close the fanout socket (cookie) at position pos, in order: the last one
  * moves there. fd: the caller's own descriptor of it, closed too (-1).
- * ino: an exported socket's inode, looked for after the close (0: none);
- * still there, it stays a zombie at pos and nothing moves. */
-int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, uint64_t ino,
+ * exported: looked for in the fanout after the close; still there (held
+ * by a descriptor in flight), it stays a zombie at pos and nothing moves. */
+int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, bool exported,
 		 int fd, char *err, size_t errlen);
 /* a fanout socket joins the group's fanout at the next position */
 int gk_fanout_join(struct gk *k, struct reg_group *g, int fd, uint32_t id, char *err,

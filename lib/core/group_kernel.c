@@ -38,8 +38,9 @@
 /* a process looks for the holders of parked sockets at most this often */
 #define UNPARK_NS 1000000000ull
 
-static bool gk_zombies(struct gk *k, struct reg_group *g);
-static bool gk_intruders(struct gk *k, struct reg_group *g);
+static bool gk_fanout_check(struct gk *k, struct reg_group *g);
+static int in_fanout(struct gk *k, const struct reg_group *g, uint64_t cookie);
+static struct reg_member *row_of(struct reg_group *g, uint32_t id);
 static int pos_of(const struct reg_group *g, uint32_t id);
 
 
@@ -128,6 +129,9 @@ void gk_release(struct gk *k)
 
 	k->slot = -1;
 	drop_objects(k);
+	/* the rings of the sockets we parked: ours no more to keep (a long
+	 * pfqd would keep those of every group a reload removed) */
+	pfq_parked_maps_drop_group(k->netns, k->gid);
 	pthread_mutex_lock(&list_lock);
 	for (pp = &gk_list; *pp; pp = &(*pp)->next)
 		if (*pp == k) {
@@ -333,12 +337,12 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 
 	if (g->used && k->vault_id && k->vault_id == g->vault[0]) {
 		/* both, whatever the first finds */
-		bool recovered = gk_recover(k, g), gone = gk_zombies(k, g);
-		bool intruded = gk_intruders(k, g), reaped = gk_reap(k, g);
+		bool recovered = gk_recover(k, g), seen = gk_fanout_check(k, g);
+		bool reaped = gk_reap(k, g);
 		/* a full vault cannot wait for the next look */
 		bool unparked = gk_unpark(k, g, g->nvault + 2 >= REG_MAX_VAULT);
 
-		return recovered || gone || intruded || reaped || unparked;
+		return recovered || seen || reaped || unparked;
 	}
 	/* A process that is exiting still holds its liveness lock until its
 	 * descriptors are closed, but gives none of them any more (ESRCH,
@@ -388,8 +392,7 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 		return 1;
 	}
 	gk_recover(k, g);
-	gk_zombies(k, g);
-	gk_intruders(k, g);
+	gk_fanout_check(k, g);
 	gk_reap(k, g);
 	gk_unpark(k, g, g->nvault + 2 >= REG_MAX_VAULT);
 	return 1;
@@ -668,7 +671,7 @@ static void close_done(struct gk *k, struct reg_group *g)
 	gk_push_table(k, g, err, sizeof(err));
 }
 
-int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, uint64_t ino,
+int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, bool exported,
 		 int fd, char *err, size_t errlen)
 {
 	uint32_t last = g->npos - 1;
@@ -700,56 +703,142 @@ int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, ui
 	 * last member's share went to it (its holder's), the last member
 	 * received nothing, and its later release moved sockets behind the
 	 * group's back. Kept as a zombie instead: a position with no row,
-	 * until it goes (gk_zombies). */
-	if (ino && pfq_packet_socket_alive(k->sink >= 0 ? k->sink : k->ref_fd, ino) == 1) {
+	 * until it goes (gk_fanout_check). A look that fails counts as "still
+	 * there": a zombie that went is booked at the next look, a move
+	 * booked that did not happen never is. */
+	if (exported && in_fanout(k, g, cookie) != 0) {
 		uint32_t id = g->pos_id[pos];
 
 		memset(&g->closing, 0, sizeof(g->closing));
 		gk_push_table(k, g, err, errlen); /* the mover's plain value again */
-		gk_park(g, id, cookie, ino, true);
-		return 0;
+		if (gk_park(g, id, cookie, 0, true))
+			return 0;
+		/* (no room to book it: as before, counted as gone) */
+		g->closing = (typeof(g->closing)){ 1, (uint32_t)pos, cookie,
+						   (uint32_t)pos == last ? 0 : g->pos_id[last], 0 };
 	}
 	close_done(k, g);
 	return 0;
 }
 
-/* The zombies that went: the kernel took each out of the fanout when its
- * last holder let go, moving the last socket into its place; the books do
- * the same now. Until this look, the moved socket's share went to the sink
- * (its position is the old count minus one, which the kernel reduces to
- * 0): lost, never another member's. Looked at in every locked session, so
- * that no join or close comes between a release and its booking but in the
- * moment between this look and the change. */
-static bool gk_zombies(struct gk *k, struct reg_group *g)
+/* the sockets in the group's fanout, as the kernel lists them (out holds
+ * REG_MAX_POS); their number or -errno */
+static int fanout_list(struct gk *k, const struct reg_group *g, struct pfq_fanout_sock *out)
 {
-	bool changed = false;
+	if (k->sink < 0)
+		return -EBADF;
+	return pfq_fanout_sockets(k->netns, k->sink, g->fanout_id, out, REG_MAX_POS);
+}
+
+/* is the socket of cookie in the group's fanout? 1, 0, or -errno */
+static int in_fanout(struct gk *k, const struct reg_group *g, uint64_t cookie)
+{
+	struct pfq_fanout_sock *fs = calloc(REG_MAX_POS, sizeof(*fs));
+	int n = fs ? fanout_list(k, g, fs) : -ENOMEM, found = 0;
+
+	for (int i = 0; i < n && i < REG_MAX_POS; i++)
+		found |= fs[i].cookie == cookie;
+	free(fs);
+	return n < 0 ? n : found;
+}
+
+/* is cookie a socket the books put in the fanout? */
+static bool booked(const struct reg_group *g, uint64_t cookie)
+{
+	if (cookie == g->sink)
+		return true;
+	for (int r = 0; r < REG_MAX_MEMBERS; r++)
+		if (g->m[r].id && g->m[r].pos > 0 && g->m[r].fsock == cookie)
+			return true;
+	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++)
+		if (g->parked[i].cookie == cookie)
+			return true;
+	return false;
+}
+
+/* the kernel took the socket at position p out of the fanout: the last
+ * one moved into its place */
+static void book_release(struct gk *k, struct reg_group *g, int p)
+{
+	uint32_t last = g->npos - 1;
+	struct reg_member *m = row_of(g, g->pos_id[last]);
 	char err[64];
 
+	if (p <= 0 || (uint32_t)p > last)
+		return;
+	if ((uint32_t)p != last) {
+		g->pos_id[p] = g->pos_id[last];
+		if (m)
+			m->pos = p;
+	}
+	g->pos_id[last] = 0;
+	g->npos--;
+	gk_push_table(k, g, err, sizeof(err));
+}
+
+/*
+ * What happened in the fanout behind the group's back, from the kernel's
+ * list (one sock_diag dump), at the start of every locked session, so that
+ * no join or close of ours comes between such an event and its booking:
+ *
+ * - Zombies that went (gk_close_pos): the kernel took each out when its
+ *   last holder let go, moving the last socket into its place. Until this
+ *   look the moved socket's share went to the sink (its old position is
+ *   the old count minus one, which the kernel reduces to 0): lost, not
+ *   another member's.
+ * - Intruders: any packet socket of the namespace bound alike may join a
+ *   fanout by its id (a socket pfqd handed to a client, when no guard
+ *   refuses it), and the kernel appends it. It takes nothing (no row names
+ *   its position), but the next close in order would move it, the last
+ *   socket, not the one the books say. Booked at the end as a zombie.
+ *
+ * Two such events between two looks may have happened in either order,
+ * which the list does not tell (it has no positions): the books take one
+ * (design.md, Handover, "Zombies": a limit).
+ */
+static bool gk_fanout_check(struct gk *k, struct reg_group *g)
+{
+	struct pfq_fanout_sock *fs;
+	bool changed = false;
+	char err[64];
+	int n;
+
+	if (k->sink < 0)
+		return false;
+	fs = calloc(REG_MAX_POS, sizeof(*fs));
+	n = fs ? fanout_list(k, g, fs) : -ENOMEM;
+	if (n < 0 || n > REG_MAX_POS) {
+		free(fs);
+		return false;
+	}
 	for (int i = (int)g->nparked - 1; i >= 0 && i < REG_MAX_PARKED; i--) {
 		struct reg_parked z = g->parked[i];
-		int p;
+		bool there = false;
 
-		if (!z.zombie ||
-		    pfq_packet_socket_alive(k->sink >= 0 ? k->sink : k->ref_fd, z.ino) != 0)
+		for (int j = 0; j < n && !there; j++)
+			there = fs[j].cookie == z.cookie;
+		if (!z.zombie || there)
 			continue;
 		g->parked[i] = g->parked[--g->nparked];
 		memset(&g->parked[g->nparked], 0, sizeof(g->parked[0]));
-		p = pos_of(g, z.id);
-		if (p > 0) {
-			uint32_t last = g->npos - 1;
-			struct reg_member *m = row_of(g, g->pos_id[last]);
+		book_release(k, g, pos_of(g, z.id));
+		changed = true;
+	}
+	for (int i = 0; i < n; i++) {
+		uint32_t id = 0x80000000u | (uint32_t)(fs[i].cookie & 0x7fffffff);
 
-			if ((uint32_t)p != last) {
-				g->pos_id[p] = g->pos_id[last];
-				if (m)
-					m->pos = p;
-			}
-			g->pos_id[last] = 0;
-			g->npos--;
-			gk_push_table(k, g, err, sizeof(err));
+		if (booked(g, fs[i].cookie) || g->npos >= REG_MAX_POS)
+			continue;
+		g->pos_id[g->npos++] = id;
+		if (!gk_park(g, id, fs[i].cookie, 0, true)) {
+			g->pos_id[--g->npos] = 0;
+			continue;
 		}
 		changed = true;
 	}
+	free(fs);
+	if (changed)
+		gk_push_table(k, g, err, sizeof(err));
 	return changed;
 }
 
@@ -770,57 +859,6 @@ bool gk_recover(struct gk *k, struct reg_group *g)
 	return true;
 }
 
-/* is cookie a socket the books put in the fanout? */
-static bool booked(const struct reg_group *g, uint64_t cookie)
-{
-	if (cookie == g->sink)
-		return true;
-	for (int r = 0; r < REG_MAX_MEMBERS; r++)
-		if (g->m[r].id && g->m[r].pos > 0 && g->m[r].fsock == cookie)
-			return true;
-	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++)
-		if (g->parked[i].cookie == cookie)
-			return true;
-	return false;
-}
-
-/* Sockets in the group's fanout that the books do not know: any packet
- * socket of the namespace bound alike may join a fanout by its id (a
- * socket pfqd handed to a client, when no guard refuses it), and the
- * kernel appends it. It takes nothing (no row: no value names its
- * position), but the next close in order moves the last socket, which is
- * then the intruder, not the one the books say: another member's share
- * went to the wrong socket from then on. Looked for at the start of every
- * locked session (before any join or close of ours) and booked at the end
- * as a zombie, whose release is then handled as any zombie's. */
-static bool gk_intruders(struct gk *k, struct reg_group *g)
-{
-	static struct pfq_fanout_sock fs[REG_MAX_POS];
-	static pthread_mutex_t fs_mu = PTHREAD_MUTEX_INITIALIZER;
-	bool changed = false;
-	char err[64];
-	int n;
-
-	if (!g->fanout_id || k->sink < 0)
-		return false;
-	pthread_mutex_lock(&fs_mu);
-	n = pfq_fanout_sockets(k->sink, g->fanout_id, fs, REG_MAX_POS);
-	for (int i = 0; n > (int)g->npos && i < n && i < REG_MAX_POS; i++) {
-		uint32_t id = 0x80000000u | (uint32_t)(fs[i].ino & 0x7fffffff);
-
-		if (booked(g, fs[i].cookie) || g->npos >= REG_MAX_POS ||
-		    g->nparked >= REG_MAX_PARKED)
-			continue;
-		g->pos_id[g->npos++] = id;
-		gk_park(g, id, fs[i].cookie, fs[i].ino, true);
-		changed = true;
-	}
-	pthread_mutex_unlock(&fs_mu);
-	if (changed)
-		gk_push_table(k, g, err, sizeof(err));
-	return changed;
-}
-
 /* the position of member id's socket, -1 */
 static int pos_of(const struct reg_group *g, uint32_t id)
 {
@@ -830,19 +868,20 @@ static int pos_of(const struct reg_group *g, uint32_t id)
 	return -1;
 }
 
-void gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie)
+bool gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie)
 {
-	/* (as many as the vault's records: every parked socket is in it; a
-	 * zombie is not, and takes the place of the record it had) */
-	if (g->nparked < REG_MAX_PARKED)
-		g->parked[g->nparked++] = (struct reg_parked){ .id = id, .zombie = zombie,
-							       .cookie = cookie, .ino = ino };
+	/* (as many as positions: each entry has one) */
+	if (g->nparked >= REG_MAX_PARKED)
+		return false;
+	g->parked[g->nparked++] = (struct reg_parked){ .id = id, .zombie = zombie,
+						       .cookie = cookie, .ino = ino };
+	return true;
 }
 
 bool gk_unpark_due(const struct gk *k)
 {
 	return k->nzombies ||
-	       (k->nparked && geteuid() == 0 && pfq_now_ns() - k->unpark_ns >= UNPARK_NS);
+	       (k->nparked && geteuid() == 0 && pfq_now_ns() >= k->unpark_ns + k->unpark_wait_ns);
 }
 
 /* A parked socket (group.c, member_out) is closed in order once no process
@@ -851,42 +890,48 @@ bool gk_unpark_due(const struct gk *k)
  * again with members through it (its reaper parks them all) filled the
  * vault: no join, root's included, found a place. Only root reads every
  * process's descriptors; a process whose /proc we may not read counts as a
- * holder. Our own mapping of the ring (kept when we parked it) goes too. */
+ * holder. Our own mapping of the ring (kept when we parked it) goes too.
+ * The look walks all of /proc: after one that freed nothing the next waits
+ * twice as long (1 s to 64 s); a full vault looks at once, at most every
+ * 0.1 s. */
 bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 {
-	uint64_t ino[REG_MAX_PARKED];
+	uint64_t ino[REG_MAX_PARKED], now = pfq_now_ns();
 	bool held[REG_MAX_PARKED], changed = false;
 	int n = (int)(g->nparked < REG_MAX_PARKED ? g->nparked : REG_MAX_PARKED);
 	char err[128];
 
-	if (!n || geteuid() != 0 || (!force && pfq_now_ns() - k->unpark_ns < UNPARK_NS))
+	if (!k->unpark_wait_ns)
+		k->unpark_wait_ns = UNPARK_NS;
+	if (!n || geteuid() != 0 ||
+	    now < k->unpark_ns + (force ? UNPARK_NS / 10 : k->unpark_wait_ns))
 		return false;
-	k->unpark_ns = pfq_now_ns();
+	k->unpark_ns = now;
 	for (int i = 0; i < n; i++)
-		ino[i] = g->parked[i].ino;
+		ino[i] = g->parked[i].zombie ? 0 : g->parked[i].ino;
 	if (pfq_sockets_held_elsewhere(ino, n, held) < 0)
 		return false;
 	/* backwards: a freed entry takes the last one, already looked at */
 	for (int i = n - 1; i >= 0; i--) {
 		struct reg_parked p = g->parked[i];
-		int pos;
+		int pos = pos_of(g, p.id);
 
-		if (held[i] || !p.ino || p.zombie)
+		/* (a position we cannot find: left alone, closing it would move
+		 * the last socket where the books cannot tell) */
+		if (held[i] || !p.ino || p.zombie || pos <= 0)
 			continue;
 		g->parked[i] = g->parked[--g->nparked];
 		memset(&g->parked[g->nparked], 0, sizeof(g->parked[0]));
 		pfq_parked_map_drop(p.cookie);
-		pos = pos_of(g, p.id);
-		if (pos > 0)
-			gk_close_pos(k, g, pos, p.cookie, p.ino, -1, err, sizeof(err));
-		else if (in_vault(g, VAULT_FSOCK, p.cookie)) {
-			int vfd = vault_take(k, g, VAULT_FSOCK, p.cookie);
-
-			if (vfd >= 0)
-				close(vfd);
+		if (gk_close_pos(k, g, pos, p.cookie, true, -1, err, sizeof(err)) < 0) {
+			gk_park(g, p.id, p.cookie, p.ino, false); /* nothing closed */
+			continue;
 		}
 		changed = true;
 	}
+	k->unpark_wait_ns = changed ? UNPARK_NS : k->unpark_wait_ns * 2;
+	if (k->unpark_wait_ns > 64 * UNPARK_NS)
+		k->unpark_wait_ns = 64 * UNPARK_NS;
 	return changed;
 }
 
@@ -938,7 +983,7 @@ bool gk_reap(struct gk *k, struct reg_group *g)
 		if (best < 0)
 			break; /* not in the vault: closed already */
 		/* positions shift as sockets close: look it up again */
-		gk_close_pos(k, g, pos_of(g, dead[best].id), dead[best].cookie, 0, -1, err,
+		gk_close_pos(k, g, pos_of(g, dead[best].id), dead[best].cookie, false, -1, err,
 			     sizeof(err));
 		dead[best] = dead[--ndead];
 	}

@@ -69,9 +69,24 @@ static void maps_name(const char *pid, char want[][32], int n, bool *held)
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f))
+	while (fgets(line, sizeof(line), f)) {
+		/* the path is the sixth field: compared whole, so that a file
+		 * named after the socket does not count */
+		char *name = line;
+		size_t len;
+
+		for (int field = 0; field < 5 && name; field++) {
+			name = strchr(name, ' ');
+			while (name && *name == ' ')
+				name++;
+		}
+		if (!name)
+			continue;
+		len = strcspn(name, "\n");
+		name[len] = '\0';
 		for (int i = 0; i < n; i++)
-			held[i] |= strstr(line, want[i]) != NULL;
+			held[i] |= strcmp(name, want[i]) == 0;
+	}
 	fclose(f);
 }
 
@@ -95,11 +110,17 @@ int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held)
 		held[i] = false;
 	}
 	snprintf(self, sizeof(self), "%d", (int)getpid());
-	while ((e = readdir(d))) {
+	while (!unreadable && (e = readdir(d))) {
+		bool all = true;
+
 		if (!isdigit((unsigned char)e->d_name[0]) || strcmp(e->d_name, self) == 0)
 			continue;
 		fds_name(e->d_name, want, n, held, &unreadable);
 		maps_name(e->d_name, want, n, held);
+		for (int i = 0; i < n; i++)
+			all &= held[i];
+		if (all)
+			break; /* nothing left to find */
 	}
 	closedir(d);
 	free(want);

@@ -86,7 +86,8 @@ int pfq_member_fsock_open_filter(pfq_t *q)
 /* ---- the kept mappings of parked sockets ---- */
 
 struct kept_map {
-	uint64_t cookie;
+	uint64_t netns, cookie;
+	int gid;
 	void *map;
 	size_t len;
 	struct kept_map *next;
@@ -95,35 +96,58 @@ struct kept_map {
 static struct kept_map *kept;
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void pfq_parked_map_keep(uint64_t cookie, void *map, size_t len)
+void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, size_t len)
 {
 	struct kept_map *m = map ? malloc(sizeof(*m)) : NULL;
 
 	if (!m)
 		return; /* kept all the same, only not dropped at the unpark */
-	*m = (struct kept_map){ cookie, map, len, NULL };
+	/* a child forked later is no holder of it */
+	madvise(map, len, MADV_DONTFORK);
+	*m = (struct kept_map){ netns, cookie, gid, map, len, NULL };
 	pthread_mutex_lock(&kept_mu);
 	m->next = kept;
 	kept = m;
 	pthread_mutex_unlock(&kept_mu);
 }
 
-void pfq_parked_map_drop(uint64_t cookie)
+/* drop the kept mappings of a cookie (any group: cookie != 0), or of every
+ * parked socket of group gid of netns (cookie 0) */
+static void drop(uint64_t netns, int gid, uint64_t cookie)
 {
-	struct kept_map **p, *m = NULL;
+	struct kept_map **p = &kept, *gone = NULL;
 
 	pthread_mutex_lock(&kept_mu);
-	for (p = &kept; *p; p = &(*p)->next)
-		if ((*p)->cookie == cookie) {
-			m = *p;
+	while (*p) {
+		struct kept_map *m = *p;
+
+		if (cookie ? m->cookie == cookie : (m->netns == netns && m->gid == gid)) {
 			*p = m->next;
-			break;
+			m->next = gone;
+			gone = m;
+		} else {
+			p = &m->next;
 		}
+	}
 	pthread_mutex_unlock(&kept_mu);
-	if (m) {
+	while (gone) {
+		struct kept_map *m = gone;
+
+		gone = m->next;
 		munmap(m->map, m->len);
 		free(m);
 	}
+}
+
+void pfq_parked_map_drop(uint64_t cookie)
+{
+	if (cookie)
+		drop(0, -1, cookie);
+}
+
+void pfq_parked_maps_drop_group(uint64_t netns, int gid)
+{
+	drop(netns, gid, 0);
 }
 
 /* The ring is unmapped without being freed: freeing a ring takes the

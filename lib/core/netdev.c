@@ -184,51 +184,22 @@ int pfq_packet_socket_like(int fd)
 	return s < 0 ? -e : s;
 }
 
-/* ---- a socket that outlived its last known holder ---- */
-
-struct alive_look {
-	uint64_t ino;
-	bool found;
-};
-
-static int scan_net_packet(void *arg)
+/* Run fn(arg) in network namespace netns (an inode number): at once when
+ * the calling thread is there (no privilege needed: the usual case, tcpdump
+ * runs where its group is), else in the namespace of socket ref_fd, which
+ * needs CAP_NET_ADMIN (SIOCGSKNS) and CAP_SYS_ADMIN (setns); -EPERM then,
+ * never a run in the wrong namespace. */
+int pfq_in_netns(uint64_t netns, int ref_fd, int (*fn)(void *), void *arg)
 {
-	struct alive_look *a = arg;
-	char line[256];
-	FILE *f = fopen("/proc/thread-self/net/packet", "re");
+	struct stat self;
+	int nsfd, rc;
 
-	if (!f)
-		return -errno;
-	while (!a->found && fgets(line, sizeof(line), f)) {
-		unsigned long long ino;
-
-		/* sk RefCnt Type Proto Iface R Rmem User Inode */
-		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %llu", &ino) == 1)
-			a->found = ino == a->ino;
-	}
-	fclose(f);
-	return 0;
-}
-
-int pfq_in_ns_of(int ref_fd, int (*fn)(void *), void *arg)
-{
-	struct stat ns, self;
-	int nsfd = ref_fd >= 0 ? ioctl(ref_fd, SIOCGSKNS) : -1;
-	bool here = nsfd < 0 || (fstat(nsfd, &ns) == 0 &&
-				 stat("/proc/thread-self/ns/net", &self) == 0 &&
-				 ns.st_ino == self.st_ino);
-
-	if (nsfd >= 0)
-		close(nsfd);
-	/* our own namespace needs no privilege (the usual case: tcpdump runs
-	 * where its group is); another one needs setns */
-	return here ? fn(arg) : pfq_run_in_ns_of(ref_fd, fn, arg);
-}
-
-int pfq_packet_socket_alive(int ref_fd, uint64_t ino)
-{
-	struct alive_look a = { ino, false };
-	int rc = pfq_in_ns_of(ref_fd, scan_net_packet, &a);
-
-	return rc < 0 ? rc : a.found;
+	if (stat("/proc/thread-self/ns/net", &self) == 0 && (uint64_t)self.st_ino == netns)
+		return fn(arg);
+	nsfd = ref_fd >= 0 ? ioctl(ref_fd, SIOCGSKNS) : -1;
+	if (nsfd < 0)
+		return -EPERM;
+	close(nsfd);
+	rc = pfq_run_in_ns_of(ref_fd, fn, arg);
+	return rc;
 }

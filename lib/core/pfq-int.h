@@ -168,15 +168,12 @@ bool pfq_socket_held_elsewhere(int fd);
 /* the same for the n sockets of inodes ino[], in one pass over /proc:
  * held[i] for each; -1 (all held) when /proc cannot tell */
 int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held);
-/* netdev.c: does the packet socket of inode ino exist in the network
- * namespace of socket ref_fd (also when only a descriptor in flight keeps it)? 1, 0,
- * or -errno (another namespace needs CAP_SYS_ADMIN) */
-int pfq_packet_socket_alive(int ref_fd, uint64_t ino);
 /* member.c: the rings of parked sockets this process keeps mapped (their
  * holders may not free them, group.c member_out): kept, and dropped when
- * the socket is unparked */
-void pfq_parked_map_keep(uint64_t cookie, void *map, size_t len);
+ * the socket is unparked or the process leaves the group */
+void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, size_t len);
 void pfq_parked_map_drop(uint64_t cookie);
+void pfq_parked_maps_drop_group(uint64_t netns, int gid);
 
 /* netdev.c: device look-ups through the socket's own network namespace */
 int pfq_dev_ifindex(int fd, const char *dev);
@@ -190,16 +187,18 @@ int pfq_dev_tx_queues(int fd, const char *dev);
 /* run fn(arg) with the calling thread in socket sock's network namespace
  * (the kernel resolves device indexes in the caller's): fn's result */
 int pfq_run_in_ns_of(int sock, int (*fn)(void *), void *arg);
-/* the same, without setns when the caller's thread is there already (no
- * privilege needed then) */
-int pfq_in_ns_of(int ref_fd, int (*fn)(void *), void *arg);
-/* fanout_diag.c: the sockets in fanout fanout_id of ref_fd's namespace,
- * as the kernel lists them (at most max in out); their number or -errno */
+/* run fn(arg) in network namespace netns: at once when the calling thread
+ * is there, else in ref_fd's (privileged); -EPERM when it cannot */
+int pfq_in_netns(uint64_t netns, int ref_fd, int (*fn)(void *), void *arg);
+/* fanout_diag.c: the sockets in fanout fanout_id of namespace netns (ref_fd
+ * a socket there), as the kernel lists them (at most max in out); their
+ * number or -errno */
 struct pfq_fanout_sock {
 	uint64_t cookie;
 	uint64_t ino;
 };
-int pfq_fanout_sockets(int ref_fd, uint32_t fanout_id, struct pfq_fanout_sock *out, int max);
+int pfq_fanout_sockets(uint64_t netns, int ref_fd, uint32_t fanout_id,
+		       struct pfq_fanout_sock *out, int max);
 /* a tcx link (BPF_TCX_INGRESS 46 / BPF_TCX_EGRESS 47; our uapi headers may
  * predate them) of prog_fd on ifindex of socket sock's namespace: the link
  * fd, or -errno */

@@ -434,7 +434,7 @@ int reg_read(struct reg_file *f, struct reg_group *g)
 	/* lengths are used as bounds: out of range is damage */
 	if (g->nbind > PFQ_GROUP_MAX_BINDINGS || g->tc_n > PFQ_GROUP_MAX_BINDINGS ||
 	    g->fprog_len > REG_MAX_FPROG || g->source_len >= REG_MAX_SOURCE ||
-	    g->npos > REG_MAX_POS || g->nvault > REG_MAX_VAULT ||
+	    g->npos > REG_MAX_POS || g->nvault > REG_MAX_VAULT || g->nparked > REG_MAX_PARKED ||
 	    g->closing.pos >= REG_MAX_POS)
 		return -EBADMSG;
 	g->source[REG_MAX_SOURCE - 1] = '\0';

@@ -44,7 +44,7 @@
 #define REG_MAX_PROCS 96
 #define REG_MAX_POS 256      /* fanout positions: the sink and the members' sockets */
 #define REG_MAX_VAULT 96     /* records in a group's vault */
-#define REG_MAX_PARKED REG_MAX_VAULT /* parked sockets stay in the vault */
+#define REG_MAX_PARKED REG_MAX_POS /* parked sockets and zombies: one position each */
 #define REG_MAX_FPROG 4096
 #define REG_MAX_SOURCE 16384
 #define REG_ALIVE 64         /* first byte of the per-process liveness locks */

@@ -197,7 +197,7 @@ static int wait_slice(pfq_t *q, long usec)
  * pfqd's to look after, the counters only the reader's to read) */
 static void look_after(pfq_t *q)
 {
-	if (q->lease_fd >= 0)
+	if (q->imported && q->lease_fd >= 0)
 		pfq_lease_report(q, false);
 	else
 		pfq_group_maintain(q);

@@ -137,6 +137,7 @@ static pfq_t *open_socket(size_t caplen, size_t rx_slots, size_t xmitlen, size_t
 	q->egress_queue = PFQ_ANY_QUEUE;
 	q->group_progs_fd = -1;
 	q->gfd = -1;
+	q->lease_fd = -1;
 	q->ring.fd = q->gring.fd = -1;
 	/* one pollable descriptor for the socket's two rings (the main
 	 * socket's and, in a group, the fanout socket's) */
