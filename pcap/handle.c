@@ -543,6 +543,18 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 				  copy[0].k != 0;
 
 		err = accept_all ? 0 : pfq_group_fprog(h->q, gid, &sf);
+		if (err == -EPERM) {
+			/* A changed group filter is a new program, and loading
+			 * one needs CAP_BPF, which this process lacks (joining a
+			 * group that exists does not need it; the same expression
+			 * again changes nothing): the group keeps its filter,
+			 * and this instance's own runs on what it gets */
+			pfq_debug("group filter unchanged (%s): this instance's filter in user "
+				  "space", pfq_error(h->q));
+			kernel_filter_reset(h);
+			user_filter(h, copy, fp->bf_len, meta);
+			return 0;
+		}
 		if (err < 0) {
 			group_msg(h->err, sizeof(h->err), "setfilter", gid, pfq_error(h->q), "%s", "");
 			free(copy);

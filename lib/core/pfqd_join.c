@@ -96,8 +96,8 @@ static int send_all(int fd, const char *p, size_t n)
 			continue;
 		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
 			return pfq_seterr(NULL, errno, "pfqd closed the connection before the "
-					  "request was sent (busy: too many clients of its control "
-					  "socket?)");
+					  "request was sent (it stopped, or has too many clients of "
+					  "its control socket)");
 		if (w < 0)
 			return pfq_seterr(NULL, errno, "pfqd: send: %s", strerror(errno));
 		p += w;
@@ -155,7 +155,8 @@ static int read_answer(int fd, char *buf, size_t max, int *fds, int *nfds)
 			continue;
 		if (r < 0 && errno == ECONNRESET) /* closed with the request unread */
 			return pfq_seterr(NULL, EPROTO, "pfqd closed the connection without an "
-					  "answer (busy: too many clients of its control socket?)");
+					  "answer (it stopped, or has too many clients of its "
+					  "control socket)");
 		if (r < 0)
 			return pfq_seterr(NULL, errno, "pfqd: receive: %s", strerror(errno));
 		take_fds(&m, fds, nfds);
@@ -164,7 +165,8 @@ static int read_answer(int fd, char *buf, size_t max, int *fds, int *nfds)
 					  "truncated)");
 		if (r == 0)
 			return pfq_seterr(NULL, EPROTO, "pfqd closed the connection without an "
-					  "answer (busy: too many clients of its control socket?)");
+					  "answer (it stopped, or has too many clients of its "
+					  "control socket)");
 		len += (size_t)r;
 		buf[len] = '\0';
 	}

@@ -48,7 +48,9 @@ grep -q '"gid":42' "$W/stat.json" && grep -q '"computation":"steer_flow"' "$W/st
     [ "$(grep -o '"pid"' "$W/stat.json" | wc -l)" -eq 4 ] && ok || { bad "pfq-stat --json"; cat "$W/stat.json"; }
 grep -q "recv 3[0-9][0-9][0-9]" "$W/stat.txt" && ok || { bad "pfq-stat text"; cat "$W/stat.txt"; }
 
-# 2. pcap_setfilter installs the group's filter: it applies to every member
+# 2. pcap_setfilter installs the group's filter: it applies to every member;
+# an instance without an expression leaves it, one with another replaces it
+# for all (the last one set wins, as in the original)
 PFQ_GROUP=43 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0 -w "$W/f1.pcap" tcp 2>"$W/f1.err" & F1=$!
 wait_listening "$W/f1.err"
 PFQ_GROUP=43 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/f2.pcap" 2>"$W/f2.err" & F2=$!
@@ -56,13 +58,24 @@ wait_listening "$W/f2.err"; sleep 0.3
 gen -i a0 -n 300 -f 30 -p tcp
 gen -i a0 -n 200 -f 20 -p udp
 sleep 1
-kill -INT $F1 $F2; wait $F1 $F2 2>/dev/null
+ODD='tcp and (tcp[0:2] & 1) = 1'
+PFQ_GROUP=43 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/f3.pcap" "$ODD" \
+    2>"$W/f3.err" & F3=$!
+wait_listening "$W/f3.err"; sleep 0.3
+gen -i a0 -n 300 -f 30 -p tcp
+sleep 1
+kill -INT $F1 $F2 $F3; wait $F1 $F2 $F3 2>/dev/null
 n1=$(tcpdump -r "$W/f1.pcap" -nn 2>/dev/null | wc -l)
 n2=$(tcpdump -r "$W/f2.pcap" -nn 2>/dev/null | wc -l)
 u=$(tcpdump -r "$W/f2.pcap" -nn udp 2>/dev/null | wc -l)
-# no computation: the group copies to both members, the filter keeps TCP
-[ "$n1" -eq 300 ] && [ "$n2" -eq 300 ] && [ "$u" -eq 0 ] && ok ||
-    { bad "group filter: $n1 and $n2 packets, $u udp"; cat "$W/f1.err" "$W/f2.err"; }
+n3=$(tcpdump -r "$W/f3.pcap" -nn 2>/dev/null | wc -l)
+even=$(tcpdump -r "$W/f3.pcap" -nn "not ($ODD)" 2>/dev/null | wc -l)
+# no computation: the group copies to every member; first TCP only (300),
+# then the third's odd source ports only, in all three
+[ "$u" -eq 0 ] && [ "$even" -eq 0 ] && [ "$n3" -gt 0 ] && [ "$n3" -lt 300 ] &&
+    [ "$n1" -eq $((300 + n3)) ] && [ "$n2" -eq $((300 + n3)) ] && ok ||
+    { bad "group filter: $n1, $n2 and $n3 packets, $u udp, $even not odd"
+      cat "$W/f1.err" "$W/f2.err" "$W/f3.err"; }
 
 # 3. PFQ_VLAN: the group's VLAN filter (tags stripped by the kernel)
 PFQ_GROUP=45 PFQ_VLAN=7,9 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq:b0 -w "$W/v.pcap" 2>"$W/v.err" & V=$!
