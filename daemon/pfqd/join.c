@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 /* lib/core/holders.c (built into pfqd): might a process other than this
  * one hold socket fd? */
 bool pfq_socket_held_elsewhere(int fd);
+int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held);
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
@@ -35,6 +37,7 @@ bool pfq_socket_held_elsewhere(int fd);
  * this often */
 #define JOIN_RECHECK_MS 1000
 #define JOIN_TICK_MS 200 /* pfq_maintain's period */
+#define LEASE_REPORTS_PER_S 20 /* more, and the lease is taken as a goodbye */
 /* what one user other than root may hold at once: the members and their
  * rings are pfqd's (its descriptors, kernel memory no limit of the user's
  * counts), so a user permitted could otherwise take a group's 64 places
@@ -685,14 +688,29 @@ static bool end_when_free(struct pfqd_live *l, int i, const char *why)
 {
 	struct pfqd_join *j = &l->joins[i];
 
+	uint64_t ino[2] = { 0, 0 };
+	bool held[2] = { true, true };
+	struct stat st;
+
 	if (!j->exited)
 		j->exited = exited(j);
-	if (pfq_socket_held_elsewhere(j->sock[0]) || pfq_socket_held_elsewhere(j->sock[1])) {
+	for (int k = 0; k < 2; k++)
+		if (fstat(j->sock[k], &st) == 0)
+			ino[k] = (uint64_t)st.st_ino;
+	/* one walk of /proc for both; a socket we cannot name counts as held */
+	if (ino[0] && ino[1])
+		pfq_sockets_held_elsewhere(ino, 2, held);
+	if (held[0] || held[1]) {
 		if (!j->check_ms)
 			log_info("group %d: member %d of pid %d: the lease closed, its sockets are "
 				 "still held: it stays until they are closed", l->cfg.gid,
 				 pfq_id(j->q), (int)j->cred.pid);
-		j->check_ms = server_now_ms() + JOIN_RECHECK_MS;
+		/* each look walks /proc: a member kept for long is looked at
+		 * less and less often (1 s doubling to 32 s) */
+		j->recheck_ms = j->recheck_ms ? j->recheck_ms * 2 : JOIN_RECHECK_MS;
+		if (j->recheck_ms > 32 * JOIN_RECHECK_MS)
+			j->recheck_ms = 32 * JOIN_RECHECK_MS;
+		j->check_ms = server_now_ms() + j->recheck_ms;
 		return false;
 	}
 	end(l, i, why);
@@ -704,8 +722,18 @@ static bool end_when_free(struct pfqd_live *l, int i, const char *why)
  * publishes at its next turn. */
 static bool take_report(struct pfqd_join *j, const struct lease_report *m, ssize_t n)
 {
+	long long now = server_now_ms();
+
 	if (n != (ssize_t)sizeof(*m) || m->magic != LEASE_REPORT_MAGIC ||
 	    m->id != (uint32_t)pfq_id(j->q))
+		return false;
+	/* libpfq reports at most twice a second: a client flooding its lease
+	 * (a hostile one kept pfqd at 99 % of a CPU) is not one of ours */
+	if (now - j->window_ms >= 1000) {
+		j->window_ms = now;
+		j->reports = 0;
+	}
+	if (++j->reports > LEASE_REPORTS_PER_S)
 		return false;
 	pfq_set_importer_stats(j->q, m->recv, m->lost);
 	j->reported = true;

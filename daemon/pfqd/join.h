@@ -45,6 +45,9 @@ struct pfqd_join {
 	long long check_ms;  /* closed, its sockets still held: look again then */
 	bool exited;         /* closed, and the client's process is gone */
 	bool reported;       /* the client reported the member's counters */
+	long long recheck_ms;/* the wait before the next look (doubles) */
+	long long window_ms; /* reports counted since then (a flood is cut off) */
+	int reports;
 };
 
 /* The credentials of the peer of a unix socket. 0, or -errno. */

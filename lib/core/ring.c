@@ -135,8 +135,12 @@ void pfq_ring_destroy(pfq_t *q, struct pfq_ring *r)
 	if (q->held_ring == r)
 		pfq_ring_release_held(q);
 	munmap(r->map, r->map_len);
-	/* an imported socket's ring is its exporter's to free */
-	if (!q->imported) {
+	/* An imported socket's ring is its exporter's to free; an exported
+	 * one's is left to the kernel: its importer may have joined the socket
+	 * to a fanout (no guard refused it), and freeing a ring takes the
+	 * socket out of its fanout and appends it again, moving another behind
+	 * the group's back. Closed, the kernel frees it with the socket. */
+	if (!q->imported && !q->exported) {
 		memset(&req, 0, sizeof(req));
 		setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
 	}
