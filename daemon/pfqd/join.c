@@ -23,7 +23,6 @@
 
 /* lib/core/holders.c (built into pfqd): might a process other than this
  * one hold socket fd? */
-bool pfq_socket_held_elsewhere(int fd);
 int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held);
 
 #ifndef SO_PEERPIDFD

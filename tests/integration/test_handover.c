@@ -239,13 +239,28 @@ static int kid_read(pfq_t *q, bool copy, long usec, struct report *r)
 	return n;
 }
 
+/* the child's packet sockets (its imported handle's): at most max */
+static int packet_fds(int *out, int max)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024 && n < max; fd++) {
+		int dom = 0;
+		socklen_t l = sizeof(dom);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 && dom == AF_PACKET)
+			out[n++] = fd;
+	}
+	return n;
+}
+
 /* 'H': the child puts its packet sockets in flight in a unix socket pair
  * of its own (where /proc shows them nowhere) and closes its handle, as a
  * client hiding them from pfqd would; 'U': it closes the pair, and with it
  * the sockets */
 static void kid_hide(pfq_t **q, int hide[2])
 {
-	int fds[8], n = 0;
+	int fds[8], n;
 	union {
 		char buf[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
@@ -255,13 +270,7 @@ static void kid_hide(pfq_t **q, int hide[2])
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf };
 	struct cmsghdr *cm;
 
-	for (int fd = 0; fd < 1024 && n < 8; fd++) {
-		int dom = 0;
-		socklen_t l = sizeof(dom);
-
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 && dom == AF_PACKET)
-			fds[n++] = fd;
-	}
+	n = packet_fds(fds, 8);
 	if (n == 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hide) < 0)
 		_exit(6);
 	memset(c.buf, 0, sizeof(c.buf));
@@ -282,18 +291,16 @@ static void kid_hide(pfq_t **q, int hide[2])
  * tells: the kernel appends it, behind the group's back */
 static bool kid_intrude(void)
 {
-	int main_fd = -1, id = 0;
+	int fds[8], n = packet_fds(fds, 8), main_fd = -1, id = 0;
 
-	for (int fd = 0; fd < 1024; fd++) {
-		int dom = 0, fo = 0;
-		socklen_t l = sizeof(dom), lf = sizeof(fo);
+	for (int i = 0; i < n; i++) {
+		int fo = 0;
+		socklen_t lf = sizeof(fo);
 
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 || dom != AF_PACKET)
-			continue;
-		if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fo, &lf) == 0 && fo)
+		if (getsockopt(fds[i], SOL_PACKET, PACKET_FANOUT, &fo, &lf) == 0 && fo)
 			id = fo & 0xffff;
 		else
-			main_fd = fd;
+			main_fd = fds[i];
 	}
 	if (main_fd < 0 || !id)
 		return false;
@@ -676,6 +683,20 @@ static void check_two(int k, struct report *r, uint32_t first, const char *what)
 	memset(&local_r, 0, sizeof(local_r));
 }
 
+/* a steering group: members exported to two children, then one read here */
+static pfq_t *two_kids_and_local(int gid)
+{
+	pfq_t *m;
+
+	spawn_kids(2);
+	m = manager(gid, "ip >-> steer_flow");
+	export_to(&kids[0], member(gid));
+	export_to(&kids[1], member(gid));
+	local = member(gid);
+	tend(m, 200);
+	return m;
+}
+
 /* A client hides its sockets in flight in a unix socket (where /proc shows
  * them nowhere) and lets go of its member: the exporter's close in order
  * does not take the socket out of the fanout. Counted as gone, the last
@@ -691,12 +712,7 @@ static void test_hidden_fds(void **state)
 	pfq_t *m;
 
 	(void)state;
-	spawn_kids(2);
-	m = manager(gid, "ip >-> steer_flow");
-	export_to(&kids[0], member(gid));
-	export_to(&kids[1], member(gid));
-	local = member(gid);
-	tend(m, 200);
+	m = two_kids_and_local(gid);
 	kid_do(&kids[0], 'H');
 	OK(NULL, pfq_close(kids[0].q));
 	kids[0].q = NULL;
@@ -730,12 +746,7 @@ static void test_intruder(void **state)
 	pfq_t *m;
 
 	(void)state;
-	spawn_kids(2);
-	m = manager(gid, "ip >-> steer_flow");
-	export_to(&kids[0], member(gid));
-	export_to(&kids[1], member(gid));
-	local = member(gid);
-	tend(m, 200);
+	m = two_kids_and_local(gid);
 	kid_do(&kids[0], 'J');
 	/* child 1 goes; its member leaves in order (tend sees it gone) */
 	kill(kids[1].pid, SIGKILL);
