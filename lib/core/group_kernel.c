@@ -653,22 +653,34 @@ static struct reg_member *row_of(struct reg_group *g, uint32_t id)
 	return i < 0 ? NULL : &g->m[i];
 }
 
-/* after the close of position g->closing.pos: the last socket is there */
-static void close_done(struct gk *k, struct reg_group *g)
+/* the kernel took the socket at position p out of the fanout: the last
+ * one moved into its place */
+static void book_release(struct gk *k, struct reg_group *g, int p)
 {
-	uint32_t p = g->closing.pos, last = g->npos - 1;
-	struct reg_member *m = row_of(g, g->closing.mover);
+	uint32_t last = g->npos - 1;
+	struct reg_member *m = row_of(g, g->pos_id[last]);
 	char err[64];
 
-	if (p != last) {
+	if (p <= 0 || (uint32_t)p > last)
+		return;
+	if ((uint32_t)p != last) {
 		g->pos_id[p] = g->pos_id[last];
 		if (m)
-			m->pos = (int32_t)p;
+			m->pos = p;
 	}
 	g->pos_id[last] = 0;
 	g->npos--;
-	memset(&g->closing, 0, sizeof(g->closing));
 	gk_push_table(k, g, err, sizeof(err));
+}
+
+/* after the close of position g->closing.pos: the last socket is there */
+static void close_done(struct gk *k, struct reg_group *g)
+{
+	uint32_t p = g->closing.pos;
+
+	/* (the mover written ahead is the last socket) */
+	memset(&g->closing, 0, sizeof(g->closing));
+	book_release(k, g, (int)p);
 }
 
 int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, bool exported,
@@ -754,26 +766,6 @@ static bool booked(const struct reg_group *g, uint64_t cookie)
 		if (g->parked[i].cookie == cookie)
 			return true;
 	return false;
-}
-
-/* the kernel took the socket at position p out of the fanout: the last
- * one moved into its place */
-static void book_release(struct gk *k, struct reg_group *g, int p)
-{
-	uint32_t last = g->npos - 1;
-	struct reg_member *m = row_of(g, g->pos_id[last]);
-	char err[64];
-
-	if (p <= 0 || (uint32_t)p > last)
-		return;
-	if ((uint32_t)p != last) {
-		g->pos_id[p] = g->pos_id[last];
-		if (m)
-			m->pos = p;
-	}
-	g->pos_id[last] = 0;
-	g->npos--;
-	gk_push_table(k, g, err, sizeof(err));
 }
 
 /*
