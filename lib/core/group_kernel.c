@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -341,8 +342,9 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 		bool reaped = gk_reap(k, g);
 		/* a full vault cannot wait for the next look */
 		bool unparked = gk_unpark(k, g, g->nvault + 2 >= REG_MAX_VAULT);
+		bool kept = gk_keep_parked(k, g);
 
-		return recovered || seen || reaped || unparked;
+		return recovered || seen || reaped || unparked || kept;
 	}
 	/* A process that is exiting still holds its liveness lock until its
 	 * descriptors are closed, but gives none of them any more (ESRCH,
@@ -876,13 +878,23 @@ bool gk_unpark_due(const struct gk *k)
 	       (k->nparked && geteuid() == 0 && pfq_now_ns() >= k->unpark_ns + k->unpark_wait_ns);
 }
 
+/* is the process that maps parked entry p's rings alive (and not us)? */
+static bool mapped_elsewhere(struct gk *k, const struct reg_group *g, const struct reg_parked *p)
+{
+	int slot = (int)p->mapped_by - 1;
+
+	return slot >= 0 && slot < REG_MAX_PROCS && slot != k->slot && proc_alive(k, g, slot);
+}
+
 /* A parked socket (group.c, member_out) is closed in order once no process
  * but the group's holds it: its importer exited, or closed what it kept.
  * Without this a group kept them until it ended, and pfqd killed again and
  * again with members through it (its reaper parks them all) filled the
  * vault: no join, root's included, found a place. Only root reads every
  * process's descriptors; a process whose /proc we may not read counts as a
- * holder. Our own mapping of the ring (kept when we parked it) goes too.
+ * holder. The mapping of its rings that a process of the group keeps
+ * (gk_keep_parked) does not count: when it is another's, that one is asked
+ * to let go (release) and the socket closes at a later look; ours goes now.
  * The look walks all of /proc: after one that freed nothing the next waits
  * twice as long (1 s to 64 s); a full vault looks at once, at most every
  * 0.1 s. */
@@ -891,6 +903,8 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 	uint64_t ino[REG_MAX_PARKED], now = pfq_now_ns();
 	bool held[REG_MAX_PARKED], changed = false;
 	int n = (int)(g->nparked < REG_MAX_PARKED ? g->nparked : REG_MAX_PARKED);
+	int32_t group_pids[REG_MAX_PROCS];
+	int npids = 0;
 	char err[128];
 
 	if (!k->unpark_wait_ns)
@@ -901,7 +915,10 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 	k->unpark_ns = now;
 	for (int i = 0; i < n; i++)
 		ino[i] = g->parked[i].zombie ? 0 : g->parked[i].ino;
-	if (pfq_sockets_held_elsewhere(ino, n, held) < 0)
+	for (int i = 0; i < REG_MAX_PROCS; i++)
+		if (g->proc[i].pid && proc_alive(k, g, i))
+			group_pids[npids++] = g->proc[i].pid;
+	if (pfq_sockets_held_elsewhere(ino, n, held, group_pids, npids) < 0)
 		return false;
 	/* backwards: a freed entry takes the last one, already looked at */
 	for (int i = n - 1; i >= 0; i--) {
@@ -912,6 +929,13 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 		 * the last socket where the books cannot tell) */
 		if (held[i] || !p.ino || p.zombie || pos <= 0)
 			continue;
+		if (mapped_elsewhere(k, g, &p)) {
+			if (!p.release) {
+				g->parked[i].release = 1;
+				changed = true;
+			}
+			continue;
+		}
 		g->parked[i] = g->parked[--g->nparked];
 		memset(&g->parked[g->nparked], 0, sizeof(g->parked[0]));
 		pfq_parked_map_drop(p.cookie);
@@ -925,6 +949,84 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 	if (k->unpark_wait_ns > 64 * UNPARK_NS)
 		k->unpark_wait_ns = 64 * UNPARK_NS;
 	return changed;
+}
+
+/* map the rings of the parked socket of that cookie, taken from the vault
+ * for the moment (it goes back at the end): 0 or -errno */
+static int map_parked(struct gk *k, struct reg_group *g, uint64_t cookie)
+{
+	size_t len = 0;
+	void *map = MAP_FAILED;
+	int fd = vault_take(k, g, VAULT_FSOCK, cookie), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = pfq_packet_ring_len(k->netns, fd, cookie, &len);
+	if (!rc && len)
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (!rc && map == MAP_FAILED)
+		rc = len ? -errno : -ENOBUFS;
+	if (!rc)
+		pfq_parked_map_keep(k->netns, k->gid, cookie, map, len);
+	int put = gk_vault_put(k, g, fd, VAULT_FSOCK, cookie);
+
+	close(fd);
+	if (put < 0) {
+		/* (the vault cannot be full: the socket came out of it) */
+		pfq_parked_map_drop(cookie);
+		return put;
+	}
+	return rc;
+}
+
+/* Whoever holds a parked socket (its importer, still) could free its ring
+ * and make another: the kernel takes a socket out of its fanout for that
+ * and puts it back at the end, where the books have another member, whose
+ * share it would then receive. The kernel refuses to free a ring that is
+ * mapped (EBUSY): one process of the group keeps a mapping of each parked
+ * socket's rings. The one that parks it does (group.c, member_out); when
+ * that process goes (pfqd killed, say), the next process of the group to
+ * look maps them again from the vault. A process asked to (release, by
+ * gk_unpark) lets go. True when g changed. */
+bool gk_keep_parked(struct gk *k, struct reg_group *g)
+{
+	uint64_t keep[REG_MAX_PARKED];
+	uint32_t me = (uint32_t)k->slot + 1;
+	bool changed = false;
+	int nkeep = 0;
+
+	if (k->slot < 0 || !k->vault_id)
+		return false;
+	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++) {
+		struct reg_parked *p = &g->parked[i];
+
+		if (p->zombie || mapped_elsewhere(k, g, p))
+			continue;
+		if (p->release) {
+			/* not adopted again; ours goes (dropped below) */
+			if (p->mapped_by)
+				changed = true;
+			p->mapped_by = 0;
+			continue;
+		}
+		if (p->mapped_by != me) {
+			/* nobody's: ours now. A failure is not tried again at
+			 * every look (each one moves the vault) */
+			map_parked(k, g, p->cookie);
+			p->mapped_by = me;
+			changed = true;
+		}
+		keep[nkeep++] = p->cookie;
+	}
+	pfq_parked_maps_keep_only(k->netns, k->gid, keep, nkeep);
+	return changed;
+}
+
+void gk_parked_unmap_slot(struct reg_group *g, int slot)
+{
+	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++)
+		if (g->parked[i].mapped_by == (uint32_t)slot + 1)
+			g->parked[i].mapped_by = 0;
 }
 
 bool gk_reap(struct gk *k, struct reg_group *g)
@@ -951,6 +1053,8 @@ bool gk_reap(struct gk *k, struct reg_group *g)
 				gk_park(g, m->id, m->fsock, m->fsock_ino, false);
 			memset(m, 0, sizeof(*m));
 		}
+		/* the mappings it kept went with it (gk_keep_parked) */
+		gk_parked_unmap_slot(g, i);
 		memset(&g->proc[i], 0, sizeof(g->proc[i]));
 		if (g->owner_proc == i)
 			g->owner_proc = -1;

@@ -8,7 +8,9 @@
  * counts as a holder (its maps: see maps_name).
  * Descriptors in flight in a unix socket are seen nowhere: a client hiding
  * them so escapes the check (design.md, Handover). A parked socket is
- * looked for again later (group_kernel.c, gk_unpark), many in one pass.
+ * looked for again later (group_kernel.c, gk_unpark), many in one pass;
+ * the mapping of its rings that a process of the group keeps then does
+ * not count (gk_keep_parked).
  */
 #include "pfq-int.h"
 
@@ -90,7 +92,17 @@ static void maps_name(const char *pid, char want[][32], int n, bool *held)
 	fclose(f);
 }
 
-int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held)
+/* is pid (a /proc name) one of the n of pids[]? */
+static bool pid_in(const char *pid, const int32_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0 && atoi(pid) == pids[i])
+			return true;
+	return false;
+}
+
+int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int32_t *mappers,
+			       int nmappers)
 {
 	char (*want)[32], self[16];
 	struct dirent *e;
@@ -116,7 +128,8 @@ int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held)
 		if (!isdigit((unsigned char)e->d_name[0]) || strcmp(e->d_name, self) == 0)
 			continue;
 		fds_name(e->d_name, want, n, held, &unreadable);
-		maps_name(e->d_name, want, n, held);
+		if (!pid_in(e->d_name, mappers, nmappers))
+			maps_name(e->d_name, want, n, held);
 		for (int i = 0; i < n; i++)
 			all &= held[i];
 		if (all)
@@ -139,6 +152,6 @@ bool pfq_socket_held_elsewhere(int fd)
 	if (fstat(fd, &st) < 0)
 		return true;
 	ino = (uint64_t)st.st_ino;
-	pfq_sockets_held_elsewhere(&ino, 1, &held);
+	pfq_sockets_held_elsewhere(&ino, 1, &held, NULL, 0);
 	return held;
 }

@@ -111,17 +111,20 @@ void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, si
 	pthread_mutex_unlock(&kept_mu);
 }
 
-/* drop the kept mappings of a cookie (any group: cookie != 0), or of every
- * parked socket of group gid of netns (cookie 0) */
-static void drop(uint64_t netns, int gid, uint64_t cookie)
+/* drop the kept mappings that match: of a cookie (any group: cookie != 0),
+ * or of group gid of netns but for the n cookies of keep[] */
+static void drop(uint64_t netns, int gid, uint64_t cookie, const uint64_t *keep, int n)
 {
 	struct kept_map **p = &kept, *gone = NULL;
 
 	pthread_mutex_lock(&kept_mu);
 	while (*p) {
 		struct kept_map *m = *p;
+		bool match = cookie ? m->cookie == cookie : (m->netns == netns && m->gid == gid);
 
-		if (cookie ? m->cookie == cookie : (m->netns == netns && m->gid == gid)) {
+		for (int i = 0; match && !cookie && i < n; i++)
+			match = keep[i] != m->cookie;
+		if (match) {
 			*p = m->next;
 			m->next = gone;
 			gone = m;
@@ -142,12 +145,17 @@ static void drop(uint64_t netns, int gid, uint64_t cookie)
 void pfq_parked_map_drop(uint64_t cookie)
 {
 	if (cookie)
-		drop(0, -1, cookie);
+		drop(0, -1, cookie, NULL, 0);
 }
 
 void pfq_parked_maps_drop_group(uint64_t netns, int gid)
 {
-	drop(netns, gid, 0);
+	drop(netns, gid, 0, NULL, 0);
+}
+
+void pfq_parked_maps_keep_only(uint64_t netns, int gid, const uint64_t *keep, int n)
+{
+	drop(netns, gid, 0, keep, n);
 }
 
 /* The ring is unmapped without being freed: freeing a ring takes the

@@ -166,14 +166,18 @@ void pfq_lease_report(pfq_t *q, bool now);
  * descriptor or a mapping of it; true when /proc cannot tell)? */
 bool pfq_socket_held_elsewhere(int fd);
 /* the same for the n sockets of inodes ino[], in one pass over /proc:
- * held[i] for each; -1 (all held) when /proc cannot tell */
-int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held);
+ * held[i] for each; -1 (all held) when /proc cannot tell. Mappings by the
+ * nmappers processes of pids mappers[] do not count. */
+int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int32_t *mappers,
+			       int nmappers);
 /* member.c: the rings of parked sockets this process keeps mapped (their
  * holders may not free them, group.c member_out): kept, and dropped when
  * the socket is unparked or the process leaves the group */
 void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, size_t len);
 void pfq_parked_map_drop(uint64_t cookie);
 void pfq_parked_maps_drop_group(uint64_t netns, int gid);
+/* drop those of group gid of netns but the n of cookies keep[] */
+void pfq_parked_maps_keep_only(uint64_t netns, int gid, const uint64_t *keep, int n);
 
 /* netdev.c: device look-ups through the socket's own network namespace */
 int pfq_dev_ifindex(int fd, const char *dev);
@@ -199,6 +203,10 @@ struct pfq_fanout_sock {
 };
 int pfq_fanout_sockets(uint64_t netns, int ref_fd, uint32_t fanout_id,
 		       struct pfq_fanout_sock *out, int max);
+/* the length of a mapping of the rings of the packet socket of that cookie
+ * in namespace netns (ref_fd a socket there): 0 or -errno (-ENOENT: no
+ * such socket) */
+int pfq_packet_ring_len(uint64_t netns, int ref_fd, uint64_t cookie, size_t *len);
 /* a tcx link (BPF_TCX_INGRESS 46 / BPF_TCX_EGRESS 47; our uapi headers may
  * predate them) of prog_fd on ifindex of socket sock's namespace: the link
  * fd, or -errno */

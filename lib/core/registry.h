@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #define REG_MAGIC 0x50465152u /* "PFQR" */
-#define REG_VERSION 4u
+#define REG_VERSION 5u
 #define REG_MAX_MEMBERS PFQ_MAX_MEMBERS
 #define REG_MAX_PROCS 96
 #define REG_MAX_POS 256      /* fanout positions: the sink and the members' sockets */
@@ -96,6 +96,11 @@ struct reg_parked {
 			      * fanout when that one goes */
 	uint64_t cookie;     /* its vault record's key */
 	uint64_t ino;        /* its inode (0: unknown, looked up when needed) */
+	uint32_t mapped_by;  /* the proc slot + 1 of the process keeping a mapping
+			      * of its rings, which its holder then may not
+			      * free (gk_keep_parked); 0: none */
+	uint32_t release;    /* a look found no holder outside the group: its
+			      * mapper lets go, then it is closed (gk_unpark) */
 };
 
 /* a record of the vault, in queue order */

@@ -311,8 +311,38 @@ static bool kid_intrude(void)
 	       setsockopt(main_fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0;
 }
 
-/* read until the parent asks ('R': report, then go on; 'H', 'U', 'J':
- * above) or goes */
+/* 'F': the child keeps copies of its packet sockets, closes its handle
+ * (which unmaps the rings) and tries to free its fanout socket's ring, as
+ * a client remaking it would: the kernel would take the socket out of the
+ * fanout and put it back at the end. True when the kernel refused (EBUSY:
+ * someone maps it), false when it freed it. */
+static bool kid_free_ring(pfq_t **q)
+{
+	int fds[8], n = packet_fds(fds, 8), done = 0, refused = 0;
+
+	for (int i = 0; i < n; i++)
+		fds[i] = dup(fds[i]);
+	pfq_close(*q);
+	*q = NULL;
+	for (int i = 0; i < n; i++) {
+		struct tpacket_req3 none;
+		int fo = 0;
+		socklen_t lf = sizeof(fo);
+
+		if (getsockopt(fds[i], SOL_PACKET, PACKET_FANOUT, &fo, &lf) < 0 || !fo)
+			continue;
+		memset(&none, 0, sizeof(none));
+		if (setsockopt(fds[i], SOL_PACKET, PACKET_RX_RING, &none, sizeof(none)) == 0)
+			done++;
+		else if (errno == EBUSY)
+			refused++;
+	}
+	/* (the copies stay open: the socket stays held) */
+	return refused > 0 && done == 0;
+}
+
+/* read until the parent asks ('R': report, then go on; 'H', 'U', 'J',
+ * 'F': above) or goes */
 static void kid_main(int sp, bool copy)
 {
 	static struct report r;
@@ -335,6 +365,12 @@ static void kid_main(int sp, bool copy)
 			continue;
 		if (read(sp, &cmd, 1) != 1)
 			_exit(0);
+		if (cmd == 'F') {
+			cmd = q && kid_free_ring(&q) ? 'F' : 'E';
+			if (write(sp, &cmd, 1) != 1)
+				_exit(4);
+			continue;
+		}
 		if (cmd == 'J') {
 			cmd = kid_intrude() ? 'J' : 'E';
 			if (write(sp, &cmd, 1) != 1)
@@ -849,6 +885,38 @@ static void test_exporter_killed(void **state)
 	}
 }
 
+/* The same exporter killed, and then its child, which kept copies of its
+ * sockets, tries to free its fanout socket's ring: freed, the socket would
+ * go to the end of the fanout, where the books have the test's member,
+ * whose share it would take. Its exporter kept the ring mapped, which the
+ * kernel requires to be unmapped first; that mapping died with it: the
+ * process that reaps it maps the parked socket's ring again. */
+static void test_exporter_killed_ring(void **state)
+{
+	static struct report r;
+	int gid = next_gid++;
+	pid_t exporter;
+	pfq_t *m;
+
+	(void)state;
+	spawn_kids(2);
+	exporter = spawn_exporter(gid);
+	m = manager(gid, "ip >-> steer_flow");
+	export_to(&kids[1], member(gid));
+	local = member(gid);
+	tend(m, 200);
+	kill(exporter, SIGKILL);
+	waitpid(exporter, NULL, 0);
+	/* the reap (within the maintenance period) */
+	tend(m, 500);
+	kid_do(&kids[0], 'F');
+	memset(&local_r, 0, sizeof(local_r));
+	tend(m, 300);
+	send_frames(0, 1000);
+	tend(m, 500);
+	check_two(1, &r, 0, "ring kept");
+}
+
 /* Copies to both members (members mode) reach the imported sockets: set
  * before the handover, and set after it (a change of computation, as a
  * reload of pfqd's: the exporter's pfq_maintain of each socket it holds
@@ -1116,6 +1184,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_copies, after_test),
 		cmocka_unit_test_teardown(test_revoke_live, after_test),
 		cmocka_unit_test_teardown(test_exporter_killed, after_test),
+		cmocka_unit_test_teardown(test_exporter_killed_ring, after_test),
 		cmocka_unit_test_teardown(test_hidden_fds, after_test),
 		cmocka_unit_test_teardown(test_intruder, after_test),
 	};
