@@ -323,6 +323,29 @@ static int join_through_pfqd(struct pfqh *h, size_t caplen, size_t slots, const 
 		    "%s", msg);
 }
 
+/* The socket's TX queue on the first listed device, as the tx_* settings
+ * say (tx_batch 1: every packet sent at once): at the first inject, or at
+ * activation when a TX queue is asked for (a bad one is said then, while
+ * the application still has the privileges the queue's TC program needs).
+ * 0, or -1 with h->err "what: why". */
+static int bind_tx(struct pfqh *h, const char *what)
+{
+	int queue = h->cfg.tx_queue >= 0 ? h->cfg.tx_queue : PFQ_ANY_QUEUE;
+	int core = h->cfg.tx_node >= 0 ? h->cfg.tx_node : PFQ_NO_TX_THREAD;
+
+	if (h->cfg.ndevs < 1) {
+		snprintf(h->err, sizeof(h->err), "%s: no device to send on", what);
+		return -1;
+	}
+	if (pfq_set_tx_batch(h->q, h->cfg.tx_batch > 0 ? (size_t)h->cfg.tx_batch : 1) < 0 ||
+	    pfq_bind_tx(h->q, h->cfg.devs[0].name, queue, core) < 0) {
+		snprintf(h->err, sizeof(h->err), "%s: %s", what, pfq_error(h->q));
+		return -1;
+	}
+	h->tx_bound = true;
+	return 0;
+}
+
 int pfqh_activate(struct pfqh *h)
 {
 	char msg[PCAP_ERRBUF_SIZE];
@@ -414,6 +437,8 @@ int pfqh_activate(struct pfqh *h)
 		snprintf(msg, sizeof(msg), "pfq: %s", pfq_error(h->q));
 		return fail(h, pcap_code(err), "%s", msg);
 	}
+	if (h->cfg.tx_queue >= 0 && h->cfg.ndevs > 0 && bind_tx(h, "pfq: PFQ_TX_QUEUE") < 0)
+		return fail(h, PCAP_ERROR, "%s", h->err);
 	err = finish_activation(h, caplen);
 	if (err)
 		return err;
@@ -607,23 +632,8 @@ int pfqh_inject(struct pfqh *h, const void *buf, size_t len)
 		snprintf(h->err, sizeof(h->err), "inject: a packet of %zu bytes is too long", len);
 		return PCAP_ERROR;
 	}
-	if (!h->tx_bound) {
-		/* the socket's TX queue on the first listed device, as the
-		 * tx_* settings say (tx_batch 1: every packet sent at once) */
-		if (h->cfg.ndevs < 1) {
-			snprintf(h->err, sizeof(h->err), "inject: no device to send on");
-			return PCAP_ERROR;
-		}
-		int queue = h->cfg.tx_queue >= 0 ? h->cfg.tx_queue : PFQ_ANY_QUEUE;
-		int core = h->cfg.tx_node >= 0 ? h->cfg.tx_node : PFQ_NO_TX_THREAD;
-
-		if (pfq_set_tx_batch(h->q, h->cfg.tx_batch > 0 ? (size_t)h->cfg.tx_batch : 1) < 0 ||
-		    pfq_bind_tx(h->q, h->cfg.devs[0].name, queue, core) < 0) {
-			snprintf(h->err, sizeof(h->err), "inject: %s", pfq_error(h->q));
-			return PCAP_ERROR;
-		}
-		h->tx_bound = true;
-	}
+	if (!h->tx_bound && bind_tx(h, "inject") < 0)
+		return PCAP_ERROR;
 	if (h->cfg.tx_batch <= 1) {
 		n = pfq_send(h->q, buf, len, 1);
 	} else {

@@ -133,7 +133,7 @@ struct pfq_member_info {
 struct pfq_group_info {
 	int gid;
 	int policy;           /* enum pfq_group_policy */
-	int32_t owner_pid;
+	int32_t owner_pid;     /* 0: none (its process ended) */
 	int nmembers;
 	struct pfq_member_info members[64];
 	int nbind;

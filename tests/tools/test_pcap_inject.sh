@@ -3,7 +3,8 @@
 # device go through libpfq's TX queue: what stock tcpdump captures on the
 # peer is byte for byte and in order what the same program sends with stock
 # libpcap; batches (PFQ_TX_BATCH) are flushed at pcap_close, with and
-# without a TX thread (PFQ_TX_NODE); bad TX settings fail cleanly.
+# without a TX thread (PFQ_TX_NODE); bad TX settings fail cleanly (a bad
+# PFQ_TX_QUEUE already at pcap_activate).
 # Usage: test_pcap_inject.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
 S=$1 B=$2
@@ -48,4 +49,7 @@ done
 expect_err "has 1 TX queues" $NSA env PFQ_TX_QUEUE=1 "$RUN" "$INJ" pfq:a0 1
 expect_err "tx_slots is 0" $NSA env PFQ_TX_SLOTS=0 "$RUN" "$INJ" pfq:a0 1
 expect_err "CPU 4000" $NSA env PFQ_TX_NODE=4000 "$RUN" "$INJ" pfq:a0 1
+# a TX queue asked for is checked when the device opens: a capture tool
+# that never injects hears of a bad one too, at once
+expect_err "has 1 TX queues" $NSA env PFQ_TX_QUEUE=1 "$RUN" tcpdump -c 1 -i pfq:a0
 finish

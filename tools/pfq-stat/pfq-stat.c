@@ -218,8 +218,12 @@ static void print_text(const struct pfq_group_info *g, int n, double secs)
 	for (int i = 0; i < n; i++) {
 		const struct pfq_group_info *x = &g[i], *p = previous(x->gid);
 
-		printf("group %d  policy %s  owner pid %d\n", x->gid, policy_name(x->policy),
-		       x->owner_pid);
+		printf("group %d  policy %s  owner ", x->gid, policy_name(x->policy));
+		/* (a shared group whose creating process ended has none) */
+		if (x->owner_pid > 0)
+			printf("pid %d\n", (int)x->owner_pid);
+		else
+			printf("none\n");
 		printf("  bindings:");
 		for (int k = 0; k < x->nbind; k++)
 			printf(" %s%s", x->bind[k].dev, x->bind[k].queue >= 0 ? "@" : "");
