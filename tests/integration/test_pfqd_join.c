@@ -1411,6 +1411,51 @@ static void test_lease_reports(void **s)
 	pfqd_stop(pid);
 }
 
+/* a client flooding its lease with reports (libpfq sends at most two a
+ * second; a hostile client kept pfqd at 99 % of a CPU) is taken as having
+ * said goodbye: its member ends once its sockets are free, and pfqd keeps
+ * serving others */
+static void test_lease_flood(void **s)
+{
+	struct lease_report r = { LEASE_REPORT_MAGIC, 0, 1, 0 };
+	char ans[4096];
+	int fds[8], nfds = 0, before;
+	pid_t pid;
+	json_t *a;
+
+	(void)s;
+	write_conf(group30);
+	pid = pfqd_start();
+	assert_int_equal(raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)),
+			 0);
+	assert_int_equal(nfds, 3);
+	a = json_loads(ans, JSON_DISABLE_EOF_CHECK, NULL);
+	r.id = (uint32_t)json_integer_value(json_object_get(a, "id"));
+	json_decref(a);
+	before = in_log("its sockets are still held");
+	for (int i = 0; i < 200; i++) {
+		r.recv = (uint64_t)i;
+		if (send(fds[2], &r, sizeof(r), MSG_DONTWAIT) != (ssize_t)sizeof(r))
+			break;
+	}
+	/* (reports within the limit leave the lease open) */
+	for (int i = 0; i < 50 && in_log("its sockets are still held") == before; i++)
+		usleep(20000);
+	assert_int_equal(in_log("its sockets are still held"), before + 1);
+	/* its member ends when the client lets go of the sockets */
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	wait_members(30, 1);
+	/* and pfqd still answers */
+	nfds = 0;
+	assert_int_equal(raw_join("{\"cmd\":\"join\",\"gid\":30}", fds, &nfds, ans, sizeof(ans)),
+			 0);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	wait_members(30, 1);
+	pfqd_stop(pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1427,6 +1472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pfqd_killed_again, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_ring, pt_setup, pt_teardown),
 		cmocka_unit_test_setup_teardown(test_lease_reports, pt_setup, pt_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_flood, pt_setup, pt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
