@@ -424,8 +424,12 @@ int pfqh_activate(struct pfqh *h)
 			  h->cfg.computation);
 	}
 	for (int i = 0; i < h->cfg.ndevs; i++) {
+		/* "any" (every device) has no promiscuous mode: as stock,
+		 * asking for it changes nothing and says nothing */
+		bool any = strcmp(h->cfg.devs[i].name, PFQ_ANY_DEVICE) == 0;
+
 		err = pfq_bind(h->q, h->cfg.devs[i].name, h->cfg.devs[i].queue);
-		if (!err && h->promisc)
+		if (!err && h->promisc && !any)
 			err = pfq_set_promisc(h->q, h->cfg.devs[i].name, 1);
 		if (err) {
 			snprintf(msg, sizeof(msg), "pfq: %s", pfq_error(h->q));

@@ -24,7 +24,7 @@
 /* lib/core/holders.c (built into pfqd): might a process other than this
  * one hold socket fd? */
 int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int32_t *mappers,
-			       int nmappers);
+			       int nmappers, bool *mapped);
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
@@ -699,7 +699,7 @@ static bool end_when_free(struct pfqd_live *l, int i, const char *why)
 			ino[k] = (uint64_t)st.st_ino;
 	/* one walk of /proc for both; a socket we cannot name counts as held */
 	if (ino[0] && ino[1])
-		pfq_sockets_held_elsewhere(ino, 2, held, NULL, 0);
+		pfq_sockets_held_elsewhere(ino, 2, held, NULL, 0, NULL);
 	if (held[0] || held[1]) {
 		if (!j->check_ms)
 			log_info("group %d: member %d of pid %d: the lease closed, its sockets are "

@@ -263,8 +263,6 @@ static void proc_out(struct gsession *s)
 	int slot = s->k->slot;
 
 	if (slot >= 0) {
-		/* (its kept mappings go with its hold, gk_release) */
-		gk_parked_unmap_slot(g, slot);
 		memset(&g->proc[slot], 0, sizeof(g->proc[slot]));
 		if (g->owner_proc == slot)
 			g->owner_proc = -1;
@@ -490,9 +488,7 @@ static void member_out(pfq_t *q, struct gsession *s)
 			int fd = pfq_member_fsock_detach(q, park);
 
 			if (park) {
-				if (gk_park(g, m.id, m.fsock, m.fsock_ino, false) && map &&
-				    s->k->slot >= 0)
-					g->parked[g->nparked - 1].mapped_by = (uint32_t)s->k->slot + 1;
+				gk_park(g, m.id, m.fsock, m.fsock_ino, false);
 				pfq_parked_map_keep(s->k->netns, s->k->gid, m.fsock, map, map_len);
 				close(fd); /* parked: see below */
 			} else {

@@ -74,11 +74,9 @@ bool gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bo
  * any more (a look at /proc, root only, at most once a second unless
  * force); true when g changed */
 bool gk_unpark(struct gk *k, struct reg_group *g, bool force);
-/* keep a mapping of the rings of the parked sockets no live process of
- * the group maps, let go of those asked for (release); true when g changed */
-bool gk_keep_parked(struct gk *k, struct reg_group *g);
-/* the parked sockets that the process of that slot mapped: nobody's now */
-void gk_parked_unmap_slot(struct reg_group *g, int slot);
+/* keep a mapping of the rings of every parked socket (ours not yet made
+ * are made), and let go of those asked for (release_s) */
+void gk_keep_parked(struct gk *k, const struct reg_group *g);
 /* is a look due, for the holders of parked sockets (root, every second)
  * or for zombies gone (everyone, every time)? no lock: what we saw */
 bool gk_unpark_due(const struct gk *k);

@@ -342,9 +342,9 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 		bool reaped = gk_reap(k, g);
 		/* a full vault cannot wait for the next look */
 		bool unparked = gk_unpark(k, g, g->nvault + 2 >= REG_MAX_VAULT);
-		bool kept = gk_keep_parked(k, g);
 
-		return recovered || seen || reaped || unparked || kept;
+		gk_keep_parked(k, g);
+		return recovered || seen || reaped || unparked;
 	}
 	/* A process that is exiting still holds its liveness lock until its
 	 * descriptors are closed, but gives none of them any more (ESRCH,
@@ -397,6 +397,7 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen)
 	gk_fanout_check(k, g);
 	gk_reap(k, g);
 	gk_unpark(k, g, g->nvault + 2 >= REG_MAX_VAULT);
+	gk_keep_parked(k, g);
 	return 1;
 }
 
@@ -878,12 +879,10 @@ bool gk_unpark_due(const struct gk *k)
 	       (k->nparked && geteuid() == 0 && pfq_now_ns() >= k->unpark_ns + k->unpark_wait_ns);
 }
 
-/* is the process that maps parked entry p's rings alive (and not us)? */
-static bool mapped_elsewhere(struct gk *k, const struct reg_group *g, const struct reg_parked *p)
+/* the monotonic clock's seconds, + 1 (0 says "not yet" in the registry) */
+static uint32_t now_s1(void)
 {
-	int slot = (int)p->mapped_by - 1;
-
-	return slot >= 0 && slot < REG_MAX_PROCS && slot != k->slot && proc_alive(k, g, slot);
+	return (uint32_t)(pfq_now_ns() / 1000000000ull) + 1;
 }
 
 /* A parked socket (group.c, member_out) is closed in order once no process
@@ -892,16 +891,23 @@ static bool mapped_elsewhere(struct gk *k, const struct reg_group *g, const stru
  * again with members through it (its reaper parks them all) filled the
  * vault: no join, root's included, found a place. Only root reads every
  * process's descriptors; a process whose /proc we may not read counts as a
- * holder. The mapping of its rings that a process of the group keeps
- * (gk_keep_parked) does not count: when it is another's, that one is asked
- * to let go (release) and the socket closes at a later look; ours goes now.
+ * holder.
+ * The mappings of its rings that the group's processes keep (gk_keep_parked)
+ * do not count as holders, but they keep the socket: closed in order while
+ * one is left, it would stay in the fanout (a zombie). So the first look
+ * that finds no other holder asks them to let go (release_s), and a later
+ * one closes it when none is left, or RELEASE_WAIT_S after asking (a
+ * process stopped with ^Z does not let go: the close then leaves a zombie,
+ * which the looks book when it goes), or at once when the vault is full.
+ * Ours goes first.
  * The look walks all of /proc: after one that freed nothing the next waits
- * twice as long (1 s to 64 s); a full vault looks at once, at most every
- * 0.1 s. */
+ * twice as long (1 s to 64 s), 1 s while some are asked to let go; a full
+ * vault looks at once, at most every 0.1 s. */
+#define RELEASE_WAIT_S 10
 bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 {
 	uint64_t ino[REG_MAX_PARKED], now = pfq_now_ns();
-	bool held[REG_MAX_PARKED], changed = false;
+	bool held[REG_MAX_PARKED], mapped[REG_MAX_PARKED], changed = false, asking = false;
 	int n = (int)(g->nparked < REG_MAX_PARKED ? g->nparked : REG_MAX_PARKED);
 	int32_t group_pids[REG_MAX_PROCS];
 	int npids = 0;
@@ -918,7 +924,7 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 	for (int i = 0; i < REG_MAX_PROCS; i++)
 		if (g->proc[i].pid && proc_alive(k, g, i))
 			group_pids[npids++] = g->proc[i].pid;
-	if (pfq_sockets_held_elsewhere(ino, n, held, group_pids, npids) < 0)
+	if (pfq_sockets_held_elsewhere(ino, n, held, group_pids, npids, mapped) < 0)
 		return false;
 	/* backwards: a freed entry takes the last one, already looked at */
 	for (int i = n - 1; i >= 0; i--) {
@@ -927,13 +933,24 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 
 		/* (a position we cannot find: left alone, closing it would move
 		 * the last socket where the books cannot tell) */
-		if (held[i] || !p.ino || p.zombie || pos <= 0)
+		if (!p.ino || p.zombie || pos <= 0)
 			continue;
-		if (mapped_elsewhere(k, g, &p)) {
-			if (!p.release) {
-				g->parked[i].release = 1;
+		if (held[i]) {
+			/* held again (a look can miss a descriptor on its way
+			 * between two processes): kept, and mapped again */
+			if (p.release_s) {
+				g->parked[i].release_s = 0;
 				changed = true;
 			}
+			continue;
+		}
+		if (mapped[i] && !force &&
+		    (!p.release_s || now_s1() < p.release_s + RELEASE_WAIT_S)) {
+			if (!p.release_s) {
+				g->parked[i].release_s = now_s1();
+				changed = true;
+			}
+			asking = true;
 			continue;
 		}
 		g->parked[i] = g->parked[--g->nparked];
@@ -945,37 +962,42 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 		}
 		changed = true;
 	}
-	k->unpark_wait_ns = changed ? UNPARK_NS : k->unpark_wait_ns * 2;
+	k->unpark_wait_ns = changed || asking ? UNPARK_NS : k->unpark_wait_ns * 2;
 	if (k->unpark_wait_ns > 64 * UNPARK_NS)
 		k->unpark_wait_ns = 64 * UNPARK_NS;
 	return changed;
 }
 
-/* map the rings of the parked socket of that cookie, taken from the vault
- * for the moment (it goes back at the end): 0 or -errno */
-static int map_parked(struct gk *k, struct reg_group *g, uint64_t cookie)
+/* map the rings of the parked socket of that cookie, the vault's record
+ * peeked at (the queue stays as it is: a process killed meanwhile takes
+ * nothing with it): 0 or -errno. A failure is remembered as tried. */
+static int map_parked(struct gk *k, const struct reg_group *g, uint64_t cookie)
 {
+	uint32_t j, kind;
+	uint64_t key;
 	size_t len = 0;
-	void *map = MAP_FAILED;
-	int fd = vault_take(k, g, VAULT_FSOCK, cookie), rc;
+	void *map = NULL;
+	int fd, rc;
 
-	if (fd < 0)
-		return fd;
-	rc = pfq_packet_ring_len(k->netns, fd, cookie, &len);
-	if (!rc && len)
-		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	if (!rc && map == MAP_FAILED)
-		rc = len ? -errno : -ENOBUFS;
+	for (j = 0; j < g->nvault; j++)
+		if (g->vault_rec[j].kind == VAULT_FSOCK && g->vault_rec[j].key == cookie)
+			break;
+	fd = j < g->nvault ? vault_peek(k->vault, j, &kind, &key) : -ENOENT;
+	rc = fd < 0 ? fd : kind != VAULT_FSOCK || key != cookie ? -EBADMSG : 0;
 	if (!rc)
-		pfq_parked_map_keep(k->netns, k->gid, cookie, map, len);
-	int put = gk_vault_put(k, g, fd, VAULT_FSOCK, cookie);
-
-	close(fd);
-	if (put < 0) {
-		/* (the vault cannot be full: the socket came out of it) */
-		pfq_parked_map_drop(cookie);
-		return put;
+		rc = pfq_packet_ring_len(k->netns, fd, cookie, &len);
+	if (!rc && !len)
+		rc = -ENOBUFS; /* no ring: freed already (or never made) */
+	if (!rc) {
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED) {
+			rc = -errno;
+			map = NULL;
+		}
 	}
+	if (fd >= 0)
+		close(fd);
+	pfq_parked_map_keep(k->netns, k->gid, cookie, map, len);
 	return rc;
 }
 
@@ -983,50 +1005,29 @@ static int map_parked(struct gk *k, struct reg_group *g, uint64_t cookie)
  * and make another: the kernel takes a socket out of its fanout for that
  * and puts it back at the end, where the books have another member, whose
  * share it would then receive. The kernel refuses to free a ring that is
- * mapped (EBUSY): one process of the group keeps a mapping of each parked
- * socket's rings. The one that parks it does (group.c, member_out); when
- * that process goes (pfqd killed, say), the next process of the group to
- * look maps them again from the vault. A process asked to (release, by
- * gk_unpark) lets go. True when g changed. */
-bool gk_keep_parked(struct gk *k, struct reg_group *g)
+ * mapped (EBUSY): every process of the group keeps a mapping of each
+ * parked socket's rings, so that one dying (pfqd killed, say) leaves the
+ * others'. The one that parks it has its mapping already (group.c,
+ * member_out); the others map it at their next session, from the vault.
+ * Asked to (release_s, by gk_unpark), they let go. The registry does not
+ * change. */
+void gk_keep_parked(struct gk *k, const struct reg_group *g)
 {
 	uint64_t keep[REG_MAX_PARKED];
-	uint32_t me = (uint32_t)k->slot + 1;
-	bool changed = false;
 	int nkeep = 0;
 
 	if (k->slot < 0 || !k->vault_id)
-		return false;
+		return;
 	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++) {
-		struct reg_parked *p = &g->parked[i];
+		const struct reg_parked *p = &g->parked[i];
 
-		if (p->zombie || mapped_elsewhere(k, g, p))
-			continue;
-		if (p->release) {
-			/* not adopted again; ours goes (dropped below) */
-			if (p->mapped_by)
-				changed = true;
-			p->mapped_by = 0;
-			continue;
-		}
-		if (p->mapped_by != me) {
-			/* nobody's: ours now. A failure is not tried again at
-			 * every look (each one moves the vault) */
+		if (p->zombie || p->release_s)
+			continue; /* (ours goes below) */
+		if (!pfq_parked_map_kept(p->cookie))
 			map_parked(k, g, p->cookie);
-			p->mapped_by = me;
-			changed = true;
-		}
 		keep[nkeep++] = p->cookie;
 	}
 	pfq_parked_maps_keep_only(k->netns, k->gid, keep, nkeep);
-	return changed;
-}
-
-void gk_parked_unmap_slot(struct reg_group *g, int slot)
-{
-	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++)
-		if (g->parked[i].mapped_by == (uint32_t)slot + 1)
-			g->parked[i].mapped_by = 0;
 }
 
 bool gk_reap(struct gk *k, struct reg_group *g)
@@ -1053,8 +1054,6 @@ bool gk_reap(struct gk *k, struct reg_group *g)
 				gk_park(g, m->id, m->fsock, m->fsock_ino, false);
 			memset(m, 0, sizeof(*m));
 		}
-		/* the mappings it kept went with it (gk_keep_parked) */
-		gk_parked_unmap_slot(g, i);
 		memset(&g->proc[i], 0, sizeof(g->proc[i]));
 		if (g->owner_proc == i)
 			g->owner_proc = -1;

@@ -102,15 +102,18 @@ static bool pid_in(const char *pid, const int32_t *pids, int n)
 }
 
 int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int32_t *mappers,
-			       int nmappers)
+			       int nmappers, bool *mapped)
 {
 	char (*want)[32], self[16];
 	struct dirent *e;
 	bool unreadable = false;
 	DIR *d;
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		held[i] = true;
+		if (mapped)
+			mapped[i] = false;
+	}
 	want = calloc((size_t)(n > 0 ? n : 1), sizeof(*want));
 	d = want ? opendir("/proc") : NULL;
 	if (!d) {
@@ -130,6 +133,8 @@ int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int
 		fds_name(e->d_name, want, n, held, &unreadable);
 		if (!pid_in(e->d_name, mappers, nmappers))
 			maps_name(e->d_name, want, n, held);
+		else if (mapped)
+			maps_name(e->d_name, want, n, mapped);
 		for (int i = 0; i < n; i++)
 			all &= held[i];
 		if (all)
@@ -152,6 +157,6 @@ bool pfq_socket_held_elsewhere(int fd)
 	if (fstat(fd, &st) < 0)
 		return true;
 	ino = (uint64_t)st.st_ino;
-	pfq_sockets_held_elsewhere(&ino, 1, &held, NULL, 0);
+	pfq_sockets_held_elsewhere(&ino, 1, &held, NULL, 0, NULL);
 	return held;
 }

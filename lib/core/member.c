@@ -98,17 +98,33 @@ static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, size_t len)
 {
-	struct kept_map *m = map ? malloc(sizeof(*m)) : NULL;
+	struct kept_map *m = malloc(sizeof(*m));
 
-	if (!m)
-		return; /* kept all the same, only not dropped at the unpark */
+	if (!m) {
+		/* not kept unrecorded: the entry must go when asked to */
+		if (map)
+			munmap(map, len);
+		return;
+	}
 	/* a child forked later is no holder of it */
-	madvise(map, len, MADV_DONTFORK);
+	if (map)
+		madvise(map, len, MADV_DONTFORK);
 	*m = (struct kept_map){ netns, cookie, gid, map, len, NULL };
 	pthread_mutex_lock(&kept_mu);
 	m->next = kept;
 	kept = m;
 	pthread_mutex_unlock(&kept_mu);
+}
+
+bool pfq_parked_map_kept(uint64_t cookie)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&kept_mu);
+	for (struct kept_map *m = kept; m && !found; m = m->next)
+		found = m->cookie == cookie;
+	pthread_mutex_unlock(&kept_mu);
+	return found;
 }
 
 /* drop the kept mappings that match: of a cookie (any group: cookie != 0),
@@ -137,7 +153,8 @@ static void drop(uint64_t netns, int gid, uint64_t cookie, const uint64_t *keep,
 		struct kept_map *m = gone;
 
 		gone = m->next;
-		munmap(m->map, m->len);
+		if (m->map)
+			munmap(m->map, m->len);
 		free(m);
 	}
 }

@@ -167,13 +167,16 @@ void pfq_lease_report(pfq_t *q, bool now);
 bool pfq_socket_held_elsewhere(int fd);
 /* the same for the n sockets of inodes ino[], in one pass over /proc:
  * held[i] for each; -1 (all held) when /proc cannot tell. Mappings by the
- * nmappers processes of pids mappers[] do not count. */
+ * nmappers processes of pids mappers[] do not count: they set mapped[i]
+ * instead (mapped may be NULL). */
 int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int32_t *mappers,
-			       int nmappers);
+			       int nmappers, bool *mapped);
 /* member.c: the rings of parked sockets this process keeps mapped (their
  * holders may not free them, group.c member_out): kept, and dropped when
  * the socket is unparked or the process leaves the group */
 void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, size_t len);
+/* is one kept for that cookie (map NULL: tried, and it could not be made)? */
+bool pfq_parked_map_kept(uint64_t cookie);
 void pfq_parked_map_drop(uint64_t cookie);
 void pfq_parked_maps_drop_group(uint64_t netns, int gid);
 /* drop those of group gid of netns but the n of cookies keep[] */

@@ -96,11 +96,11 @@ struct reg_parked {
 			      * fanout when that one goes */
 	uint64_t cookie;     /* its vault record's key */
 	uint64_t ino;        /* its inode (0: unknown, looked up when needed) */
-	uint32_t mapped_by;  /* the proc slot + 1 of the process keeping a mapping
-			      * of its rings, which its holder then may not
-			      * free (gk_keep_parked); 0: none */
-	uint32_t release;    /* a look found no holder outside the group: its
-			      * mapper lets go, then it is closed (gk_unpark) */
+	uint32_t release_s;  /* 0, or when (CLOCK_MONOTONIC s + 1) a look found no
+			      * holder outside the group: the group's processes
+			      * let go of their mappings of its rings
+			      * (gk_keep_parked), then it is closed (gk_unpark) */
+	uint32_t pad;
 };
 
 /* a record of the vault, in queue order */

@@ -46,7 +46,7 @@ int vault_put(const int v[2], int fd, uint32_t kind, uint64_t key)
 	return n == (ssize_t)sizeof(r) ? 0 : -EIO;
 }
 
-int vault_pop(const int v[2], uint32_t *kind, uint64_t *key)
+static int vault_recv(const int v[2], uint32_t *kind, uint64_t *key, int flags)
 {
 	struct vrec r;
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -58,7 +58,7 @@ int vault_pop(const int v[2], uint32_t *kind, uint64_t *key)
 	int fd = -1;
 
 	do
-		n = recvmsg(v[0], &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		n = recvmsg(v[0], &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN ? -ENOENT : -errno;
@@ -74,6 +74,27 @@ int vault_pop(const int v[2], uint32_t *kind, uint64_t *key)
 	}
 	*kind = r.kind;
 	*key = r.key;
+	return fd;
+}
+
+int vault_pop(const int v[2], uint32_t *kind, uint64_t *key)
+{
+	return vault_recv(v, kind, key, 0);
+}
+
+int vault_peek(const int v[2], uint32_t index, uint32_t *kind, uint64_t *key)
+{
+	/* the records are 16 bytes each: peeking at the offset of the index
+	 * gives that one's descriptor (a copy), the queue left as it is */
+	int off = (int)(index * sizeof(struct vrec)), none = -1, fd;
+
+	if (index > (uint32_t)(INT32_MAX / sizeof(struct vrec)))
+		return -EINVAL;
+	if (setsockopt(v[0], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0)
+		return -errno;
+	fd = vault_recv(v, kind, key, MSG_PEEK);
+	/* (normal reads ignore it; the next peek would start there) */
+	setsockopt(v[0], SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none));
 	return fd;
 }
 

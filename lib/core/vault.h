@@ -29,6 +29,9 @@ int vault_create(int v[2]);
 int vault_put(const int v[2], int fd, uint32_t kind, uint64_t key);
 /* take the first record: its fd (the caller's now), or -ENOENT/-errno */
 int vault_pop(const int v[2], uint32_t *kind, uint64_t *key);
+/* a copy of the descriptor of record index (0: the first), the queue left
+ * as it is (nothing to lose if we die meanwhile), or -ENOENT/-errno */
+int vault_peek(const int v[2], uint32_t index, uint32_t *kind, uint64_t *key);
 /* fetch the vault's ends (and check them by cookie) from process pid,
  * where they are fds fdnum[0], fdnum[1] */
 int vault_fetch(pid_t pid, const int32_t fdnum[2], const uint64_t cookie[2], int v[2]);

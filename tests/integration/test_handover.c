@@ -885,29 +885,68 @@ static void test_exporter_killed(void **state)
 	}
 }
 
+/* another root process of the group, with a member of its own that takes
+ * no share, that only looks after it (as a second pfqd would) */
+static pid_t spawn_bystander(int gid)
+{
+	int ready[2];
+	pid_t pid;
+	char b = 0;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int h = th_enter(&th, 'b');
+		pfq_t *q = pfq_open_nogroup(2048, 4096, 0, 0);
+
+		th_leave(h);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* (the control class: no share of the traffic) */
+		if (!q || pfq_join_group(q, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED) != gid ||
+		    pfq_enable(q) < 0)
+			_exit(2);
+		b = 1;
+		if (write(ready[1], &b, 1) != 1)
+			_exit(5);
+		for (;;)
+			pfq_maintain(q), usleep(50000);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
 /* The same exporter killed, and then its child, which kept copies of its
  * sockets, tries to free its fanout socket's ring: freed, the socket would
- * go to the end of the fanout, where the books have the test's member,
- * whose share it would take. Its exporter kept the ring mapped, which the
- * kernel requires to be unmapped first; that mapping died with it: the
- * process that reaps it maps the parked socket's ring again. */
+ * go to the end of the fanout, where the books have another member, whose
+ * share it would take. Its exporter kept the ring mapped, which the kernel
+ * requires to be unmapped first; that mapping died with it: every other
+ * process of the group maps a parked socket's ring, from the vault. One
+ * of them killed too (here the bystander) leaves the others' mappings. */
 static void test_exporter_killed_ring(void **state)
 {
 	static struct report r;
 	int gid = next_gid++;
-	pid_t exporter;
+	pid_t exporter, bystander;
 	pfq_t *m;
 
 	(void)state;
 	spawn_kids(2);
 	exporter = spawn_exporter(gid);
+	bystander = spawn_bystander(gid);
 	m = manager(gid, "ip >-> steer_flow");
 	export_to(&kids[1], member(gid));
 	local = member(gid);
 	tend(m, 200);
 	kill(exporter, SIGKILL);
 	waitpid(exporter, NULL, 0);
-	/* the reap (within the maintenance period) */
+	/* the reap, and every process's mapping (within the maintenance
+	 * period) */
+	tend(m, 500);
+	kill(bystander, SIGKILL);
+	waitpid(bystander, NULL, 0);
 	tend(m, 500);
 	kid_do(&kids[0], 'F');
 	memset(&local_r, 0, sizeof(local_r));
@@ -915,6 +954,72 @@ static void test_exporter_killed_ring(void **state)
 	send_frames(0, 1000);
 	tend(m, 500);
 	check_two(1, &r, 0, "ring kept");
+}
+
+/* A process of the group that maps a parked socket's ring is stopped
+ * (^Z) when the socket's client goes: asked to let go, it cannot. The
+ * socket is closed in order all the same after a while (its mapping keeps
+ * it in the fanout: a zombie, nothing steered to it), and when the
+ * process goes on and lets go, the kernel's move of the last socket is
+ * booked. Every frame reaches exactly one member throughout. */
+static pid_t stopped_pid = -1;
+
+/* does a mapping of process pid name socket ino? */
+static bool maps_socket(pid_t pid, uint64_t ino)
+{
+	char path[64], want[48], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)ino);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+static void test_mapper_stopped(void **state)
+{
+	static struct report r;
+	int gid = next_gid++;
+	pfq_t *m;
+
+	(void)state;
+	spawn_kids(2);
+	stopped_pid = spawn_bystander(gid);
+	m = manager(gid, "ip >-> steer_flow");
+	export_to(&kids[0], member(gid));
+	export_to(&kids[1], member(gid));
+	local = member(gid);
+	tend(m, 200);
+	/* revoked while the child holds it: parked, and mapped by all */
+	OK(NULL, pfq_close(kids[0].q));
+	kids[0].q = NULL;
+	tend(m, 500);
+	assert_true(maps_socket(stopped_pid, kids[0].fino));
+	kill(stopped_pid, SIGSTOP);
+	kill(kids[0].pid, SIGKILL);
+	waitpid(kids[0].pid, NULL, 0);
+	kids[0].pid = -1;
+	/* asked, waited for (10 s), closed in order: a zombie */
+	tend(m, 12500);
+	assert_true(packet_socket_exists(kids[0].fino));
+	memset(&local_r, 0, sizeof(local_r));
+	send_frames(0, 1000);
+	tend(m, 500);
+	check_two(1, &r, 0, "mapper stopped");
+	kill(stopped_pid, SIGCONT);
+	for (int t = 0; t < 40 && packet_socket_exists(kids[0].fino); t++)
+		tend(m, 100);
+	assert_false(packet_socket_exists(kids[0].fino));
+	tend(m, 500);
+	memset(&local_r, 0, sizeof(local_r));
+	send_frames(1000, 2000);
+	tend(m, 500);
+	check_two(1, &r, 1000, "mapper on again");
 }
 
 /* Copies to both members (members mode) reach the imported sockets: set
@@ -1145,6 +1250,11 @@ static void test_bad_handover(void **state)
 static int after_test(void **state)
 {
 	(void)state;
+	if (stopped_pid > 0) {
+		kill(stopped_pid, SIGKILL);
+		waitpid(stopped_pid, NULL, 0);
+		stopped_pid = -1;
+	}
 	/* the children first: their references to the sockets go with them */
 	local = NULL;
 	for (int i = 0; i < nkids; i++) {
@@ -1185,6 +1295,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_revoke_live, after_test),
 		cmocka_unit_test_teardown(test_exporter_killed, after_test),
 		cmocka_unit_test_teardown(test_exporter_killed_ring, after_test),
+		cmocka_unit_test_teardown(test_mapper_stopped, after_test),
 		cmocka_unit_test_teardown(test_hidden_fds, after_test),
 		cmocka_unit_test_teardown(test_intruder, after_test),
 	};

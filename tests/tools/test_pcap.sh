@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Unmodified libpcap programs on pfq devices through pfq-run (libpfq-pcap):
 #  - tcpdump on pfq:b0 and stock tcpdump on b0 capture identical packets;
-#  - one tcpdump captures two devices (pfq:b0:b1), with a filter;
+#  - one tcpdump captures two devices (pfq:b0:b1), with a filter, and
+#    every device (pfq:any);
 #  - dumpcap (tshark's capture child) captures from a pfq device;
 #  - other devices and files behave exactly as with stock libpcap;
 #  - bad device names, environment values and config files fail cleanly.
@@ -42,6 +43,19 @@ n=$(tcpdump -r "$W/two.pcap" -nn 2>/dev/null | wc -l)
 v=$(tcpdump -r "$W/two.pcap" -nn -e 2>/dev/null | grep -c "vlan 7")
 [ "$n" -eq 40 ] && [ "$v" -eq 20 ] && ok || { bad "two devices: $n packets, $v tagged"; cat "$W/two.err"; }
 head -c 4 "$W/two.pcap" | od -An -tx1 | grep -q "4d 3c b2 a1" && ok || bad "nanosecond pcap magic"
+
+# 2b. pfq:any: every device of the namespace (b0, b1, lo), promiscuous or
+# not (as stock's "any", which has no promiscuous mode)
+for pflag in "" "-p"; do
+    # shellcheck disable=SC2086
+    $NSB timeout -s INT 30 "$RUN" tcpdump -n -i pfq:any $pflag -c 9 -w "$W/any.pcap" udp \
+        2>"$W/any.err" & PD=$!
+    wait_listening "$W/any.err"; sleep 0.3
+    gen -i a0 -n 3; gen -i a1 -n 4; $NSB "$B/tools/pfq-gen" -q -i lo -n 2
+    wait $PD
+    n=$(tcpdump -r "$W/any.pcap" -nn 2>/dev/null | wc -l)
+    [ "$n" -eq 9 ] && ok || { bad "pfq:any $pflag: $n of 9 packets"; cat "$W/any.err"; }
+done
 
 # 3. dumpcap (tshark) on a pfq device
 $NSB timeout -s INT 30 "$RUN" dumpcap -i pfq:b1 -c 5 -w "$W/dc.pcapng" >"$W/dc.out" 2>&1 & PD=$!
