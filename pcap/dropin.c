@@ -76,13 +76,15 @@ static struct { FORWARDED(SLOT) } fwd;
 	}
 FORWARDED(TRAMPOLINE)
 
-/* the deprecated version string, a data symbol */
-__attribute__((visibility("default"))) char pcap_version[64] = "libpfq-pcap";
+/* The deprecated version string, a data symbol: the system libpcap's
+ * version, in an array of the same size. A program that refers to it has
+ * its own copy, as large as the library it was linked with made it, which
+ * the loader fills from ours: larger, it wrote over the program's memory. */
+__attribute__((visibility("default"))) char pcap_version[] = PFQ_SYSTEM_PCAP_VERSION;
 
 __attribute__((constructor)) static void resolve(void)
 {
 	void *lib = shim_system_libpcap();
-	const char *(*ver)(void);
 
 	if (!lib) {
 		fprintf(stderr, "libpfq-pcap: cannot open the system libpcap: %s\n", dlerror());
@@ -94,6 +96,4 @@ __attribute__((constructor)) static void resolve(void)
 		abort();                                                                \
 	}
 	FORWARDED(RESOLVE)
-	ver = (const char *(*)(void))fwd.fwd_pcap_lib_version;
-	snprintf(pcap_version, sizeof(pcap_version), "%s", ver());
 }

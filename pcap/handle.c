@@ -536,6 +536,12 @@ int pfqh_setfilter(struct pfqh *h, const struct bpf_program *fp)
 		snprintf(h->err, sizeof(h->err), "setfilter: no filter program");
 		return -1;
 	}
+	/* as stock, before anything: a program the kernel refuses runs in
+	 * user space here, where an unchecked one would crash the reader */
+	if (!shim_filter_valid(fp->bf_insns, fp->bf_len)) {
+		snprintf(h->err, sizeof(h->err), "BPF program is not valid");
+		return -1;
+	}
 	copy = malloc(sizeof(*copy) * (fp->bf_len ? fp->bf_len : 1));
 	if (!copy) {
 		snprintf(h->err, sizeof(h->err), "setfilter: out of memory");
@@ -628,10 +634,8 @@ int pfqh_inject(struct pfqh *h, const void *buf, size_t len)
 {
 	int n;
 
-	if (!h->activated) {
-		snprintf(h->err, sizeof(h->err), "inject: the handle is not activated");
-		return PCAP_ERROR_NOT_ACTIVATED;
-	}
+	if (!h->activated)
+		return pfqh_not_activated(h);
 	if (len > INT_MAX) {
 		snprintf(h->err, sizeof(h->err), "inject: a packet of %zu bytes is too long", len);
 		return PCAP_ERROR;

@@ -79,6 +79,9 @@ void pfq_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* shim.c: the system libpcap, and its filter interpreter */
 void *shim_system_libpcap(void);
 const char *shim_datalink_name(int dlt);
+/* does the system libpcap's validator take the program (stock
+ * pcap_setfilter refuses one it does not: "BPF program is not valid")? */
+int shim_filter_valid(const struct bpf_insn *f, u_int len);
 int shim_offline_filter(const struct bpf_program *fp, const struct pcap_pkthdr *h,
 			const u_char *data);
 

@@ -88,11 +88,10 @@ int pfqh_setnonblock(struct pfqh *h, int nonblock, char *errbuf)
 
 int pfqh_getnonblock(struct pfqh *h, char *errbuf)
 {
-	if (!h->activated) {
-		pfqh_not_activated(h);
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", h->err);
-		return PCAP_ERROR_NOT_ACTIVATED;
-	}
+	/* (as stock: the handle's message, not the caller's buffer) */
+	(void)errbuf;
+	if (!h->activated)
+		return pfqh_not_activated(h);
 	return h->nonblock;
 }
 

@@ -20,6 +20,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@ static void *real_sym(const char *name)
 	X(pcap_dump_fopen) X(pcap_findalldevs) X(pcap_compile) X(pcap_is_swapped) \
 	X(pcap_major_version) X(pcap_minor_version) X(pcap_file) X(pcap_list_datalinks) \
 	X(pcap_list_tstamp_types) X(pcap_offline_filter) X(pcap_lookupnet) \
-	X(pcap_datalink_val_to_name) X(pcap_statustostr)
+	X(pcap_datalink_val_to_name) X(pcap_statustostr) X(bpf_validate)
 #define SLOT(name) __typeof__(&name) name;
 static struct { SYSTEM(SLOT) } real;
 #define REAL(name) (real.name)
@@ -140,6 +141,12 @@ int shim_offline_filter(const struct bpf_program *fp, const struct pcap_pkthdr *
 			const u_char *data)
 {
 	return REAL(pcap_offline_filter)(fp, h, data);
+}
+
+int shim_filter_valid(const struct bpf_insn *f, u_int len)
+{
+	resolve();
+	return len <= INT_MAX && REAL(bpf_validate)(f, (int)len);
 }
 
 const char *shim_datalink_name(int dlt)
@@ -448,7 +455,8 @@ API int pcap_snapshot(pcap_t *p)
 
 	if (!h)
 		return REAL(pcap_snapshot)(p);
-	return h->activated ? h->snaplen : pfqh_not_activated(h);
+	/* (stock says nothing in the error buffer for these four) */
+	return h->activated ? h->snaplen : PCAP_ERROR_NOT_ACTIVATED;
 }
 
 API int pcap_bufsize(pcap_t *p)
@@ -459,7 +467,7 @@ API int pcap_bufsize(pcap_t *p)
 		return REAL(pcap_bufsize)(p);
 	/* as stock on Linux, whatever the buffer size and snapshot length:
 	 * the size of its buffer for one packet, not of the ring */
-	return h->activated ? (int)PFQ_CAPLEN_MAX : pfqh_not_activated(h);
+	return h->activated ? (int)PFQ_CAPLEN_MAX : PCAP_ERROR_NOT_ACTIVATED;
 }
 
 API int pcap_datalink(pcap_t *p)
@@ -468,7 +476,7 @@ API int pcap_datalink(pcap_t *p)
 
 	if (!h)
 		return REAL(pcap_datalink)(p);
-	return h->activated ? h->dlt : pfqh_not_activated(h);
+	return h->activated ? h->dlt : PCAP_ERROR_NOT_ACTIVATED;
 }
 
 API int pcap_datalink_ext(pcap_t *p)
@@ -477,7 +485,8 @@ API int pcap_datalink_ext(pcap_t *p)
 
 	if (!h)
 		return REAL(pcap_datalink_ext)(p);
-	return h->activated ? h->dlt : pfqh_not_activated(h);
+	/* the link type's extension bits (none for ours), not the type */
+	return h->activated ? 0 : PCAP_ERROR_NOT_ACTIVATED;
 }
 
 /* An Ethernet device offers DLT_EN10MB and DLT_DOCSIS (Ethernet frames
@@ -552,6 +561,20 @@ static pcap_t *dump_template(struct pfqh *h)
 	return REAL(pcap_open_dead_with_tstamp_precision)(h->dlt, h->snaplen, h->precision);
 }
 
+/* how stock names the output in its messages: the file's name, or "stream" */
+static const char *dump_file_name(const char *fname)
+{
+	return fname;
+}
+
+static const char *dump_stream_name(FILE *f)
+{
+	(void)f;
+	return "stream";
+}
+
+#define dump_name(a) _Generic((a), FILE *: dump_stream_name, default: dump_file_name)(a)
+
 #define DUMPER(name, arg_t)                                                           \
 	API pcap_dumper_t *name(pcap_t *p, arg_t a)                                   \
 	{                                                                             \
@@ -561,7 +584,8 @@ static pcap_t *dump_template(struct pfqh *h)
 		if (!h)                                                               \
 			return REAL(name)(p, a);                                      \
 		if (!h->activated) {                                                  \
-			pfqh_not_activated(h);                                        \
+			snprintf(h->err, sizeof(h->err), "%s: not-yet-activated pcap_t " \
+				 "passed to " #name, dump_name(a));                    \
 			return NULL;                                                  \
 		}                                                                     \
 		t = dump_template(h);                                                 \
@@ -651,19 +675,31 @@ API int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int opt
 	return r;
 }
 
+/* a live handle's answer, once activated (as stock: before, not one) */
+static int live_answer(const struct pfqh *h, int value)
+{
+	return h->activated ? value : PCAP_ERROR_NOT_ACTIVATED;
+}
+
 API int pcap_is_swapped(pcap_t *p)
 {
-	return ours(p) ? 0 : REAL(pcap_is_swapped)(p);
+	struct pfqh *h = ours(p);
+
+	return h ? live_answer(h, 0) : REAL(pcap_is_swapped)(p);
 }
 
 API int pcap_major_version(pcap_t *p)
 {
-	return ours(p) ? PCAP_VERSION_MAJOR : REAL(pcap_major_version)(p);
+	struct pfqh *h = ours(p);
+
+	return h ? live_answer(h, PCAP_VERSION_MAJOR) : REAL(pcap_major_version)(p);
 }
 
 API int pcap_minor_version(pcap_t *p)
 {
-	return ours(p) ? PCAP_VERSION_MINOR : REAL(pcap_minor_version)(p);
+	struct pfqh *h = ours(p);
+
+	return h ? live_answer(h, PCAP_VERSION_MINOR) : REAL(pcap_minor_version)(p);
 }
 
 API FILE *pcap_file(pcap_t *p)

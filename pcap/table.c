@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#define MAX_HANDLES 256
+#define MAX_HANDLES 4096 /* (a pfq handle is a socket with rings: far more than enough) */
 
 /* A slot holds the application's pcap_t and our state. Readers load the
  * key and then the state, without a lock; writers (open and close, never

@@ -5,7 +5,8 @@
  * mode, device list and default device, lookupnet, select/poll wake-ups,
  * monitor mode, link types, snapshot length, calls before and after
  * activation, a negative timeout, buffer sizes, breakloop from the
- * callback, a new filter over packets captured already, tagged or not), each
+ * callback, a new filter over packets captured already, tagged or not,
+ * programs libpcap's validator refuses), each
  * printing what it saw in a form that does not depend on timing or on the
  * device's name, so that a run on a plain device with stock libpcap and a
  * run on a pfq device (through pfq-run or the drop-in) can be compared
@@ -328,6 +329,7 @@ static int cmd_dlt(int arg UNUSED, const char *mode UNUSED)
 	pd = open_dev(0, 1000);
 	n = pcap_list_datalinks(pd, &list);
 	print_list("link types", n, list, pcap_datalink_val_to_name, pcap_free_datalinks);
+	printf("dlt: datalink_ext %d\n", pcap_datalink_ext(pd));
 	r = pcap_set_datalink(pd, DLT_DOCSIS);
 	printf("dlt: set DOCSIS %d, now %s\n", r, pcap_datalink_val_to_name(pcap_datalink(pd)));
 	r = pcap_set_datalink(pd, DLT_IEEE802_11);
@@ -378,8 +380,16 @@ static int cmd_notact(int arg UNUSED, const char *mode UNUSED)
 	pd = pcap_create(dev, err);
 	if (!pd)
 		die("pcap_create", anon(err));
-	printf("notact: datalink %d\n", pcap_datalink(pd));
-	printf("notact: snapshot %d\n", pcap_snapshot(pd));
+	/* (first: these say nothing in the error buffer) */
+	printf("notact: datalink %d, datalink_ext %d, snapshot %d, bufsize %d, getnonblock %d "
+	       "[%s] [%s]\n", pcap_datalink(pd), pcap_datalink_ext(pd), pcap_snapshot(pd),
+	       pcap_bufsize(pd), pcap_getnonblock(pd, err), err, pcap_geterr(pd));
+	printf("notact: is_swapped %d, major %d, minor %d\n", pcap_is_swapped(pd),
+	       pcap_major_version(pd), pcap_minor_version(pd));
+	printf("notact: inject %d [%s]\n", pcap_inject(pd, "0123456789abcdef", 16),
+	       pcap_geterr(pd));
+	printf("notact: dump_open %s [%s]\n", pcap_dump_open(pd, "/dev/null") ? "yes" : "no",
+	       pcap_geterr(pd));
 	printf("notact: list_datalinks %d\n", pcap_list_datalinks(pd, &list));
 	printf("notact: stats %d [%s]\n", pcap_stats(pd, &st), pcap_geterr(pd));
 	printf("notact: dispatch %d [%s]\n", pcap_dispatch(pd, 1, count, (u_char *)&n),
@@ -394,6 +404,35 @@ static int cmd_notact(int arg UNUSED, const char *mode UNUSED)
 		pcap_free_tstamp_types(list);
 	printf("notact: set_snaplen %d, set_timeout %d, set_promisc %d\n",
 	       pcap_set_snaplen(pd, 100), pcap_set_timeout(pd, 10), pcap_set_promisc(pd, 1));
+	pcap_close(pd);
+	return 0;
+}
+
+/* --- programs libpcap's validator refuses: refused by setfilter (run
+ * unchecked on the packets, they crashed the reader) --- */
+static int cmd_badfilter(int arg UNUSED, const char *mode UNUSED)
+{
+	static const struct {
+		const char *what;
+		struct bpf_insn insn[2];
+		u_int len;
+	} bad[] = {
+		{ "no instruction", { { BPF_RET | BPF_K, 0, 0, 0 } }, 0 },
+		{ "jump beyond", { { BPF_JMP | BPF_JA, 0, 0, 5 }, { BPF_RET | BPF_K, 0, 0, 1 } }, 2 },
+		{ "division by 0", { { BPF_ALU | BPF_DIV | BPF_K, 0, 0, 0 },
+				     { BPF_RET | BPF_K, 0, 0, 1 } }, 2 },
+		{ "no return", { { BPF_LD | BPF_W | BPF_LEN, 0, 0, 0 } }, 1 },
+		{ "memory word 1000", { { BPF_LD | BPF_MEM, 0, 0, 1000 },
+					{ BPF_RET | BPF_A, 0, 0, 0 } }, 2 },
+	};
+
+	pd = open_dev(0, 100);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct bpf_program fp = { bad[i].len, (struct bpf_insn *)bad[i].insn };
+
+		printf("badfilter: %s: %d [%s]\n", bad[i].what, pcap_setfilter(pd, &fp),
+		       pcap_geterr(pd));
+	}
 	pcap_close(pd);
 	return 0;
 }
@@ -663,6 +702,7 @@ static const struct {
 	{ "sendudp", cmd_sendudp }, { "timeoutneg", cmd_timeoutneg },
 	{ "activated", cmd_activated }, { "bufsizes", cmd_bufsizes }, { "breakcb", cmd_breakcb },
 	{ "refilter", cmd_refilter }, { "refiltervlan", cmd_refiltervlan },
+	{ "badfilter", cmd_badfilter },
 };
 
 int main(int argc, char **argv)

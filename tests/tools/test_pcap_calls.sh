@@ -39,6 +39,7 @@ calls rfmon         # monitor mode refused on a wired device
 calls dlt           # EN10MB and DOCSIS
 calls snaplen       # 262144 by default, and in the filter's ret
 calls notact        # calls before activation
+calls badfilter     # programs the validator refuses: refused, as stock
 calls breakthread   # a blocked reader woken by pcap_breakloop from another thread
 calls open          # open_live, activate, activate again, a second handle
 calls timeoutneg    # a negative timeout is non-blocking mode

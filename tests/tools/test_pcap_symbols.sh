@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every function of the installed libpcap that takes a pcap_t is defined by
-# libpfq-pcap, so that none of our handles can reach the system libpcap.
+# libpfq-pcap, so that none of our handles can reach the system libpcap;
+# the drop-in's data symbols are as large as the system's.
 # Usage: test_pcap_symbols.sh BUILD_DIR
 set -euo pipefail
 B=$1
@@ -17,6 +18,18 @@ for f in $takes; do
     grep -qx "$f" <<<"$exported" || continue   # declared, not built on Linux
     if grep -qx "$f" <<<"$ours"; then pass=$((pass + 1)); else
         fail=$((fail + 1)); echo "FAIL: $f takes a pcap_t and is not handled"; fi
+done
+# the drop-in's data symbols have the system's sizes (a program's copy of
+# one is sized by the library it was linked with; a larger one overran it)
+DROPIN=$B/pcap/dropin/libpcap.so.0.8
+for d in $(nm -D -S --defined-only "$SYS" | awk '$3 ~ /^[DBR]$/ {print $4}'); do
+    want=$(nm -D -S --defined-only "$SYS" | awk -v s="$d" '$4 == s {print $2}')
+    got=$(nm -D -S --defined-only "$DROPIN" | awk -v s="$d" '$4 == s {print $2}')
+    if [ -z "$got" ]; then
+        echo "note: the drop-in has no data symbol $d"
+    elif [ "$((16#$got))" -eq "$((16#$want))" ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: data symbol $d: $((16#$got)) bytes, the system's $((16#$want))"
+    fi
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -ge 40 ]
