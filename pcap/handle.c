@@ -366,9 +366,6 @@ int pfqh_activate(struct pfqh *h)
 		return fail(h, PCAP_ERROR, "%s",
 			    "pfq: VLAN filters (PFQ_VLAN) need a group (PFQ_GROUP); without "
 			    "one, PFQ_COMPUTATION='vlan_id_filter [...]' selects VLANs");
-	/* as stock: no monitor mode on anything but 802.11 */
-	if (h->rfmon)
-		return fail(h, PCAP_ERROR_RFMON_NOTSUP, "%s", "That device doesn't support monitor mode");
 	/* as stock: 0, negative or too large is the largest (262144) */
 	caplen = (size_t)(h->cfg.caplen > 0 ? h->cfg.caplen : h->snaplen);
 	if (caplen == 0 || caplen > PFQ_CAPLEN_MAX)
@@ -393,6 +390,12 @@ int pfqh_activate(struct pfqh *h)
 		h->q = pfq_open(caplen, slots, 0, tx_slots);
 	else
 		h->q = pfq_open_nogroup(caplen, slots, 0, tx_slots);
+	/* as stock: no monitor mode on anything but 802.11 (said once the
+	 * socket is tried: without the privilege for it, that is the error) */
+	if (h->rfmon && !h->q)
+		return fail(h, pcap_code(-errno), "pfq: %s", pfq_error(NULL));
+	if (h->rfmon)
+		return fail(h, PCAP_ERROR_RFMON_NOTSUP, "%s", "That device doesn't support monitor mode");
 	if (!h->q && h->cfg.group >= 0 && (errno == EPERM || errno == EACCES)) {
 		/* (pfq_error's buffer is the next call's too) */
 		snprintf(msg, sizeof(msg), "%s", pfq_error(NULL));

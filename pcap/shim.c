@@ -501,6 +501,10 @@ API int pcap_set_datalink(pcap_t *p, int dlt)
 
 	if (!h)
 		return REAL(pcap_set_datalink)(p, dlt);
+	/* (as stock: before activation the handle's link type is 0, and
+	 * asking for the one it has is no error) */
+	if (!h->activated && dlt == 0)
+		return 0;
 	for (int i = 0; i < h->ndlts; i++)
 		if (h->activated && dlt == dlts[i]) {
 			h->dlt = dlt;

@@ -98,6 +98,10 @@ expect_err "is a FIFO, not a regular file" $NSB "$RUN" tcpdump -i "pfq/$W/fifo.c
 a=$($NSB setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/tests/pcap_calls" open b0 2>&1 | grep activate)
 b=$($NSB setpriv --reuid=nobody --regid=nogroup --clear-groups "$RUN" "$B/tests/pcap_calls" open pfq:b0 2>&1 | grep activate)
 echo "$a" | grep -q "activate -8 " && [ "${a%% \[*}" = "${b%% \[*}" ] && ok || bad "unprivileged activate: stock '$a', pfq '$b'"
+# ... also when monitor mode is asked for (the privilege is said first)
+a=$($NSB setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/tests/pcap_calls" rfmon b0 2>&1 | grep activate)
+b=$($NSB setpriv --reuid=nobody --regid=nogroup --clear-groups "$RUN" "$B/tests/pcap_calls" rfmon pfq:b0 2>&1 | grep activate)
+echo "$a" | grep -q "activate -8 " && [ "${a%% \[*}" = "${b%% \[*}" ] && ok || bad "unprivileged rfmon activate: stock '$a', pfq '$b'"
 printf 'caplen = 64\nfrobnicate = 1\n' >"$W/bad.conf"
 expect_err "bad.conf:2: frobnicate: unknown key" $NSB "$RUN" tcpdump -i "pfq/$W/bad.conf:b0" -c 1
 expect_err "steer_flow does more than filter" env PFQ_COMPUTATION=steer_flow $NSB "$RUN" tcpdump -i pfq:b0 -c 1
