@@ -488,7 +488,7 @@ static void member_out(pfq_t *q, struct gsession *s)
 			int fd = pfq_member_fsock_detach(q, park);
 
 			if (park) {
-				gk_park(g, m.id, m.fsock, m.fsock_ino, false);
+				gk_park(g, m.id, m.fsock, m.fsock_ino, m.ring_4k, false);
 				pfq_parked_map_keep(s->k->netns, s->k->gid, m.fsock, map, map_len);
 				close(fd); /* parked: see below */
 			} else {

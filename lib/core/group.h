@@ -69,7 +69,8 @@ int gk_attach(struct gk *k, struct reg_group *g, char *err, size_t errlen);
 bool gk_reap(struct gk *k, struct reg_group *g);
 /* park the fanout socket of member id (design.md, Handover): it keeps its
  * position and vault record, with no row */
-bool gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie);
+bool gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, uint32_t ring_4k,
+	     bool zombie);
 /* close in order the parked sockets no process outside the group holds
  * any more (a look at /proc, root only, at most once a second unless
  * force); true when g changed */

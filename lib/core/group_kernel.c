@@ -720,13 +720,22 @@ int gk_close_pos(struct gk *k, struct reg_group *g, int pos, uint64_t cookie, bo
 	 * group's back. Kept as a zombie instead: a position with no row,
 	 * until it goes (gk_fanout_check). A look that fails counts as "still
 	 * there": a zombie that went is booked at the next look, a move
-	 * booked that did not happen never is. */
-	if (exported && in_fanout(k, g, cookie) != 0) {
+	 * booked that did not happen never is.
+	 * A socket of our own can outlive us too: a child forked without exec
+	 * inherits its descriptor (a hostile run: the books counted it gone,
+	 * and the last member got nothing until the child ended). Looked at
+	 * the same way, except that a look that fails counts it as gone, as
+	 * it nearly always is (a process that cannot look, an unprivileged one
+	 * outside the group's namespace, would otherwise leave zombies that
+	 * only another process can book). */
+	int there = cookie ? in_fanout(k, g, cookie) : 0;
+
+	if (exported ? there != 0 : there > 0) {
 		uint32_t id = g->pos_id[pos];
 
 		memset(&g->closing, 0, sizeof(g->closing));
 		gk_push_table(k, g, err, errlen); /* the mover's plain value again */
-		if (gk_park(g, id, cookie, 0, true))
+		if (gk_park(g, id, cookie, 0, 0, true))
 			return 0;
 		/* (no room to book it: as before, counted as gone) */
 		g->closing = (typeof(g->closing)){ 1, (uint32_t)pos, cookie,
@@ -825,7 +834,7 @@ static bool gk_fanout_check(struct gk *k, struct reg_group *g)
 		if (booked(g, fs[i].cookie) || g->npos >= REG_MAX_POS)
 			continue;
 		g->pos_id[g->npos++] = id;
-		if (!gk_park(g, id, fs[i].cookie, 0, true)) {
+		if (!gk_park(g, id, fs[i].cookie, 0, 0, true)) {
 			g->pos_id[--g->npos] = 0;
 			continue;
 		}
@@ -863,13 +872,15 @@ static int pos_of(const struct reg_group *g, uint32_t id)
 	return -1;
 }
 
-bool gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, bool zombie)
+bool gk_park(struct reg_group *g, uint32_t id, uint64_t cookie, uint64_t ino, uint32_t ring_4k,
+	     bool zombie)
 {
 	/* (as many as positions: each entry has one) */
 	if (g->nparked >= REG_MAX_PARKED)
 		return false;
 	g->parked[g->nparked++] = (struct reg_parked){ .id = id, .zombie = zombie,
-						       .cookie = cookie, .ino = ino };
+						       .cookie = cookie, .ino = ino,
+						       .ring_4k = ring_4k };
 	return true;
 }
 
@@ -957,7 +968,7 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 		memset(&g->parked[g->nparked], 0, sizeof(g->parked[0]));
 		pfq_parked_map_drop(p.cookie);
 		if (gk_close_pos(k, g, pos, p.cookie, true, -1, err, sizeof(err)) < 0) {
-			gk_park(g, p.id, p.cookie, p.ino, false); /* nothing closed */
+			gk_park(g, p.id, p.cookie, p.ino, p.ring_4k, false); /* nothing closed */
 			continue;
 		}
 		changed = true;
@@ -971,11 +982,11 @@ bool gk_unpark(struct gk *k, struct reg_group *g, bool force)
 /* map the rings of the parked socket of that cookie, the vault's record
  * peeked at (the queue stays as it is: a process killed meanwhile takes
  * nothing with it): 0 or -errno. A failure is remembered as tried. */
-static int map_parked(struct gk *k, const struct reg_group *g, uint64_t cookie)
+static int map_parked(struct gk *k, const struct reg_group *g, const struct reg_parked *p)
 {
+	uint64_t cookie = p->cookie, key;
 	uint32_t j, kind;
-	uint64_t key;
-	size_t len = 0;
+	size_t len = (size_t)p->ring_4k << 12;
 	void *map = NULL;
 	int fd, rc;
 
@@ -984,11 +995,19 @@ static int map_parked(struct gk *k, const struct reg_group *g, uint64_t cookie)
 			break;
 	fd = j < g->nvault ? vault_peek(k->vault, j, &kind, &key) : -ENOENT;
 	rc = fd < 0 ? fd : kind != VAULT_FSOCK || key != cookie ? -EBADMSG : 0;
-	if (!rc)
+	/* the length its exporter wrote (the kernel maps exactly that much,
+	 * or refuses), else the kernel's (in its namespace: a process there,
+	 * or a privileged one) */
+	if (!rc && len) {
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			map = NULL;
+	}
+	if (!rc && !map)
 		rc = pfq_packet_ring_len(k->netns, fd, cookie, &len);
-	if (!rc && !len)
+	if (!rc && !map && !len)
 		rc = -ENOBUFS; /* no ring: freed already (or never made) */
-	if (!rc) {
+	if (!rc && !map) {
 		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 		if (map == MAP_FAILED) {
 			rc = -errno;
@@ -1013,21 +1032,30 @@ static int map_parked(struct gk *k, const struct reg_group *g, uint64_t cookie)
  * change. */
 void gk_keep_parked(struct gk *k, const struct reg_group *g)
 {
-	uint64_t keep[REG_MAX_PARKED];
-	int nkeep = 0;
+	uint64_t keep[REG_MAX_PARKED], safe[REG_MAX_PARKED];
+	int nkeep = 0, nsafe = 0;
 
 	if (k->slot < 0 || !k->vault_id)
 		return;
 	for (uint32_t i = 0; i < g->nparked && i < REG_MAX_PARKED; i++) {
 		const struct reg_parked *p = &g->parked[i];
 
-		if (p->zombie || p->release_s)
+		if (p->zombie)
 			continue; /* (ours goes below) */
+		if (p->release_s) {
+			safe[nsafe++] = p->cookie;
+			continue;
+		}
 		if (!pfq_parked_map_kept(p->cookie))
-			map_parked(k, g, p->cookie);
+			map_parked(k, g, p);
 		keep[nkeep++] = p->cookie;
 	}
-	pfq_parked_maps_keep_only(k->netns, k->gid, keep, nkeep);
+	/* A mapping of a socket the vault holds goes at no cost. One of a
+	 * zombie may be its last reference: the kernel then moves the last
+	 * socket into its place, which the next session's look books; two
+	 * at once could be booked in the wrong order (two members would swap
+	 * shares), so one per session. */
+	pfq_parked_maps_sync(k->netns, k->gid, keep, nkeep, safe, nsafe);
 }
 
 bool gk_reap(struct gk *k, struct reg_group *g)
@@ -1051,7 +1079,7 @@ bool gk_reap(struct gk *k, struct reg_group *g)
 			if (m->pos > 0 && m->fsock && !m->exported)
 				dead[ndead++] = (typeof(dead[0])){ m->id, m->fsock };
 			else if (m->pos > 0 && m->fsock)
-				gk_park(g, m->id, m->fsock, m->fsock_ino, false);
+				gk_park(g, m->id, m->fsock, m->fsock_ino, m->ring_4k, false);
 			memset(m, 0, sizeof(*m));
 		}
 		memset(&g->proc[i], 0, sizeof(g->proc[i]));

@@ -118,6 +118,11 @@ static int mark_exported(pfq_t *q)
 		/* for the looks in /proc of whoever parks or unparks it */
 		if (q->gfd >= 0 && fstat(q->gfd, &st) == 0)
 			s.g->m[row].fsock_ino = (uint64_t)st.st_ino;
+		/* for the processes of the group that map it once parked
+		 * (gk_keep_parked), where the kernel may not tell them */
+		if (q->gring.map && q->gring.map_len >> 12 <= UINT32_MAX &&
+		    !(q->gring.map_len & 4095))
+			s.g->m[row].ring_4k = (uint32_t)(q->gring.map_len >> 12);
 		s.dirty = true;
 	}
 	rc = gs_finish(&s);

@@ -20,18 +20,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-/* which of the n sockets (link texts want[]) do the descriptors of process
- * pid name? marks them in held[] */
-static void fds_name(const char *pid, char want[][32], int n, bool *held, bool *unreadable)
+/* which of the n sockets (link texts want[]) do the descriptors of task
+ * dir (a /proc path: "/proc/PID" or "/proc/PID/task/TID") name? marks them
+ * in held[] */
+static void fds_name(const char *dir, char want[][32], int n, bool *held, bool *unreadable)
 {
-	char path[64], link[64];
+	char path[128], link[64];
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%.16s/fd", pid);
+	snprintf(path, sizeof(path), "%.96s/fd", dir);
 	d = opendir(path);
 	if (!d) {
 		/* gone meanwhile is not a holder; refused is */
@@ -43,13 +46,42 @@ static void fds_name(const char *pid, char want[][32], int n, bool *held, bool *
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%.16s/fd/%.16s", pid, e->d_name);
+		snprintf(path, sizeof(path), "%.96s/fd/%.16s", dir, e->d_name);
 		len = readlink(path, link, sizeof(link) - 1);
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
 		for (int i = 0; i < n; i++)
 			held[i] |= strcmp(link, want[i]) == 0;
+	}
+	closedir(d);
+}
+
+/* The descriptors of process pid: its own table, and those of its threads
+ * made without sharing it (clone without CLONE_FILES: a hostile client kept
+ * its copies there, where /proc/PID/fd does not show them). A thread that
+ * shares the table (kcmp says so; the usual case) is not read again. */
+static void proc_fds_name(const char *pid, char want[][32], int n, bool *held, bool *unreadable)
+{
+	char dir[96];
+	struct dirent *e;
+	DIR *d;
+	long self = atol(pid);
+
+	snprintf(dir, sizeof(dir), "/proc/%.16s", pid);
+	fds_name(dir, want, n, held, unreadable);
+	snprintf(dir, sizeof(dir), "/proc/%.16s/task", pid);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		long tid = atol(e->d_name);
+
+		if (tid <= 0 || tid == self ||
+		    syscall(SYS_kcmp, (pid_t)self, (pid_t)tid, KCMP_FILES, 0, 0) == 0)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%.16s/task/%.16s", pid, e->d_name);
+		fds_name(dir, want, n, held, unreadable);
 	}
 	closedir(d);
 }
@@ -130,7 +162,7 @@ int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int
 
 		if (!isdigit((unsigned char)e->d_name[0]) || strcmp(e->d_name, self) == 0)
 			continue;
-		fds_name(e->d_name, want, n, held, &unreadable);
+		proc_fds_name(e->d_name, want, n, held, &unreadable);
 		if (!pid_in(e->d_name, mappers, nmappers))
 			maps_name(e->d_name, want, n, held);
 		else if (mapped)

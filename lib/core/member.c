@@ -95,10 +95,43 @@ struct kept_map {
 
 static struct kept_map *kept;
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t kept_fork_once = PTHREAD_ONCE_INIT;
+
+/* A child forked later has no copy of the mappings (MADV_DONTFORK) but
+ * would have the list: unmapping them there unmapped whatever the child
+ * had since put at those addresses (its own ring: a crash). The child
+ * forgets the list, unmapping nothing. */
+static void kept_fork_prepare(void)
+{
+	pthread_mutex_lock(&kept_mu);
+}
+
+static void kept_fork_parent(void)
+{
+	pthread_mutex_unlock(&kept_mu);
+}
+
+static void kept_fork_child(void)
+{
+	while (kept) {
+		struct kept_map *m = kept;
+
+		kept = m->next;
+		free(m);
+	}
+	pthread_mutex_unlock(&kept_mu);
+}
+
+static void kept_fork_register(void)
+{
+	pthread_atfork(kept_fork_prepare, kept_fork_parent, kept_fork_child);
+}
 
 void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, size_t len)
 {
 	struct kept_map *m = malloc(sizeof(*m));
+
+	pthread_once(&kept_fork_once, kept_fork_register);
 
 	if (!m) {
 		/* not kept unrecorded: the entry must go when asked to */
@@ -127,19 +160,31 @@ bool pfq_parked_map_kept(uint64_t cookie)
 	return found;
 }
 
-/* drop the kept mappings that match: of a cookie (any group: cookie != 0),
- * or of group gid of netns but for the n cookies of keep[] */
-static void drop(uint64_t netns, int gid, uint64_t cookie, const uint64_t *keep, int n)
+static bool listed(uint64_t cookie, const uint64_t *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == cookie)
+			return true;
+	return false;
+}
+
+/* Drop the kept mappings that match: of a cookie (any group: cookie != 0),
+ * or of group gid of netns but for the nkeep of keep[]; of those, at most
+ * max_risky not in safe[] (-1: no limit). */
+static void drop(uint64_t netns, int gid, uint64_t cookie, const uint64_t *keep, int nkeep,
+		 const uint64_t *safe, int nsafe, int max_risky)
 {
 	struct kept_map **p = &kept, *gone = NULL;
 
 	pthread_mutex_lock(&kept_mu);
 	while (*p) {
 		struct kept_map *m = *p;
-		bool match = cookie ? m->cookie == cookie : (m->netns == netns && m->gid == gid);
+		bool match = cookie ? m->cookie == cookie :
+				      m->netns == netns && m->gid == gid &&
+					      !listed(m->cookie, keep, nkeep);
 
-		for (int i = 0; match && !cookie && i < n; i++)
-			match = keep[i] != m->cookie;
+		if (match && !cookie && max_risky >= 0 && !listed(m->cookie, safe, nsafe))
+			match = max_risky-- > 0;
 		if (match) {
 			*p = m->next;
 			m->next = gone;
@@ -162,17 +207,18 @@ static void drop(uint64_t netns, int gid, uint64_t cookie, const uint64_t *keep,
 void pfq_parked_map_drop(uint64_t cookie)
 {
 	if (cookie)
-		drop(0, -1, cookie, NULL, 0);
+		drop(0, -1, cookie, NULL, 0, NULL, 0, -1);
 }
 
 void pfq_parked_maps_drop_group(uint64_t netns, int gid)
 {
-	drop(netns, gid, 0, NULL, 0);
+	drop(netns, gid, 0, NULL, 0, NULL, 0, -1);
 }
 
-void pfq_parked_maps_keep_only(uint64_t netns, int gid, const uint64_t *keep, int n)
+void pfq_parked_maps_sync(uint64_t netns, int gid, const uint64_t *keep, int nkeep,
+			  const uint64_t *safe, int nsafe)
 {
-	drop(netns, gid, 0, keep, n);
+	drop(netns, gid, 0, keep, nkeep, safe, nsafe, 1);
 }
 
 /* The ring is unmapped without being freed: freeing a ring takes the

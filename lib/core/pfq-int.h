@@ -179,8 +179,10 @@ void pfq_parked_map_keep(uint64_t netns, int gid, uint64_t cookie, void *map, si
 bool pfq_parked_map_kept(uint64_t cookie);
 void pfq_parked_map_drop(uint64_t cookie);
 void pfq_parked_maps_drop_group(uint64_t netns, int gid);
-/* drop those of group gid of netns but the n of cookies keep[] */
-void pfq_parked_maps_keep_only(uint64_t netns, int gid, const uint64_t *keep, int n);
+/* drop those of group gid of netns but the nkeep of keep[]; of those not
+ * in safe[] (whose socket the vault still holds), one at most */
+void pfq_parked_maps_sync(uint64_t netns, int gid, const uint64_t *keep, int nkeep,
+			  const uint64_t *safe, int nsafe);
 
 /* netdev.c: device look-ups through the socket's own network namespace */
 int pfq_dev_ifindex(int fd, const char *dev);

@@ -80,7 +80,8 @@ struct reg_member {
 	int32_t egress_queue;   /* its hw TX queue, or PFQ_ANY_QUEUE */
 	uint32_t exported;   /* handed to another process (pfq_export): parked, not
 			      * closed in order, when its process dies */
-	uint32_t pad;
+	uint32_t ring_4k;    /* an exported one's fanout socket's rings: the length
+			      * of their mapping, in 4 KiB (0: unknown) */
 	uint64_t fsock_ino;  /* an exported one's inode: how /proc names it */
 };
 
@@ -100,7 +101,8 @@ struct reg_parked {
 			      * holder outside the group: the group's processes
 			      * let go of their mappings of its rings
 			      * (gk_keep_parked), then it is closed (gk_unpark) */
-	uint32_t pad;
+	uint32_t ring_4k;    /* its rings' mapping length in 4 KiB (0: unknown,
+			      * asked of the kernel) */
 };
 
 /* a record of the vault, in queue order */

@@ -1022,6 +1022,88 @@ static void test_mapper_stopped(void **state)
 	check_two(1, &r, 1000, "mapper on again");
 }
 
+/* A process of the group forks after it mapped a parked socket's rings:
+ * the child has no copy of the mapping and must not believe it has (the
+ * list of them came with the fork: the child never mapped the socket, and
+ * unmapping "it" later unmapped whatever the child had put there since, a
+ * crash); joining the group, it maps the socket itself. */
+static void test_forked_mapper(void **state)
+{
+	static struct report r;
+	int gid = next_gid++;
+	pfq_t *m;
+
+	(void)state;
+	m = two_kids_and_local(gid);
+	OK(NULL, pfq_close(kids[0].q));
+	kids[0].q = NULL;
+	tend(m, 500);
+	assert_true(maps_socket(getpid(), kids[0].fino));
+	stopped_pid = spawn_bystander(gid); /* forked now, from this process */
+	for (int t = 0; t < 20 && !maps_socket(stopped_pid, kids[0].fino); t++)
+		tend(m, 100);
+	assert_true(maps_socket(stopped_pid, kids[0].fino));
+	/* and lets go when the socket goes */
+	kill(kids[0].pid, SIGKILL);
+	waitpid(kids[0].pid, NULL, 0);
+	kids[0].pid = -1;
+	for (int t = 0; t < 60 && packet_socket_exists(kids[0].fino); t++)
+		tend(m, 100);
+	assert_false(packet_socket_exists(kids[0].fino));
+	tend(m, 300);
+	memset(&local_r, 0, sizeof(local_r));
+	send_frames(0, 1000);
+	tend(m, 500);
+	check_two(1, &r, 0, "after the fork");
+}
+
+/* A member's process forks a child that does not exec (its descriptors
+ * come with it) and then leaves the group: its socket outlives the close
+ * in order (the child holds it) and stays in the fanout. Counted as gone,
+ * the books moved the last socket into its place while the kernel did
+ * not: the last member's share went to the child's copy. Looked at after
+ * the close, it is a zombie until the child ends. */
+static void test_forked_holder(void **state)
+{
+	static struct report r;
+	int gid = next_gid++;
+	pfq_t *m, *own;
+	pid_t holder;
+
+	(void)state;
+	spawn_kids(1);
+	m = manager(gid, "ip >-> steer_flow");
+	own = member(gid);
+	export_to(&kids[0], member(gid));
+	tend(m, 200);
+	holder = fork();
+	assert_true(holder >= 0);
+	if (holder == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	stopped_pid = holder; /* (killed after the test whatever happens) */
+	forget(own);
+	OK(NULL, pfq_close(own));
+	tend(m, 300);
+	for (int phase = 0; phase < 2; phase++) {
+		uint32_t first = (uint32_t)phase * 1000;
+
+		if (phase == 1) {
+			kill(holder, SIGKILL);
+			waitpid(holder, NULL, 0);
+			stopped_pid = -1;
+			tend(m, 800);
+		}
+		send_frames(first, first + 1000);
+		tend(m, 500);
+		report(&kids[0], &r);
+		printf("  phase %d: the remaining member %u of 1000 frames\n", phase, r.n);
+		assert_int_equal(r.n, 1000);
+	}
+}
+
 /* Copies to both members (members mode) reach the imported sockets: set
  * before the handover, and set after it (a change of computation, as a
  * reload of pfqd's: the exporter's pfq_maintain of each socket it holds
@@ -1296,6 +1378,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_exporter_killed, after_test),
 		cmocka_unit_test_teardown(test_exporter_killed_ring, after_test),
 		cmocka_unit_test_teardown(test_mapper_stopped, after_test),
+		cmocka_unit_test_teardown(test_forked_mapper, after_test),
+		cmocka_unit_test_teardown(test_forked_holder, after_test),
 		cmocka_unit_test_teardown(test_hidden_fds, after_test),
 		cmocka_unit_test_teardown(test_intruder, after_test),
 	};
