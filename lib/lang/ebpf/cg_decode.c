@@ -481,14 +481,42 @@ void cg_ld_abs(struct cg *cg, int size, int32_t off)
 		  0, 0, 0, off));
 }
 
+/*
+ * r1 = skb, r2 = offset from the MAC header, r3 = to, r4 = len. At the
+ * fanout hook skb->data is not the MAC header of a received frame, so the
+ * offset is taken relative to it (bpf_skb_load_bytes_relative) only inside
+ * the MAC header: that helper reads the linear part alone, and a frame of a
+ * page or more built by a packet socket (pfq_send, pcap_inject, a
+ * generator) has nothing but the MAC header there: every header load past
+ * it failed, and the group dropped such frames where a socket filter
+ * (bpf_skb_load_bytes, which reads the fragments too) kept them. Past the
+ * MAC header, bpf_skb_load_bytes at the offset from skb->data: for a
+ * received frame the network header, ETH_HLEN on (cg_frame_len says the
+ * same); for an outgoing one the MAC header.
+ */
 void cg_skb_load(struct cg *cg)
 {
-	if (cg->fanout) {
-		E(BI_MOV_IMM(BPF_REG_5, BPF_HDR_START_MAC));
-		E(BI_CALL(BPF_FUNC_skb_load_bytes_relative));
-	} else {
+	int rel, abs, done;
+
+	if (!cg->fanout) {
 		E(BI_CALL(BPF_FUNC_skb_load_bytes));
+		return;
 	}
+	rel = emit_label(&cg->e);
+	abs = emit_label(&cg->e);
+	done = emit_label(&cg->e);
+	E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_6, SKB_OFF(pkt_type)));
+	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_5, PACKET_OUTGOING, abs);
+	emit_jmp_imm(&cg->e, BPF_JLT, BPF_REG_2, ETH_HLEN, rel);
+	E(BI_ALU_IMM(BPF_SUB, BPF_REG_2, ETH_HLEN));
+	emit_ja(&cg->e, abs);
+	emit_bind(&cg->e, rel);
+	E(BI_MOV_IMM(BPF_REG_5, BPF_HDR_START_MAC));
+	E(BI_CALL(BPF_FUNC_skb_load_bytes_relative));
+	emit_ja(&cg->e, done);
+	emit_bind(&cg->e, abs);
+	E(BI_CALL(BPF_FUNC_skb_load_bytes));
+	emit_bind(&cg->e, done);
 }
 
 void cg_frame_len(struct cg *cg, int reg, int tmp)
@@ -504,6 +532,41 @@ void cg_frame_len(struct cg *cg, int reg, int tmp)
 	emit_jmp_imm(&cg->e, BPF_JEQ, tmp, PACKET_OUTGOING, out);
 	E(BI_ALU_IMM(BPF_ADD, reg, ETH_HLEN));
 	emit_bind(&cg->e, out);
+}
+
+/* r0 = load r8 bytes from the start of the frame into the cache (r7 the
+ * scratch area): 0 or a helper's error. At the fanout hook a received
+ * frame's MAC header is before skb->data (cg_skb_load): the bytes past it
+ * come in a second load, from skb->data, which reads the fragments too. */
+static void cache_fill(struct cg *cg)
+{
+	int whole = emit_label(&cg->e), done = emit_label(&cg->e);
+
+	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+	E(BI_MOV_IMM(BPF_REG_2, 0));
+	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache)));
+	/* (r4 = r8 already) */
+	if (cg->fanout) {
+		E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_6, SKB_OFF(pkt_type)));
+		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_5, PACKET_OUTGOING, whole);
+		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_8, ETH_HLEN, whole);
+		E(BI_MOV_IMM(BPF_REG_4, ETH_HLEN));
+		E(BI_MOV_IMM(BPF_REG_5, BPF_HDR_START_MAC));
+		E(BI_CALL(BPF_FUNC_skb_load_bytes_relative));
+		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, done);
+		E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
+		E(BI_MOV_IMM(BPF_REG_2, 0));
+		E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache) + ETH_HLEN));
+		E(BI_MOV_REG(BPF_REG_4, BPF_REG_8));
+		E(BI_ALU_IMM(BPF_SUB, BPF_REG_4, ETH_HLEN));
+		E(BI_CALL(BPF_FUNC_skb_load_bytes));
+		emit_ja(&cg->e, done);
+	}
+	emit_bind(&cg->e, whole);
+	cg_skb_load(cg);
+	emit_bind(&cg->e, done);
 }
 
 /* the fast decoding (see fast_decoding_ok): jumps to general for what it
@@ -624,11 +687,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 	emit_bind(&cg->e, small);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_4, 0, no_cache);
 	E(BI_MOV_REG(BPF_REG_8, BPF_REG_4));
-	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
-	E(BI_MOV_IMM(BPF_REG_2, 0));
-	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache)));
-	cg_skb_load(cg);
+	cache_fill(cg);
 	/* (a failed load cannot happen for bytes below len; if it did, the
 	 * frame is seen as empty rather than read from a stale cache) */
 	int loaded = emit_label(&cg->e);
