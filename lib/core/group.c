@@ -179,11 +179,29 @@ static int end(struct gsession *s)
 	return rc;
 }
 
+/* A handle a forked child inherited: the group membership is its
+ * parent's (the registry names the parent's process; the child's copy of
+ * this library forgot the parent's holds, gk_get). The child may read
+ * through it, but not change the group: closing it there left the group
+ * in the parent's name (the parent then read nothing, silently). */
+static bool inherited(const pfq_t *q)
+{
+	return q->pid != getpid();
+}
+
 /* the group of socket q (a member), locked */
 int gs_begin_member(struct gsession *s, pfq_t *q, bool try)
 {
 	char err[256];
-	int rc = begin(s, netns_of(q), q->gid, false, try, q->fd, err, sizeof(err));
+	int rc;
+
+	if (inherited(q)) {
+		memset(s, 0, sizeof(*s));
+		return pfq_seterr(q, EPERM, "the socket's group membership belongs to process %d, "
+				  "which opened it (this process inherited the socket across a "
+				  "fork)", (int)q->pid);
+	}
+	rc = begin(s, netns_of(q), q->gid, false, try, q->fd, err, sizeof(err));
 
 	if (rc < 0)
 		return rc == -EAGAIN ? rc : pfq_seterr(q, -rc, "%s", err);
@@ -721,6 +739,11 @@ int pfq_group_own_part(pfq_t *q)
 
 void pfq_group_close(pfq_t *q)
 {
+	if (q->gid >= 0 && inherited(q)) {
+		q->gk = NULL; /* (the child's copy of it is gone) */
+		q->gid = -1;
+		return;
+	}
 	if (q->gid >= 0)
 		leave(q, q->gid);
 }
@@ -741,7 +764,7 @@ void pfq_group_maintain(pfq_t *q)
 	uint64_t now;
 	int row;
 
-	if (q->gid < 0 || !q->gk)
+	if (q->gid < 0 || !q->gk || inherited(q))
 		return;
 	now = pfq_now_ns();
 	/* a dead member's share moves within this period */

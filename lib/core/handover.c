@@ -270,6 +270,7 @@ static pfq_t *new_imported(const struct handover_blob *b)
 		pfq_seterr(NULL, ENOMEM, "out of memory");
 		return NULL;
 	}
+	q->pid = getpid();
 	q->imported = true;
 	q->enabled = true;
 	q->id = (int)b->id;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct bpf_insn;
 
@@ -39,6 +40,9 @@ struct pfq_tx;
 struct pfq {
 	int fd;
 	int id;
+	pid_t pid;           /* the process that opened or imported it: its group
+			      * membership (and lease) are that process's, not a
+			      * forked child's that inherited the handle */
 	bool enabled;
 	bool tstamp;
 	int weight;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -111,6 +112,7 @@ static pfq_t *open_socket(size_t caplen, size_t rx_slots, size_t xmitlen, size_t
 		pfq_seterr(NULL, ENOMEM, "out of memory");
 		return NULL;
 	}
+	q->pid = getpid();
 	/* Protocol 0: the socket receives nothing until pfq_enable binds it. */
 	q->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (q->fd < 0) {
@@ -258,7 +260,20 @@ int pfq_close(pfq_t *q)
 	if (!live_remove(q))
 		return pfq_seterr(NULL, EBADF, "pfq_close: not an open PFQ socket "
 				  "(closed twice?)");
-	if (q->imported) {
+	if (q->pid != getpid()) {
+		/* inherited across a fork: the socket, its settings, group and
+		 * lease are the parent's; this process lets go of its copies
+		 * (disabling it here stopped the parent's capture) */
+		if (q->ring.map)
+			munmap(q->ring.map, q->ring.map_len);
+		if (q->gring.map)
+			munmap(q->gring.map, q->gring.map_len);
+		if (q->gfd >= 0)
+			close(q->gfd);
+		if (q->imported && q->lease_fd >= 0)
+			close(q->lease_fd); /* (no goodbye: the lease is the parent's) */
+		q->gk = NULL;
+	} else if (q->imported) {
 		/* the last counts, while the sockets are there to read them */
 		pfq_lease_report(q, true);
 		/* the group and the socket's settings are its exporter's */
@@ -272,7 +287,7 @@ int pfq_close(pfq_t *q)
 	/* Closing the fd also drops the promiscuous memberships it holds. */
 	close(q->fd);
 	close(q->efd);
-	if (q->imported)
+	if (q->imported && q->pid == getpid())
 		pfq_lease_end(q); /* last: pfqd ends the member when it closes */
 	free(q->fprog);
 	free(q->filter_insns);
