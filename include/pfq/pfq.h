@@ -372,7 +372,8 @@ PFQ_API int pfq_get_stats(pfq_t *q, struct pfq_stats *stats);
  * refused by the group's policy; -ENOENT no such group.
  */
 /* Join group gid (PFQ_ANY_GROUP: the lowest free one) with these classes
- * (PFQ_POLICY_UNDEFINED: hold the group without joining). The gid; -EINVAL
+ * (PFQ_POLICY_UNDEFINED: hold the group without joining, until this socket
+ * leaves it or closes). The gid; -EINVAL
  * gid, empty mask, policy; -EACCES the policy refuses; -EBUSY member of
  * another group, or no free group; -ENOSPC 64 members. */
 PFQ_API int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy);

@@ -444,6 +444,8 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 		return pfq_seterr(q, -rc, "%s", err);
 	rc = join_locked(q, &s, gid, class_mask, policy);
 	gs_finish(&s);
+	if (rc >= 0 && policy == PFQ_POLICY_UNDEFINED)
+		q->holds |= 1ull << rc;
 	if (rc < 0 || policy == PFQ_POLICY_UNDEFINED)
 		return rc;
 	/* an egress endpoint sends from now on */
@@ -549,6 +551,7 @@ static int leave(pfq_t *q, int gid)
 	} else if (s.k->slot >= 0 && s.g->proc[s.k->slot].holder) {
 		s.g->proc[s.k->slot].holder = 0;
 		s.k->refs--;
+		q->holds &= ~(1ull << gid);
 	} else {
 		gs_finish(&s);
 		return pfq_seterr(q, ENOENT, "leave: not a member of group %d", gid);
@@ -739,13 +742,20 @@ int pfq_group_own_part(pfq_t *q)
 
 void pfq_group_close(pfq_t *q)
 {
-	if (q->gid >= 0 && inherited(q)) {
+	if (inherited(q)) {
 		q->gk = NULL; /* (the child's copy of it is gone) */
 		q->gid = -1;
 		return;
 	}
 	if (q->gid >= 0)
 		leave(q, q->gid);
+	/* the holds it took go with it, as the original freed an empty group
+	 * at the next close (kept for the process, they outlived every socket
+	 * and made "no free group" for the whole namespace) */
+	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++)
+		if (q->holds & (1ull << gid))
+			leave(q, gid);
+	q->holds = 0;
 }
 
 /* has anything happened in the group since this socket last looked (a

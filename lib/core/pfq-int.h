@@ -40,6 +40,8 @@ struct pfq_tx;
 struct pfq {
 	int fd;
 	int id;
+	uint64_t holds;      /* groups this socket made its process hold (joined
+			      * with PFQ_POLICY_UNDEFINED): let go at its close */
 	pid_t pid;           /* the process that opened or imported it: its group
 			      * membership (and lease) are that process's, not a
 			      * forked child's that inherited the handle */

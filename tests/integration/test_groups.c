@@ -660,6 +660,27 @@ static void test_policies(void **s)
 		if (info[i].gid == held)
 			found = info[i].nmembers;
 	assert_int_equal(found, -1);
+	/* ... and the hold goes with the socket that took it (held for the
+	 * process, such groups outlived every socket: "no free group") */
+	h = th_enter(&gt_th, 'b');
+	pfq_t *q3 = pfq_open_nogroup(64, 64, 0, 0);
+
+	th_leave(h);
+	assert_non_null(q3);
+	assert_int_equal(pfq_join_group(q3, held, PFQ_CLASS_DEFAULT, PFQ_POLICY_UNDEFINED), held);
+	found = -1;
+	n = gt_groups_in_b(info);
+	for (int i = 0; i < n; i++)
+		if (info[i].gid == held)
+			found = info[i].nmembers;
+	assert_int_equal(found, 0);
+	pfq_close(q3);
+	found = -1;
+	n = gt_groups_in_b(info);
+	for (int i = 0; i < n; i++)
+		if (info[i].gid == held)
+			found = info[i].nmembers;
+	assert_int_equal(found, -1);
 	free(info);
 	/* bad arguments */
 	assert_int_equal(pfq_join_group(q2, 64, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), -EINVAL);
