@@ -136,7 +136,11 @@ bool pfq_main_hooked(const pfq_t *q)
 
 int pfq_attach_update(pfq_t *q)
 {
-	int err, ifindex = target_ifindex(q);
+	int err, ifindex;
+
+	if (q->private_group)
+		pfq_prune_vanished(q);
+	ifindex = target_ifindex(q);
 
 	q->queue_bound = pfq_any_queue_binding(q);
 

@@ -3,7 +3,9 @@
 #include "pfq-int.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 /* Resolve dev/queue into a binding, validating both. */
 int pfq_make_binding(pfq_t *q, const char *dev, int queue,
@@ -43,6 +45,28 @@ int pfq_make_binding(pfq_t *q, const char *dev, int queue,
 	return 0;
 }
 
+/* Bindings to devices that went (their index names nothing any more): a
+ * device of the same name made later has another index. Kept, they made
+ * every later change of the socket's bindings fail (the kernel refuses to
+ * bind a gone index), and could not be unbound by name. The number gone. */
+int pfq_prune_vanished(pfq_t *q)
+{
+	int gone = 0;
+
+	for (int i = 0; i < q->nbind;) {
+		struct ifreq ifr = { .ifr_ifindex = q->bind[i].ifindex };
+
+		if (q->bind[i].ifindex > 0 && ioctl(q->fd, SIOCGIFNAME, &ifr) < 0 &&
+		    errno == ENODEV) {
+			q->bind[i] = q->bind[--q->nbind];
+			gone++;
+		} else {
+			i++;
+		}
+	}
+	return gone;
+}
+
 static int find_binding(const pfq_t *q, const struct pfq_binding *b)
 {
 	for (int i = 0; i < q->nbind; i++)
@@ -78,8 +102,10 @@ int pfq_bind(pfq_t *q, const char *dev, int queue)
 				  PFQ_MAX_BINDINGS);
 	q->bind[q->nbind++] = b;
 	err = pfq_attach_update(q);
-	if (err)
+	if (err) {
 		q->nbind--;
+		pfq_attach_update(q); /* (the kernel's side back as it was) */
+	}
 	return err;
 }
 
@@ -98,6 +124,11 @@ int pfq_unbind(pfq_t *q, const char *dev, int queue)
 	}
 	err = pfq_make_binding(q, dev, queue, &b);
 
+	if (err == -ENODEV && pfq_prune_vanished(q) > 0) {
+		/* (the device went: its binding with it) */
+		pfq_attach_update(q);
+		return 0;
+	}
 	if (err)
 		return err;
 	i = find_binding(q, &b);
@@ -107,7 +138,11 @@ int pfq_unbind(pfq_t *q, const char *dev, int queue)
 	old = q->bind[i];
 	q->bind[i] = q->bind[--q->nbind];
 	err = pfq_attach_update(q);
-	if (err)
+	if (err) {
+		/* back as it was, in the kernel too (the filter may have
+		 * changed before the bind failed) */
 		q->bind[q->nbind++] = old;
+		pfq_attach_update(q);
+	}
 	return err;
 }

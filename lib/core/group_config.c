@@ -12,7 +12,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 typedef int (*change_fn)(pfq_t *q, struct reg_group *g, int gid, const void *arg);
 
@@ -115,12 +117,37 @@ struct bind_arg {
 	bool on;
 };
 
+/* the group's bindings to devices that went (pfq_prune_vanished): out;
+ * true when one of them was bound by the name dev */
+static bool prune_vanished(pfq_t *q, struct reg_group *g, const char *dev)
+{
+	bool named = false;
+
+	for (uint32_t i = 0; i < g->nbind && i < PFQ_GROUP_MAX_BINDINGS;) {
+		struct ifreq ifr = { .ifr_ifindex = g->bind[i].ifindex };
+
+		if (g->bind[i].ifindex > 0 && ioctl(q->fd, SIOCGIFNAME, &ifr) < 0 &&
+		    errno == ENODEV) {
+			named |= dev && strncmp(g->bind_dev[i], dev, 16) == 0;
+			g->nbind--;
+			g->bind[i] = g->bind[g->nbind];
+			memcpy(g->bind_dev[i], g->bind_dev[g->nbind], 16);
+		} else {
+			i++;
+		}
+	}
+	return named;
+}
+
 static int do_bind(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 {
 	const struct bind_arg *a = arg;
 	struct pfq_binding b;
+	bool gone = prune_vanished(q, g, a->dev);
 	int rc = pfq_make_binding(q, a->dev, a->queue, &b), i;
 
+	if (rc == -ENODEV && gone && !a->on)
+		return 0; /* (the device went, and its binding with it) */
 	if (rc)
 		return rc;
 	for (i = 0; i < (int)g->nbind; i++)

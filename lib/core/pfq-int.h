@@ -177,6 +177,8 @@ bool pfq_socket_held_elsewhere(int fd);
  * instead (mapped may be NULL). */
 int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int32_t *mappers,
 			       int nmappers, bool *mapped);
+/* bind.c: drop the bindings to devices that went; how many */
+int pfq_prune_vanished(pfq_t *q);
 /* member.c: the rings of parked sockets this process keeps mapped (their
  * holders may not free them, group.c member_out): kept, and dropped when
  * the socket is unparked or the process leaves the group */

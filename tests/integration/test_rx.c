@@ -636,6 +636,44 @@ static void test_bind_errors(void **state)
 	pfq_close(q);
 }
 
+/* A bound device goes away (a veth pair in side B): the socket's binding to it
+ * goes too. Kept, every later change of the bindings failed (the kernel
+ * refuses a gone index) after changing the filter already: unbinding b0
+ * said ENODEV and stopped b0's packets all the same; and the gone one
+ * could never be unbound by name. */
+static void test_bound_device_gone(void **state)
+{
+	pfq_t *q = open_b(256, 64, NULL, NULL);
+	char cmd[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s ip link add pfqvx0 type veth peer name pfqvx1 && "
+		 "ip netns exec %s ip link set pfqvx0 up", th.ns_b, th.ns_b);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(pfq_bind(q, "b0", PFQ_ANY_QUEUE), 0);
+	assert_int_equal(pfq_bind(q, "b1", PFQ_ANY_QUEUE), 0);
+	assert_int_equal(pfq_bind(q, "pfqvx0", PFQ_ANY_QUEUE), 0);
+	assert_int_equal(pfq_enable(q), 0);
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s ip link del pfqvx0", th.ns_b);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(pfq_unbind(q, "b1", PFQ_ANY_QUEUE), 0);
+	/* the gone device's binding went with it: unbinding it is no error */
+	assert_int_equal(pfq_unbind(q, "pfqvx0", PFQ_ANY_QUEUE) == 0 ||
+			 pfq_unbind(q, "pfqvx0", PFQ_ANY_QUEUE) == -ENODEV, 1);
+	/* b0 still takes its packets */
+	static uint8_t frames[16][1600];
+	size_t lens[16];
+	struct capture c;
+
+	make_frames(frames, lens, 16);
+	send_all("a0", frames, lens, 16);
+	cap_init(&c, 32);
+	cap_collect(q, &c, 16, 3000, 100);
+	assert_int_equal(c.n, 16);
+	cap_free(&c);
+	pfq_close(q);
+}
+
 /* Send n frames from a0 with the thread pinned to cpu: with no XPS map, the
  * packet socket picks tx queue (cpu % queues), and veth delivers into the
  * peer's rx queue of the same index. */
@@ -728,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch_and_recv),
 		cmocka_unit_test(test_promisc_restored),
 		cmocka_unit_test(test_bind_errors),
+		cmocka_unit_test(test_bound_device_gone),
 		cmocka_unit_test(test_queue_binding),
 	};
 	char dir[] = "/tmp/pfq-rx-XXXXXX";
