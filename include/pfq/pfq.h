@@ -255,11 +255,13 @@ PFQ_API ssize_t pfq_get_caplen(const pfq_t *q);
 PFQ_API int pfq_set_rx_slots(pfq_t *q, size_t slots);
 /* The RX slots. */
 PFQ_API ssize_t pfq_get_rx_slots(const pfq_t *q);
-/* Largest packet sent (TX). 0; -EBUSY enabled; -EINVAL out of range. */
+/* Largest packet sent (TX). 0; -EBUSY while TX is bound (pfq_bind_tx);
+ * -EINVAL out of range. */
 PFQ_API int pfq_set_xmitlen(pfq_t *q, size_t xmitlen);
 /* The xmitlen. */
 PFQ_API ssize_t pfq_get_xmitlen(const pfq_t *q);
-/* Packets the TX queue holds. 0; -EBUSY enabled; -EINVAL out of range. */
+/* Packets the TX queue holds. 0; -EBUSY while TX is bound (pfq_bind_tx);
+ * -EINVAL out of range. */
 PFQ_API int pfq_set_tx_slots(pfq_t *q, size_t slots);
 /* The TX slots. */
 PFQ_API ssize_t pfq_get_tx_slots(const pfq_t *q);
@@ -307,7 +309,8 @@ PFQ_API int pfq_poll(pfq_t *q, long usec);
 /* The next batch, zero copy, in nq (the previous one goes back to the
  * kernel). Its packet count (0: timeout); -ENOTCONN. */
 PFQ_API int pfq_read(pfq_t *q, struct pfq_net_queue *nq, long usec);
-/* The next packet of the batch: 1 with hdr and *data set, 0 at the end. */
+/* The next packet of the batch: 1 with hdr and *data set, 0 at the end
+ * (and for a NULL argument: errno EINVAL, pfq_error(NULL) says which). */
 PFQ_API int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 		       const uint8_t **data);
 /* Packets of the batch not yet taken by pfq_net_queue_next (0 for NULL). */
@@ -383,7 +386,8 @@ PFQ_API int pfq_leave_group(pfq_t *q, int gid);
 PFQ_API int pfq_groups_mask(const pfq_t *q, unsigned long long *mask);
 /* The gid joined, -1 none (not an error). */
 PFQ_API int pfq_group_id(const pfq_t *q);
-/* Add a binding to group gid (the caller must be a member). 0; as pfq_bind. */
+/* Add a binding to group gid (the caller must be a member). 0; as pfq_bind,
+ * but -ENOSPC past 32 bindings of the group. */
 PFQ_API int pfq_bind_group(pfq_t *q, int gid, const char *dev, int queue);
 /* Remove a binding of group gid. 0; -ENOENT not bound; as pfq_bind. */
 PFQ_API int pfq_unbind_group(pfq_t *q, int gid, const char *dev, int queue);

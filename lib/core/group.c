@@ -948,6 +948,10 @@ int pfq_groups_info(struct pfq_group_info *out, size_t max, size_t sz)
 				  "sizeof(struct pfq_group_info)", sz, (size_t)PFQ_GROUP_INFO_SZ_MIN);
 	if (!out && max)
 		return pfq_seterr(NULL, EINVAL, "pfq_groups_info: NULL buffer of %zu entries", max);
+	/* (the entries are written at out + i * sz: the buffer must be one) */
+	if (max > SIZE_MAX / sz)
+		return pfq_seterr(NULL, EINVAL, "pfq_groups_info: %zu entries of %zu bytes do not "
+				  "fit in memory", max, sz);
 	g = malloc(sizeof(*g));
 	one = malloc(sizeof(*one));
 	if (!g || !one) {

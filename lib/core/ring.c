@@ -437,6 +437,12 @@ int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 
 	if (!nq)
 		return 0;
+	/* (0, not an error code: a loop "while (pfq_net_queue_next(...))"
+	 * ends; the packet stays for a call that can take it) */
+	if (!hdr || !data) {
+		pfq_seterr(NULL, EINVAL, "pfq_net_queue_next: NULL %s", hdr ? "data" : "hdr");
+		return 0;
+	}
 	nq_get(nq, &st);
 	if (st.left == 0)
 		return 0;
