@@ -3,9 +3,11 @@
 #include "../shared.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* NULL, with the message in err and errno e */
 #define fail(e, err, errlen, ...) (pfq_errf(err, errlen, e, __VA_ARGS__), (char *)NULL)
@@ -19,9 +21,19 @@ char *lang_read_source(const char *path, size_t max, size_t *len, char *err, siz
 
 	if (!path)
 		return fail(EINVAL, err, errlen, "no file name");
-	f = fopen(path, "r");
-	if (!f)
+	/* A FIFO without a writer would block the open for good: opened
+	 * without waiting, then read as usual (with no writer, it is empty) */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
 		return fail(errno, err, errlen, "cannot read '%s': %s", path, strerror(errno));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "r");
+	if (!f) {
+		e = errno;
+		close(fd);
+		return fail(e, err, errlen, "cannot read '%s': %s", path, strerror(e));
+	}
 	buf = malloc(max + 2);
 	if (!buf) {
 		fclose(f);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_PROGRAM = 1, EXIT_USAGE = 2, EXIT_INPUT = 3 };
 
@@ -270,13 +271,11 @@ int main(int argc, char **argv)
 		free(text);
 		where = "<stdin>";
 	} else if (file) {
-		FILE *f = fopen(file, "r");
-
-		if (!f) {
+		/* (not opened here: a FIFO would be opened, and read, twice) */
+		if (access(file, R_OK) < 0) {
 			perror(file);
 			return EXIT_INPUT;
 		}
-		fclose(f);
 		prog = pfq_lang_compile_file(file, &diag);
 	} else {
 		prog = pfq_lang_compile(expr, &diag);
