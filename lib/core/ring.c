@@ -466,7 +466,13 @@ int pfq_net_queue_next(struct pfq_net_queue *nq, struct pfq_pkthdr *hdr,
 	hdr->vlan_tci = 0;
 	hdr->mark = 0;
 	hdr->state = 0;
-	if (hdr->caplen >= 16) {
+	if (h->tp_status & TP_STATUS_VLAN_VALID) {
+		/* the tag the kernel took out, also when too little of the
+		 * frame was kept to show it */
+		hdr->vlan_tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ?
+					 h->hv1.tp_vlan_tpid : 0x8100;
+		hdr->vlan_tci = (uint16_t)h->hv1.tp_vlan_tci;
+	} else if (hdr->caplen >= 16) {
 		uint16_t type = (uint16_t)(mac[12] << 8 | mac[13]);
 
 		if (type == 0x8100 || type == 0x88a8) {

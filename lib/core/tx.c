@@ -307,8 +307,15 @@ int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 	snprintf(t->dev, sizeof(t->dev), "%s", dev);
 	/* xmitlen 0: the device's largest frame (MTU, Ethernet header, a tag) */
 	t->slot_size = q->xmitlen ? q->xmitlen : (uint32_t)mtu + TX_ETH_MIN + 4;
-	t->buf = malloc((size_t)t->slots * t->slot_size);
-	t->lens = calloc(t->slots, sizeof(*t->lens));
+	/* (more than the machine's memory is not tried: a sanitizer aborts
+	 * on such a request rather than fail it) */
+	uint64_t bytes = (uint64_t)t->slots * t->slot_size;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || page <= 0 || bytes <= (uint64_t)pages * (uint64_t)page) {
+		t->buf = malloc((size_t)bytes);
+		t->lens = calloc(t->slots, sizeof(*t->lens));
+	}
 	/* the PFQ socket itself: no new socket, no privilege needed */
 	t->fd = fcntl(q->fd, F_DUPFD_CLOEXEC, 0);
 	if (!t->buf || !t->lens) {
