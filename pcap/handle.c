@@ -444,7 +444,9 @@ int pfqh_activate(struct pfqh *h)
 		snprintf(msg, sizeof(msg), "pfq: %s", pfq_error(h->q));
 		return fail(h, pcap_code(err), "%s", msg);
 	}
-	if (h->cfg.tx_queue >= 0 && h->cfg.ndevs > 0 && bind_tx(h, "pfq: PFQ_TX_QUEUE") < 0)
+	/* (not for "any", nor without a TX queue: inject says those) */
+	if (h->cfg.tx_queue >= 0 && h->cfg.ndevs > 0 && h->cfg.tx_slots != 0 &&
+	    strcmp(h->cfg.devs[0].name, PFQ_ANY_DEVICE) != 0 && bind_tx(h, "pfq: PFQ_TX_QUEUE") < 0)
 		return fail(h, PCAP_ERROR, "%s", h->err);
 	err = finish_activation(h, caplen);
 	if (err)

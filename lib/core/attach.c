@@ -139,7 +139,7 @@ int pfq_attach_update(pfq_t *q)
 	int err, ifindex;
 
 	if (q->private_group)
-		pfq_prune_vanished(q);
+		pfq_prune_vanished(q, NULL, NULL);
 	ifindex = target_ifindex(q);
 
 	q->queue_bound = pfq_any_queue_binding(q);

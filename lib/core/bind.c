@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -15,6 +16,7 @@ int pfq_make_binding(pfq_t *q, const char *dev, int queue,
 
 	if (!dev || !*dev)
 		return pfq_seterr(q, EINVAL, "bind: empty device name");
+	snprintf(b->name, sizeof(b->name), "%s", dev);
 	if (queue < PFQ_ANY_QUEUE)
 		return pfq_seterr(q, EINVAL, "bind: queue %d invalid "
 				  "(a queue number or PFQ_ANY_QUEUE)", queue);
@@ -49,7 +51,7 @@ int pfq_make_binding(pfq_t *q, const char *dev, int queue,
  * device of the same name made later has another index. Kept, they made
  * every later change of the socket's bindings fail (the kernel refuses to
  * bind a gone index), and could not be unbound by name. The number gone. */
-int pfq_prune_vanished(pfq_t *q)
+int pfq_prune_vanished(pfq_t *q, const char *name, bool *named)
 {
 	int gone = 0;
 
@@ -58,6 +60,8 @@ int pfq_prune_vanished(pfq_t *q)
 
 		if (q->bind[i].ifindex > 0 && ioctl(q->fd, SIOCGIFNAME, &ifr) < 0 &&
 		    errno == ENODEV) {
+			if (name && named && strncmp(q->bind[i].name, name, sizeof(q->bind[i].name)) == 0)
+				*named = true;
 			q->bind[i] = q->bind[--q->nbind];
 			gone++;
 		} else {
@@ -103,7 +107,11 @@ int pfq_bind(pfq_t *q, const char *dev, int queue)
 	q->bind[q->nbind++] = b;
 	err = pfq_attach_update(q);
 	if (err) {
-		q->nbind--;
+		/* (found again: the update may have pruned and moved others) */
+		int at = find_binding(q, &b);
+
+		if (at >= 0)
+			q->bind[at] = q->bind[--q->nbind];
 		pfq_attach_update(q); /* (the kernel's side back as it was) */
 	}
 	return err;
@@ -123,15 +131,19 @@ int pfq_unbind(pfq_t *q, const char *dev, int queue)
 		return pfq_seterr(q, EINVAL, "unbind: default group undefined");
 	}
 	err = pfq_make_binding(q, dev, queue, &b);
+	i = err ? -1 : find_binding(q, &b);
+	if (err == -ENODEV || (!err && i < 0)) {
+		/* a device that went (maybe one of the same name came since):
+		 * its binding goes, by the name it was bound with */
+		bool named = false;
 
-	if (err == -ENODEV && pfq_prune_vanished(q) > 0) {
-		/* (the device went: its binding with it) */
-		pfq_attach_update(q);
-		return 0;
+		if (pfq_prune_vanished(q, dev, &named) > 0)
+			pfq_attach_update(q);
+		if (named)
+			return 0;
 	}
 	if (err)
 		return err;
-	i = find_binding(q, &b);
 	if (i < 0)
 		return pfq_seterr(q, ENOENT, "unbind: '%s' queue %d is not bound",
 				  dev, queue);
@@ -141,7 +153,8 @@ int pfq_unbind(pfq_t *q, const char *dev, int queue)
 	if (err) {
 		/* back as it was, in the kernel too (the filter may have
 		 * changed before the bind failed) */
-		q->bind[q->nbind++] = old;
+		if (find_binding(q, &old) < 0 && q->nbind < PFQ_MAX_BINDINGS)
+			q->bind[q->nbind++] = old;
 		pfq_attach_update(q);
 	}
 	return err;

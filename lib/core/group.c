@@ -189,6 +189,13 @@ static bool inherited(const pfq_t *q)
 	return q->pid != getpid();
 }
 
+static int not_ours(pfq_t *q)
+{
+	return pfq_seterr(q, EPERM, "the socket's group membership belongs to process %d, which "
+			  "opened it (this process inherited the socket across a fork)",
+			  (int)q->pid);
+}
+
 /* the group of socket q (a member), locked */
 int gs_begin_member(struct gsession *s, pfq_t *q, bool try)
 {
@@ -197,9 +204,7 @@ int gs_begin_member(struct gsession *s, pfq_t *q, bool try)
 
 	if (inherited(q)) {
 		memset(s, 0, sizeof(*s));
-		return pfq_seterr(q, EPERM, "the socket's group membership belongs to process %d, "
-				  "which opened it (this process inherited the socket across a "
-				  "fork)", (int)q->pid);
+		return not_ours(q);
 	}
 	rc = begin(s, netns_of(q), q->gid, false, try, q->fd, err, sizeof(err));
 
@@ -365,8 +370,9 @@ static int join_locked(pfq_t *q, struct gsession *s, int gid, uint64_t class_mas
 		if (rc)
 			return rc;
 	}
-	if (policy == PFQ_POLICY_UNDEFINED && k->slot >= 0 && g->proc[k->slot].holder)
-		return gid; /* held already */
+	if (policy == PFQ_POLICY_UNDEFINED && (q->holds & (1ull << gid)) && k->slot >= 0 &&
+	    g->proc[k->slot].holder)
+		return gid; /* held by this socket already */
 	rc = gk_proc_add(k, g, policy == PFQ_POLICY_UNDEFINED, err, sizeof(err));
 	if (rc < 0)
 		return pfq_seterr(q, -rc, "%s", err);
@@ -425,6 +431,8 @@ int pfq_join_group(pfq_t *q, int gid, unsigned long long class_mask, int policy)
 	char err[256];
 	int rc;
 
+	if (inherited(q))
+		return not_ours(q);
 	if (class_mask == 0)
 		return pfq_seterr(q, EINVAL, "join: empty class mask");
 	if (policy < PFQ_POLICY_UNDEFINED || policy > PFQ_POLICY_SHARED)
@@ -535,6 +543,8 @@ static int leave(pfq_t *q, int gid)
 	char err[256];
 	int rc;
 
+	if (inherited(q))
+		return not_ours(q);
 	if (check_gid(q, gid) < 0)
 		return -EINVAL;
 	rc = begin(&s, netns_of(q), gid, false, false, q->fd, err, sizeof(err));
@@ -548,8 +558,9 @@ static int leave(pfq_t *q, int gid)
 	s.dirty = true;
 	if (q->gid == gid) {
 		member_out(q, &s);
-	} else if (s.k->slot >= 0 && s.g->proc[s.k->slot].holder) {
-		s.g->proc[s.k->slot].holder = 0;
+	} else if ((q->holds & (1ull << gid)) && s.k->slot >= 0 && s.g->proc[s.k->slot].holder) {
+		/* (the process holds it while one of its sockets does) */
+		s.g->proc[s.k->slot].holder--;
 		s.k->refs--;
 		q->holds &= ~(1ull << gid);
 	} else {

@@ -154,6 +154,8 @@ static int do_bind(pfq_t *q, struct reg_group *g, int gid, const void *arg)
 		if (g->bind[i].ifindex == b.ifindex && g->bind[i].queue == b.queue)
 			break;
 	if (!a->on) {
+		if (i == (int)g->nbind && gone)
+			return 0; /* (the one of that name went; another came since) */
 		if (i == (int)g->nbind)
 			return pfq_seterr(q, ENOENT, "unbind: group %d is not bound to '%s' "
 					  "queue %d", gid, a->dev, a->queue);

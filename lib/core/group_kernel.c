@@ -406,7 +406,7 @@ int gk_proc_add(struct gk *k, struct reg_group *g, bool holder, char *err, size_
 	int i, rc;
 
 	if (k->slot >= 0) {
-		g->proc[k->slot].holder |= holder;
+		g->proc[k->slot].holder += holder; /* (one per holding socket) */
 		return 0;
 	}
 	/* a free slot whose lock is free too (a process that just left may

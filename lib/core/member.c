@@ -183,8 +183,13 @@ static void drop(uint64_t netns, int gid, uint64_t cookie, const uint64_t *keep,
 				      m->netns == netns && m->gid == gid &&
 					      !listed(m->cookie, keep, nkeep);
 
-		if (match && !cookie && max_risky >= 0 && !listed(m->cookie, safe, nsafe))
-			match = max_risky-- > 0;
+		/* (a tried one that could not be made maps nothing: no risk) */
+		if (match && !cookie && max_risky >= 0 && m->map &&
+		    !listed(m->cookie, safe, nsafe)) {
+			match = max_risky > 0;
+			if (match)
+				max_risky--;
+		}
 		if (match) {
 			*p = m->next;
 			m->next = gone;

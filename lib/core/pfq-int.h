@@ -21,6 +21,7 @@ struct pfq_binding {
 	int ifindex;
 	int queue;      /* PFQ_ANY_QUEUE or a queue number */
 	bool raw_queue; /* driver keeps the queue index as is (veth) */
+	char name[16];  /* as given (a device that went is unbound by it) */
 };
 
 /* A memory-mapped TPACKET_V3 receive ring. */
@@ -177,8 +178,9 @@ bool pfq_socket_held_elsewhere(int fd);
  * instead (mapped may be NULL). */
 int pfq_sockets_held_elsewhere(const uint64_t *ino, int n, bool *held, const int32_t *mappers,
 			       int nmappers, bool *mapped);
-/* bind.c: drop the bindings to devices that went; how many */
-int pfq_prune_vanished(pfq_t *q);
+/* bind.c: drop the bindings to devices that went; how many (*named: one
+ * of them was bound by that name; name and named may be NULL) */
+int pfq_prune_vanished(pfq_t *q, const char *name, bool *named);
 /* member.c: the rings of parked sockets this process keeps mapped (their
  * holders may not free them, group.c member_out): kept, and dropped when
  * the socket is unparked or the process leaves the group */

@@ -60,7 +60,8 @@ enum {
 /* a process taking part in the group (a member's or a holder's) */
 struct reg_proc {
 	int32_t pid;         /* 0: free slot (for display and pidfd_getfd) */
-	uint32_t holder;     /* joined with policy undefined */
+	uint32_t holder;     /* its sockets that hold the group (joined with policy
+			      * undefined) */
 	int32_t vault_fd[2]; /* its fds of the group's vault (receiving, sending end) */
 	int32_t sink_fd;     /* its fd of the group's sink socket */
 	int32_t progs_fd;    /* its fd of the group's program array (GK_PROGS) */

@@ -272,6 +272,11 @@ int pfq_close(pfq_t *q)
 			close(q->gfd);
 		if (q->imported && q->lease_fd >= 0)
 			close(q->lease_fd); /* (no goodbye: the lease is the parent's) */
+		if (q->prog_fd >= 0)
+			close(q->prog_fd);
+		if (q->group_progs_fd >= 0)
+			close(q->group_progs_fd);
+		pfq_tx_forget(q);
 		q->gk = NULL;
 	} else if (q->imported) {
 		/* the last counts, while the sockets are there to read them */
@@ -356,6 +361,9 @@ int pfq_disable(pfq_t *q)
 {
 	PFQ_NEED(q);
 	PFQ_NOT_IMPORTED(q);
+	if (q->pid != getpid())
+		return pfq_seterr(q, EPERM, "pfq_disable: the socket is process %d's (this process "
+				  "inherited it across a fork): close it instead", (int)q->pid);
 	if (!q->enabled)
 		return pfq_seterr(q, EALREADY, "socket not enabled");
 	/* its rings are mapped by the importer, which reads them until the

@@ -265,6 +265,18 @@ static void tx_free(struct pfq_tx *t)
 	free(t);
 }
 
+void pfq_tx_forget(pfq_t *q)
+{
+	/* (the thread is the parent's: none runs here; what is queued is
+	 * the parent's to send) */
+	if (q->tx) {
+		if (q->tx->efd >= 0)
+			close(q->tx->efd);
+		tx_free(q->tx);
+	}
+	q->tx = NULL;
+}
+
 int pfq_bind_tx(pfq_t *q, const char *dev, int queue, int core)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };

@@ -6,6 +6,9 @@
 #include "pfq-int.h"
 #include "vault.h"
 
+/* a forked child's copy of the TX queue of a handle it inherited: freed,
+ * nothing sent, nothing changed in the kernel */
+void pfq_tx_forget(pfq_t *q);
 /* the socket's TX counters (sent, disc, fail) into s */
 void pfq_tx_stats(pfq_t *q, struct pfq_stats *s);
 

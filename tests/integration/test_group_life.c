@@ -496,8 +496,11 @@ static void test_forked_child_inherits(void **s)
 		struct pfq_net_queue nq;
 		/* a group change through it is refused, reading is not */
 		int r = pfq_read(q, &nq, 300000), w = pfq_set_weight(q, 3);
+		int l = pfq_leave_group(q, gid), d = pfq_disable(q);
+		int j = pfq_join_group(q, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED);
 
-		_exit(r >= 0 && w == -EPERM && pfq_close(q) == 0 ? 0 : 1);
+		_exit(r >= 0 && w == -EPERM && l == -EPERM && d == -EPERM && j == -EPERM &&
+		      pfq_close(q) == 0 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);

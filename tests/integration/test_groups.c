@@ -668,13 +668,16 @@ static void test_policies(void **s)
 	th_leave(h);
 	assert_non_null(q3);
 	assert_int_equal(pfq_join_group(q3, held, PFQ_CLASS_DEFAULT, PFQ_POLICY_UNDEFINED), held);
+	/* another socket of the process holds it too: it stays for that one */
+	assert_int_equal(pfq_join_group(q2, held, PFQ_CLASS_DEFAULT, PFQ_POLICY_UNDEFINED), held);
+	pfq_close(q3);
 	found = -1;
 	n = gt_groups_in_b(info);
 	for (int i = 0; i < n; i++)
 		if (info[i].gid == held)
 			found = info[i].nmembers;
 	assert_int_equal(found, 0);
-	pfq_close(q3);
+	assert_int_equal(pfq_leave_group(q2, held), 0);
 	found = -1;
 	n = gt_groups_in_b(info);
 	for (int i = 0; i < n; i++)
