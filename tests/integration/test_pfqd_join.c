@@ -595,7 +595,15 @@ static void test_user_limits(void **s)
 	(void)s;
 	write_conf(group30_two_users);
 	pid = pfqd_start();
+	/* (pfqd opens descriptors for a moment now and then, its looks at the
+	 * kernel's lists and /proc: the fewest seen over 0.2 s) */
 	fds0 = pfqd_fds(pid);
+	for (int i = 0; i < 10; i++) {
+		int n = pfqd_fds(pid);
+
+		fds0 = n < fds0 ? n : fds0;
+		usleep(20000);
+	}
 	assert_int_equal(join_as(NOBODY, 30, &o, msg, sizeof(msg)), ENOMEM);
 	if (!strstr(msg, "slots of 2176 bytes make a ring of 415 MiB, more than the 256 MiB "
 			 "pfqd gives"))
@@ -637,9 +645,9 @@ static void test_user_limits(void **s)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	wait_members(30, 1);
 	/* nothing left behind */
-	for (int i = 0; i < 50 && pfqd_fds(pid) != fds0; i++)
+	for (int i = 0; i < 50 && pfqd_fds(pid) > fds0; i++)
 		usleep(20000);
-	assert_int_equal(pfqd_fds(pid), fds0);
+	assert_true(pfqd_fds(pid) <= fds0);
 	pfqd_stop(pid);
 }
 

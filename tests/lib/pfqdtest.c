@@ -80,6 +80,19 @@ void drain_notify(void)
 }
 
 /* start pfqd in side B and wait for READY=1 */
+/* the pfqds a test started and did not stop (a failed assertion skips the
+ * test's own stop: the next test would meet that pfqd's members) */
+static pid_t running[16];
+
+static void remember(pid_t pid, bool on)
+{
+	for (int i = 0; i < 16; i++)
+		if (on ? running[i] == 0 : running[i] == pid) {
+			running[i] = on ? pid : 0;
+			return;
+		}
+}
+
 pid_t pfqd_start(void)
 {
 	pid_t pid;
@@ -99,6 +112,7 @@ pid_t pfqd_start(void)
 		execl(PFQD_BIN, "pfqd", "-c", conf_path, (char *)NULL);
 		_exit(127);
 	}
+	remember(pid, true);
 	wait_notify("READY=1", 20000);
 	return pid;
 }
@@ -108,6 +122,7 @@ void pfqd_stop(pid_t pid)
 {
 	int st;
 
+	remember(pid, false);
 	assert_int_equal(kill(pid, SIGTERM), 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -212,6 +227,17 @@ int pt_teardown(void **s)
 	char cmd[512];
 
 	(void)s;
+	for (int i = 0; i < 16; i++)
+		if (running[i] > 0) {
+			/* (only a child of ours not reaped yet: a test that
+			 * killed its pfqd itself reaped it, and its pid may be
+			 * another process's now) */
+			if (waitpid(running[i], NULL, WNOHANG) == 0) {
+				kill(running[i], SIGKILL);
+				waitpid(running[i], NULL, 0);
+			}
+			running[i] = 0;
+		}
 	close(notify_fd);
 	snprintf(cmd, sizeof(cmd), "cat %s >&2; rm -rf %s", log_path, dir);
 	if (getenv("PFQD_TEST_LOG"))
