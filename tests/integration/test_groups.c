@@ -575,6 +575,18 @@ static void test_forward_and_kernel(void **s)
 	th_exec(&gt_th, 'b', "ip addr del 192.168.77.2/24 dev b0");
 }
 
+/* the members of group gid in side B, -1 when it does not exist (info has
+ * room for every group) */
+static int members_in_b(struct pfq_group_info *info, int gid)
+{
+	int n = gt_groups_in_b(info);
+
+	for (int i = 0; i < n; i++)
+		if (info[i].gid == gid)
+			return info[i].nmembers;
+	return -1;
+}
+
 /* ---- policies across processes ---- */
 
 static void holder_main(int ctl, int res, int policy, int gid)
@@ -644,22 +656,13 @@ static void test_policies(void **s)
 	assert_int_equal(pfq_join_group(q2, mine, PFQ_CLASS_DEFAULT, PFQ_POLICY_PRIVATE), -EACCES);
 	/* policy undefined holds a group without joining it */
 	struct pfq_group_info *info = calloc(PFQ_MAX_GROUPS, sizeof(*info));
-	int held = next_gid++, found = -1, n;
+	int held = next_gid++;
 
 	assert_int_equal(pfq_join_group(q2, held, PFQ_CLASS_DEFAULT, PFQ_POLICY_UNDEFINED), held);
 	assert_int_equal(pfq_group_id(q2), -1);
-	n = gt_groups_in_b(info);
-	for (int i = 0; i < n; i++)
-		if (info[i].gid == held)
-			found = info[i].nmembers;
-	assert_int_equal(found, 0);
+	assert_int_equal(members_in_b(info, held), 0);
 	assert_int_equal(pfq_leave_group(q2, held), 0);
-	found = -1;
-	n = gt_groups_in_b(info);
-	for (int i = 0; i < n; i++)
-		if (info[i].gid == held)
-			found = info[i].nmembers;
-	assert_int_equal(found, -1);
+	assert_int_equal(members_in_b(info, held), -1);
 	/* ... and the hold goes with the socket that took it (held for the
 	 * process, such groups outlived every socket: "no free group") */
 	h = th_enter(&gt_th, 'b');
@@ -671,19 +674,9 @@ static void test_policies(void **s)
 	/* another socket of the process holds it too: it stays for that one */
 	assert_int_equal(pfq_join_group(q2, held, PFQ_CLASS_DEFAULT, PFQ_POLICY_UNDEFINED), held);
 	pfq_close(q3);
-	found = -1;
-	n = gt_groups_in_b(info);
-	for (int i = 0; i < n; i++)
-		if (info[i].gid == held)
-			found = info[i].nmembers;
-	assert_int_equal(found, 0);
+	assert_int_equal(members_in_b(info, held), 0);
 	assert_int_equal(pfq_leave_group(q2, held), 0);
-	found = -1;
-	n = gt_groups_in_b(info);
-	for (int i = 0; i < n; i++)
-		if (info[i].gid == held)
-			found = info[i].nmembers;
-	assert_int_equal(found, -1);
+	assert_int_equal(members_in_b(info, held), -1);
 	free(info);
 	/* bad arguments */
 	assert_int_equal(pfq_join_group(q2, 64, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED), -EINVAL);
