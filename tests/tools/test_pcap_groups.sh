@@ -128,14 +128,24 @@ kill -INT $G; wait $G 2>/dev/null
 # 6. jumbo frames (MTU 9000) through a steering group of two: a frame of a
 # page or more sent by a packet socket has only its MAC header in the
 # packet's linear part, and the group program read the rest with a helper
-# that reads that part alone: every such frame was dropped
+# that reads that part alone: every such frame was dropped (and the group
+# log's copy of its first bytes was zeroes)
 $NSA ip link set a0 mtu 9000; $NSB ip link set b0 mtu 9000
-PFQ_GROUP=48 PFQ_COMPUTATION='ip >-> steer_flow' $NSB timeout -s INT 60 "$RUN" tcpdump -n \
-    -i pfq:b0 -w "$W/j1.pcap" 2>"$W/j1.err" & J1=$!
+PFQ_GROUP=48 PFQ_COMPUTATION='ip >-> log_packet >-> steer_flow' $NSB timeout -s INT 60 "$RUN" \
+    tcpdump -n -i pfq:b0 -w "$W/j1.pcap" 2>"$W/j1.err" & J1=$!
 wait_listening "$W/j1.err"
 PFQ_GROUP=48 $NSB timeout -s INT 60 "$RUN" tcpdump -n -i pfq -w "$W/j2.pcap" 2>"$W/j2.err" & J2=$!
 wait_listening "$W/j2.err"; sleep 0.3
 gen -i a0 -n 100 -f 20 -l 6000
+sleep 0.2
+$NSB "$B/tools/pfq-stat" -g 48 --json --once >"$W/jlog.json" 2>&1
+python3 - "$W/jlog.json" <<'PY' && ok || { bad "group log of jumbo frames"; cat "$W/jlog.json"; }
+import json, sys
+g = json.loads(open(sys.argv[1]).readline())["groups"][0]
+lines = [l for l in g["log"]["lines"] if l["len"] >= 6000]
+sys.exit(not (len(lines) == len(g["log"]["lines"]) > 0 and
+              all(l["text"].startswith("log_packet: IP ") for l in lines)))
+PY
 gen -i a0 -n 100 -f 20 -l 1500
 sleep 0.5
 kill -INT $J1 $J2; wait $J1 $J2 2>/dev/null

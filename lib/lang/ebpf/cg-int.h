@@ -148,6 +148,9 @@ void cg_load_at(struct cg *cg, uint32_t off, int size, int absent);
  * from the MAC header, r3 = destination, r4 = length, set by the caller;
  * r0 = 0 or < 0 (relative to the MAC header in the fanout flavour) */
 void cg_skb_load(struct cg *cg);
+/* copy the frame's first lreg bytes to dreg + doff (r7-r9, r4 = lreg;
+ * r0 = 0 or error) */
+void cg_frame_copy(struct cg *cg, int dreg, int16_t doff, int lreg);
 /* reg = the frame's length from the MAC header; clobbers tmp */
 void cg_frame_len(struct cg *cg, int reg, int tmp);
 /* r0 = size (1, 2, 4) bytes at constant offset off of the frame with

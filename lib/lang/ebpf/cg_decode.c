@@ -534,32 +534,32 @@ void cg_frame_len(struct cg *cg, int reg, int tmp)
 	emit_bind(&cg->e, out);
 }
 
-/* r0 = load r8 bytes from the start of the frame into the cache (r7 the
- * scratch area): 0 or a helper's error. At the fanout hook a received
- * frame's MAC header is before skb->data (cg_skb_load): the bytes past it
- * come in a second load, from skb->data, which reads the fragments too. */
-static void cache_fill(struct cg *cg)
+/* r0 = the first lreg bytes of the frame copied to dreg + doff: 0 or a
+ * helper's error (the destination zeroed). dreg and lreg must outlive
+ * helper calls (r7-r9), lreg >= 1, and r4 = lreg on entry. At the fanout hook a received frame's
+ * MAC header is before skb->data (cg_skb_load): the bytes past it come in
+ * a second load, from skb->data, which reads the fragments too. */
+void cg_frame_copy(struct cg *cg, int dreg, int16_t doff, int lreg)
 {
 	int whole = emit_label(&cg->e), done = emit_label(&cg->e);
 
 	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
 	E(BI_MOV_IMM(BPF_REG_2, 0));
-	E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache)));
-	/* (r4 = r8 already) */
+	E(BI_MOV_REG(BPF_REG_3, dreg));
+	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, doff));
 	if (cg->fanout) {
 		E(BI_LDX(BPF_W, BPF_REG_5, BPF_REG_6, SKB_OFF(pkt_type)));
 		emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_5, PACKET_OUTGOING, whole);
-		emit_jmp_imm(&cg->e, BPF_JLE, BPF_REG_8, ETH_HLEN, whole);
+		emit_jmp_imm(&cg->e, BPF_JLE, lreg, ETH_HLEN, whole);
 		E(BI_MOV_IMM(BPF_REG_4, ETH_HLEN));
 		E(BI_MOV_IMM(BPF_REG_5, BPF_HDR_START_MAC));
 		E(BI_CALL(BPF_FUNC_skb_load_bytes_relative));
 		emit_jmp_imm(&cg->e, BPF_JNE, BPF_REG_0, 0, done);
 		E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
 		E(BI_MOV_IMM(BPF_REG_2, 0));
-		E(BI_MOV_REG(BPF_REG_3, BPF_REG_7));
-		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, SC(cache) + ETH_HLEN));
-		E(BI_MOV_REG(BPF_REG_4, BPF_REG_8));
+		E(BI_MOV_REG(BPF_REG_3, dreg));
+		E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, doff + ETH_HLEN));
+		E(BI_MOV_REG(BPF_REG_4, lreg));
 		E(BI_ALU_IMM(BPF_SUB, BPF_REG_4, ETH_HLEN));
 		E(BI_CALL(BPF_FUNC_skb_load_bytes));
 		emit_ja(&cg->e, done);
@@ -687,7 +687,7 @@ void cg_prologue(struct cg *cg, int exit_label)
 	emit_bind(&cg->e, small);
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_4, 0, no_cache);
 	E(BI_MOV_REG(BPF_REG_8, BPF_REG_4));
-	cache_fill(cg);
+	cg_frame_copy(cg, BPF_REG_7, SC(cache), BPF_REG_8);
 	/* (a failed load cannot happen for bytes below len; if it did, the
 	 * frame is seen as empty rather than read from a stale cache) */
 	int loaded = emit_label(&cg->e);

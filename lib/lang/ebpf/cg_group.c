@@ -292,11 +292,9 @@ void cg_group_log(struct cg *cg)
 	emit_bind(&cg->e, small);
 	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_4, LOGE(caplen)));
 	emit_jmp_imm(&cg->e, BPF_JEQ, BPF_REG_4, 0, copied);
-	E(BI_MOV_REG(BPF_REG_1, BPF_REG_6));
-	E(BI_MOV_IMM(BPF_REG_2, 0));
-	E(BI_MOV_REG(BPF_REG_3, BPF_REG_8));
-	E(BI_ALU_IMM(BPF_ADD, BPF_REG_3, LOGE(data)));
-	cg_skb_load(cg);
+	/* (r9 is free until the dispatch loads the member table into it) */
+	E(BI_MOV_REG(BPF_REG_9, BPF_REG_4));
+	cg_frame_copy(cg, BPF_REG_8, LOGE(data), BPF_REG_9);
 	emit_bind(&cg->e, copied);
 	/* the sequence number last: a reader takes an entry with seq 0 or
 	 * out of order as being written */
