@@ -796,12 +796,32 @@ static void test_intruder(void **state)
 	check_two(0, &r, 0, "intruded");
 }
 
-/* Another exporter process (root, as a second pfqd would be) makes the
- * group, exports its member to child 1 and waits; killed with SIGKILL, its
- * member is reaped by the test process's maintenance and its socket, which
- * child 1 still holds, parked: the members' positions stay right, before
- * and after child 1 dies. */
-static pid_t spawn_exporter(int gid)
+/* The part another root process of the group (as a second pfqd would be)
+ * plays: an exporter joins with a share of the traffic and exports its
+ * member to kids[0]; a bystander joins the control class (no share of the
+ * traffic) and only looks after its member. */
+enum root_role { ROOT_EXPORTER, ROOT_BYSTANDER };
+
+/* in the forked root process (no cmocka there): 0 once kids[0] imported
+ * q, else the exit code that says which step failed */
+static int export_to_kid0(pfq_t *q)
+{
+	unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
+	struct import_reply rep;
+	int fds[PFQ_HANDOVER_FDS], len;
+
+	len = pfq_export(q, fds, PFQ_HANDOVER_FDS, blob, sizeof(blob));
+	if (len <= 0)
+		return 3;
+	send_handover(kids[0].sp, fds, PFQ_HANDOVER_FDS, blob, (size_t)len);
+	if (read(kids[0].sp, &rep, sizeof(rep)) != (ssize_t)sizeof(rep) || rep.rc)
+		return 4;
+	return 0;
+}
+
+/* fork a root process of the group in side B, playing role; it maintains
+ * its member until killed. Returns once it is in place. */
+static pid_t spawn_group_root(int gid, enum root_role role)
 {
 	int ready[2];
 	pid_t pid;
@@ -811,22 +831,18 @@ static pid_t spawn_exporter(int gid)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		unsigned char blob[PFQ_HANDOVER_BLOB_MAX];
-		struct import_reply rep;
-		int fds[PFQ_HANDOVER_FDS], h = th_enter(&th, 'b'), len;
+		unsigned long long class = role == ROOT_BYSTANDER ? PFQ_CLASS_CONTROL
+								   : PFQ_CLASS_DEFAULT;
+		int h = th_enter(&th, 'b'), rc;
 		pfq_t *q = pfq_open_nogroup(2048, 4096, 0, 0);
 
 		th_leave(h);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (!q || pfq_join_group(q, gid, PFQ_CLASS_DEFAULT, PFQ_POLICY_SHARED) != gid ||
+		if (!q || pfq_join_group(q, gid, class, PFQ_POLICY_SHARED) != gid ||
 		    pfq_enable(q) < 0)
 			_exit(2);
-		len = pfq_export(q, fds, PFQ_HANDOVER_FDS, blob, sizeof(blob));
-		if (len <= 0)
-			_exit(3);
-		send_handover(kids[0].sp, fds, PFQ_HANDOVER_FDS, blob, (size_t)len);
-		if (read(kids[0].sp, &rep, sizeof(rep)) != (ssize_t)sizeof(rep) || rep.rc)
-			_exit(4);
+		if (role == ROOT_EXPORTER && (rc = export_to_kid0(q)) != 0)
+			_exit(rc);
 		b = 1;
 		if (write(ready[1], &b, 1) != 1)
 			_exit(5);
@@ -840,6 +856,11 @@ static pid_t spawn_exporter(int gid)
 	return pid;
 }
 
+/* Another exporter process (root, as a second pfqd would be) makes the
+ * group, exports its member to child 1 and waits; killed with SIGKILL, its
+ * member is reaped by the test process's maintenance and its socket, which
+ * child 1 still holds, parked: the members' positions stay right, before
+ * and after child 1 dies. */
 static void test_exporter_killed(void **state)
 {
 	static struct report r[2];
@@ -850,7 +871,7 @@ static void test_exporter_killed(void **state)
 	(void)state;
 	spawn_kids(2);
 	/* before the test process touches the group: it inherits nothing */
-	exporter = spawn_exporter(gid);
+	exporter = spawn_group_root(gid, ROOT_EXPORTER);
 	m = manager(gid, "ip >-> steer_flow");
 	export_to(&kids[1], member(gid));
 	local = member(gid);
@@ -885,39 +906,6 @@ static void test_exporter_killed(void **state)
 	}
 }
 
-/* another root process of the group, with a member of its own that takes
- * no share, that only looks after it (as a second pfqd would) */
-static pid_t spawn_bystander(int gid)
-{
-	int ready[2];
-	pid_t pid;
-	char b = 0;
-
-	assert_int_equal(pipe(ready), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int h = th_enter(&th, 'b');
-		pfq_t *q = pfq_open_nogroup(2048, 4096, 0, 0);
-
-		th_leave(h);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* (the control class: no share of the traffic) */
-		if (!q || pfq_join_group(q, gid, PFQ_CLASS_CONTROL, PFQ_POLICY_SHARED) != gid ||
-		    pfq_enable(q) < 0)
-			_exit(2);
-		b = 1;
-		if (write(ready[1], &b, 1) != 1)
-			_exit(5);
-		for (;;)
-			pfq_maintain(q), usleep(50000);
-	}
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &b, 1), 1);
-	close(ready[0]);
-	return pid;
-}
-
 /* The same exporter killed, and then its child, which kept copies of its
  * sockets, tries to free its fanout socket's ring: freed, the socket would
  * go to the end of the fanout, where the books have another member, whose
@@ -934,8 +922,8 @@ static void test_exporter_killed_ring(void **state)
 
 	(void)state;
 	spawn_kids(2);
-	exporter = spawn_exporter(gid);
-	bystander = spawn_bystander(gid);
+	exporter = spawn_group_root(gid, ROOT_EXPORTER);
+	bystander = spawn_group_root(gid, ROOT_BYSTANDER);
 	m = manager(gid, "ip >-> steer_flow");
 	export_to(&kids[1], member(gid));
 	local = member(gid);
@@ -989,7 +977,7 @@ static void test_mapper_stopped(void **state)
 
 	(void)state;
 	spawn_kids(2);
-	stopped_pid = spawn_bystander(gid);
+	stopped_pid = spawn_group_root(gid, ROOT_BYSTANDER);
 	m = manager(gid, "ip >-> steer_flow");
 	export_to(&kids[0], member(gid));
 	export_to(&kids[1], member(gid));
@@ -1039,7 +1027,7 @@ static void test_forked_mapper(void **state)
 	kids[0].q = NULL;
 	tend(m, 500);
 	assert_true(maps_socket(getpid(), kids[0].fino));
-	stopped_pid = spawn_bystander(gid); /* forked now, from this process */
+	stopped_pid = spawn_group_root(gid, ROOT_BYSTANDER); /* forked now, from this process */
 	for (int t = 0; t < 20 && !maps_socket(stopped_pid, kids[0].fino); t++)
 		tend(m, 100);
 	assert_true(maps_socket(stopped_pid, kids[0].fino));
