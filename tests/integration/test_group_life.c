@@ -455,23 +455,6 @@ static void test_join_as_last_dies(void **s)
 	assert_int_equal(failed, 0);
 }
 
-/* packets read from q within ms milliseconds, at most want */
-static int read_some(pfq_t *q, int want, int ms)
-{
-	struct pfq_net_queue nq;
-	struct pfq_pkthdr h;
-	const uint8_t *d;
-	int got = 0;
-
-	for (int t = 0; t < ms / 50 && got < want; t++) {
-		if (pfq_read(q, &nq, 50000) < 0)
-			break;
-		while (pfq_net_queue_next(&nq, &h, &d) > 0)
-			got++;
-	}
-	return got;
-}
-
 /* A member's process forks; the child reads through the handle it
  * inherited, then closes it. The membership stays the parent's: the
  * child's reads used to touch what its copy of the library had freed
@@ -506,7 +489,7 @@ static void test_forked_child_inherits(void **s)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	usleep(300000);
 	gt_send_ids(0, 100, -1);
-	assert_int_equal(read_some(q, 100, 3000), 100);
+	assert_int_equal(gt_count_read(q, 100, 3000), 100);
 	OK(q, pfq_close(q));
 	OK(mgr, pfq_close(mgr));
 }

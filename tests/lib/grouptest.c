@@ -343,6 +343,21 @@ void gt_owners(struct gt_member *m, int n, int *owner, uint32_t first, uint32_t 
 }
 
 /* the groups of side B's namespace */
+int gt_count_read(pfq_t *q, int want, int ms)
+{
+	struct pfq_net_queue nq;
+	int got = 0;
+
+	for (int t = 0; t < ms / 10 && got < want; t++) {
+		int n = pfq_read(q, &nq, 10000);
+
+		if (n < 0)
+			fail_msg("pfq_read: %d: %s", n, pfq_error(q));
+		got += n; /* (the batch's packet count) */
+	}
+	return got;
+}
+
 int gt_groups_in_b(struct pfq_group_info *info)
 {
 	int h = th_enter(&gt_th, 'b'), n;

@@ -103,6 +103,9 @@ void gt_release(struct gt_member *m);
 pfq_t *gt_manager(int gid, const char *computation);
 /* which member got each id (-1 none); fails on a duplicate */
 void gt_owners(struct gt_member *m, int n, int *owner, uint32_t first, uint32_t last);
+/* packets read from q in reads of up to 10 ms for about ms milliseconds,
+ * stopping once want were read; a read error fails the test */
+int gt_count_read(pfq_t *q, int want, int ms);
 /* the groups of side B's namespace */
 int gt_groups_in_b(struct pfq_group_info *info);
 /* tcx programs at the ingress of side B's device dev */
