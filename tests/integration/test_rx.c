@@ -105,6 +105,18 @@ static void check_exact(struct capture *c, uint8_t frames[][1600],
 	}
 }
 
+/* n frames of make_frames sent from a0, and what the enabled q receives in
+ * c (made here): until n came or 3 s passed, then any more for 100 ms (room
+ * for 2 n: a frame seen twice shows in the count) */
+static void send_and_collect(pfq_t *q, uint8_t frames[][1600], size_t *lens, size_t n,
+			     struct capture *c)
+{
+	make_frames(frames, lens, n);
+	send_all("a0", frames, lens, n);
+	cap_init(c, 2 * n);
+	cap_collect(q, c, n, 3000, 100);
+}
+
 #define NFRAMES 64
 
 static void run_exact(size_t caplen)
@@ -115,11 +127,8 @@ static void run_exact(size_t caplen)
 	pfq_t *q = open_b(caplen, 4096, "b0", NULL);
 	int ifindex = pfq_ifindex(q, "b0");
 
-	make_frames(frames, lens, NFRAMES);
 	assert_int_equal(pfq_enable(q), 0);
-	send_all("a0", frames, lens, NFRAMES);
-	cap_init(&c, NFRAMES * 2);
-	cap_collect(q, &c, NFRAMES, 3000, 100);
+	send_and_collect(q, frames, lens, NFRAMES, &c);
 	check_exact(&c, frames, lens, NFRAMES, caplen, ifindex);
 	cap_free(&c);
 	pfq_close(q);
@@ -665,10 +674,7 @@ static void test_bound_device_gone(void **state)
 	size_t lens[16];
 	struct capture c;
 
-	make_frames(frames, lens, 16);
-	send_all("a0", frames, lens, 16);
-	cap_init(&c, 32);
-	cap_collect(q, &c, 16, 3000, 100);
+	send_and_collect(q, frames, lens, 16, &c);
 	assert_int_equal(c.n, 16);
 	cap_free(&c);
 	pfq_close(q);
