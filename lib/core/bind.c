@@ -3,10 +3,8 @@
 #include "pfq-int.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 /* Resolve dev/queue into a binding, validating both. */
 int pfq_make_binding(pfq_t *q, const char *dev, int queue,
@@ -56,10 +54,7 @@ int pfq_prune_vanished(pfq_t *q, const char *name, bool *named)
 	int gone = 0;
 
 	for (int i = 0; i < q->nbind;) {
-		struct ifreq ifr = { .ifr_ifindex = q->bind[i].ifindex };
-
-		if (q->bind[i].ifindex > 0 && ioctl(q->fd, SIOCGIFNAME, &ifr) < 0 &&
-		    errno == ENODEV) {
+		if (pfq_dev_vanished(q->fd, q->bind[i].ifindex)) {
 			if (name && named && strncmp(q->bind[i].name, name, sizeof(q->bind[i].name)) == 0)
 				*named = true;
 			q->bind[i] = q->bind[--q->nbind];

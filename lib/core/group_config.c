@@ -12,9 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <net/if.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 typedef int (*change_fn)(pfq_t *q, struct reg_group *g, int gid, const void *arg);
 
@@ -124,10 +122,7 @@ static bool prune_vanished(pfq_t *q, struct reg_group *g, const char *dev)
 	bool named = false;
 
 	for (uint32_t i = 0; i < g->nbind && i < PFQ_GROUP_MAX_BINDINGS;) {
-		struct ifreq ifr = { .ifr_ifindex = g->bind[i].ifindex };
-
-		if (g->bind[i].ifindex > 0 && ioctl(q->fd, SIOCGIFNAME, &ifr) < 0 &&
-		    errno == ENODEV) {
+		if (pfq_dev_vanished(q->fd, g->bind[i].ifindex)) {
 			named |= dev && strncmp(g->bind_dev[i], dev, 16) == 0;
 			g->nbind--;
 			g->bind[i] = g->bind[g->nbind];

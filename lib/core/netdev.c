@@ -42,6 +42,15 @@ int pfq_dev_ifindex(int fd, const char *dev)
 	return ifr.ifr_ifindex;
 }
 
+/* Has the device of ifindex gone (its index names nothing any more)? Index
+ * 0 ('any') never goes; an error other than ENODEV says nothing of it. */
+bool pfq_dev_vanished(int fd, int ifindex)
+{
+	struct ifreq ifr = { .ifr_ifindex = ifindex };
+
+	return ifindex > 0 && ioctl(fd, SIOCGIFNAME, &ifr) < 0 && errno == ENODEV;
+}
+
 int pfq_dev_mtu(int fd, const char *dev)
 {
 	struct ifreq ifr;

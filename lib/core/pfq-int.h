@@ -198,6 +198,8 @@ void pfq_parked_maps_sync(uint64_t netns, int gid, const uint64_t *keep, int nke
 int pfq_dev_ifindex(int fd, const char *dev);
 int pfq_dev_rx_queues(int fd, const char *dev);
 bool pfq_dev_is_veth(int fd, const char *dev);
+/* the device of ifindex went (SIOCGIFNAME: ENODEV); never for 0, 'any' */
+bool pfq_dev_vanished(int fd, int ifindex);
 int pfq_packet_socket_like(int fd);
 /* MTU of dev, or -errno */
 int pfq_dev_mtu(int fd, const char *dev);
