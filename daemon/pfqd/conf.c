@@ -94,6 +94,14 @@ const struct pfqd_group *pfqd_conf_group(const struct pfqd_conf *c, int gid)
 	return NULL;
 }
 
+bool pfqd_id_in_range(const char *s)
+{
+	while (*s == '0' && s[1])
+		s++;
+	/* ten digits at most, then compared as text with the largest */
+	return strlen(s) < 10 || (strlen(s) == 10 && strcmp(s, "4294967294") <= 0);
+}
+
 bool pfqd_str_equal(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));

@@ -90,6 +90,10 @@ int pfqd_conf_parse_text(struct pfqd_conf *c, const char *text, const char *path
 int pfqd_conf_parse_file(struct pfqd_conf *c, const char *path, int flags);
 void pfqd_conf_free(struct pfqd_conf *c);
 
+/* Does the decimal number s fit a uid or gid (0..4294967294; the largest
+ * value is (uid_t)-1, "no id")? s holds digits only. */
+bool pfqd_id_in_range(const char *s);
+
 /* The group gid of c, or NULL. */
 const struct pfqd_group *pfqd_conf_group(const struct pfqd_conf *c, int gid);
 

@@ -94,7 +94,7 @@ static bool valid_name(const char *s)
 	if (n == 0 || n > 32)
 		return false;
 	if (strspn(s, "0123456789") == n)
-		return true; /* a numeric id */
+		return pfqd_id_in_range(s); /* a numeric id */
 	if (!(islower((unsigned char)s[0]) || s[0] == '_'))
 		return false;
 	for (size_t i = 1; i < n; i++)
@@ -104,10 +104,17 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* why a number is no id: out of range (else "") */
+static const char *id_range_hint(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s) ? " (ids are 0..4294967294)" : "";
+}
+
 static void key_control_group(struct cp *p, const char *val)
 {
 	if (!valid_name(val))
-		cp_error(p, 0, "control_group: '%s' is not a group name or number", val);
+		cp_error(p, 0, "control_group: '%s' is not a group name or number%s", val,
+			 id_range_hint(val));
 	else {
 		set_str(p, &p->c->control_group, val);
 		p->c->control_group_pos = (struct pfqd_pos){ p->line, p->val_col };
@@ -361,8 +368,8 @@ static void name_item(struct cp *p, const char *s, size_t off, bool user)
 	const char *key = user ? "allow_users" : "allow_groups";
 
 	if (!valid_name(s)) {
-		cp_error(p, off, "%s: '%s' is not a %s name or number", key, s,
-			 user ? "user" : "group");
+		cp_error(p, off, "%s: '%s' is not a %s name or number%s", key, s,
+			 user ? "user" : "group", id_range_hint(s));
 		return;
 	}
 	for (int k = 0; k < *n; k++)

@@ -54,7 +54,7 @@ static int group_id(const char *group, gid_t *gid, char *err, size_t n)
 	v = strtoul(group, &end, 10);
 	if (gr)
 		*gid = gr->gr_gid;
-	else if (*group && !*end)
+	else if (*group && !*end && pfqd_id_in_range(group))
 		*gid = (gid_t)v;
 	else
 		return fail(-1, err, n, "control_group %s: %s", group, ENOENT);

@@ -91,8 +91,9 @@ static bool list_id(const char *name, bool user, unsigned long *out)
 	struct group *gr;
 
 	if (numeric(name)) {
+		/* (one out of range names nobody: truncated, it named another) */
 		*out = strtoul(name, NULL, 10);
-		return true;
+		return pfqd_id_in_range(name);
 	}
 	pw = user ? getpwnam(name) : NULL;
 	gr = user ? NULL : getgrnam(name);

@@ -170,6 +170,14 @@ static void test_errors(void **state)
 		parse_bad(big, "t.conf:2:4097: line longer than 4096 characters");
 		free(big);
 	}
+	/* an id past a uid's range names nobody (truncated, 2^32 + 1003 was gid
+	 * 1003, 2^32 root's group) */
+	parse_bad("[group 1]\nallow_groups = 4294968299\n", "t.conf:2:16: allow_groups: "
+		  "'4294968299' is not a group name or number (ids are 0..4294967294)");
+	parse_bad("[group 1]\nallow_users = 4294967295\n", "t.conf:2:15: allow_users: "
+		  "'4294967295' is not a user name or number (ids are 0..4294967294)");
+	parse_bad("[pfqd]\ncontrol_group = 4294967296\n", "t.conf:2:17: control_group: "
+		  "'4294967296' is not a group name or number (ids are 0..4294967294)");
 	/* [pfqd] */
 	parse_bad("[pfqd]\ncontrol = run/ctl\n", "t.conf:2:11: control: 'run/ctl' is not an "
 		  "absolute path");
