@@ -67,10 +67,10 @@ static json_t *names(char *const *v, int n)
 	return a;
 }
 
-static json_t *members(int gid)
+/* the members of group gid, from the n groups of all (read once for a
+ * status: read per group, 64 groups took 0.6 s) */
+static json_t *members(const struct pfq_group_info *all, int n, int gid)
 {
-	struct pfq_group_info *all = calloc(PFQ_MAX_GROUPS, sizeof(*all));
-	int n = all ? pfq_groups_info(all, PFQ_MAX_GROUPS, sizeof(*all)) : -1;
 	json_t *a = json_array();
 
 	for (int i = 0; i < n && i < PFQ_MAX_GROUPS; i++) {
@@ -89,11 +89,10 @@ static json_t *members(int gid)
 					  (int)all[i].egress[k].queue) : json_null()));
 		}
 	}
-	free(all);
 	return a;
 }
 
-static json_t *group_status(const struct pfqd_live *l)
+static json_t *group_status(const struct pfqd_live *l, const struct pfq_group_info *all, int n)
 {
 	const struct pfqd_group *g = &l->cfg;
 	json_t *outs = json_array(), *vl = json_array();
@@ -114,7 +113,7 @@ static json_t *group_status(const struct pfqd_live *l)
 		str_or_null(g->computation), "computation_file", str_or_null(g->computation_file),
 		"filter", str_or_null(g->filter), "vlan_filters", g->vlan_on, "vlans", vl,
 		"allow_users", names(g->users, g->nusers), "allow_groups",
-		names(g->groups, g->ngroups), "members", members(g->gid));
+		names(g->groups, g->ngroups), "members", members(all, n, g->gid));
 }
 
 /* the guard of the handed-out sockets: {"active":true}, or why not */
@@ -131,10 +130,14 @@ static json_t *status(struct pfqd_ctx *ctx)
 	struct timespec now;
 	json_t *groups = json_array();
 
+	struct pfq_group_info *all = calloc(PFQ_MAX_GROUPS, sizeof(*all));
+	int n = all ? pfq_groups_info(all, PFQ_MAX_GROUPS, sizeof(*all)) : -1;
+
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	for (int gid = 0; gid < PFQ_MAX_GROUPS; gid++)
 		if (s->live[gid])
-			json_array_append_new(groups, group_status(s->live[gid]));
+			json_array_append_new(groups, group_status(s->live[gid], all, n));
+	free(all);
 	return json_pack("{s:b,s:i,s:s,s:I,s:i,s:s,s:o,s:o}", "ok", 1, "pid", (int)getpid(),
 		"config", ctx->config_path, "uptime", (json_int_t)(now.tv_sec - s->started.tv_sec),
 		"reloads", (int)s->reloads, "version", pfq_string_version(), "guard", guard_status(),

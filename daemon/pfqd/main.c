@@ -285,6 +285,8 @@ static int run(struct daemon *d)
 		timeout = joins_tick(&d->state);
 		if (timeout < 0 && (server_busy(&d->control) || server_busy(&d->metrics)))
 			timeout = 1000;
+		if (server_pending(&d->control) || server_pending(&d->metrics))
+			timeout = 0;
 		if (poll(pfd, (nfds_t)n, timeout) < 0) {
 			free(pfd);
 			if (errno == EINTR)

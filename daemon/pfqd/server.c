@@ -106,30 +106,49 @@ static void accept_one(struct server *s)
 	s->clients[s->nclients++].fd = fd;
 }
 
+/* Answer at most SERVER_BATCH of the complete requests in c's buffer; the
+ * rest waits for the next round of the main loop (pending). A burst of
+ * requests in one write (a status each, which reads every group) was
+ * answered in one go: pfqd answered nobody else, maintained no group and
+ * took no signal for minutes. */
+static void answer(struct server *s, struct client *c)
+{
+	size_t len;
+	int k = 0;
+
+	c->pending = false;
+	while (!c->close_after && (len = s->framing(c->in, c->nin)) > 0) {
+		char save = c->in[len];
+
+		if (k++ == SERVER_BATCH) {
+			c->pending = true;
+			return;
+		}
+		c->in[len] = '\0';
+		s->request(s, c, c->in, len, false);
+		c->in[len] = save;
+		memmove(c->in, c->in + len, c->nin - len);
+		c->nin -= len;
+		c->in[c->nin] = '\0';
+	}
+}
+
 /* read what there is and answer the complete requests: -1 to drop it */
 static int input(struct server *s, struct client *c)
 {
-	for (;;) {
+	/* (nothing more is read while answers are due: the buffer stays
+	 * bounded, and the socket's queue pushes back on the client) */
+	while (!c->pending) {
 		ssize_t r = read(c->fd, c->in + c->nin, sizeof(c->in) - 1 - c->nin);
-		size_t len;
 
 		if (r < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		if (r == 0)
-			return c->nout > c->off ? (c->close_after = true, 0) : -1;
+			return c->nout > c->off || c->nin ? (c->close_after = true, 0) : -1;
 		c->nin += (size_t)r;
 		c->in[c->nin] = '\0';
-		while (!c->close_after && (len = s->framing(c->in, c->nin)) > 0) {
-			char save = c->in[len];
-
-			c->in[len] = '\0';
-			s->request(s, c, c->in, len, false);
-			c->in[len] = save;
-			memmove(c->in, c->in + len, c->nin - len);
-			c->nin -= len;
-			c->in[c->nin] = '\0';
-		}
-		if (c->close_after)
+		answer(s, c);
+		if (c->close_after || c->pending)
 			return 0;
 		if (c->nin == sizeof(c->in) - 1) {
 			s->request(s, c, c->in, c->nin, true);
@@ -138,6 +157,7 @@ static int input(struct server *s, struct client *c)
 			return 0;
 		}
 	}
+	return 0;
 }
 
 static int output(struct client *c)
@@ -172,8 +192,26 @@ void server_handle(struct server *s, const struct pollfd *pfd, int n)
 		    output(&s->clients[i]) < 0)
 			drop(s, i);
 	}
+	/* the requests left from earlier rounds, a batch each */
+	for (int i = 0; i < s->nclients; i++) {
+		struct client *c = &s->clients[i];
+
+		if (!c->pending)
+			continue;
+		answer(s, c);
+		if (output(c) < 0)
+			drop(s, i--);
+	}
 	if (pfd[0].revents & POLLIN)
 		accept_one(s);
+}
+
+bool server_pending(const struct server *s)
+{
+	for (int i = 0; i < s->nclients; i++)
+		if (s->clients[i].pending)
+			return true;
+	return false;
 }
 
 void server_expire(struct server *s)

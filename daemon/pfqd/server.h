@@ -21,6 +21,8 @@
  * server's own, and the places kept for those two */
 #define SERVER_MAX_PER_UID 4
 #define SERVER_KEPT 4
+/* requests of one client answered in a round of the main loop, at most */
+#define SERVER_BATCH 4
 
 struct client {
 	int fd;
@@ -31,6 +33,7 @@ struct client {
 	bool close_after; /* once the output is written */
 	long long last;   /* ms (CLOCK_MONOTONIC) of its last activity */
 	uid_t uid;        /* its user (per_uid servers) */
+	bool pending;     /* complete requests wait in in[] (SERVER_BATCH) */
 };
 
 struct server {
@@ -62,6 +65,9 @@ int server_pollfds(const struct server *s, struct pollfd *pfd, int max);
 void server_handle(struct server *s, const struct pollfd *pfd, int n);
 /* Let go of the clients idle for longer than s->idle_ms. */
 void server_expire(struct server *s);
+/* Do requests read earlier wait for an answer (the main loop then polls
+ * without waiting, and server_handle answers the next batch)? */
+bool server_pending(const struct server *s);
 /* Has the server clients (the main loop then wakes up to expire them)? */
 bool server_busy(const struct server *s);
 /* Close every client and the listening socket. */

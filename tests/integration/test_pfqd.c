@@ -377,6 +377,49 @@ static void test_kill_restart(void **s)
 }
 
 /* the control socket: commands in JSON, and what it does with garbage */
+/* the answers (lines) fd has now, read without waiting */
+static int lines_ready(int fd)
+{
+	char buf[1 << 16];
+	int lines = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			lines += buf[i] == '\n';
+	return lines;
+}
+
+/* One client writes 200 status requests at once: another client is
+ * answered, and so are all 200 (that the other is not kept waiting for
+ * them is unit_pfqd_server's: a batch per round) */
+static void burst_then_status(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	static char burst[200 * 18 + 1];
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), got;
+	json_t *j;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	for (int k = 0; k < 200; k++)
+		strcat(burst, "{\"cmd\":\"status\"}\n");
+	assert_int_equal(write(fd, burst, strlen(burst)), (ssize_t)strlen(burst));
+	usleep(20000);
+	j = ctl("{\"cmd\":\"status\"}");
+	assert_true(ok_of(j));
+	json_decref(j);
+	got = lines_ready(fd);
+	printf("  burst of 200: %d answered when another client's was\n", got);
+	for (int t = 0; t < 100 && got < 200; t++) {
+		usleep(50000);
+		got += lines_ready(fd);
+	}
+	assert_int_equal(got, 200);
+	close(fd);
+}
+
 static void test_control(void **s)
 {
 	struct gt_member m;
@@ -477,6 +520,7 @@ static void test_control(void **s)
 			close(fds[k]);
 		usleep(100000);
 	}
+	burst_then_status();
 	j = ctl("{\"cmd\":\"status\"}");
 	assert_true(ok_of(j));
 	/* pfqd's own member: the control class, never a receiver */

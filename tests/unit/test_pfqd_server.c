@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pfqd's small server (daemon/pfqd/server.c): a client's burst of requests
+ * is answered a batch per round of the main loop, so that another client,
+ * the groups' maintenance and signals are not kept waiting for all of it.
+ */
+#include "server.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int answered[2];
+
+static size_t line_framing(const char *buf, size_t n)
+{
+	const char *nl = memchr(buf, '\n', n);
+
+	return nl ? (size_t)(nl - buf) + 1 : 0;
+}
+
+/* requests "A\n" and "B\n": counted, answered with the same line */
+static void on_request(struct server *s, struct client *c, char *req, size_t len, bool too_long)
+{
+	(void)s;
+	assert_false(too_long);
+	answered[req[0] == 'B']++;
+	server_reply(c, req, len);
+}
+
+/* one round of a main loop: poll (up to ms, 0 when requests wait), handle */
+static void round_of(struct server *s, int ms)
+{
+	struct pollfd pfd[1 + SERVER_MAX_CLIENTS];
+	int n = server_pollfds(s, pfd, 1 + SERVER_MAX_CLIENTS);
+
+	assert_true(poll(pfd, (nfds_t)n, server_pending(s) ? 0 : ms) >= 0);
+	server_handle(s, pfd, n);
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void test_burst_in_batches(void **state)
+{
+	char dir[] = "/tmp/pfqd-server-XXXXXX", path[64], burst[300 * 2 + 1] = "";
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct server s;
+	int lfd, fa, fb, rounds = 0, b_at = -1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	server_init(&s, lfd);
+	s.framing = line_framing;
+	s.request = on_request;
+	s.idle_ms = 0;
+	s.per_uid = false;
+
+	fa = connect_to(path);
+	fb = connect_to(path);
+	for (int k = 0; k < 300; k++)
+		strcat(burst, "A\n");
+	assert_int_equal(write(fa, burst, strlen(burst)), (ssize_t)strlen(burst));
+	while (s.nclients < 2 && rounds++ < 100)
+		round_of(&s, 100);
+	assert_int_equal(s.nclients, 2);
+	/* the burst: a batch or two per round (one read, one left waiting),
+	 * then b's one request, answered at once although the burst is far
+	 * from done */
+	round_of(&s, 100);
+	assert_true(answered[0] > 0 && answered[0] < 300);
+	assert_true(server_pending(&s));
+	assert_int_equal(write(fb, "B\n", 2), 2);
+	for (rounds = 0; answered[0] < 300 && rounds < 1000; rounds++) {
+		int before = answered[0];
+
+		round_of(&s, 100);
+		assert_true(answered[0] - before <= 2 * SERVER_BATCH);
+		if (answered[1] && b_at < 0)
+			b_at = answered[0];
+	}
+	assert_int_equal(answered[0], 300);
+	assert_int_equal(answered[1], 1);
+	assert_true(b_at >= 0 && b_at < 300 / 2);
+	assert_false(server_pending(&s));
+	/* every answer reached a */
+	{
+		char buf[1024];
+		size_t got = 0;
+		ssize_t r;
+
+		while (got < 600 && (r = recv(fa, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			got += (size_t)r;
+		assert_int_equal(got, 600);
+	}
+	close(fa);
+	close(fb);
+	server_close(&s);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_burst_in_batches),
+	};
+	return cmocka_run_group_tests_name("pfqd-server", tests, NULL, NULL);
+}
