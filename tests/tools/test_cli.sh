@@ -21,6 +21,8 @@ check "pfq-gen bad length" 2 "$B/tools/pfq-gen" -i lo -l 10
 check "pfq-gen bad proto" 2 "$B/tools/pfq-gen" -i lo -p sctp
 check "pfq-gen bad mac" 2 "$B/tools/pfq-gen" -i lo --dst-mac 1:2:3
 check "pfq-gen bad vlan" 2 "$B/tools/pfq-gen" -i lo --vlan 4096
+check "pfq-gen bad source address" 2 "$B/tools/pfq-gen" -i lo --src 1.2.3
+check "pfq-gen bad IPv6 destination" 2 "$B/tools/pfq-gen" -i lo -6 --dst fd00::zz
 check "pfq-gen unknown device" 1 "$B/tools/pfq-gen" -i nosuchdev0 -n 1
 check "pfq-gen TX option without --pfq" 2 "$B/tools/pfq-gen" -i lo --batch 4
 check "pfq-gen bad batch" 2 "$B/tools/pfq-gen" -i lo --pfq --batch 0
@@ -44,6 +46,11 @@ check "pfq-gen bad proto message" 2 "$B/tools/pfq-gen" -i lo --proto sctp
 grep -q "invalid value 'sctp' for --proto: expected udp, tcp or icmp" /tmp/cli.$$ ||
     { fail=$((fail + 1)); echo "FAIL: proto message"; cat /tmp/cli.$$; }
 check "pfq-dump bad class" 2 "$B/tools/pfq-dump" -g 1 --class -1
+check "pfq-run unknown option" 2 "$B/tools/pfq-run" --bogus
+check "pfq-run no program" 2 "$B/tools/pfq-run" --
+check "pfq-run program not found" 127 "$B/tools/pfq-run" nosuchprogram0
+check "pfq-run program after --" 0 "$B/tools/pfq-run" -- true
+check "pfq-dump --pfqd without a group" 2 "$B/tools/pfq-dump" -i lo --pfqd -c 1
 check "pfq-dump device listed twice" 1 "$B/tools/pfq-dump" -i lo:lo -c 1
 grep -q "device 'lo' listed twice" /tmp/cli.$$ ||
     { fail=$((fail + 1)); echo "FAIL: twice message"; cat /tmp/cli.$$; }

@@ -183,6 +183,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (pfqd && gid < 0) {
+		/* (ignored, it captured directly: not what was asked) */
+		fprintf(stderr, "pfq-dump: --pfqd asks pfqd for a member of a group: it needs -g GID\n");
+		return 2;
+	}
 	/* a bad list exits with 1, as a device that cannot be bound does */
 	if (devs) {
 		char msg[256];

@@ -173,13 +173,20 @@ int main(int argc, char **argv)
 	s.vlan_outer = (int)vlan;
 	if (v6) {
 		s.l3 = PKT_IPV6;
-		inet_pton(AF_INET6, src ? src : "fd00::1", s.src_ip);
-		inet_pton(AF_INET6, dst ? dst : "fd00::2", s.dst_ip);
-	} else if ((src && inet_pton(AF_INET, src, s.src_ip) != 1) ||
-		   (dst && inet_pton(AF_INET, dst, s.dst_ip) != 1)) {
-		fprintf(stderr, "pfq-gen: invalid IPv4 address\n");
-		rc = 2;
-		goto out;
+		if (!src)
+			src = "fd00::1";
+		if (!dst)
+			dst = "fd00::2";
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *a = k ? dst : src;
+
+		if (a && inet_pton(v6 ? AF_INET6 : AF_INET, a, k ? s.dst_ip : s.src_ip) != 1) {
+			fprintf(stderr, "pfq-gen: invalid value '%s' for --%s: not an %s\n",
+				a, k ? "dst" : "src", v6 ? "IPv6 address" : "IPv4 address (IPv6 needs -6)");
+			rc = 2;
+			goto out;
+		}
 	}
 	for (long i = 0; i < flows; i++) {
 		/* flows differ in source port and low source address byte,
