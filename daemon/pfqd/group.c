@@ -6,11 +6,13 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* add "what: why" to err (several failures: "; " between them) */
 static int failed(char *err, size_t n, int rc, const char *fmt, ...)
@@ -271,6 +273,39 @@ static bool existing(int gid, struct pfq_group_info *out)
 	return found;
 }
 
+/* the pid of another pfqd alive that holds the group of info (its
+ * control-class member), or 0. Adopting its group, a second pfqd (another
+ * control socket) rewrote it behind the first one's back, which went on
+ * reporting its own settings. A pfqd that died (a zombie too) holds
+ * nothing: its group is adopted after a restart. */
+static pid_t other_pfqd(const struct pfq_group_info *info)
+{
+	for (int i = 0; i < info->nmembers && i < (int)(sizeof(info->members) / sizeof(info->members[0])); i++) {
+		const struct pfq_member_info *m = &info->members[i];
+		char path[64], buf[256], *close_paren;
+		ssize_t r;
+		int fd;
+
+		if (!(m->class_mask & PFQ_CLASS_CONTROL) || m->pid <= 0 || m->pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)m->pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		r = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (r <= 0)
+			continue;
+		buf[r] = '\0';
+		/* "pid (comm) S ...": the comm may hold anything, up to the last ')' */
+		close_paren = strrchr(buf, ')');
+		if (close_paren && close_paren[1] == ' ' && !strchr("ZXx", close_paren[2]) &&
+		    !strncmp(strchr(buf, '(') ? strchr(buf, '(') : "", "(pfqd)", 6))
+			return m->pid;
+	}
+	return 0;
+}
+
 int live_create(struct pfqd_live *l, const struct pfqd_group *g, char *err, size_t n)
 {
 	struct pfq_group_info *info = calloc(1, sizeof(*info));
@@ -282,6 +317,10 @@ int live_create(struct pfqd_live *l, const struct pfqd_group *g, char *err, size
 		return failed(err, n, -ENOMEM, "out of memory");
 	l->cfg.gid = g->gid;
 	l->cfg.policy = g->policy;
+	if (existing(g->gid, info) && (rc = (int)other_pfqd(info)) > 0) {
+		free(info);
+		return failed(err, n, -EBUSY, "held by another pfqd (pid %d)", rc);
+	}
 	l->q = pfq_open_nogroup(64, 64, 0, 0);
 	if (!l->q) {
 		free(info);

@@ -103,6 +103,11 @@ members=$(awk '$1 == "pfq_group_members{gid=\"42\"}" { print $2 }' "$W/metrics")
 grep -q '^# TYPE pfq_group_recv_total counter$' "$W/metrics" && ok || bad "metrics: no TYPE line"
 code=$($NSB curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:19120/other)
 [ "$code" = 404 ] && ok || bad "metrics: /other answered $code"
+# a second pfqd (its own control socket) does not take over the group
+printf '[pfqd]\ncontrol = %s\n[group 42]\ninput = b0\ncomputation = ip >-> class 3\n' \
+    "$W/other/control" >"$W/other.conf"
+status 3 $NSB "$PFQD" -c "$W/other.conf"
+has "group 42: held by another pfqd (pid $D)"
 kill -INT $T1 $T2; wait $T1 $T2 2>/dev/null
 two_shares 3000 600 "$W/t1.pcap" "$W/t2.pcap" && ok ||
     { bad "tcpdumps in pfqd's group: $SHARES"; cat "$W"/t*.err; }
