@@ -78,6 +78,9 @@ struct pfqd_conf {
 
 /* flags of pfqd_conf_parse */
 #define PFQD_CONF_SYNTAX_ONLY 0x1 /* no look-ups of devices, users, groups */
+/* (a reload) inputs and outputs naming no device are no errors of the
+ * file: a device that went is its group's failed step, the rest reloads */
+#define PFQD_CONF_DEVICES_MAY_GO 0x2
 
 /* Parse text (the content of path, which names it in messages) into c.
  * Everything that does not need the system is checked: the grammar, keys,

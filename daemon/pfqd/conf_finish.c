@@ -195,9 +195,9 @@ void cp_check_system(struct cp *p)
 	for (int i = 0; i < c->ngroups; i++) {
 		const struct pfqd_group *g = &c->groups[i];
 
-		for (int k = 0; k < g->ninputs; k++)
+		for (int k = 0; k < g->ninputs && !(p->flags & PFQD_CONF_DEVICES_MAY_GO); k++)
 			device(p, g, "input", &g->inputs[k], g->input_pos[k]);
-		for (int k = 0; k < g->noutputs; k++)
+		for (int k = 0; k < g->noutputs && !(p->flags & PFQD_CONF_DEVICES_MAY_GO); k++)
 			device(p, g, "output", &g->outputs[k].dev, g->outputs[k].pos);
 		for (int k = 0; k < g->nusers; k++)
 			if (!numeric(g->users[k]) && !getpwnam(g->users[k]))

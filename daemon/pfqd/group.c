@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,22 @@ static int find_dev(const struct parse_dev *devs, int n, const char *name, int q
 
 /* bind what g adds, then unbind what it drops (so members miss nothing
  * that stays); cfg follows each step */
+/* the device index of an input now (0: 'any', or no such device) */
+static unsigned input_ifindex(const struct parse_dev *d)
+{
+	return strcmp(d->name, PFQ_ANY_DEVICE) ? if_nametoindex(d->name) : 0;
+}
+
+/* input i out of l's books (the last takes its place) */
+static void forget_input(struct pfqd_live *l, int i)
+{
+	struct pfqd_group *c = &l->cfg;
+
+	c->ninputs--;
+	c->inputs[i] = c->inputs[c->ninputs];
+	l->in_ifindex[i] = l->in_ifindex[c->ninputs];
+}
+
 static int set_inputs(struct pfqd_live *l, const struct pfqd_group *g, char *err, size_t n)
 {
 	struct pfqd_group *c = &l->cfg;
@@ -171,8 +188,10 @@ static int set_inputs(struct pfqd_live *l, const struct pfqd_group *g, char *err
 			rc = failed(err, n, r, "input %s: %s", d->name, pfq_error(l->q));
 			continue;
 		}
-		if (c->ninputs < PFQD_MAX_INPUTS)
+		if (c->ninputs < PFQD_MAX_INPUTS) {
+			l->in_ifindex[c->ninputs] = input_ifindex(d);
 			c->inputs[c->ninputs++] = *d;
+		}
 	}
 	for (int i = 0; i < c->ninputs; i++) {
 		const struct parse_dev *d = &c->inputs[i];
@@ -185,9 +204,35 @@ static int set_inputs(struct pfqd_live *l, const struct pfqd_group *g, char *err
 			rc = failed(err, n, r, "input %s: %s", d->name, pfq_error(l->q));
 			continue;
 		}
-		c->inputs[i--] = c->inputs[--c->ninputs];
+		forget_input(l, i--);
 	}
 	return rc;
+}
+
+bool live_inputs_moved(const struct pfqd_live *l)
+{
+	for (int i = 0; i < l->cfg.ninputs; i++)
+		if (input_ifindex(&l->cfg.inputs[i]) != l->in_ifindex[i])
+			return true;
+	return false;
+}
+
+/* Inputs whose device went or came back under another index are taken out
+ * (their bindings name an index that is no more, or another device's),
+ * so that set_inputs binds them again: a device back is captured again, one
+ * still gone is reported and tried at the next reload. */
+static void drop_moved_inputs(struct pfqd_live *l)
+{
+	for (int i = 0; i < l->cfg.ninputs; i++) {
+		const struct parse_dev *d = &l->cfg.inputs[i];
+
+		if (input_ifindex(d) == l->in_ifindex[i])
+			continue;
+		log_info("group %d: input %s: the device went%s", l->cfg.gid, d->name,
+			 input_ifindex(d) ? " and came back: bound again" : "");
+		(void)pfq_unbind_group(l->q, l->cfg.gid, d->name, d->queue);
+		forget_input(l, i--);
+	}
 }
 
 static bool same_output(const struct pfqd_output *a, const struct pfqd_output *b)
@@ -339,6 +384,7 @@ int live_create(struct pfqd_live *l, const struct pfqd_group *g, char *err, size
 			snprintf(l->cfg.inputs[i].name, sizeof(l->cfg.inputs[i].name), "%s",
 				 info->bind[i].dev);
 			l->cfg.inputs[i].queue = info->bind[i].queue;
+			l->in_ifindex[i] = input_ifindex(&l->cfg.inputs[i]);
 			l->cfg.ninputs++;
 		}
 		l->cfg.vlan_on = info->vlan_on;
@@ -382,6 +428,8 @@ int live_update(struct pfqd_live *l, const struct pfqd_group *g, char *err, size
 		rc = r;
 	if ((!pfqd_vlans_equal(&l->cfg, g) || !l->vlan_known) && (r = set_vlans(l, g, err, n)) < 0)
 		rc = r;
+	if (live_inputs_moved(l))
+		drop_moved_inputs(l);
 	if (!pfqd_inputs_equal(&l->cfg, g) && (r = set_inputs(l, g, err, n)) < 0)
 		rc = r;
 	if (!pfqd_outputs_equal(&l->cfg, g) && (r = set_outputs(l, g, err, n)) < 0)

@@ -20,6 +20,8 @@ struct pfqd_live {
 	pfq_t *q;
 	pfq_t *out[PFQD_MAX_OUTPUTS]; /* parallel to cfg.outputs */
 	bool vlan_known; /* cfg's VLAN ids are the group's table */
+	/* the index each of cfg.inputs had when it was bound (0: any) */
+	unsigned in_ifindex[PFQD_MAX_INPUTS];
 	/* members made for clients of the control socket (join.c) */
 	struct pfqd_join *joins;
 	int njoins, joins_cap;
@@ -29,6 +31,9 @@ struct pfqd_live {
  * and set group g up. 0, or -errno with the reason in err (and everything
  * released). */
 int live_create(struct pfqd_live *l, const struct pfqd_group *g, char *err, size_t n);
+/* Has a device of l's inputs gone, or come back under another index
+ * (deleted and made again: its binding names the old one)? */
+bool live_inputs_moved(const struct pfqd_live *l);
 /* Bring l to g in place (same gid and policy), on the sockets it has. 0, or
  * -errno with the reasons in err (what failed keeps its old setting). */
 int live_update(struct pfqd_live *l, const struct pfqd_group *g, char *err, size_t n);

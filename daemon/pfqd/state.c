@@ -77,7 +77,7 @@ int state_reload(struct pfqd_state *s, const char *path, struct pfqd_reload *r)
 	struct pfqd_conf c;
 
 	memset(r, 0, sizeof(*r));
-	if (pfqd_conf_parse_file(&c, path, 0) < 0) {
+	if (pfqd_conf_parse_file(&c, path, PFQD_CONF_DEVICES_MAY_GO) < 0) {
 		r->refused = true;
 		for (int i = 0; i < c.nerrors; i++)
 			say(r, "%s", c.errors[i]);
@@ -116,7 +116,7 @@ int state_reload(struct pfqd_state *s, const char *path, struct pfqd_reload *r)
 
 		if (!l)
 			continue;
-		if (pfqd_group_equal(&l->cfg, g) && l->vlan_known) {
+		if (pfqd_group_equal(&l->cfg, g) && l->vlan_known && !live_inputs_moved(l)) {
 			r->unchanged[r->nunchanged++] = g->gid;
 			continue;
 		}

@@ -144,6 +144,33 @@ printf '[pfqd]\ncontrol = %s\n' "$W/c/one" >"$W/c.conf"
 status 3 $NSB "$PFQD" -c "$W/c.conf"
 has "$W/c/one exists and is not a socket"
 
+# 4b. a device that goes and comes back (deleted, made again: a new
+# index): while it is gone the rest of a reload goes through (its input is
+# the step that fails); once back, a reload binds it again
+reloads() { grep -c "^info: reloaded" "$1"; }
+printf '[pfqd]\ncontrol = %s\n[group 44]\ninput = b1\n' "$W/d/control" >"$W/d.conf"
+$NSB "$PFQD" -c "$W/d.conf" 2>"$W/d.err" & DD=$!
+ready "$W/d.err"
+$NSA ip link del a1
+printf '[pfqd]\ncontrol = %s\n[group 44]\ninput = b1\n[group 45]\ninput = b0\n' "$W/d/control" >"$W/d.conf"
+kill -HUP $DD
+for _ in $(seq 100); do [ "$(reloads "$W/d.err")" -ge 1 ] && break; sleep 0.05; done
+grep -q "group 45: created" "$W/d.err" && grep -q "group 44: .*input b1" "$W/d.err" && ok ||
+    { bad "a reload with a device gone"; cat "$W/d.err"; }
+$NSA ip link add a1 type veth peer name b1 netns "$NAME-b"
+$NSA ip link set a1 up; $NSB ip link set b1 up
+kill -HUP $DD
+for _ in $(seq 100); do [ "$(reloads "$W/d.err")" -ge 2 ] && break; sleep 0.05; done
+$NSB timeout 20 "$B/tools/pfq-dump" -g 44 -c 50 -q -w "$W/d.pcap" 2>"$W/dd.err" & DP=$!
+for _ in $(seq 100); do
+    [ "$($NSB "$B/tools/pfq-stat" --json -1 -g 44 | grep -o '"active":true' | wc -l)" -ge 1 ] && break
+    sleep 0.05
+done
+gen -i a1 -n 50 -f 5
+wait $DP && [ "$(tcpdump -r "$W/d.pcap" 2>/dev/null | wc -l)" -eq 50 ] && ok ||
+    { bad "the device back is not captured"; cat "$W/d.err" "$W/dd.err"; }
+kill -TERM $DD; wait $DD || bad "pfqd after the device came back: $?"
+
 # an output (egress endpoint) needs pfq_egress_bind: without it, pfqd says
 # so and gives up
 if ! grep -q pfq_egress_bind "$S/include/pfq/pfq.h"; then
