@@ -89,6 +89,24 @@ static bool admitted(const struct server *s, int fd, uid_t *uid)
 	return mine < SERVER_MAX_PER_UID && s->nclients < SERVER_MAX_CLIENTS - SERVER_KEPT;
 }
 
+/* A server open to anyone without a per-user count (the metrics endpoint,
+ * TCP on loopback): when full, the client quiet the longest goes to make
+ * room, if it has been quiet for SERVER_EVICT_MS. Idle connections held
+ * open by one user kept every scrape out. */
+static void evict_idlest(struct server *s)
+{
+	long long now = server_now_ms();
+	int idlest = -1;
+
+	if (s->per_uid || s->nclients < SERVER_MAX_CLIENTS)
+		return;
+	for (int i = 0; i < s->nclients; i++)
+		if (idlest < 0 || s->clients[i].last < s->clients[idlest].last)
+			idlest = i;
+	if (idlest >= 0 && now - s->clients[idlest].last >= SERVER_EVICT_MS)
+		drop(s, idlest);
+}
+
 static void accept_one(struct server *s)
 {
 	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -96,6 +114,7 @@ static void accept_one(struct server *s)
 
 	if (fd < 0)
 		return;
+	evict_idlest(s);
 	if (!admitted(s, fd, &uid)) {
 		close(fd); /* busy: the client sees the connection closed */
 		return;

@@ -21,6 +21,9 @@
  * server's own, and the places kept for those two */
 #define SERVER_MAX_PER_UID 4
 #define SERVER_KEPT 4
+/* without per_uid: a full server lets its quietest client go for a new one
+ * when that one has been quiet this long */
+#define SERVER_EVICT_MS 500
 /* requests of one client answered in a round of the main loop, at most */
 #define SERVER_BATCH 4
 

@@ -122,10 +122,62 @@ static void test_burst_in_batches(void **state)
 	rmdir(dir);
 }
 
+/* a listening server at a new path in dir (made here) */
+static int listen_at(char *dir, char *path, size_t n)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int lfd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, n, "%s/s", dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 64), 0);
+	return lfd;
+}
+
+/* A server without per-user places (the metrics endpoint), full of idle
+ * connections: a new client takes the place of the quietest one. */
+static void test_full_of_idle(void **state)
+{
+	char dir[] = "/tmp/pfqd-server-XXXXXX", path[64], buf[8];
+	int fds[SERVER_MAX_CLIENTS], late, rounds = 0;
+	struct server s;
+
+	(void)state;
+	server_init(&s, listen_at(dir, path, sizeof(path)));
+	s.framing = line_framing;
+	s.request = on_request;
+	s.idle_ms = 0;
+	s.per_uid = false;
+	for (int k = 0; k < SERVER_MAX_CLIENTS; k++)
+		fds[k] = connect_to(path);
+	while (s.nclients < SERVER_MAX_CLIENTS && rounds++ < 200)
+		round_of(&s, 100);
+	assert_int_equal(s.nclients, SERVER_MAX_CLIENTS);
+	usleep((SERVER_EVICT_MS + 100) * 1000);
+	late = connect_to(path);
+	answered[1] = 0;
+	assert_int_equal(write(late, "B\n", 2), 2);
+	for (rounds = 0; !answered[1] && rounds < 20; rounds++)
+		round_of(&s, 100);
+	assert_int_equal(answered[1], 1);
+	assert_int_equal(recv(late, buf, sizeof(buf), 0), 2);
+	assert_int_equal(s.nclients, SERVER_MAX_CLIENTS);
+	for (int k = 0; k < SERVER_MAX_CLIENTS; k++)
+		close(fds[k]);
+	close(late);
+	server_close(&s);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_in_batches),
+		cmocka_unit_test(test_full_of_idle),
 	};
 	return cmocka_run_group_tests_name("pfqd-server", tests, NULL, NULL);
 }
