@@ -51,8 +51,20 @@ int pfqd_conf_parse_file(struct pfqd_conf *c, const char *path, int flags)
 		return file_error(c, path, "%s: %s", "larger than 1 MiB");
 	}
 	if (memchr(buf, '\0', n)) {
+		/* where: FILE:LINE:COLUMN of the first NUL, as every other error */
+		const char *nul = memchr(buf, '\0', n), *bol = buf;
+		char where[64];
+		int line = 1;
+
+		for (const char *q = buf; q < nul; q++)
+			if (*q == '\n') {
+				line++;
+				bol = q + 1;
+			}
+		snprintf(where, sizeof(where), "%d:%d: not a text file (a NUL byte)", line,
+			 (int)(nul - bol) + 1);
 		free(buf);
-		return file_error(c, path, "%s: %s", "not a text file");
+		return file_error(c, path, "%s:%s", where);
 	}
 	rc = pfqd_conf_parse_text(c, buf, path, flags);
 	free(buf);

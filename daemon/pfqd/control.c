@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -61,13 +62,43 @@ static int group_id(const char *group, gid_t *gid, char *err, size_t n)
 	return 0;
 }
 
+/* Give the socket at path its group and mode, without following a
+ * symbolic link put in its place (chmod and chown follow them: in a
+ * directory others may write to, a link raced in would have had root
+ * give any file the socket's mode). 0, or -1 with errno. */
+static int socket_mode(const char *path, gid_t gid, mode_t mode)
+{
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC), rc = -1, e;
+	char proc[64];
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (fstat(fd, &st) < 0)
+		goto out;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		goto out;
+	}
+	if (gid != (gid_t)-1 && fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH) < 0)
+		goto out;
+	/* (the descriptor's link names the socket itself) */
+	rc = chmod(proc, mode);
+out:
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 int control_chmod(const char *path, mode_t mode, const char *group, char *err, size_t n)
 {
 	gid_t gid;
 
 	if (group_id(group, &gid, err, n) < 0)
 		return -1;
-	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) || chmod(path, mode) < 0)
+	if (socket_mode(path, gid, mode) < 0)
 		return fail(-1, err, n, "control socket %s: %s", path, errno);
 	return 0;
 }
@@ -109,7 +140,7 @@ int control_listen(const char *path, mode_t mode, const char *group, char *err, 
 	umask(old);
 	if (rc < 0)
 		return fail(fd, err, n, "control socket %s: %s", path, errno);
-	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) || chmod(path, mode) < 0) {
+	if (socket_mode(path, gid, mode) < 0) {
 		int e = errno;
 
 		unlink(path);

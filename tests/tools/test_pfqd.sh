@@ -36,6 +36,9 @@ status 1 "$PFQD" --check "$W/nonexistent.conf"
 has "$W/nonexistent.conf: cannot read the configuration: No such file or directory"
 status 1 "$PFQD" --check "$W"
 has "not a regular file"
+printf '[pfqd]\ncon\0trol = x\n' >"$W/nul.conf"
+status 1 "$PFQD" --check-syntax "$W/nul.conf"
+has "$W/nul.conf:2:4: not a text file (a NUL byte)"
 
 # 2. --check: the example is good as far as syntax goes; its devices are
 # not here
