@@ -719,6 +719,26 @@ static void check_two(int k, struct report *r, uint32_t first, const char *what)
 	memset(&local_r, 0, sizeof(local_r));
 }
 
+/* after settle_ms of tending the group, frames [first, first + 1000) are
+ * each in child 1 or the local member, once */
+static void exact_round(pfq_t *m, struct report *r, int settle_ms, uint32_t first,
+			const char *what)
+{
+	memset(&local_r, 0, sizeof(local_r));
+	tend(m, settle_ms);
+	send_frames(first, first + 1000);
+	tend(m, 500);
+	check_two(1, r, first, what);
+}
+
+/* child 0's fanout socket is gone within tries tenths of a second */
+static void wait_socket_gone(pfq_t *m, int tries)
+{
+	for (int t = 0; t < tries && packet_socket_exists(kids[0].fino); t++)
+		tend(m, 100);
+	assert_false(packet_socket_exists(kids[0].fino));
+}
+
 /* a steering group: members exported to two children, then one read here */
 static pfq_t *two_kids_and_local(int gid)
 {
@@ -753,20 +773,10 @@ static void test_hidden_fds(void **state)
 	OK(NULL, pfq_close(kids[0].q));
 	kids[0].q = NULL;
 	assert_true(packet_socket_exists(kids[0].fino));
-	memset(&local_r, 0, sizeof(local_r));
-	tend(m, 300);
-	send_frames(0, 1000);
-	tend(m, 500);
-	check_two(1, &r, 0, "hidden");
+	exact_round(m, &r, 300, 0, "hidden");
 	kid_do(&kids[0], 'U');
-	for (int t = 0; t < 20 && packet_socket_exists(kids[0].fino); t++)
-		usleep(50000);
-	assert_false(packet_socket_exists(kids[0].fino));
-	tend(m, 600);
-	memset(&local_r, 0, sizeof(local_r));
-	send_frames(1000, 2000);
-	tend(m, 500);
-	check_two(1, &r, 1000, "released");
+	wait_socket_gone(m, 10);
+	exact_round(m, &r, 600, 1000, "released");
 }
 
 /* A client joins its main socket to the group's fanout by id (no guard
@@ -937,11 +947,7 @@ static void test_exporter_killed_ring(void **state)
 	waitpid(bystander, NULL, 0);
 	tend(m, 500);
 	kid_do(&kids[0], 'F');
-	memset(&local_r, 0, sizeof(local_r));
-	tend(m, 300);
-	send_frames(0, 1000);
-	tend(m, 500);
-	check_two(1, &r, 0, "ring kept");
+	exact_round(m, &r, 300, 0, "ring kept");
 }
 
 /* A process of the group that maps a parked socket's ring is stopped
@@ -1000,14 +1006,8 @@ static void test_mapper_stopped(void **state)
 	tend(m, 500);
 	check_two(1, &r, 0, "mapper stopped");
 	kill(stopped_pid, SIGCONT);
-	for (int t = 0; t < 40 && packet_socket_exists(kids[0].fino); t++)
-		tend(m, 100);
-	assert_false(packet_socket_exists(kids[0].fino));
-	tend(m, 500);
-	memset(&local_r, 0, sizeof(local_r));
-	send_frames(1000, 2000);
-	tend(m, 500);
-	check_two(1, &r, 1000, "mapper on again");
+	wait_socket_gone(m, 40);
+	exact_round(m, &r, 500, 1000, "mapper on again");
 }
 
 /* A process of the group forks after it mapped a parked socket's rings:
@@ -1035,14 +1035,8 @@ static void test_forked_mapper(void **state)
 	kill(kids[0].pid, SIGKILL);
 	waitpid(kids[0].pid, NULL, 0);
 	kids[0].pid = -1;
-	for (int t = 0; t < 60 && packet_socket_exists(kids[0].fino); t++)
-		tend(m, 100);
-	assert_false(packet_socket_exists(kids[0].fino));
-	tend(m, 300);
-	memset(&local_r, 0, sizeof(local_r));
-	send_frames(0, 1000);
-	tend(m, 500);
-	check_two(1, &r, 0, "after the fork");
+	wait_socket_gone(m, 60);
+	exact_round(m, &r, 300, 0, "after the fork");
 }
 
 /* A member's process forks a child that does not exec (its descriptors
