@@ -78,12 +78,13 @@ static int socket_mode(const char *path, gid_t gid, mode_t mode)
 	if (fstat(fd, &st) < 0)
 		goto out;
 	if (!S_ISSOCK(st.st_mode)) {
-		errno = EEXIST;
+		errno = ENOTSOCK;
 		goto out;
 	}
 	if (gid != (gid_t)-1 && fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH) < 0)
 		goto out;
-	/* (the descriptor's link names the socket itself) */
+	/* (the descriptor's link in /proc names the socket itself; pfqd needs
+	 * /proc anyway, for its members' processes) */
 	rc = chmod(proc, mode);
 out:
 	e = errno;

@@ -6,13 +6,13 @@
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/filter.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* add "what: why" to err (several failures: "; " between them) */
@@ -154,8 +154,6 @@ static int find_dev(const struct parse_dev *devs, int n, const char *name, int q
 	return -1;
 }
 
-/* bind what g adds, then unbind what it drops (so members miss nothing
- * that stays); cfg follows each step */
 /* the device index of an input now (0: 'any', or no such device) */
 static unsigned input_ifindex(const struct parse_dev *d)
 {
@@ -172,6 +170,8 @@ static void forget_input(struct pfqd_live *l, int i)
 	l->in_ifindex[i] = l->in_ifindex[c->ninputs];
 }
 
+/* bind what g adds, then unbind what it drops (so members miss nothing
+ * that stays); cfg follows each step */
 static int set_inputs(struct pfqd_live *l, const struct pfqd_group *g, char *err, size_t n)
 {
 	struct pfqd_group *c = &l->cfg;
@@ -226,11 +226,25 @@ static void drop_moved_inputs(struct pfqd_live *l)
 	for (int i = 0; i < l->cfg.ninputs; i++) {
 		const struct parse_dev *d = &l->cfg.inputs[i];
 
+		char renamed[IF_NAMESIZE];
+		const char *name = d->name;
+		int r;
+
 		if (input_ifindex(d) == l->in_ifindex[i])
 			continue;
-		log_info("group %d: input %s: the device went%s", l->cfg.gid, d->name,
-			 input_ifindex(d) ? " and came back: bound again" : "");
-		(void)pfq_unbind_group(l->q, l->cfg.gid, d->name, d->queue);
+		/* the binding names the old index: the device renamed, if that
+		 * index is still there (unbinding by the name would find the
+		 * new device, and leave the old binding where pfqd forgot it) */
+		if (l->in_ifindex[i] && if_indextoname(l->in_ifindex[i], renamed))
+			name = renamed;
+		r = pfq_unbind_group(l->q, l->cfg.gid, name, d->queue);
+		if (r < 0 && r != -ENOENT && r != -ENODEV) {
+			log_err("group %d: input %s: its device went or was made again, and its "
+				"binding cannot be taken out: %s", l->cfg.gid, d->name, pfq_error(l->q));
+			continue;
+		}
+		log_info("group %d: input %s: its device went or was made again: bound anew if "
+			 "it is there", l->cfg.gid, d->name);
 		forget_input(l, i--);
 	}
 }
@@ -319,33 +333,26 @@ static bool existing(int gid, struct pfq_group_info *out)
 }
 
 /* the pid of another pfqd alive that holds the group of info (its
- * control-class member), or 0. Adopting its group, a second pfqd (another
- * control socket) rewrote it behind the first one's back, which went on
- * reporting its own settings. A pfqd that died (a zombie too) holds
- * nothing: its group is adopted after a restart. */
+ * control-class member: a process running the executable this one runs),
+ * or 0. Adopting its group, a second pfqd (another control socket)
+ * rewrote it behind the first one's back, which went on reporting its own
+ * settings. A pfqd that died holds nothing (a zombie has no executable):
+ * its group is adopted after a restart. */
 static pid_t other_pfqd(const struct pfq_group_info *info)
 {
+	struct stat self, other;
+	char path[64];
+
+	if (stat("/proc/self/exe", &self) < 0)
+		return 0;
 	for (int i = 0; i < info->nmembers && i < (int)(sizeof(info->members) / sizeof(info->members[0])); i++) {
 		const struct pfq_member_info *m = &info->members[i];
-		char path[64], buf[256], *close_paren;
-		ssize_t r;
-		int fd;
 
 		if (!(m->class_mask & PFQ_CLASS_CONTROL) || m->pid <= 0 || m->pid == getpid())
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)m->pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		r = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		buf[r] = '\0';
-		/* "pid (comm) S ...": the comm may hold anything, up to the last ')' */
-		close_paren = strrchr(buf, ')');
-		if (close_paren && close_paren[1] == ' ' && !strchr("ZXx", close_paren[2]) &&
-		    !strncmp(strchr(buf, '(') ? strchr(buf, '(') : "", "(pfqd)", 6))
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)m->pid);
+		if (stat(path, &other) == 0 && other.st_dev == self.st_dev &&
+		    other.st_ino == self.st_ino)
 			return m->pid;
 	}
 	return 0;
@@ -386,6 +393,17 @@ int live_create(struct pfqd_live *l, const struct pfqd_group *g, char *err, size
 			l->cfg.inputs[i].queue = info->bind[i].queue;
 			l->in_ifindex[i] = input_ifindex(&l->cfg.inputs[i]);
 			l->cfg.ninputs++;
+		}
+		/* the registry does not say which index a binding names: a device
+		 * made again while pfqd was down is bound anew (a binding to the
+		 * index that went is dropped by the bind; one that is current
+		 * stays as it is) */
+		for (int i = 0; i < l->cfg.ninputs; i++) {
+			const struct parse_dev *d = &l->cfg.inputs[i];
+
+			if (find_dev(g->inputs, g->ninputs, d->name, d->queue) >= 0 &&
+			    pfq_bind_group(l->q, g->gid, d->name, d->queue) < 0)
+				forget_input(l, i--); /* (set_inputs says why) */
 		}
 		l->cfg.vlan_on = info->vlan_on;
 		if (info->nmembers > 1)

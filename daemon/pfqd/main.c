@@ -33,12 +33,13 @@ static void usage(FILE *f)
 "Hold the PFQ groups a configuration file describes.\n"
 "\n"
 "pfqd creates each configured group (or adopts it when it exists already,\n"
-"without disturbing its members), joined with the control class so that it\n"
-"never receives a packet itself: it binds the group's inputs (devices and\n"
-"hardware queues), sets its PFQ/lang computation, its BPF filter (tcpdump\n"
-"syntax) and its VLAN filters, and opens its egress endpoints. Capture\n"
-"programs then join the groups (PFQ_GROUP=42 tcpdump -i pfq). pfqd holds the\n"
-"groups until it is stopped; a reload applies a changed file in place.\n"
+"without disturbing its members, unless another pfqd holds it), joined with\n"
+"the control class so that it never receives a packet itself: it binds the\n"
+"group's inputs (devices and hardware queues), sets its PFQ/lang computation,\n"
+"its BPF filter (tcpdump syntax) and its VLAN filters, and opens its egress\n"
+"endpoints. Capture programs then join the groups (PFQ_GROUP=42 tcpdump -i\n"
+"pfq). pfqd holds the groups until it is stopped; a reload applies a changed\n"
+"file in place.\n"
 "A control socket answers JSON commands, one object a line: status, stats,\n"
 "counters, reload (root or pfqd's user) and join: a user listed in a group's\n"
 "allow_users or allow_groups gets a member of it without privileges (the\n"
@@ -244,6 +245,7 @@ static int run(struct daemon *d)
 	d->control.idle_ms = 60000; /* a client that says nothing for a minute goes */
 	d->control.per_uid = true;  /* mode 0666: every user may connect */
 	d->metrics.idle_ms = 10000;
+	d->metrics.request_ms = 2000; /* an HTTP request comes at once */
 	d->ctx = (struct pfqd_ctx){ .state = &d->state, .config_path = d->path,
 				    .reload = do_reload };
 	d->control.user = d->metrics.user = &d->ctx;

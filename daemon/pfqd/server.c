@@ -22,6 +22,8 @@ void server_init(struct server *s, int fd)
 {
 	s->fd = fd;
 	s->nclients = 0;
+	s->request_ms = 0;
+	s->round = 0;
 }
 
 void server_reply(struct client *c, const char *data, size_t len)
@@ -90,9 +92,11 @@ static bool admitted(const struct server *s, int fd, uid_t *uid)
 }
 
 /* A server open to anyone without a per-user count (the metrics endpoint,
- * TCP on loopback): when full, the client quiet the longest goes to make
- * room, if it has been quiet for SERVER_EVICT_MS. Idle connections held
- * open by one user kept every scrape out. */
+ * TCP on loopback): when full, of the clients between two requests with no
+ * answer left to write, the one quiet the longest goes to make room, if it
+ * has been quiet for SERVER_EVICT_MS. Idle connections held open by one
+ * user kept every scrape out. (Those that trickle a request byte by byte
+ * go when it takes longer than request_ms: server_expire.) */
 static void evict_idlest(struct server *s)
 {
 	long long now = server_now_ms();
@@ -100,9 +104,14 @@ static void evict_idlest(struct server *s)
 
 	if (s->per_uid || s->nclients < SERVER_MAX_CLIENTS)
 		return;
-	for (int i = 0; i < s->nclients; i++)
-		if (idlest < 0 || s->clients[i].last < s->clients[idlest].last)
+	for (int i = 0; i < s->nclients; i++) {
+		const struct client *c = &s->clients[i];
+
+		if (c->nin || c->nout > c->off || c->pending)
+			continue;
+		if (idlest < 0 || c->last < s->clients[idlest].last)
 			idlest = i;
+	}
 	if (idlest >= 0 && now - s->clients[idlest].last >= SERVER_EVICT_MS)
 		drop(s, idlest);
 }
@@ -136,6 +145,7 @@ static void answer(struct server *s, struct client *c)
 	int k = 0;
 
 	c->pending = false;
+	c->round = s->round;
 	while (!c->close_after && (len = s->framing(c->in, c->nin)) > 0) {
 		char save = c->in[len];
 
@@ -164,6 +174,8 @@ static int input(struct server *s, struct client *c)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		if (r == 0)
 			return c->nout > c->off || c->nin ? (c->close_after = true, 0) : -1;
+		if (!c->nin)
+			c->since = server_now_ms();
 		c->nin += (size_t)r;
 		c->in[c->nin] = '\0';
 		answer(s, c);
@@ -196,6 +208,7 @@ void server_handle(struct server *s, const struct pollfd *pfd, int n)
 {
 	if (n < 1)
 		return;
+	s->round++;
 	/* clients first, by fd (indices move when one is dropped) */
 	for (int k = 1; k < n; k++) {
 		int i;
@@ -211,11 +224,12 @@ void server_handle(struct server *s, const struct pollfd *pfd, int n)
 		    output(&s->clients[i]) < 0)
 			drop(s, i);
 	}
-	/* the requests left from earlier rounds, a batch each */
+	/* the requests left from earlier rounds, a batch each (not a second
+	 * one for a client answered above) */
 	for (int i = 0; i < s->nclients; i++) {
 		struct client *c = &s->clients[i];
 
-		if (!c->pending)
+		if (!c->pending || c->round == s->round)
 			continue;
 		answer(s, c);
 		if (output(c) < 0)
@@ -237,9 +251,13 @@ void server_expire(struct server *s)
 {
 	long long now = server_now_ms();
 
-	for (int i = 0; s->idle_ms > 0 && i < s->nclients; i++)
-		if (now - s->clients[i].last > s->idle_ms)
+	for (int i = 0; i < s->nclients; i++) {
+		const struct client *c = &s->clients[i];
+
+		if ((s->idle_ms > 0 && now - c->last > s->idle_ms) ||
+		    (s->request_ms > 0 && c->nin && now - c->since > s->request_ms))
 			drop(s, i--);
+	}
 }
 
 bool server_busy(const struct server *s)

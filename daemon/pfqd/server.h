@@ -37,6 +37,8 @@ struct client {
 	long long last;   /* ms (CLOCK_MONOTONIC) of its last activity */
 	uid_t uid;        /* its user (per_uid servers) */
 	bool pending;     /* complete requests wait in in[] (SERVER_BATCH) */
+	unsigned round;   /* the server's round in which it was last answered */
+	long long since;  /* ms: the first byte of the request in in[] came */
 };
 
 struct server {
@@ -50,6 +52,10 @@ struct server {
 	void (*request)(struct server *s, struct client *c, char *req, size_t len, bool too_long);
 	void *user;
 	int idle_ms; /* a client quiet for longer is let go (0: never) */
+	/* a request not complete this long after its first byte: let go (0:
+	 * never) */
+	int request_ms;
+	unsigned round; /* server_handle calls */
 	/* a unix socket open to every user: one user takes at most
 	 * SERVER_MAX_PER_UID places, and SERVER_KEPT are kept for root and
 	 * the server's user, so that no user can hold the others out */

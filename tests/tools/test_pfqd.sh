@@ -172,6 +172,22 @@ done
 gen -i a1 -n 50 -f 5
 wait $DP && [ "$(tcpdump -r "$W/d.pcap" 2>/dev/null | wc -l)" -eq 50 ] && ok ||
     { bad "the device back is not captured"; cat "$W/d.err" "$W/dd.err"; }
+# the same while pfqd is down (a member keeps the group): the pfqd started
+# again adopts the group and binds the input anew
+$NSB timeout 30 "$B/tools/pfq-dump" -g 44 -c 50 -q -w "$W/d2.pcap" 2>"$W/dd2.err" & DP=$!
+for _ in $(seq 100); do
+    [ "$($NSB "$B/tools/pfq-stat" --json -1 -g 44 | grep -o '"active":true' | wc -l)" -ge 1 ] && break
+    sleep 0.05
+done
+kill -KILL $DD; wait $DD 2>/dev/null
+$NSA ip link del a1
+$NSA ip link add a1 type veth peer name b1 netns "$NAME-b"
+$NSA ip link set a1 up; $NSB ip link set b1 up
+$NSB "$PFQD" -c "$W/d.conf" 2>"$W/d2.err" & DD=$!
+ready "$W/d2.err"
+gen -i a1 -n 50 -f 5
+wait $DP && [ "$(tcpdump -r "$W/d2.pcap" 2>/dev/null | wc -l)" -eq 50 ] && ok ||
+    { bad "a device made again while pfqd was down is not captured"; cat "$W/d2.err" "$W/dd2.err"; }
 kill -TERM $DD; wait $DD || bad "pfqd after the device came back: $?"
 
 # an output (egress endpoint) needs pfq_egress_bind: without it, pfqd says

@@ -155,6 +155,16 @@ int main(int argc, char **argv)
 	}
 	if (v6 && l4 == IPPROTO_ICMP)
 		l4 = IPPROTO_ICMPV6;
+	for (int k = 0; k < 2; k++) {
+		const char *a = k ? dst : src;
+		uint8_t ip[16];
+
+		if (a && inet_pton(v6 ? AF_INET6 : AF_INET, a, ip) != 1) {
+			fprintf(stderr, "pfq-gen: invalid value '%s' for --%s: not an %s\n", a,
+				k ? "dst" : "src", v6 ? "IPv6 address" : "IPv4 address (IPv6 needs -6)");
+			return 2;
+		}
+	}
 
 	uint8_t **frames = calloc((size_t)flows, sizeof(*frames));
 	size_t *lens = calloc((size_t)flows, sizeof(*lens));
@@ -178,16 +188,9 @@ int main(int argc, char **argv)
 		if (!dst)
 			dst = "fd00::2";
 	}
-	for (int k = 0; k < 2; k++) {
-		const char *a = k ? dst : src;
-
-		if (a && inet_pton(v6 ? AF_INET6 : AF_INET, a, k ? s.dst_ip : s.src_ip) != 1) {
-			fprintf(stderr, "pfq-gen: invalid value '%s' for --%s: not an %s\n",
-				a, k ? "dst" : "src", v6 ? "IPv6 address" : "IPv4 address (IPv6 needs -6)");
-			rc = 2;
-			goto out;
-		}
-	}
+	/* (checked above) */
+	inet_pton(v6 ? AF_INET6 : AF_INET, src ? src : "10.200.0.1", s.src_ip);
+	inet_pton(v6 ? AF_INET6 : AF_INET, dst ? dst : "10.200.0.2", s.dst_ip);
 	for (long i = 0; i < flows; i++) {
 		/* flows differ in source port and low source address byte,
 		 * scattered as in real traffic (not in lockstep, which flow
