@@ -38,6 +38,12 @@ static void line_text(const pfq_lang_program *prog, const struct pfq_group_log_e
 		goto out;
 	if (if_indextoname(e->ifindex, ifname))
 		meta.ifname = ifname;
+	/* (the tag the kernel took out is not in the bytes: the computation
+	 * saw it as metadata, and so must its run here) */
+	meta.vlan_present = e->vlan_present != 0;
+	meta.vlan_tci = (uint16_t)e->vlan_tci;
+	meta.vlan_tpid = (uint16_t)e->vlan_tpid;
+	meta.mark = e->mark;
 	if (pfq_lang_run(prog, e->data, e->caplen, &meta, d) < 0)
 		goto out;
 	for (int j = 0; j < d->nlogs; j++)

@@ -52,15 +52,20 @@ struct pfq_group_kstats {
 /* The group log: the last PFQ_GROUP_LOG_SLOTS packets that logged
  * (log_msg, log_buff, log_packet, trace), written by the leader's run at
  * most PFQ_GROUP_LOG_RATE times a second; the text is made again from the
- * packet's first bytes by the reference interpreter when read. */
+ * packet's first bytes and metadata by the reference interpreter when
+ * read (the same text as `pfq-lang run` for a frame of up to
+ * PFQ_GROUP_LOG_BYTES; past them it runs on the cut frame). */
 #define PFQ_GROUP_LOG_SLOTS 64
 #define PFQ_GROUP_LOG_RATE 100
-#define PFQ_GROUP_LOG_BYTES 128
+#define PFQ_GROUP_LOG_BYTES 256
 
 struct pfq_group_log_entry {
 	uint64_t seq;        /* 1, 2, ...; 0 = empty slot */
 	uint64_t tstamp_ns;  /* CLOCK_MONOTONIC */
 	uint32_t ifindex, len, caplen, nlogs;
+	/* what the computation saw besides the bytes: the outer tag the
+	 * kernel took out of the frame (present, TCI, TPID) and the mark */
+	uint32_t vlan_present, vlan_tci, vlan_tpid, mark;
 	uint32_t node[8];    /* the functions that logged */
 	uint8_t data[PFQ_GROUP_LOG_BYTES];
 };

@@ -340,6 +340,36 @@ static void test_group_log(void **s)
 	pfq_close(mgr);
 }
 
+/* A tagged packet's tag is metadata when the computation runs (the kernel
+ * took it out of the frame): the log's text, made again when read, must
+ * see it too (it saw an untagged frame: its log functions were not
+ * reached, the lines said "(packet of N bytes)") */
+static void test_group_log_vlan(void **s)
+{
+	struct gt_member m;
+	int gid = next_gid++, n, h;
+	pfq_t *mgr = gt_manager(gid, "vlan_id_filter [10] >-> log_msg \"ten\" >-> steer_flow");
+	struct gt_member_cfg cfg = { gid, PFQ_CLASS_DEFAULT, 1, PFQ_POLICY_SHARED };
+	struct pfq_log_line *lines = calloc(64, sizeof(*lines));
+
+	(void)s;
+	gt_spawn(&m, &cfg);
+	gt_send_ids(0, 20, 10);
+	gt_send_ids(20, 40, 11);
+	usleep(300000);
+	h = th_enter(&gt_th, 'b');
+	n = pfq_group_log(gid, lines, 64, NULL, NULL);
+	th_leave(h);
+	printf("  log of a tagged packet: %s\n", n > 0 ? lines[0].text : "-");
+	assert_int_equal(n, 20);
+	for (int i = 0; i < n; i++)
+		assert_string_equal(lines[i].text, "log_msg: ten");
+	gt_finish(&m);
+	gt_release(&m);
+	free(lines);
+	pfq_close(mgr);
+}
+
 static void test_vlan_filters(void **s)
 {
 	struct gt_member m;
@@ -769,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_counters_once),
 		cmocka_unit_test(test_vlan_filters),
 		cmocka_unit_test(test_group_log),
+		cmocka_unit_test(test_group_log_vlan),
 		cmocka_unit_test(test_kill_and_join),
 		cmocka_unit_test(test_join_takes_nothing_else),
 		cmocka_unit_test(test_forward_and_kernel),

@@ -274,6 +274,16 @@ void cg_group_log(struct cg *cg)
 	E(BI_STX(BPF_DW, BPF_REG_8, BPF_REG_2, LOGE(tstamp_ns)));
 	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(ifindex)));
 	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(ifindex)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(vlan_present)));
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(vlan_present)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(vlan_tci)));
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(vlan_tci)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(vlan_proto)));
+	/* (network order in the skb) */
+	E(bi_make(BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_2, 0, 0, 16));
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(vlan_tpid)));
+	E(BI_LDX(BPF_W, BPF_REG_2, BPF_REG_6, SKB_OFF(mark)));
+	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(mark)));
 	cg_frame_len(cg, BPF_REG_2, BPF_REG_3);
 	E(BI_STX(BPF_W, BPF_REG_8, BPF_REG_2, LOGE(len)));
 	LDX(BPF_REG_2, nlogs);
